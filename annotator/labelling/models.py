@@ -1,0 +1,103 @@
+"""One annotator's work on one article: spans, relations, topics, stance and status."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Length
+
+from annotator.corpus.models import Article
+from annotator.projects.models import RelationType, SpanLabel, StanceTarget, StanceValue, Topic
+
+
+class Annotation(models.Model):
+    """An annotator's labelling of one article; everything they mark hangs off it."""
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        SUBMITTED = "submitted", "Submitted"
+        SKIPPED = "skipped", "Skipped"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="annotations")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_PROGRESS)
+    skip_reason = models.CharField(max_length=500, blank=True)
+    topics = models.ManyToManyField(Topic, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "annotator"], name="annotation_unique_annotator"),
+            models.CheckConstraint(
+                condition=Q(status__in=["in_progress", "submitted", "skipped"]), name="annotation_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.annotator} on {self.article}"
+
+
+class Span(models.Model):
+    """`[start, end)` in code points of the article text; `text` is what those offsets cover."""
+
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="spans")
+    label = models.ForeignKey(SpanLabel, on_delete=models.PROTECT, related_name="spans")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    text = models.TextField()
+    attributes = models.JSONField(default=dict, blank=True)
+    # Chosen by the browser, so that a retried save never creates a second span.
+    client_id = models.UUIDField(default=uuid.uuid4)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["start", "-end", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__gte=0), name="span_start_not_negative"),
+            models.CheckConstraint(condition=Q(start__lt=F("end")), name="span_start_before_end"),
+            # Both databases count characters (code points) in length(): offsets and text agree.
+            models.CheckConstraint(condition=Q(end=F("start") + Length("text")), name="span_text_length_matches"),
+            models.UniqueConstraint(fields=["annotation", "client_id"], name="span_unique_client_id"),
+        ]
+        indexes = [models.Index(fields=["annotation", "start"])]
+
+    def __str__(self):
+        return f"{self.label.name} [{self.start}, {self.end})"
+
+
+class Relation(models.Model):
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="relations")
+    type = models.ForeignKey(RelationType, on_delete=models.PROTECT, related_name="relations")
+    source = models.ForeignKey(Span, on_delete=models.CASCADE, related_name="outgoing")
+    target = models.ForeignKey(Span, on_delete=models.CASCADE, related_name="incoming")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(source=F("target")), name="relation_not_to_itself"),
+            models.UniqueConstraint(fields=["type", "source", "target"], name="relation_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.source} -{self.type.name}-> {self.target}"
+
+
+class Stance(models.Model):
+    """The article's stance toward one target, as one annotator reads it."""
+
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="stances")
+    target = models.ForeignKey(StanceTarget, on_delete=models.PROTECT, related_name="+")
+    value = models.ForeignKey(StanceValue, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["target__order", "target_id"]
+        constraints = [models.UniqueConstraint(fields=["annotation", "target"], name="stance_unique_target")]
+
+    def __str__(self):
+        return f"{self.target}: {self.value}"

@@ -1,0 +1,151 @@
+"""Projects, who belongs to them, and the label schema (the types, never the annotations)."""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+
+class ProjectQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Projects the user may open: every read of project data starts here."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(memberships__user=user).distinct()
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        REVIEWER = "reviewer", "Reviewer"
+        ANALYST = "analyst", "Analyst"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANALYST)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="membership_unique_user"),
+            models.CheckConstraint(condition=Q(role__in=["admin", "reviewer", "analyst"]), name="membership_role_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} ({self.role}) in {self.project}"
+
+
+hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #1f77b4.")
+hotkey = RegexValidator(r"^[a-z0-9]$", "Use one lower-case letter or digit.")
+
+
+class SpanLabel(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="span_labels")
+    name = models.CharField(max_length=60)
+    colour = models.CharField(max_length=7, validators=[hex_colour])
+    hotkey = models.CharField(max_length=1, validators=[hotkey])
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="spanlabel_unique_name"),
+            models.UniqueConstraint(fields=["project", "hotkey"], name="spanlabel_unique_hotkey"),
+            # The colour is written into a stylesheet: only a plain hex colour may get there.
+            models.CheckConstraint(condition=Q(colour__regex=r"^#[0-9a-fA-F]{6}$"), name="spanlabel_colour_hex"),
+            models.CheckConstraint(condition=Q(hotkey__regex=r"^[a-z0-9]$"), name="spanlabel_hotkey_valid"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class SpanAttribute(models.Model):
+    """A field an analyst fills on a span of one label (a Quote's speaker, a Claim's stance)."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", "Free text"
+        STANCE = "stance", "One of the project's stance values"
+        TARGET = "target", "One of the project's stance targets"
+
+    label = models.ForeignKey(SpanLabel, on_delete=models.CASCADE, related_name="attributes")
+    name = models.SlugField(max_length=40)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.TEXT)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [models.UniqueConstraint(fields=["label", "name"], name="spanattribute_unique_name")]
+
+    def __str__(self):
+        return f"{self.label.name}.{self.name}"
+
+
+class RelationType(models.Model):
+    """A directed link between two spans, e.g. a Quote to the mention of its speaker."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="relation_types")
+    name = models.CharField(max_length=60)
+    source_label = models.ForeignKey(SpanLabel, on_delete=models.PROTECT, related_name="+")
+    target_label = models.ForeignKey(SpanLabel, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="relationtype_unique_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class Topic(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="topics")
+    name = models.CharField(max_length=100)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="topic_unique_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class StanceValue(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="stance_values")
+    name = models.CharField(max_length=60)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="stancevalue_unique_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class StanceTarget(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="stance_targets")
+    name = models.CharField(max_length=100)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="stancetarget_unique_name")]
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("annotator.projects.urls")),
+    path("", include("annotator.corpus.urls")),
+    path("", include("annotator.labelling.urls")),
+    path("", include("annotator.datasets.urls")),
+]

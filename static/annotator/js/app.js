@@ -1,0 +1,1 @@
+// shared behaviour for every page
