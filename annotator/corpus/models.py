@@ -36,7 +36,3 @@ class Article(models.Model):
     def __str__(self):
         return self.title or f"Article {self.pk}"
 
-    @property
-    def display_title(self):
-        return self.title or self.text[:80]
-

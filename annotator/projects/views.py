@@ -20,7 +20,7 @@ def home(request):
 def project_detail(request, project):
     articles = project.articles.annotate(
         my_status=Annotation.objects.filter(article=OuterRef("pk"), annotator=request.user).values("status")[:1]
-    ).only("id", "title", "language", "published", "source")
+    ).defer("text", "metadata")
     done = project.articles.filter(
         annotations__annotator=request.user, annotations__status=Annotation.Status.SUBMITTED
     ).count()
