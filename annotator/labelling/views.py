@@ -1,0 +1,252 @@
+"""The labelling page and every action on it.
+
+The page is `labelling/article.html`; its named partials are the fragments htmx swaps. Every
+change answers with the same `workspace` partial (text, span list, span editor as out-of-band
+swaps), so the page always shows what the database holds after the change.
+"""
+
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from annotator.projects.access import project_view
+from annotator.projects.models import RelationType, SpanAttribute
+
+from . import services
+from .models import Annotation, Relation, Span
+from .queries import next_article_for, progress_for
+from .rendering import layout
+
+
+def _workspace_context(request, project, article, annotation, editing=None):
+    spans = list(annotation.spans.select_related("label")) if annotation else []
+    relations = list(annotation.relations.select_related("type", "target")) if annotation else []
+    labels = list(project.span_labels.prefetch_related("attributes"))
+    context = {
+        "project": project,
+        "article": article,
+        "annotation": annotation,
+        "paragraphs": layout(article.text, spans),
+        "spans": spans,
+        "labels": labels,
+        "editing": next((s for s in spans if editing and s.id == editing.id), None),
+    }
+    if context["editing"]:
+        context |= _editor_context(project, context["editing"], spans, relations, labels)
+    return context
+
+
+def _editor_context(project, span, spans, relations, labels):
+    """The fields and links the span editor offers for one span."""
+    choices = {
+        SpanAttribute.Kind.STANCE: [v.name for v in project.stance_values.all()],
+        SpanAttribute.Kind.TARGET: [t.name for t in project.stance_targets.all()],
+    }
+    label = next(label for label in labels if label.id == span.label_id)
+    fields = [
+        {"name": a.name, "value": span.attributes.get(a.name, ""), "choices": choices.get(a.kind)}
+        for a in label.attributes.all()
+    ]
+    relation_types = RelationType.objects.filter(project=project, source_label_id=span.label_id).select_related(
+        "target_label"
+    )
+    return {
+        "editing_fields": fields,
+        "editing_relations": [r for r in relations if r.source_id == span.id],
+        "editing_relation_types": [
+            {
+                "type": t,
+                "targets": [s for s in spans if s.id != span.id and t.target_label_id in (None, s.label_id)],
+            }
+            for t in relation_types
+        ],
+    }
+
+
+def _document_labels_context(project, annotation, saved=False):
+    chosen_topics = set(annotation.topics.values_list("id", flat=True)) if annotation else set()
+    chosen_stances = dict(annotation.stances.values_list("target_id", "value_id")) if annotation else {}
+    return {
+        "topics": list(project.topics.all()),
+        "chosen_topics": chosen_topics,
+        "stance_rows": [{"target": t, "chosen": chosen_stances.get(t.id)} for t in project.stance_targets.all()],
+        "stance_values": list(project.stance_values.all()),
+        "saved": saved,
+    }
+
+
+def _article(project, article_id):
+    return get_object_or_404(project.articles, pk=article_id)
+
+
+def _own_annotation(request, article):
+    return Annotation.objects.filter(article=article, annotator=request.user).first()
+
+
+def _workspace(request, project, article, editing=None, status=200):
+    annotation = _own_annotation(request, article)
+    context = _workspace_context(request, project, article, annotation, editing=editing) | {"oob": True}
+    return render(request, "labelling/article.html#workspace", context, status=status)
+
+
+def _invalid(error: ValidationError) -> HttpResponse:
+    return HttpResponse(" ".join(error.messages), status=422, content_type="text/plain; charset=utf-8")
+
+
+@require_GET
+@project_view()
+def label_article(request, project, article_id):
+    article = _article(project, article_id)
+    annotation = _own_annotation(request, article)
+    context = _workspace_context(request, project, article, annotation)
+    context |= _document_labels_context(project, annotation)
+    context["progress"] = progress_for(project=project, user=request.user)
+    return render(request, "labelling/article.html", context)
+
+
+@require_GET
+@project_view()
+def next_article(request, project):
+    article = next_article_for(project=project, user=request.user)
+    if article is None:
+        return render(request, "labelling/all_done.html", {"project": project})
+    return redirect("label_article", project.id, article.id)
+
+
+@require_POST
+@project_view()
+def span_create(request, project, article_id):
+    article = _article(project, article_id)
+    try:
+        start, end = int(request.POST["start"]), int(request.POST["end"])
+        client_id = uuid.UUID(request.POST["client_id"])
+        label = get_object_or_404(project.span_labels, pk=int(request.POST["label"]))
+        text = request.POST["text"]
+    except (KeyError, ValueError):
+        return HttpResponseBadRequest("start, end, label, text and client_id are required.")
+    try:
+        span = services.span_create(
+            article=article, annotator=request.user, label=label, start=start, end=end, text=text, client_id=client_id
+        )
+    except ValidationError as error:
+        return _invalid(error)
+    return _workspace(request, project, article, editing=span, status=201)
+
+
+def _own_span(request, article, span_id) -> Span:
+    return get_object_or_404(Span.objects.select_related("annotation__article"),
+                             pk=span_id, annotation__article=article, annotation__annotator=request.user)
+
+
+@require_GET
+@project_view()
+def span_edit(request, project, article_id, span_id):
+    article = _article(project, article_id)
+    span = _own_span(request, article, span_id)
+    if not request.htmx:
+        return redirect(f"{article_url(project, article)}#span-{span.id}")
+    return _workspace(request, project, article, editing=span)
+
+
+def article_url(project, article):
+    return reverse("label_article", args=[project.id, article.id])
+
+
+@require_POST
+@project_view()
+def span_update(request, project, article_id, span_id):
+    article = _article(project, article_id)
+    span = _own_span(request, article, span_id)
+    label = get_object_or_404(project.span_labels, pk=request.POST.get("label", span.label_id))
+    attributes = {key.removeprefix("attr-"): value for key, value in request.POST.items() if key.startswith("attr-")}
+    try:
+        services.span_update(span=span, label=label, attributes=attributes)
+    except ValidationError as error:
+        return _invalid(error)
+    return _after_change(request, project, article, editing=span)
+
+
+@require_POST
+@project_view()
+def span_delete(request, project, article_id, span_id):
+    article = _article(project, article_id)
+    services.span_delete(span=_own_span(request, article, span_id))
+    return _after_change(request, project, article)
+
+
+@require_POST
+@project_view()
+def relation_create(request, project, article_id):
+    article = _article(project, article_id)
+    try:
+        relation_type = get_object_or_404(RelationType, project=project, pk=int(request.POST["type"]))
+        source = _own_span(request, article, int(request.POST["source"]))
+        target = _own_span(request, article, int(request.POST["target"]))
+    except (KeyError, ValueError):
+        return HttpResponseBadRequest("type, source and target are required.")
+    try:
+        services.relation_create(relation_type=relation_type, source=source, target=target)
+    except ValidationError as error:
+        return _invalid(error)
+    return _after_change(request, project, article, editing=source)
+
+
+@require_POST
+@project_view()
+def relation_delete(request, project, article_id, relation_id):
+    article = _article(project, article_id)
+    relation = get_object_or_404(
+        Relation.objects.select_related("annotation", "source"),
+        pk=relation_id, annotation__article=article, annotation__annotator=request.user,
+    )
+    source = relation.source
+    services.relation_delete(relation=relation)
+    return _after_change(request, project, article, editing=source)
+
+
+@require_POST
+@project_view()
+def document_labels(request, project, article_id):
+    article = _article(project, article_id)
+    try:
+        topic_ids = [int(t) for t in request.POST.getlist("topics")]
+        stances = {
+            int(key.removeprefix("stance-")): int(value) if value else None
+            for key, value in request.POST.items()
+            if key.startswith("stance-")
+        }
+    except ValueError:
+        return HttpResponseBadRequest("Topics and stances are ids.")
+    annotation = services.annotation_get_or_create(article=article, annotator=request.user)
+    try:
+        services.document_labels_set(annotation=annotation, topic_ids=topic_ids, stances=stances)
+    except ValidationError as error:
+        return _invalid(error)
+    if not request.htmx:
+        return redirect("label_article", project.id, article.id)
+    context = {"project": project, "article": article} | _document_labels_context(project, annotation, saved=True)
+    return render(request, "labelling/article.html#document_labels", context)
+
+
+@require_POST
+@project_view()
+def article_submit(request, project, article_id):
+    article = _article(project, article_id)
+    annotation = services.annotation_get_or_create(article=article, annotator=request.user)
+    services.annotation_submit(annotation=annotation)
+    following = next_article_for(project=project, user=request.user)
+    target = article_url(project, following) if following else reverse("next_article", args=[project.id])
+    if request.htmx:
+        return HttpResponseClientRedirect(target)
+    return redirect(target)
+
+
+def _after_change(request, project, article, editing=None):
+    if not request.htmx:
+        return redirect("label_article", project.id, article.id)
+    return _workspace(request, project, article, editing=editing)

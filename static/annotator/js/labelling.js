@@ -1,0 +1,190 @@
+// The labelling page: turn the browser's selection into code-point offsets, send it, and let
+// the server render the result. A highlight waits in localStorage until the server has it,
+// so a network error, a server error or an expired session never loses it.
+(function () {
+  "use strict";
+
+  const root = document.getElementById("labelling");
+  if (!root) return;
+  const createUrl = root.dataset.createUrl;
+  const storageKey = "annotator:pending:" + root.dataset.articleKey;
+
+  // Browsers count UTF-16 units; the server counts code points. Iterating a string yields code points.
+  function codePoints(text) {
+    let n = 0;
+    for (const _ of text) n++;
+    return n;
+  }
+
+  function articleText() {
+    return document.getElementById("article-text");
+  }
+
+  // Code-point offset of a DOM boundary inside a paragraph <p data-start>.
+  function offsetIn(paragraph, node, offset) {
+    const range = document.createRange();
+    range.setStart(paragraph, 0);
+    range.setEnd(node, offset);
+    return Number(paragraph.dataset.start) + codePoints(range.toString());
+  }
+
+  // The selection as {start, end, text}, trimmed of surrounding white space, or null.
+  function selectedSpan() {
+    const selection = window.getSelection();
+    if (!selection || selection.rangeCount === 0 || selection.isCollapsed) return null;
+    const range = selection.getRangeAt(0);
+    const container = articleText();
+    const paragraphs = Array.from(container.querySelectorAll("p[data-start]")).filter((p) => range.intersectsNode(p));
+    if (paragraphs.length === 0) return null;
+    const first = paragraphs[0];
+    const last = paragraphs[paragraphs.length - 1];
+    const startsInside = first.contains(range.startContainer);
+    const endsInside = last.contains(range.endContainer);
+    let start = startsInside ? offsetIn(first, range.startContainer, range.startOffset) : Number(first.dataset.start);
+    let end = endsInside ? offsetIn(last, range.endContainer, range.endOffset) : Number(last.dataset.end);
+    // Lines are separated by exactly one "\n" in the article text, so the selected text is each
+    // paragraph's selected part joined by newlines.
+    const parts = paragraphs.map((p) => {
+      const part = document.createRange();
+      part.selectNodeContents(p);
+      if (p === first && startsInside) part.setStart(range.startContainer, range.startOffset);
+      if (p === last && endsInside) part.setEnd(range.endContainer, range.endOffset);
+      return part.toString();
+    });
+    const chars = Array.from(parts.join("\n"));
+    while (chars.length && /\s/u.test(chars[0])) {
+      chars.shift();
+      start++;
+    }
+    while (chars.length && /\s/u.test(chars[chars.length - 1])) {
+      chars.pop();
+      end--;
+    }
+    if (chars.length === 0 || end <= start) return null;
+    return { start, end, text: chars.join("") };
+  }
+
+  function loadPending() {
+    try {
+      return JSON.parse(localStorage.getItem(storageKey) || "{}");
+    } catch (e) {
+      return {};
+    }
+  }
+
+  function savePending(pending) {
+    if (Object.keys(pending).length) localStorage.setItem(storageKey, JSON.stringify(pending));
+    else localStorage.removeItem(storageKey);
+  }
+
+  function send(item) {
+    const key = "span:" + item.client_id;
+    return fetch(createUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": window.annotator.csrfToken(), "HX-Request": "true" },
+      body: new URLSearchParams(item),
+    })
+      .then((response) => response.text().then((body) => ({ response, body })))
+      .then(({ response, body }) => {
+        if (response.redirected || !response.ok) {
+          // A redirect here is the login page: the session expired.
+          const what = window.annotator.describe(response.redirected ? 401 : response.status, body);
+          if (!what.retry) forget(item.client_id);
+          window.annotator.report(key, `“${item.text.slice(0, 40)}”: ${what.message}`, {
+            login: what.login,
+            retry: what.retry && (() => send(item)),
+          });
+          return;
+        }
+        forget(item.client_id);
+        window.annotator.resolve(key);
+        htmx.swap("#article-text", body, { swapStyle: "none" });
+        root.dispatchEvent(new CustomEvent("annotator:span-saved", { bubbles: true, detail: item }));
+      })
+      .catch(() => {
+        const what = window.annotator.describe(0, "");
+        window.annotator.report(key, `“${item.text.slice(0, 40)}”: ${what.message}`, { retry: () => send(item) });
+      });
+  }
+
+  function forget(clientId) {
+    const pending = loadPending();
+    delete pending[clientId];
+    savePending(pending);
+  }
+
+  function label(labelId) {
+    const span = selectedSpan();
+    if (!span) {
+      window.annotator.report("selection", "Select some text in the article first.", {});
+      return;
+    }
+    window.annotator.resolve("selection");
+    const item = { ...span, label: String(labelId), client_id: crypto.randomUUID() };
+    const pending = loadPending();
+    pending[item.client_id] = item;
+    savePending(pending);
+    window.getSelection().removeAllRanges();
+    send(item);
+  }
+
+  root.addEventListener("click", (event) => {
+    const button = event.target.closest(".label-button");
+    if (button) {
+      label(button.dataset.label);
+      return;
+    }
+    const mark = event.target.closest("#article-text mark[data-span]");
+    if (mark && window.getSelection().isCollapsed) {
+      const chip = document.querySelector(`#span-${mark.dataset.span} .chip`);
+      if (chip) htmx.trigger(chip, "click");
+    }
+  });
+
+  // A label button takes the focus from the text, but keeps the selection: don't let a mouse
+  // press on the button collapse it first.
+  root.addEventListener("mousedown", (event) => {
+    if (event.target.closest(".label-button")) event.preventDefault();
+  });
+
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    const typing = target.closest && target.closest("input, textarea, select, [contenteditable]");
+    if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
+    const help = document.getElementById("help");
+    if (event.key === "?") {
+      event.preventDefault();
+      help.showModal();
+      return;
+    }
+    if (help.open) return;
+    if (event.key === "Enter" && event.shiftKey) {
+      event.preventDefault();
+      document.getElementById("submit-next").click();
+      return;
+    }
+    if (event.key === "r") {
+      window.annotator.retryAll();
+      return;
+    }
+    const button = root.querySelector(`.label-button[data-hotkey="${CSS.escape(event.key)}"]`);
+    if (button) {
+      event.preventDefault();
+      label(button.dataset.label);
+    }
+  });
+
+  document.getElementById("help-button").addEventListener("click", () => document.getElementById("help").showModal());
+
+  // After the span editor is swapped in for a span, move the keyboard focus into it.
+  document.addEventListener("htmx:afterSettle", (event) => {
+    if (event.target.id === "span-editor" && event.detail.requestConfig && event.detail.requestConfig.verb === "get") {
+      const field = event.target.querySelector("select, input, button");
+      if (field) field.focus();
+    }
+  });
+
+  // Highlights left unsaved by an earlier visit (closed tab, server down) are sent again.
+  for (const item of Object.values(loadPending())) send(item);
+})();

@@ -1,0 +1,163 @@
+import json
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from annotator.labelling.models import Annotation, Span
+from tests.factories import UserFactory, make_project
+
+from .conftest import log_in, make_article, select_phrase
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SEEDS = Path(settings.BASE_DIR) / "fixtures" / "seeds"
+ARABIC_SEED = SEEDS / "002_fbed2bf9dc136266.txt"
+ARABIC_QUOTE = "الدول الغربية التي تتودد الآن إلى أرمينيا، تريد أن تتحالف معها ضد روسيا الاتحادية"
+
+
+@pytest.fixture
+def analyst(db):
+    return UserFactory(username="analyst1")
+
+
+@pytest.fixture
+def project(analyst):
+    return make_project(name="Browser project", analyst=analyst)
+
+
+def download_jsonl(page, project):
+    page.goto(f"/p/{project.id}/")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download your annotations (JSONL)").click()
+    path = info.value.path()
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]
+
+
+def test_label_arabic_seed_quote_topic_stance_submit_and_export(page, project, analyst):
+    arabic = make_article(project, ARABIC_SEED.read_text(encoding="utf-8"), language="ar")
+    english = make_article(project, "Second article.\nLavrov said “NATO is expanding”.", language="en")
+    log_in(page, "analyst1")
+    page.goto(f"/p/{project.id}/")
+    page.get_by_role("link", name=arabic.title).click()
+    page.wait_for_selector("#article-text")
+    assert page.locator("#article-text p").first.evaluate("p => getComputedStyle(p).direction") == "rtl"
+
+    selected = select_phrase(page, ARABIC_QUOTE)
+    assert ARABIC_QUOTE in selected
+    page.keyboard.press("q")
+    mark = page.locator("#article-text mark.span")
+    mark.first.wait_for()
+    assert page.locator("#article-text mark.span").evaluate_all("ms => ms.map(m => m.textContent).join('')") == ARABIC_QUOTE
+
+    span = Span.objects.get()
+    assert (span.label.name, span.text) == ("Quote", ARABIC_QUOTE)
+    assert arabic.text[span.start : span.end] == ARABIC_QUOTE
+
+    # The saved span opens in the editor: give it a speaker, from the keyboard.
+    page.get_by_label("Speaker").fill("سيرغي لافروف")
+    with page.expect_response("**/update/"):
+        page.get_by_role("button", name="Save span").click()
+    assert Span.objects.get().attributes == {"speaker": "سيرغي لافروف"}
+
+    with page.expect_response("**/labels/"):
+        page.get_by_label("Armenia").check()
+    with page.expect_response("**/labels/"):
+        page.get_by_label("Toward the West").select_option("critical")
+    page.locator("#document-labels [role=status]", has_text="Saved.").wait_for()
+    annotation = Annotation.objects.get(article=arabic, annotator=analyst)
+    assert [t.name for t in annotation.topics.all()] == ["Armenia"]
+    assert {s.target.name: s.value.name for s in annotation.stances.all()} == {"the West": "critical"}
+
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_url(f"**/p/{project.id}/a/{english.id}/")
+    assert page.get_by_text("1 of 2").is_visible()
+    annotation.refresh_from_db()
+    assert annotation.status == Annotation.Status.SUBMITTED
+
+    records = {r["id"]: r for r in download_jsonl(page, project)}
+    exported = records[arabic.id]["annotations"][0]
+    assert exported["topics"] == ["Armenia"] and exported["stance"] == {"the West": "critical"}
+    [exported_span] = exported["spans"]
+    assert records[arabic.id]["text"][exported_span["start"] : exported_span["end"]] == ARABIC_QUOTE
+    assert exported_span["text"] == ARABIC_QUOTE
+    assert page.csp_errors == []
+
+
+EMOJI_TEXT = (
+    "Family 👩‍👩‍👧‍👦 and flags 🇦🇲🇷🇺, café with a combining accent (cafe\u0301), 𝕏 marks.\n"
+    "مرحبا 👋 بالعالم\n"
+    "Then Lavrov said “Armenia is our ally” in Moscow."
+)
+
+
+def test_emoji_and_combining_marks_before_the_selection_do_not_shift_offsets(page, project):
+    article = make_article(project, EMOJI_TEXT, title="Emoji", language="en")
+    log_in(page, "analyst1")
+    page.goto(f"/p/{project.id}/a/{article.id}/")
+    directions = page.locator("#article-text p").evaluate_all("ps => ps.map(p => getComputedStyle(p).direction)")
+    assert directions == ["ltr", "rtl", "ltr"]
+
+    select_phrase(page, "Armenia is our ally")
+    page.get_by_role("button", name="Claim").click()
+    page.locator("#article-text mark.span").first.wait_for()
+    select_phrase(page, "👋 بالعالم")
+    page.keyboard.press("s")
+    page.wait_for_function("() => document.querySelectorAll('#span-list li[id^=span-]').length === 2")
+
+    spans = {s.text: s for s in Span.objects.all()}
+    assert set(spans) == {"Armenia is our ally", "👋 بالعالم"}
+    for text, span in spans.items():
+        assert article.text[span.start : span.end] == text
+    records = download_jsonl(page, project)
+    for exported in records[0]["annotations"][0]["spans"]:
+        assert records[0]["text"][exported["start"] : exported["end"]] == exported["text"]
+    assert page.csp_errors == []
+
+
+def test_failed_save_is_shown_and_retried_without_loss(page, project):
+    article = make_article(project, "Lavrov said “NATO is expanding” today.", title="Retry", language="en")
+    log_in(page, "analyst1")
+    page.goto(f"/p/{project.id}/a/{article.id}/")
+    page.route("**/spans/", lambda route: route.abort())
+    select_phrase(page, "NATO is expanding")
+    page.keyboard.press("q")
+    status = page.locator("#save-status")
+    status.get_by_text("not saved").wait_for()
+    assert Span.objects.count() == 0
+
+    page.unroute("**/spans/")
+    status.get_by_role("button", name="Retry").click()
+    page.locator("#article-text mark.span").first.wait_for()
+    assert status.is_hidden()
+    assert [s.text for s in Span.objects.all()] == ["NATO is expanding"]
+
+
+def test_expired_session_keeps_the_highlight_until_logged_in_again(page, project):
+    article = make_article(project, "Lavrov said “NATO is expanding” today.", title="Expiry", language="en")
+    log_in(page, "analyst1")
+    page.goto(f"/p/{project.id}/a/{article.id}/")
+    page.context.clear_cookies(name="sessionid")
+    select_phrase(page, "NATO is expanding")
+    page.keyboard.press("q")
+    page.locator("#save-status").get_by_text("session has expired").wait_for()
+    assert Span.objects.count() == 0
+
+    other = page.context.new_page()
+    log_in(other, "analyst1")
+    other.close()
+    page.locator("#save-status").get_by_role("button", name="Retry").click()
+    page.locator("#article-text mark.span").first.wait_for()
+    assert [s.text for s in Span.objects.all()] == ["NATO is expanding"]
+
+
+def test_help_overlay_lists_hotkeys(page, project):
+    article = make_article(project, "Some text.", title="Help", language="en")
+    log_in(page, "analyst1")
+    page.goto(f"/p/{project.id}/a/{article.id}/")
+    page.keyboard.press("?")
+    help_dialog = page.get_by_role("dialog")
+    help_dialog.wait_for()
+    assert "Label the selection as Quote" in help_dialog.inner_text()
+    page.keyboard.press("Escape")
+    assert help_dialog.is_hidden()
