@@ -16,3 +16,7 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # One file per test process, so that runs side by side don't share it.
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"annotator-test-{os.getpid()}.sqlite3")}  # noqa: F405
+
+# The tests never run collectstatic, so STATIC_ROOT may not exist: WhiteNoise looks files up
+# when asked, as in development, instead of warning that the directory is missing.
+WHITENOISE_AUTOREFRESH = True

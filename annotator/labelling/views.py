@@ -68,7 +68,7 @@ def _editor_context(project, span, spans, relations, labels):
     }
 
 
-def _document_labels_context(project, annotation, saved=False):
+def _document_labels_context(project, annotation):
     chosen_topics = set(annotation.topics.values_list("id", flat=True)) if annotation else set()
     chosen_stances = dict(annotation.stances.values_list("target_id", "value_id")) if annotation else {}
     return {
@@ -76,7 +76,6 @@ def _document_labels_context(project, annotation, saved=False):
         "chosen_topics": chosen_topics,
         "stance_rows": [{"target": t, "chosen": chosen_stances.get(t.id)} for t in project.stance_targets.all()],
         "stance_values": list(project.stance_values.all()),
-        "saved": saved,
     }
 
 
@@ -229,8 +228,8 @@ def document_labels(request, project, article_id):
         return _invalid(error)
     if not request.htmx:
         return redirect("label_article", project.id, article.id)
-    context = {"project": project, "article": article} | _document_labels_context(project, annotation, saved=True)
-    return render(request, "labelling/article.html#document_labels", context)
+    # The form stays as the analyst left it; only its status line changes.
+    return render(request, "labelling/article.html#labels_saved", {"saved": True})
 
 
 @require_POST

@@ -7,7 +7,7 @@ from django.conf import settings
 from annotator.labelling.models import Annotation, Span
 from tests.factories import UserFactory, make_project
 
-from .conftest import log_in, make_article, select_phrase
+from .helpers import log_in, make_article, select_phrase
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -60,11 +60,13 @@ def test_label_arabic_seed_quote_topic_stance_submit_and_export(page, project, a
         page.get_by_role("button", name="Save span").click()
     assert Span.objects.get().attributes == {"speaker": "سيرغي لافروف"}
 
-    with page.expect_response("**/labels/"):
+    # Two quick changes: the second is made while the first is still being saved.
+    west = project.stance_targets.get(name="the West")
+    critical = project.stance_values.get(name="critical")
+    with page.expect_response(lambda r: f"stance-{west.id}={critical.id}" in (r.request.post_data or "")):
         page.get_by_label("Armenia").check()
-    with page.expect_response("**/labels/"):
         page.get_by_label("Toward the West").select_option("critical")
-    page.locator("#document-labels [role=status]", has_text="Saved.").wait_for()
+    page.locator("#document-labels [role=status]", has_text="Saved at").wait_for()
     annotation = Annotation.objects.get(article=arabic, annotator=analyst)
     assert [t.name for t in annotation.topics.all()] == ["Armenia"]
     assert {s.target.name: s.value.name for s in annotation.stances.all()} == {"the West": "critical"}

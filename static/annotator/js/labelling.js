@@ -150,20 +150,21 @@
 
   document.addEventListener("keydown", (event) => {
     const target = event.target;
+    const help = document.getElementById("help");
+    if (event.key === "Enter" && event.shiftKey && !help.open && !target.closest("textarea")) {
+      // Works from the side panel's fields too, so the keyboard path ends in one key press.
+      event.preventDefault();
+      document.getElementById("submit-next").click();
+      return;
+    }
     const typing = target.closest && target.closest("input, textarea, select, [contenteditable]");
     if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
-    const help = document.getElementById("help");
     if (event.key === "?") {
       event.preventDefault();
       help.showModal();
       return;
     }
     if (help.open) return;
-    if (event.key === "Enter" && event.shiftKey) {
-      event.preventDefault();
-      document.getElementById("submit-next").click();
-      return;
-    }
     if (event.key === "r") {
       window.annotator.retryAll();
       return;

@@ -1,39 +1,7 @@
-"""Playwright for Python driving Debian's Chromium against pytest-django's live server."""
+"""What a person does in the browser: log in, and select a phrase with a real mouse drag."""
 
-import os
-
-import pytest
-from playwright.sync_api import sync_playwright
-
-from annotator.corpus.text import normalise, sha256
 from annotator.corpus.models import Article
-
-# Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still
-# plain synchronous code, which Django would otherwise refuse to run next to a loop.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, accept_downloads=True)
-    page = context.new_page()
-    page.csp_errors = []
-    page.on("console", lambda m: m.type == "error" and "Content Security Policy" in m.text and page.csp_errors.append(m.text))
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+from annotator.corpus.text import normalise, sha256
 
 
 def log_in(page, username, password="pw"):

@@ -1,0 +1,41 @@
+# make run   — the demo on http://127.0.0.1:8000/ (SQLite, DEBUG on, demo accounts printed)
+# make test  — the whole test suite, browser tests included (PostgreSQL when DATABASE_URL is set)
+
+VENV := .venv
+PY := $(VENV)/bin/python
+# The first of these that is Python 3.12 or newer makes the virtualenv.
+PYTHONS := python3.13 python3.12 $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3) \
+	$(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3) python3
+# The quick start always uses the embedded SQLite database, whatever DATABASE_URL says.
+DEV := env -u DATABASE_URL DEBUG=1 $(PY) manage.py
+
+.PHONY: run test
+
+run: $(VENV)/.installed-run
+	$(DEV) migrate
+	$(DEV) seed_demo
+	$(DEV) runserver 127.0.0.1:8000
+
+test: $(VENV)/.installed-test
+	@test -x /usr/bin/chromium || { echo "The browser tests need Debian's Chromium at /usr/bin/chromium:" \
+		"run 'apt-get install chromium' (as root)." >&2; exit 1; }
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+$(PY):
+	@for candidate in $(PYTHONS); do \
+		if $$candidate -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+			echo "Creating $(VENV) with $$candidate"; exec $$candidate -m venv $(VENV); \
+		fi; \
+	done; \
+	echo "annotator needs Python 3.12 or newer, and none was found (tried: $(PYTHONS))." >&2; \
+	echo "Install one (your system's python3.13 package, 'pyenv install 3.13', or python.org) and run make again." >&2; \
+	exit 1
+
+# Dependencies are installed again only when pyproject.toml changes.
+$(VENV)/.installed-run: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $@

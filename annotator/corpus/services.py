@@ -1,0 +1,231 @@
+"""Article import: the files of one batch in, articles out.
+
+Policy: a batch is all-or-nothing. Every file is read and every row checked before anything
+is written. If any file or row in the batch has an error, nothing is imported and every error
+is reported with its file, row and what is wrong; the user fixes the files and uploads the
+whole batch again. A row whose text is already in the project, or appeared earlier in the same
+batch, is a duplicate: it is skipped and reported, and is not an error.
+
+Formats (see `readers`): .txt is one article whose title is its first non-empty line and whose
+text is the whole file; .json (a list of rows), .jsonl (a row a line) and .csv (a header row)
+hold rows with `text` and optional `title`, `source`, `url`, `published`, `language` and
+`metadata`, where other keys or columns are kept in `metadata`; .html/.htm is a saved web page
+whose article body, title and date are extracted. Text is normalised
+(`annotator.corpus.text.normalise`) before it is hashed, so two articles are the same when
+their normalised texts are. A row without a title takes the first non-empty line of its text;
+a row without a language gets a detected one, or none when detection is unsure.
+"""
+
+import functools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+from annotator.projects.models import Project
+
+from . import readers
+from .models import Article
+from .text import normalise, sha256
+
+# Below this probability the detected language is more likely wrong than right (a headline,
+# a list of names), and a blank language is better than a wrong one.
+LANGUAGE_MIN_CONFIDENCE = 0.5
+# Rows per duplicate look-up, well under every database's limit on query parameters.
+LOOKUP_CHUNK = 500
+
+_http_url = URLValidator(schemes=["http", "https"])
+
+
+@dataclass(frozen=True)
+class ImportIssue:
+    file: str
+    row: int | None
+    message: str
+
+    @property
+    def place(self) -> str:
+        return self.file if self.row is None else f"{self.file}, row {self.row}"
+
+    def __str__(self) -> str:
+        return f"{self.place}: {self.message}"
+
+
+@dataclass
+class ImportReport:
+    created: list[Article] = field(default_factory=list)
+    duplicates: list[ImportIssue] = field(default_factory=list)
+    errors: list[ImportIssue] = field(default_factory=list)
+
+
+class _Candidate(NamedTuple):
+    file: str
+    row: int | None
+    article: Article
+
+
+def article_import(*, project: Project, files: Sequence[tuple[str, bytes]]) -> ImportReport:
+    """Import every article of the batch, or none of them if any file or row has an error."""
+    report = ImportReport()
+    candidates: list[_Candidate] = []
+    limit = settings.ANNOTATOR_MAX_UPLOAD_BYTES
+    for name, data in files:
+        if len(data) > limit:
+            report.errors.append(ImportIssue(name, None, f"is larger than the limit of {filesizeformat(limit)}"))
+            continue
+        try:
+            rows = readers.read(name, data)
+        except readers.ReadError as error:
+            report.errors.append(ImportIssue(name, None, str(error)))
+            continue
+        for row in rows:
+            problems = [row.problem] if row.problem else []
+            if not problems:
+                fields, problems = _clean(row.fields)
+            report.errors.extend(ImportIssue(name, row.number, problem) for problem in problems)
+            if not problems:
+                candidates.append(_Candidate(name, row.number, Article(project=project, **fields)))
+
+    if not report.errors:
+        # Detected before the transaction (a few milliseconds an article) to keep it short.
+        for candidate in candidates:
+            candidate.article.language = candidate.article.language or _detect_language(candidate.article.text)
+
+    with transaction.atomic():
+        # Imports into one project take turns, so no other import can add the same text
+        # between the duplicate check and the insert.
+        Project.objects.select_for_update().get(pk=project.pk)
+        new = _skip_duplicates(project, candidates, report)
+        if not report.errors:
+            report.created = Article.objects.bulk_create(new)
+    return report
+
+
+def _skip_duplicates(project: Project, candidates: list[_Candidate], report: ImportReport) -> list[Article]:
+    hashes = list({candidate.article.sha256 for candidate in candidates})
+    existing = {}
+    for start in range(0, len(hashes), LOOKUP_CHUNK):
+        chunk = project.articles.filter(sha256__in=hashes[start : start + LOOKUP_CHUNK])
+        existing.update(chunk.values_list("sha256", "title"))
+
+    first_seen: dict[str, str] = {}
+    new = []
+    for file, row, article in candidates:
+        if article.sha256 in existing:
+            message = f"skipped: this text is already in the project (“{existing[article.sha256]}”)"
+            report.duplicates.append(ImportIssue(file, row, message))
+        elif article.sha256 in first_seen:
+            message = f"skipped: the same text as {first_seen[article.sha256]}"
+            report.duplicates.append(ImportIssue(file, row, message))
+        else:
+            first_seen[article.sha256] = ImportIssue(file, row, "").place
+            new.append(article)
+    return new
+
+
+def _clean(raw: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The Article fields of one row, and what is wrong with it."""
+    problems: list[str] = []
+    text = raw.get("text")
+    if text is None:
+        problems.append("text is missing")
+    elif not isinstance(text, str):
+        problems.append(f"text must be a string, not {readers.kind_of(text)}")
+    elif not text.strip():
+        problems.append("text is empty")
+    else:
+        text = normalise(text)
+
+    title = " ".join(normalise(_string(raw, "title", problems)).split())
+    if not title and isinstance(text, str):
+        title = next((line.strip() for line in text.split("\n") if line.strip()), "")[: readers.TITLE_MAX_LENGTH]
+
+    url = _string(raw, "url", problems)
+    if url:
+        try:
+            _http_url(url)
+        except ValidationError:
+            problems.append(f"url is not an http:// or https:// address ({_shorten(url)})")
+
+    fields = {
+        "text": text,
+        "sha256": sha256(text) if isinstance(text, str) else "",
+        "title": title,
+        "source": _string(raw, "source", problems),
+        "url": url,
+        "published": _published(raw.get("published"), problems),
+        "language": _string(raw, "language", problems).lower(),
+        "metadata": _metadata(raw, problems),
+    }
+    return fields, problems
+
+
+def _string(raw: dict[str, Any], name: str, problems: list[str]) -> str:
+    """An optional text field, trimmed; blank when missing or null."""
+    value = raw.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        problems.append(f"{name} must be a string, not {readers.kind_of(value)}")
+        return ""
+    value = value.strip()
+    max_length = Article._meta.get_field(name).max_length
+    if len(value) > max_length:
+        problems.append(f"{name} is {len(value)} characters long; the limit is {max_length}")
+    return value
+
+
+def _published(value: Any, problems: list[str]) -> date | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        try:
+            # The date as written: "2023-10-05T23:30:00-05:00" was published on the 5th
+            # where it was published, so the time zone is not converted.
+            return datetime.fromisoformat(value.strip()).date()
+        except ValueError:
+            pass
+    problems.append(f"published is not a date (expected YYYY-MM-DD or an ISO date and time, got {_shorten(value)})")
+    return None
+
+
+def _metadata(raw: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    """The row's `metadata` object, with every key or column the import does not know added."""
+    value = raw.get("metadata")
+    if isinstance(value, str) and value.strip():
+        # A CSV cell can only hold the object as JSON text.
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            problems.append(f"metadata is not a JSON object ({_shorten(value)})")
+            return {}
+    if value is None or value == "":
+        value = {}
+    if not isinstance(value, dict):
+        problems.append(f"metadata must be an object, not {readers.kind_of(value)}")
+        return {}
+    extra = {key: item for key, item in raw.items() if key not in readers.FIELDS}
+    return {**extra, **value}
+
+
+@functools.cache
+def _language_identifier() -> LanguageIdentifier:
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True, min_confidence=LANGUAGE_MIN_CONFIDENCE)
+
+
+def _detect_language(text: str) -> str:
+    language, _ = _language_identifier().classify(text)
+    return "" if language == "und" else language
+
+
+def _shorten(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"

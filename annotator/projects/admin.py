@@ -1,0 +1,114 @@
+"""The label schema is edited here: a project page holds its members and every schema list."""
+
+from django.contrib import admin
+
+from .models import Membership, Project, RelationType, SpanAttribute, SpanLabel, StanceTarget, StanceValue, Topic
+
+
+def project_id_being_edited(request) -> str | None:
+    """The project whose change page this is, so inline choices can stay inside it."""
+    match = request.resolver_match
+    return match.kwargs.get("object_id") if match else None
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+class SpanLabelInline(admin.TabularInline):
+    model = SpanLabel
+    extra = 0
+    fields = ["name", "colour", "hotkey", "order"]
+    show_change_link = True  # its attributes are edited on the label's own page
+
+
+class RelationTypeInline(admin.TabularInline):
+    model = RelationType
+    extra = 0
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in {"source_label", "target_label"}:
+            kwargs["queryset"] = SpanLabel.objects.filter(project_id=project_id_being_edited(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class TopicInline(admin.TabularInline):
+    model = Topic
+    extra = 0
+
+
+class StanceValueInline(admin.TabularInline):
+    model = StanceValue
+    extra = 0
+
+
+class StanceTargetInline(admin.TabularInline):
+    model = StanceTarget
+    extra = 0
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at"]
+    search_fields = ["name", "description"]
+    inlines = [MembershipInline, SpanLabelInline, TopicInline, StanceValueInline, StanceTargetInline, RelationTypeInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "project", "role"]
+    list_filter = ["role", "project"]
+    search_fields = ["user__username", "project__name"]
+    list_select_related = ["user", "project"]
+    autocomplete_fields = ["user", "project"]
+
+
+class SpanAttributeInline(admin.TabularInline):
+    model = SpanAttribute
+    extra = 0
+
+
+@admin.register(SpanLabel)
+class SpanLabelAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "colour", "hotkey", "order"]
+    list_filter = ["project"]
+    search_fields = ["name", "project__name"]
+    list_select_related = ["project"]
+    autocomplete_fields = ["project"]
+    inlines = [SpanAttributeInline]
+
+
+@admin.register(SpanAttribute)
+class SpanAttributeAdmin(admin.ModelAdmin):
+    list_display = ["name", "label", "kind", "order", "project"]
+    list_filter = ["kind", "label__project"]
+    search_fields = ["name", "label__name"]
+    list_select_related = ["label__project"]
+
+    @admin.display(ordering="label__project__name")
+    def project(self, attribute):
+        return attribute.label.project
+
+
+@admin.register(RelationType)
+class RelationTypeAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "source_label", "target_label"]
+    list_filter = ["project"]
+    search_fields = ["name"]
+    list_select_related = ["project", "source_label", "target_label"]
+
+
+class ProjectListAdmin(admin.ModelAdmin):
+    """Topics, stance values and stance targets: named, ordered lists inside one project."""
+
+    list_display = ["name", "project", "order"]
+    list_filter = ["project"]
+    search_fields = ["name"]
+    list_select_related = ["project"]
+
+
+admin.site.register(Topic, ProjectListAdmin)
+admin.site.register(StanceValue, ProjectListAdmin)
+admin.site.register(StanceTarget, ProjectListAdmin)
