@@ -28,6 +28,43 @@
     return Number(paragraph.dataset.start) + codePoints(range.toString());
   }
 
+  // The DOM position of a code-point offset, the inverse of offsetIn.
+  function pointAt(offset) {
+    for (const paragraph of articleText().querySelectorAll("p[data-start]")) {
+      if (offset < Number(paragraph.dataset.start) || offset > Number(paragraph.dataset.end)) continue;
+      let remaining = offset - Number(paragraph.dataset.start);
+      const walker = document.createTreeWalker(paragraph, NodeFilter.SHOW_TEXT);
+      while (walker.nextNode()) {
+        const chars = Array.from(walker.currentNode.data);
+        if (remaining <= chars.length) return [walker.currentNode, chars.slice(0, remaining).join("").length];
+        remaining -= chars.length;
+      }
+      return [paragraph, paragraph.childNodes.length];
+    }
+    return null;
+  }
+
+  // A save's answer re-renders the text; keep what the analyst selected meanwhile.
+  let keptSelection = null;
+  document.addEventListener("htmx:oobBeforeSwap", (event) => {
+    if (event.detail.target && event.detail.target.id === "article-text") {
+      const span = selectedSpan();
+      keptSelection = span && { start: span.start, end: span.end };
+    }
+  });
+  document.addEventListener("htmx:oobAfterSwap", (event) => {
+    if (!keptSelection || !event.detail.target || event.detail.target.id !== "article-text") return;
+    const start = pointAt(keptSelection.start);
+    const end = pointAt(keptSelection.end);
+    keptSelection = null;
+    if (!start || !end) return;
+    const range = document.createRange();
+    range.setStart(...start);
+    range.setEnd(...end);
+    window.getSelection().removeAllRanges();
+    window.getSelection().addRange(range);
+  });
+
   // The selection as {start, end, text}, trimmed of surrounding white space, or null.
   function selectedSpan() {
     const selection = window.getSelection();
