@@ -163,3 +163,38 @@ def test_help_overlay_lists_hotkeys(page, project):
     assert "Label the selection as Quote" in help_dialog.inner_text()
     page.keyboard.press("Escape")
     assert help_dialog.is_hidden()
+
+
+def test_keyboard_link_quote_to_speaker_and_delete(page, project):
+    article = make_article(project, "Lavrov said: “NATO is expanding.”", title="Keys", language="en")
+    log_in(page, "analyst1")
+    page.goto(f"/p/{project.id}/a/{article.id}/")
+    select_phrase(page, "NATO is expanding.")
+    page.keyboard.press("q")
+    page.locator("#article-text mark.span").first.wait_for()
+    select_phrase(page, "Lavrov")
+    page.keyboard.press("s")
+    page.wait_for_function("() => document.querySelectorAll('#span-list li[id^=span-]').length === 2")
+
+    # From here on, only the keyboard: focus the Quote in the span list and open it.
+    quote = Span.objects.get(label__name="Quote")
+    page.locator(f"#span-{quote.id} .chip").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'span-label'")
+    link = page.get_by_label("Link speaker (Source span)")
+    link.focus()
+    assert link.input_value() == str(Span.objects.get(label__name="Source").id)
+    page.keyboard.press("Tab")
+    with page.expect_response("**/relations/"):
+        page.keyboard.press("Enter")
+    page.locator("#span-editor .relations li").wait_for()
+    relation = quote.outgoing.get()
+    assert (relation.type.name, relation.target.text) == ("speaker", "Lavrov")
+
+    delete = page.locator("#span-editor").get_by_role("button", name="Delete span")
+    delete.focus()
+    with page.expect_response("**/delete/"):
+        page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelectorAll('#span-list li[id^=span-]').length === 1")
+    assert [s.text for s in Span.objects.all()] == ["Lavrov"]
+    assert not relation.__class__.objects.exists()

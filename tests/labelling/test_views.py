@@ -185,6 +185,13 @@ class TestLabelArticle:
         assert analyst_client.get(reverse("label_article", args=[project.id, elsewhere.id])).status_code == 404
         assert analyst_client.get(reverse("label_article", args=[other.id, elsewhere.id])).status_code == 200
 
+    def test_span_across_a_line_break_is_marked_in_both_paragraphs(self, analyst_client, w):
+        crossing = mark(w.article, w.quote.annotation.annotator, w.labels["Claim"], "”.\nThe ministry")
+        content = body(analyst_client.get(w.page))
+        assert content.count(f'data-span="{crossing.id}"') == 2
+        assert mark_tag(crossing) + "”.</mark></p>" in content
+        assert '<p dir="auto" data-start="55" data-end="87">' + mark_tag(crossing) + "The ministry</mark>" in content
+
     def test_nested_spans_render_both_marks(self, analyst_client, w):
         inner = mark(w.article, w.quote.annotation.annotator, w.labels["Source"], "West")
         content = body(analyst_client.get(w.page))
@@ -392,6 +399,7 @@ class TestSpanUpdate:
 
     @pytest.mark.parametrize("value", ["Claim", ""])
     def test_non_integer_label_is_400(self, analyst_client, w, value):
+        analyst_client.raise_request_exception = False
         before = db_state()
         response = request(analyst_client, routes(w)["span_update"], htmx=True, label=value)
         assert response.status_code == 400

@@ -215,12 +215,19 @@
 
   document.getElementById("help-button").addEventListener("click", () => document.getElementById("help").showModal());
 
-  // After the span editor is swapped in for a span, move the keyboard focus into it.
-  document.addEventListener("htmx:afterSettle", (event) => {
-    if (event.target.id === "span-editor" && event.detail.requestConfig && event.detail.requestConfig.verb === "get") {
-      const field = event.target.querySelector("select, input, button");
+  // Opening a span from the list moves the keyboard focus into its editor.
+  let focusEditor = false;
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    focusEditor = Boolean(event.detail.elt.closest(".chip"));
+  });
+  document.addEventListener("htmx:oobAfterSwap", (event) => {
+    if (!focusEditor || !event.detail.target || event.detail.target.id !== "span-editor") return;
+    focusEditor = false;
+    // After the rest of the answer (the span list) is swapped too.
+    requestAnimationFrame(() => {
+      const field = document.querySelector("#span-editor select, #span-editor input:not([type=hidden]), #span-editor button");
       if (field) field.focus();
-    }
+    });
   });
 
   // Highlights left unsaved by an earlier visit (closed tab, server down) are sent again.
