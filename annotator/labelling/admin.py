@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from annotator.corpus.text import normalise
 from annotator.projects.models import SpanLabel, StanceTarget, StanceValue, Topic
 
-from .models import Annotation, Relation, Span, Stance
+from .models import Annotation, Change, Relation, Span, Stance
 
 
 class SpanForm(forms.ModelForm):
@@ -125,3 +125,23 @@ class StanceAdmin(admin.ModelAdmin):
     list_filter = ["target__project", "value__name"]
     list_select_related = ["annotation__article", "annotation__annotator", "target", "value"]
     raw_id_fields = ["annotation"]
+
+
+@admin.register(Change)
+class ChangeAdmin(admin.ModelAdmin):
+    """History is evidence: it can be read and searched here, never edited."""
+
+    list_display = ["created_at", "actor", "action", "subject", "subject_id", "annotation"]
+    list_filter = ["action", "subject"]
+    list_select_related = ["actor", "annotation"]
+    search_fields = ["reason", "actor__username"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

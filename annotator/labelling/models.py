@@ -12,7 +12,16 @@ from annotator.projects.models import RelationType, SpanLabel, StanceTarget, Sta
 
 
 class Annotation(models.Model):
-    """An annotator's labelling of one article; everything they mark hangs off it."""
+    """An annotator's labelling of one article; everything they mark hangs off it.
+
+    An article has one `analyst` annotation per analyst and at most one `gold` annotation: the
+    reviewer's adjudicated result, whose `annotator` is the reviewer who last changed it.
+    `version` goes up with every change, so a save made from a stale page can be refused.
+    """
+
+    class Kind(models.TextChoices):
+        ANALYST = "analyst", "Analyst"
+        GOLD = "gold", "Gold"
 
     class Status(models.TextChoices):
         IN_PROGRESS = "in_progress", "In progress"
@@ -21,9 +30,11 @@ class Annotation(models.Model):
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="annotations")
     annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.ANALYST)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_PROGRESS)
     skip_reason = models.CharField(max_length=500, blank=True)
     topics = models.ManyToManyField(Topic, blank=True, related_name="+")
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -31,11 +42,16 @@ class Annotation(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["article", "annotator"], name="annotation_unique_annotator"),
+            models.UniqueConstraint(
+                fields=["article", "annotator"], condition=Q(kind="analyst"), name="annotation_unique_annotator"
+            ),
+            models.UniqueConstraint(fields=["article"], condition=Q(kind="gold"), name="annotation_one_gold"),
+            models.CheckConstraint(condition=Q(kind__in=["analyst", "gold"]), name="annotation_kind_valid"),
             models.CheckConstraint(
                 condition=Q(status__in=["in_progress", "submitted", "skipped"]), name="annotation_status_valid"
             ),
         ]
+        indexes = [models.Index(fields=["article", "kind", "status"])]
 
     def __str__(self):
         return f"{self.annotator} on {self.article}"
@@ -101,3 +117,38 @@ class Stance(models.Model):
 
     def __str__(self):
         return f"{self.target}: {self.value}"
+
+
+class Change(models.Model):
+    """One change to an annotation, kept forever: who, when, what it was before and after.
+
+    Written by the services in `labelling.services` (and review's), never by views, so every
+    way of changing an annotation leaves its trace.
+    """
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Created"
+        UPDATE = "update", "Edited"
+        DELETE = "delete", "Deleted"
+        ACCEPT = "accept", "Accepted"
+        REJECT = "reject", "Rejected"
+        SUBMIT = "submit", "Submitted"
+        SKIP = "skip", "Skipped"
+
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="changes")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=8, choices=Action.choices)
+    # What changed: "span", "relation", "labels" (topics and stance) or "annotation".
+    subject = models.CharField(max_length=16)
+    subject_id = models.BigIntegerField(null=True, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["annotation", "created_at"])]
+
+    def __str__(self):
+        return f"{self.actor} {self.action} {self.subject} {self.subject_id or ''}".strip()

@@ -1,23 +1,39 @@
-"""Every write an analyst makes while labelling. Views parse input and call one of these."""
+"""Every write to an annotation. Views parse input and call one of these.
+
+Each write locks its annotation, checks the version the caller saw (when it says which), bumps
+the version, and records a `Change` with the state before and after, so nothing is ever
+overwritten silently or lost without a trace. The same functions serve analysts labelling and
+reviewers editing a gold annotation; `actor` is who made the change.
+"""
 
 import uuid
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from annotator.corpus.models import Article
 from annotator.projects.models import RelationType, SpanAttribute, SpanLabel, StanceTarget, StanceValue, Topic
 
-from .models import Annotation, Relation, Span, Stance
+from .models import Annotation, Change, Relation, Span, Stance
+
+
+class StaleVersion(ValidationError):
+    """The caller changed an annotation as it was at an older version."""
+
+    def __init__(self, annotation: Annotation):
+        super().__init__(
+            "Someone else changed this annotation after you opened it (it is now at version "
+            f"{annotation.version}). Nothing was overwritten: reload to see their change, then edit again.",
+            code="stale",
+        )
 
 
 def annotation_get_or_create(*, article: Article, annotator: AbstractBaseUser) -> Annotation:
-    try:
-        annotation, _ = Annotation.objects.get_or_create(article=article, annotator=annotator)
-    except IntegrityError:  # two first saves at once: the other request made it
-        annotation = Annotation.objects.get(article=article, annotator=annotator)
+    """The analyst's own annotation of the article (get_or_create copes with two first saves at once)."""
+    annotation, _ = Annotation.objects.get_or_create(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST)
     return annotation
 
 
@@ -38,34 +54,90 @@ def span_check_offsets(*, article: Article, start: int, end: int, text: str) -> 
         )
 
 
+def span_state(span: Span) -> dict:
+    return {
+        "label": span.label.name,
+        "start": span.start,
+        "end": span.end,
+        "text": span.text,
+        "attributes": span.attributes,
+    }
+
+
+def _locked(annotation: Annotation, expected_version: int | None) -> Annotation:
+    """The annotation, locked for this transaction, if it is still at the version the caller saw."""
+    current = Annotation.objects.select_for_update().get(pk=annotation.pk)
+    if expected_version is not None and current.version != expected_version:
+        raise StaleVersion(current)
+    return current
+
+
+def _record(annotation, actor, action, subject, subject_id=None, before=None, after=None, reason="") -> None:
+    Change.objects.create(
+        annotation=annotation,
+        actor=actor,
+        action=action,
+        subject=subject,
+        subject_id=subject_id,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+    Annotation.objects.filter(pk=annotation.pk).update(version=F("version") + 1, updated_at=timezone.now())
+    annotation.version += 1
+
+
 @transaction.atomic
-def span_create(
+def span_add(
     *,
-    article: Article,
-    annotator: AbstractBaseUser,
+    annotation: Annotation,
+    actor: AbstractBaseUser,
     label: SpanLabel,
     start: int,
     end: int,
     text: str,
-    client_id: uuid.UUID,
+    attributes: dict | None = None,
+    client_id: uuid.UUID | None = None,
+    expected_version: int | None = None,
+    reason: str = "",
+    action: str = Change.Action.CREATE,
 ) -> Span:
     """Save a span once: a retried request with the same `client_id` returns the first span."""
+    article = annotation.article
     if label.project_id != article.project_id:
         raise ValidationError("That label belongs to another project.", code="wrong_project")
     span_check_offsets(article=article, start=start, end=end, text=text)
-    annotation = annotation_get_or_create(article=article, annotator=annotator)
+    client_id = client_id or uuid.uuid4()
     existing = annotation.spans.filter(client_id=client_id).first()
     if existing is not None:
         return _same_span_or_conflict(existing, label=label, start=start, end=end)
-    try:
-        with transaction.atomic():
-            span = Span.objects.create(
-                annotation=annotation, label=label, start=start, end=end, text=text, client_id=client_id
-            )
-    except IntegrityError:  # the same retry arrived twice at once
-        return _same_span_or_conflict(annotation.spans.get(client_id=client_id), label=label, start=start, end=end)
-    _touch(annotation)
+    annotation = _locked(annotation, expected_version)
+    existing = annotation.spans.filter(client_id=client_id).first()
+    if existing is not None:  # the same retry, which arrived while we waited for the lock
+        return _same_span_or_conflict(existing, label=label, start=start, end=end)
+    span = Span.objects.create(
+        annotation=annotation,
+        label=label,
+        start=start,
+        end=end,
+        text=text,
+        attributes=_clean_attributes(label=label, attributes=attributes or {}),
+        client_id=client_id,
+    )
+    _record(annotation, actor, action, "span", span.id, after=span_state(span), reason=reason)
     return span
+
+
+@transaction.atomic
+def span_create(
+    *, article: Article, annotator: AbstractBaseUser, label: SpanLabel, start: int, end: int, text: str,
+    client_id: uuid.UUID,
+) -> Span:
+    """An analyst highlights text in their own annotation of the article (made with the first span)."""
+    annotation = annotation_get_or_create(article=article, annotator=annotator)
+    return span_add(
+        annotation=annotation, actor=annotator, label=label, start=start, end=end, text=text, client_id=client_id
+    )
 
 
 def _same_span_or_conflict(span: Span, *, label: SpanLabel, start: int, end: int) -> Span:
@@ -75,10 +147,19 @@ def _same_span_or_conflict(span: Span, *, label: SpanLabel, start: int, end: int
 
 
 @transaction.atomic
-def span_update(*, span: Span, label: SpanLabel, attributes: dict[str, str]) -> Span:
-    project = span.annotation.article.project
-    if label.project_id != project.id:
+def span_update(
+    *,
+    span: Span,
+    label: SpanLabel,
+    attributes: dict[str, str],
+    actor: AbstractBaseUser | None = None,
+    expected_version: int | None = None,
+    reason: str = "",
+) -> Span:
+    annotation = _locked(span.annotation, expected_version)
+    if label.project_id != annotation.article.project_id:
         raise ValidationError("That label belongs to another project.", code="wrong_project")
+    before = span_state(span)
     if label.id != span.label_id:
         # Links that the new label cannot take part in would be invalid: drop them with the change.
         Relation.objects.filter(source=span).exclude(type__source_label=label).delete()
@@ -86,7 +167,9 @@ def span_update(*, span: Span, label: SpanLabel, attributes: dict[str, str]) -> 
     span.label = label
     span.attributes = _clean_attributes(label=label, attributes=attributes)
     span.save(update_fields=["label", "attributes", "updated_at"])
-    _touch(span.annotation)
+    after = span_state(span)
+    if after != before:
+        _record(annotation, actor or annotation.annotator, Change.Action.UPDATE, "span", span.id, before, after, reason)
     return span
 
 
@@ -109,14 +192,30 @@ def _clean_attributes(*, label: SpanLabel, attributes: dict[str, str]) -> dict[s
 
 
 @transaction.atomic
-def span_delete(*, span: Span) -> None:
-    annotation = span.annotation
+def span_delete(
+    *,
+    span: Span,
+    actor: AbstractBaseUser | None = None,
+    expected_version: int | None = None,
+    reason: str = "",
+    action: str = Change.Action.DELETE,
+) -> None:
+    annotation = _locked(span.annotation, expected_version)
+    before = span_state(span)
+    span_id = span.id
     span.delete()
-    _touch(annotation)
+    _record(annotation, actor or annotation.annotator, action, "span", span_id, before=before, reason=reason)
 
 
 @transaction.atomic
-def relation_create(*, relation_type: RelationType, source: Span, target: Span) -> Relation:
+def relation_create(
+    *,
+    relation_type: RelationType,
+    source: Span,
+    target: Span,
+    actor: AbstractBaseUser | None = None,
+    expected_version: int | None = None,
+) -> Relation:
     if source.annotation_id != target.annotation_id:
         raise ValidationError("Both spans must be from the same annotation.", code="cross_annotation")
     if source.id == target.id:
@@ -131,25 +230,50 @@ def relation_create(*, relation_type: RelationType, source: Span, target: Span) 
             + (f" to a {relation_type.target_label.name} span." if relation_type.target_label_id else "."),
             code="wrong_labels",
         )
-    relation, _ = Relation.objects.get_or_create(
-        annotation=source.annotation, type=relation_type, source=source, target=target
+    annotation = _locked(source.annotation, expected_version)
+    relation, created = Relation.objects.get_or_create(
+        annotation=annotation, type=relation_type, source=source, target=target
     )
-    _touch(source.annotation)
+    if created:
+        _record(annotation, actor or annotation.annotator, Change.Action.CREATE, "relation", relation.id,
+                after=relation_state(relation))
     return relation
 
 
+def relation_state(relation: Relation) -> dict:
+    return {"type": relation.type.name, "source": relation.source_id, "target": relation.target_id}
+
+
 @transaction.atomic
-def relation_delete(*, relation: Relation) -> None:
-    annotation = relation.annotation
+def relation_delete(
+    *, relation: Relation, actor: AbstractBaseUser | None = None, expected_version: int | None = None
+) -> None:
+    annotation = _locked(relation.annotation, expected_version)
+    before = relation_state(relation)
+    relation_id = relation.id
     relation.delete()
-    _touch(annotation)
+    _record(annotation, actor or annotation.annotator, Change.Action.DELETE, "relation", relation_id, before=before)
+
+
+def labels_state(annotation: Annotation) -> dict:
+    return {
+        "topics": sorted(annotation.topics.values_list("name", flat=True)),
+        "stance": dict(annotation.stances.values_list("target__name", "value__name")),
+    }
 
 
 @transaction.atomic
 def document_labels_set(
-    *, annotation: Annotation, topic_ids: list[int], stances: dict[int, int | None]
+    *,
+    annotation: Annotation,
+    topic_ids: list[int],
+    stances: dict[int, int | None],
+    actor: AbstractBaseUser | None = None,
+    expected_version: int | None = None,
+    reason: str = "",
 ) -> Annotation:
     """Replace the annotator's topics and their stance toward each target."""
+    locked = _locked(annotation, expected_version)
     project_id = annotation.article.project_id
     topics = list(Topic.objects.filter(project_id=project_id, id__in=topic_ids))
     if len(topics) != len(set(topic_ids)):
@@ -158,25 +282,50 @@ def document_labels_set(
     values = {v.id: v for v in StanceValue.objects.filter(project_id=project_id)}
     if len(targets) != len(stances) or any(v is not None and v not in values for v in stances.values()):
         raise ValidationError("Unknown stance target or value.", code="bad_stance")
-    annotation.topics.set(topics)
+    before = labels_state(locked)
+    locked.topics.set(topics)
     for target_id, value_id in stances.items():
         if value_id is None:
-            annotation.stances.filter(target_id=target_id).delete()
+            locked.stances.filter(target_id=target_id).delete()
         else:
             Stance.objects.update_or_create(
-                annotation=annotation, target=targets[target_id], defaults={"value": values[value_id]}
+                annotation=locked, target=targets[target_id], defaults={"value": values[value_id]}
             )
-    _touch(annotation)
+    after = labels_state(locked)
+    if after != before:
+        _record(locked, actor or locked.annotator, Change.Action.UPDATE, "labels", None, before, after, reason)
+    annotation.version = locked.version
     return annotation
 
 
 @transaction.atomic
-def annotation_submit(*, annotation: Annotation) -> Annotation:
-    annotation.status = Annotation.Status.SUBMITTED
-    annotation.submitted_at = timezone.now()
-    annotation.save(update_fields=["status", "submitted_at", "updated_at"])
-    return annotation
+def analyst_labels_set(
+    *, article: Article, annotator: AbstractBaseUser, topic_ids: list[int], stances: dict[int, int | None]
+) -> Annotation:
+    """An analyst sets topics and stance on their own annotation (made with the first change)."""
+    annotation = annotation_get_or_create(article=article, annotator=annotator)
+    return document_labels_set(annotation=annotation, topic_ids=topic_ids, stances=stances, actor=annotator)
 
 
-def _touch(annotation: Annotation) -> None:
-    annotation.save(update_fields=["updated_at"])
+@transaction.atomic
+def annotation_submit(*, annotation: Annotation, actor: AbstractBaseUser | None = None) -> Annotation:
+    return _set_status(annotation, Annotation.Status.SUBMITTED, actor=actor)
+
+
+@transaction.atomic
+def annotation_skip(*, annotation: Annotation, reason: str, actor: AbstractBaseUser | None = None) -> Annotation:
+    if not reason.strip():
+        raise ValidationError("Say why you skip this article.", code="reason_required")
+    return _set_status(annotation, Annotation.Status.SKIPPED, actor=actor, reason=reason.strip()[:500])
+
+
+def _set_status(annotation: Annotation, status: str, *, actor=None, reason: str = "") -> Annotation:
+    locked = _locked(annotation, None)
+    before = {"status": locked.status}
+    locked.status = status
+    locked.skip_reason = reason if status == Annotation.Status.SKIPPED else ""
+    locked.submitted_at = timezone.now() if status == Annotation.Status.SUBMITTED else locked.submitted_at
+    locked.save(update_fields=["status", "skip_reason", "submitted_at", "updated_at"])
+    action = Change.Action.SUBMIT if status == Annotation.Status.SUBMITTED else Change.Action.SKIP
+    _record(locked, actor or locked.annotator, action, "annotation", locked.id, before, {"status": status}, reason)
+    return locked

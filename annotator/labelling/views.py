@@ -134,6 +134,8 @@ def span_create(request, project, article_id):
         )
     except ValidationError as error:
         return _invalid(error)
+    if not request.htmx:
+        return redirect("label_article", project.id, article.id)
     return _workspace(request, project, article, editing=span, status=201)
 
 
@@ -161,7 +163,10 @@ def article_url(project, article):
 def span_update(request, project, article_id, span_id):
     article = _article(project, article_id)
     span = _own_span(request, article, span_id)
-    label = get_object_or_404(project.span_labels, pk=request.POST.get("label", span.label_id))
+    try:
+        label = get_object_or_404(project.span_labels, pk=int(request.POST.get("label", span.label_id)))
+    except ValueError:
+        return HttpResponseBadRequest("label must be a label id.")
     attributes = {key.removeprefix("attr-"): value for key, value in request.POST.items() if key.startswith("attr-")}
     try:
         services.span_update(span=span, label=label, attributes=attributes)
@@ -221,9 +226,8 @@ def document_labels(request, project, article_id):
         }
     except ValueError:
         return HttpResponseBadRequest("Topics and stances are ids.")
-    annotation = services.annotation_get_or_create(article=article, annotator=request.user)
     try:
-        services.document_labels_set(annotation=annotation, topic_ids=topic_ids, stances=stances)
+        services.analyst_labels_set(article=article, annotator=request.user, topic_ids=topic_ids, stances=stances)
     except ValidationError as error:
         return _invalid(error)
     if not request.htmx:

@@ -19,12 +19,15 @@ class ProjectQuerySet(models.QuerySet):
 class Project(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
+    # How many analysts label each article before it goes to review.
+    overlap = models.PositiveSmallIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProjectQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]
+        constraints = [models.CheckConstraint(condition=Q(overlap__gte=1), name="project_overlap_positive")]
 
     def __str__(self):
         return self.name

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from annotator.labelling.models import Annotation, Relation, Span, Stance
+from annotator.labelling.services import annotation_submit
 from annotator.projects.models import SpanLabel, StanceTarget, StanceValue, Topic
 from tests.factories import ArticleFactory, UserFactory, make_project
 
@@ -40,6 +41,7 @@ def labelled(project, analyst):
         annotation=annotation, target=project.stance_targets.first(), value=project.stance_values.first()
     )
     annotation.topics.add(project.topics.first())
+    annotation_submit(annotation=annotation)  # leaves a Change in the history
     return annotation
 
 
