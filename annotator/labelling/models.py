@@ -61,7 +61,8 @@ class Span(models.Model):
     """`[start, end)` in code points of the article text; `text` is what those offsets cover."""
 
     annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="spans")
-    label = models.ForeignKey(SpanLabel, on_delete=models.PROTECT, related_name="spans")
+    # RESTRICT: a label in use cannot be deleted (no orphaned spans), yet a whole project can be.
+    label = models.ForeignKey(SpanLabel, on_delete=models.RESTRICT, related_name="spans")
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
     text = models.TextField()
@@ -88,7 +89,7 @@ class Span(models.Model):
 
 class Relation(models.Model):
     annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="relations")
-    type = models.ForeignKey(RelationType, on_delete=models.PROTECT, related_name="relations")
+    type = models.ForeignKey(RelationType, on_delete=models.RESTRICT, related_name="relations")
     source = models.ForeignKey(Span, on_delete=models.CASCADE, related_name="outgoing")
     target = models.ForeignKey(Span, on_delete=models.CASCADE, related_name="incoming")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -108,8 +109,8 @@ class Stance(models.Model):
     """The article's stance toward one target, as one annotator reads it."""
 
     annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="stances")
-    target = models.ForeignKey(StanceTarget, on_delete=models.PROTECT, related_name="+")
-    value = models.ForeignKey(StanceValue, on_delete=models.PROTECT, related_name="+")
+    target = models.ForeignKey(StanceTarget, on_delete=models.RESTRICT, related_name="+")
+    value = models.ForeignKey(StanceValue, on_delete=models.RESTRICT, related_name="+")
 
     class Meta:
         ordering = ["target__order", "target_id"]

@@ -8,6 +8,9 @@ the template wraps a piece in one <mark> per covering span. Every span keeps one
 
 from dataclasses import dataclass, field
 
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
 from annotator.corpus.text import paragraphs
 
 
@@ -65,3 +68,28 @@ def layout(text: str, spans) -> list[Paragraph]:
             pieces.append(Piece(text=text[a:b], start=a, spans=covering))
         result.append(Paragraph(start=para_start, end=para_end, pieces=pieces))
     return result
+
+
+def text_html(paragraphs: list[Paragraph], editing_id: int | None = None) -> str:
+    """The article text as HTML: one `<p dir="auto">` a line, one `<mark>` per covering span.
+
+    Built here rather than in a template loop: a 50 KB article with 500 spans has thousands of
+    pieces, and every character of article text and label name goes through `escape`.
+    Nothing but the text may stand inside a paragraph (no white space between tags): the
+    browser's offsets are counted from these text nodes.
+    """
+    out = []
+    for para in paragraphs:
+        blank = ' class="blank"' if para.start == para.end else ""
+        out.append(f'<p dir="auto" data-start="{para.start}" data-end="{para.end}"{blank}>')
+        for piece in para.pieces:
+            for s in piece.spans:
+                editing = " editing" if s.id == editing_id else ""
+                out.append(
+                    f'<mark class="span label-{s.label_id} track-{s.track}{editing}" '
+                    f'data-span="{s.id}" title="{escape(s.label.name)}">'
+                )
+            out.append(escape(piece.text))
+            out.append("</mark>" * len(piece.spans))
+        out.append("</p>")
+    return mark_safe("".join(out))

@@ -20,44 +20,44 @@ from annotator.projects.models import RelationType, SpanAttribute
 from . import services
 from .models import Annotation, Relation, Span
 from .queries import next_article_for, progress_for
-from .rendering import layout
+from .rendering import layout, text_html
 
 
 def _workspace_context(request, project, article, annotation, editing=None):
     spans = list(annotation.spans.select_related("label")) if annotation else []
-    relations = list(annotation.relations.select_related("type", "target")) if annotation else []
-    labels = list(project.span_labels.prefetch_related("attributes"))
+    editing = next((s for s in spans if editing and s.id == editing.id), None)
     context = {
         "project": project,
         "article": article,
+        "article_url": article_url(project, article),
         "annotation": annotation,
-        "paragraphs": layout(article.text, spans),
+        "text_html": text_html(layout(article.text, spans), editing.id if editing else None),
         "spans": spans,
-        "labels": labels,
-        "editing": next((s for s in spans if editing and s.id == editing.id), None),
+        "labels": list(project.span_labels.all()),
+        "editing": editing,
     }
-    if context["editing"]:
-        context |= _editor_context(project, context["editing"], spans, relations, labels)
+    if editing:
+        context |= _editor_context(project, editing, spans, annotation)
     return context
 
 
-def _editor_context(project, span, spans, relations, labels):
+def _editor_context(project, span, spans, annotation):
     """The fields and links the span editor offers for one span."""
     choices = {
         SpanAttribute.Kind.STANCE: [v.name for v in project.stance_values.all()],
         SpanAttribute.Kind.TARGET: [t.name for t in project.stance_targets.all()],
     }
-    label = next(label for label in labels if label.id == span.label_id)
     fields = [
         {"name": a.name, "value": span.attributes.get(a.name, ""), "choices": choices.get(a.kind)}
-        for a in label.attributes.all()
+        for a in span.label.attributes.all()
     ]
+    relations = annotation.relations.filter(source=span).select_related("type", "target")
     relation_types = RelationType.objects.filter(project=project, source_label_id=span.label_id).select_related(
         "target_label"
     )
     return {
         "editing_fields": fields,
-        "editing_relations": [r for r in relations if r.source_id == span.id],
+        "editing_relations": list(relations),
         "editing_relation_types": [
             {
                 "type": t,

@@ -10,7 +10,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 
 from .models import Membership, Project
@@ -19,10 +19,14 @@ ALL_ROLES = (Membership.Role.ADMIN, Membership.Role.REVIEWER, Membership.Role.AN
 STAFF_ROLES = (Membership.Role.ADMIN, Membership.Role.REVIEWER)
 
 
-def role_in(user, project: Project) -> str | None:
+def _project_and_role(user, project_id) -> tuple[Project, str]:
+    """The project and the user's role in it, in one query; 404 for a non-member."""
     if user.is_superuser:
-        return Membership.Role.ADMIN
-    return project.memberships.filter(user=user).values_list("role", flat=True).first()
+        return get_object_or_404(Project, pk=project_id), Membership.Role.ADMIN
+    membership = Membership.objects.select_related("project").filter(project_id=project_id, user=user).first()
+    if membership is None:
+        raise Http404("No such project.")
+    return membership.project, membership.role
 
 
 def login_required_htmx(view):
@@ -42,8 +46,7 @@ def project_view(roles=ALL_ROLES):
         @login_required_htmx
         @wraps(view)
         def wrapper(request, project_id, *args, **kwargs):
-            project = get_object_or_404(Project.objects.for_user(request.user), pk=project_id)
-            role = role_in(request.user, project)
+            project, role = _project_and_role(request.user, project_id)
             if role not in roles:
                 raise PermissionDenied
             request.role = role

@@ -104,8 +104,8 @@ class RelationType(models.Model):
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="relation_types")
     name = models.CharField(max_length=60)
-    source_label = models.ForeignKey(SpanLabel, on_delete=models.PROTECT, related_name="+")
-    target_label = models.ForeignKey(SpanLabel, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    source_label = models.ForeignKey(SpanLabel, on_delete=models.RESTRICT, related_name="+")
+    target_label = models.ForeignKey(SpanLabel, on_delete=models.RESTRICT, related_name="+", null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -68,7 +68,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('annotation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='spans', to='labelling.annotation')),
-                ('label', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='spans', to='projects.spanlabel')),
+                ('label', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='spans', to='projects.spanlabel')),
             ],
             options={
                 'ordering': ['start', '-end', 'id'],
@@ -80,7 +80,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('annotation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='relations', to='labelling.annotation')),
-                ('type', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='relations', to='projects.relationtype')),
+                ('type', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='relations', to='projects.relationtype')),
                 ('source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='outgoing', to='labelling.span')),
                 ('target', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='incoming', to='labelling.span')),
             ],
@@ -93,8 +93,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('annotation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stances', to='labelling.annotation')),
-                ('target', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='projects.stancetarget')),
-                ('value', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='projects.stancevalue')),
+                ('target', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='+', to='projects.stancetarget')),
+                ('value', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='+', to='projects.stancevalue')),
             ],
             options={
                 'ordering': ['target__order', 'target_id'],

@@ -62,8 +62,8 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=60)),
                 ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='relation_types', to='projects.project')),
-                ('source_label', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='projects.spanlabel')),
-                ('target_label', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='projects.spanlabel')),
+                ('source_label', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='+', to='projects.spanlabel')),
+                ('target_label', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='+', to='projects.spanlabel')),
             ],
             options={
                 'ordering': ['id'],

@@ -1,0 +1,70 @@
+"""Benchmark 2: export a project of N articles × 20 spans × k analysts, per format.
+
+    python -m bench.export --articles 1000 10000 --formats jsonl --runs 3
+
+Each run is a fresh process (so its peak RSS is its own) that streams the export to a file
+under /tmp and prints seconds and peak RSS; the median of the runs is reported.
+"""
+
+import argparse
+import json
+import sys
+
+from bench.common import median, run_in_fresh_process, setup_django
+
+
+def ensure_project(n: int, analysts: int):
+    from annotator.projects.models import Project
+    from bench.workload import load_into_database
+
+    name = f"bench-{n}"
+    project = Project.objects.filter(name=name).first()
+    if project is None or project.articles.count() != n:
+        print(f"loading {n} articles…", file=sys.stderr)
+        project = load_into_database(name, n, analysts)
+    return project
+
+
+def export_once(project_id: int, format_name: str) -> dict:
+    """One export in this process: the work measured, nothing else."""
+    from annotator.projects.models import Project
+    from bench.common import Timer, peak_rss_mb
+    from bench.formats import WRITERS
+
+    project = Project.objects.get(pk=project_id)
+    path = f"/tmp/annotator-bench-{project_id}.{format_name}"
+    with Timer() as timer:
+        size = WRITERS[format_name](project, path)
+    return {"seconds": timer.seconds, "peak_rss_mb": peak_rss_mb(), "bytes": size}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--analysts", type=int, default=2)
+    parser.add_argument("--formats", nargs="+", default=["jsonl"])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--one", nargs=2, metavar=("PROJECT_ID", "FORMAT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    setup_django()
+    if args.one:
+        print(json.dumps(export_once(int(args.one[0]), args.one[1])))
+        return
+    print("| articles | format | seconds (median) | peak RSS MB (median) | file MB | runs |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: |")
+    for n in args.articles:
+        project = ensure_project(n, args.analysts)
+        for format_name in args.formats:
+            results = [
+                json.loads(run_in_fresh_process(["-m", "bench.export", "--one", str(project.id), format_name]))
+                for _ in range(args.runs)
+            ]
+            print(
+                f"| {n} | {format_name} | {median(r['seconds'] for r in results):.2f} "
+                f"| {median(r['peak_rss_mb'] for r in results):.0f} | {results[0]['bytes'] / 1e6:.1f} | {args.runs} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""A deterministic news-like workload: articles of about 4,000 characters (English with curly
+quotes, some Arabic paragraphs, some emoji), 20 spans each, topics and stance, k analysts.
+
+    python -m bench.workload --articles 1000 --analysts 2 --jsonl /tmp/workload.jsonl
+    python -m bench.workload --articles 1000 --analysts 2 --database      # straight into the DB
+
+The same arguments always give the same articles and spans.
+"""
+
+import argparse
+import json
+import random
+from collections.abc import Iterator
+
+ENGLISH = [
+    "The foreign minister said on Monday that “the West is trying to create differences” between Moscow and its neighbours.",
+    "Officials in Yerevan declined to comment on the report, which cited “people familiar with the talks”.",
+    "According to the agency, the delegation met its counterparts in Tehran to discuss the nuclear deal.",
+    "Analysts said the statement was aimed at a domestic audience rather than at Washington or Brussels.",
+    "“We have absolutely no prejudice against the circle of our partners,” he told the television channel.",
+    "The ministry’s spokeswoman later said that the remarks had been taken out of context by Western media.",
+    "NATO members are expected to discuss the request at a summit next month, diplomats said.",
+    "Sanctions imposed in 2022 have cut trade between the two countries by more than half, figures show.",
+]
+ARABIC = [
+    "قال وزير الخارجية الروسي إن الدول الغربية “تتودد” إلى أرمينيا وتريد أن تتحالف معها ضد روسيا.",
+    "وأضاف أن موسكو ليس لديها أي أحكام سلبية مسبقة ضد شركاء يريفان الخارجيين.",
+]
+EMOJI = ["🇦🇲", "👩‍👩‍👧", "🔥", "📰", "🕊️"]
+TOPICS = ["Armenia", "Syria", "Iran nuclear deal (JCPOA)", "Ukraine", "Israel–Palestine", "Other"]
+STANCE_TARGETS = ["the West", "the United States", "NATO"]
+STANCE_VALUES = ["supportive", "critical", "neutral"]
+LABELS = ["Claim", "Quote", "Source"]
+TARGET_LENGTH = 4000
+SPANS_PER_ARTICLE = 20
+
+
+def article_text(rng: random.Random, number: int) -> str:
+    paragraphs = [f"Report {number}: talks continue {rng.choice(EMOJI)}"]
+    length = len(paragraphs[0])
+    while length < TARGET_LENGTH:
+        pool = ARABIC if rng.random() < 0.15 else ENGLISH
+        sentences = [rng.choice(pool) for _ in range(rng.randint(1, 3))]
+        if rng.random() < 0.2:
+            sentences.append(rng.choice(EMOJI))
+        paragraph = " ".join(sentences)
+        paragraphs.append(paragraph)
+        length += len(paragraph) + 1
+    return "\n".join(paragraphs)
+
+
+def spans_for(rng: random.Random, text: str, count: int = SPANS_PER_ARTICLE) -> list[dict]:
+    """`count` spans on word boundaries, some nested or overlapping, offsets in code points."""
+    words = [i for i, c in enumerate(text) if c != " " and (i == 0 or text[i - 1] in " \n")]
+    spans = []
+    while len(spans) < count:
+        start = rng.choice(words)
+        end = min(len(text), start + rng.randint(8, 120))
+        while end < len(text) and text[end] not in " \n":
+            end += 1
+        chosen = text[start:end]
+        if "\n" in chosen or not chosen.strip() or chosen != chosen.strip():
+            continue
+        spans.append({"start": start, "end": end, "label": rng.choice(LABELS), "text": chosen})
+    return spans
+
+
+def articles(n: int, analysts: int = 2, seed: int = 1) -> Iterator[dict]:
+    for number in range(n):
+        rng = random.Random(f"{seed}-{number}")
+        text = article_text(rng, number)
+        annotations = []
+        for analyst in range(analysts):
+            annotations.append(
+                {
+                    "annotator": f"bench-analyst-{analyst + 1}",
+                    "spans": spans_for(rng, text),
+                    "topics": sorted(rng.sample(TOPICS, rng.randint(1, 2))),
+                    "stance": {rng.choice(STANCE_TARGETS): rng.choice(STANCE_VALUES)},
+                }
+            )
+        yield {
+            "title": f"Report {number}",
+            "text": text,
+            "source": rng.choice(["TASS", "RT", "Tasnim", "Al Marsad"]),
+            "url": f"https://news.example/{number}",
+            "published": f"2023-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+            "language": "en",
+            "annotations": annotations,
+        }
+
+
+def load_into_database(project_name: str, n: int, analysts: int = 2, seed: int = 1, batch: int = 1000):
+    """Bulk-load the workload into a fresh project (replacing one of the same name)."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from annotator.corpus.models import Article
+    from annotator.corpus.text import normalise, sha256
+    from annotator.labelling.models import Annotation, Span, Stance
+    from annotator.projects.models import Membership, Project
+    from annotator.projects.services import project_create
+
+    User = get_user_model()
+    for old in Project.objects.filter(name=project_name):
+        Annotation.objects.filter(article__project=old).delete()
+        old.delete()
+    project = project_create(name=project_name)
+    users = []
+    for i in range(analysts):
+        user, _ = User.objects.get_or_create(username=f"bench-analyst-{i + 1}")
+        Membership.objects.create(project=project, user=user, role=Membership.Role.ANALYST)
+        users.append(user)
+    labels = {label.name: label for label in project.span_labels.all()}
+    topics = {topic.name: topic for topic in project.topics.all()}
+    targets = {t.name: t for t in project.stance_targets.all()}
+    values = {v.name: v for v in project.stance_values.all()}
+    TopicLink = Annotation.topics.through
+
+    rows = list(articles(n, analysts, seed)) if n <= batch else None
+    generator = iter(rows) if rows is not None else articles(n, analysts, seed)
+    while True:
+        chunk = [row for _, row in zip(range(batch), generator)]
+        if not chunk:
+            break
+        with transaction.atomic():
+            created = Article.objects.bulk_create(
+                Article(project=project, title=r["title"], text=normalise(r["text"]), sha256=sha256(normalise(r["text"])),
+                        source=r["source"], url=r["url"], published=r["published"], language=r["language"])
+                for r in chunk
+            )
+            annotations = Annotation.objects.bulk_create(
+                Annotation(article=article, annotator=users[i], status=Annotation.Status.SUBMITTED)
+                for article, r in zip(created, chunk) for i in range(len(r["annotations"]))
+            )
+            flat = [a for r in chunk for a in r["annotations"]]
+            Span.objects.bulk_create(
+                Span(annotation=annotation, label=labels[s["label"]], start=s["start"], end=s["end"], text=s["text"])
+                for annotation, a in zip(annotations, flat) for s in a["spans"]
+            )
+            TopicLink.objects.bulk_create(
+                TopicLink(annotation_id=annotation.id, topic_id=topics[t].id)
+                for annotation, a in zip(annotations, flat) for t in a["topics"]
+            )
+            Stance.objects.bulk_create(
+                Stance(annotation=annotation, target=targets[t], value=values[v])
+                for annotation, a in zip(annotations, flat) for t, v in a["stance"].items()
+            )
+    return project
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--analysts", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--jsonl", help="write import rows (articles only) to this file")
+    parser.add_argument("--database", action="store_true", help="bulk-load into the benchmark database")
+    args = parser.parse_args()
+    if args.jsonl:
+        with open(args.jsonl, "w", encoding="utf-8") as out:
+            for row in articles(args.articles, args.analysts, args.seed):
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if args.database:
+        from bench.common import setup_django
+
+        setup_django()
+        project = load_into_database(f"bench-{args.articles}", args.articles, args.analysts, args.seed)
+        print(f"loaded project {project.id} with {project.articles.count()} articles")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""The labelling page's query count does not grow with the article's spans (no N+1)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from annotator.labelling.models import Annotation, Span
+from tests.factories import ArticleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def page_queries(client, project, article) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("label_article", args=[project.id, article.id]))
+    assert response.status_code == 200
+    return len(queries)
+
+
+def add_spans(article, annotator, labels, count):
+    annotation, _ = Annotation.objects.get_or_create(article=article, annotator=annotator)
+    Span.objects.bulk_create(
+        Span(annotation=annotation, label=labels[i % len(labels)], start=i, end=i + 3, text=article.text[i : i + 3])
+        for i in range(count)
+    )
+
+
+def test_labelling_page_queries_do_not_grow_with_spans(client, project, analyst):
+    labels = list(project.span_labels.all())
+    few, many = (ArticleFactory(project=project, text="x" * 600) for _ in range(2))
+    add_spans(few, analyst, labels, 3)
+    add_spans(many, analyst, labels, 300)
+    client.force_login(analyst)
+    assert page_queries(client, project, few) == page_queries(client, project, many) <= 15
