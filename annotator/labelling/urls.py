@@ -15,4 +15,5 @@ urlpatterns = [
     path(article + "relations/<int:relation_id>/delete/", views.relation_delete, name="relation_delete"),
     path(article + "labels/", views.document_labels, name="document_labels"),
     path(article + "submit/", views.article_submit, name="article_submit"),
+    path(article + "skip/", views.article_skip, name="article_skip"),
 ]

@@ -7,6 +7,7 @@ swaps), so the page always shows what the database holds after the change.
 
 import uuid
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +20,8 @@ from annotator.projects.models import RelationType, SpanAttribute
 
 from . import services
 from .models import Annotation, Relation, Span
-from .queries import next_article_for, progress_for
+from .assignment import assignment_next, assignment_skip
+from .queries import progress_for
 from .rendering import layout, text_html
 
 
@@ -84,7 +86,7 @@ def _article(project, article_id):
 
 
 def _own_annotation(request, article):
-    return Annotation.objects.filter(article=article, annotator=request.user).first()
+    return Annotation.objects.filter(article=article, annotator=request.user, kind=Annotation.Kind.ANALYST).first()
 
 
 def _workspace(request, project, article, editing=None, status=200):
@@ -111,7 +113,7 @@ def label_article(request, project, article_id):
 @require_GET
 @project_view()
 def next_article(request, project):
-    article = next_article_for(project=project, user=request.user)
+    article = assignment_next(project=project, user=request.user)
     if article is None:
         return render(request, "labelling/all_done.html", {"project": project})
     return redirect("label_article", project.id, article.id)
@@ -141,7 +143,8 @@ def span_create(request, project, article_id):
 
 def _own_span(request, article, span_id) -> Span:
     return get_object_or_404(Span.objects.select_related("annotation__article"),
-                             pk=span_id, annotation__article=article, annotation__annotator=request.user)
+                             pk=span_id, annotation__article=article, annotation__annotator=request.user,
+                             annotation__kind=Annotation.Kind.ANALYST)
 
 
 @require_GET
@@ -207,6 +210,7 @@ def relation_delete(request, project, article_id, relation_id):
     relation = get_object_or_404(
         Relation.objects.select_related("annotation", "source"),
         pk=relation_id, annotation__article=article, annotation__annotator=request.user,
+        annotation__kind=Annotation.Kind.ANALYST,
     )
     source = relation.source
     services.relation_delete(relation=relation)
@@ -242,7 +246,26 @@ def article_submit(request, project, article_id):
     article = _article(project, article_id)
     annotation = services.annotation_get_or_create(article=article, annotator=request.user)
     services.annotation_submit(annotation=annotation)
-    following = next_article_for(project=project, user=request.user)
+    return _to_next_article(request, project)
+
+
+@require_POST
+@project_view()
+def article_skip(request, project, article_id):
+    article = _article(project, article_id)
+    try:
+        assignment_skip(article=article, user=request.user, reason=request.POST.get("reason", ""))
+    except ValidationError as error:
+        if request.htmx:
+            return _invalid(error)
+        messages.error(request, " ".join(error.messages))
+        return redirect("label_article", project.id, article.id)
+    return _to_next_article(request, project)
+
+
+def _to_next_article(request, project):
+    """Claim the analyst's next article and send the browser there (or to "all done")."""
+    following = assignment_next(project=project, user=request.user)
     target = article_url(project, following) if following else reverse("next_article", args=[project.id])
     if request.htmx:
         return HttpResponseClientRedirect(target)

@@ -1,5 +1,7 @@
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import F
 
 from .models import Membership, Project, RelationType, SpanAttribute, SpanLabel, StanceTarget, StanceValue, Topic
 
@@ -46,3 +48,119 @@ def project_create(*, name: str, description: str = "", admin: AbstractBaseUser 
 def membership_set(*, project: Project, user: AbstractBaseUser, role: str) -> Membership:
     membership, _ = Membership.objects.update_or_create(project=project, user=user, defaults={"role": role})
     return membership
+
+
+def project_lock(*, project_id: int) -> Project:
+    """Lock the project row until the transaction ends and return it as it is now.
+
+    Changes that must see each other (claiming articles, removing the last admin) take this
+    lock first, so they run one after another within a project and never both act on a count
+    that the other is about to change. PostgreSQL takes a row lock that still lets rows pointing
+    at the project be inserted (FOR NO KEY UPDATE). SQLite ignores FOR UPDATE; a write as the
+    transaction's first statement takes its one database-wide write lock instead, and a second
+    writer then waits (busy timeout) rather than failing when it upgrades a read lock.
+    """
+    if connection.features.has_select_for_update:
+        no_key = connection.features.has_select_for_no_key_update
+        return Project.objects.select_for_update(no_key=no_key).get(pk=project_id)
+    Project.objects.filter(pk=project_id).update(overlap=F("overlap"))
+    return Project.objects.get(pk=project_id)
+
+
+def role_in(user: AbstractBaseUser, project: Project) -> str | None:
+    """The user's role in the project, as the services decide with it (a superuser is an admin)."""
+    if user.is_superuser:
+        return Membership.Role.ADMIN
+    return project.memberships.filter(user=user).values_list("role", flat=True).first()
+
+
+@transaction.atomic
+def project_update(*, project: Project, actor: AbstractBaseUser, overlap: int) -> Project:
+    """Change the project's settings; only its admins may."""
+    locked = project_lock(project_id=project.pk)
+    if role_in(actor, project) != Membership.Role.ADMIN:
+        raise PermissionDenied("Only a project admin can change the project's settings.")
+    if overlap < 1:
+        raise ValidationError("Each article needs at least one analyst.", code="overlap_too_small")
+    locked.overlap = overlap
+    locked.save(update_fields=["overlap"])
+    project.overlap = overlap
+    return locked
+
+
+# Who may give which role: admins manage everyone; reviewers bring analysts in and take them
+# out, and touch no one else. Deny by default: any other actor role may do nothing.
+def membership_roles_allowed(*, actor_role: str | None, current: str | None) -> list[str]:
+    """The roles an actor may give a member whose role is `current` (None: not a member yet)."""
+    if actor_role == Membership.Role.ADMIN:
+        return list(Membership.Role)
+    if actor_role == Membership.Role.REVIEWER and current in (None, Membership.Role.ANALYST):
+        return [Membership.Role.ANALYST]
+    return []
+
+
+def membership_removable(*, actor_role: str | None, current: str) -> bool:
+    if actor_role == Membership.Role.ADMIN:
+        return True
+    return actor_role == Membership.Role.REVIEWER and current == Membership.Role.ANALYST
+
+
+def _check_role_allowed(actor: AbstractBaseUser, project: Project, *, current: str | None, role: str) -> None:
+    if role not in Membership.Role.values:
+        raise ValidationError(f"“{role}” is not a role.", code="bad_role")
+    if role not in membership_roles_allowed(actor_role=role_in(actor, project), current=current):
+        raise PermissionDenied("You may not give that role.")
+
+
+def _check_admin_remains(project: Project, membership: Membership) -> None:
+    """Refuse to leave the project without an admin (counted under the project lock)."""
+    if membership.role != Membership.Role.ADMIN:
+        return
+    others = project.memberships.filter(role=Membership.Role.ADMIN).exclude(pk=membership.pk)
+    if not others.exists():
+        raise ValidationError(
+            f"{membership.user.get_username()} is the project's only admin. Make someone else admin first.",
+            code="last_admin",
+        )
+
+
+def _current(membership: Membership) -> Membership:
+    """The membership as it is now, under the project lock."""
+    current = Membership.objects.select_related("user").filter(pk=membership.pk).first()
+    if current is None:
+        raise ValidationError("That person is no longer a member.", code="gone")
+    return current
+
+
+@transaction.atomic
+def membership_add(*, project: Project, actor: AbstractBaseUser, user: AbstractBaseUser, role: str) -> Membership:
+    project_lock(project_id=project.pk)
+    _check_role_allowed(actor, project, current=None, role=role)
+    if project.memberships.filter(user=user).exists():
+        raise ValidationError(
+            f"{user.get_username()} is already a member; change their role in the list instead.",
+            code="already_member",
+        )
+    return Membership.objects.create(project=project, user=user, role=role)
+
+
+@transaction.atomic
+def membership_change_role(*, membership: Membership, actor: AbstractBaseUser, role: str) -> Membership:
+    project = project_lock(project_id=membership.project_id)
+    membership = _current(membership)
+    _check_role_allowed(actor, project, current=membership.role, role=role)
+    if role != Membership.Role.ADMIN:
+        _check_admin_remains(project, membership)
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, actor: AbstractBaseUser) -> None:
+    project = project_lock(project_id=membership.project_id)
+    membership = _current(membership)
+    if not membership_removable(actor_role=role_in(actor, project), current=membership.role):
+        raise PermissionDenied("You may not remove this member.")
+    _check_admin_remains(project, membership)
+    membership.delete()

@@ -515,29 +515,6 @@ class TestSubmitAndQueue:
         assert first.pk == again.pk
         assert Annotation.objects.count() == 1
 
-    def test_next_article_skips_submitted_and_skipped(self, project, analyst, second_analyst):
-        a, b, c, d = (ArticleFactory(project=project) for _ in range(4))
-        ArticleFactory(project=make_project(name="Other", analyst=analyst))
-
-        assert queries.next_article_for(project=project, user=analyst) == a
-        services.annotation_submit(annotation=services.annotation_get_or_create(article=a, annotator=analyst))
-        assert queries.next_article_for(project=project, user=analyst) == b
-
-        Annotation.objects.create(article=b, annotator=analyst, status=Annotation.Status.SKIPPED)
-        services.annotation_get_or_create(article=c, annotator=analyst)  # started, not finished
-        assert queries.next_article_for(project=project, user=analyst) == c
-        # Someone else's work does not move this analyst's queue.
-        services.annotation_submit(annotation=services.annotation_get_or_create(article=c, annotator=second_analyst))
-        assert queries.next_article_for(project=project, user=analyst) == c
-        assert queries.next_article_for(project=project, user=second_analyst) == a
-
-        for done in (c, d):
-            services.annotation_submit(annotation=services.annotation_get_or_create(article=done, annotator=analyst))
-        assert queries.next_article_for(project=project, user=analyst) is None
-
-    def test_next_article_in_an_empty_project_is_none(self, project, analyst):
-        assert queries.next_article_for(project=project, user=analyst) is None
-
     def test_progress_counts_this_users_finished_articles(self, project, analyst, second_analyst):
         articles = [ArticleFactory(project=project) for _ in range(5)]
         other = make_project(name="Other", analyst=analyst)

@@ -71,15 +71,16 @@ def routes(w):
             "topics": [armenia.id], f"stance-{west.id}": critical.id,
         }),
         "article_submit": ("post", url("article_submit", w), {}),
+        "article_skip": ("post", url("article_skip", w), {"reason": "Not about foreign policy"}),
     }
 
 
 ROUTE_NAMES = [
     "label_article", "next_article", "span_create", "span_edit", "span_update", "span_delete",
-    "relation_create", "relation_delete", "document_labels", "article_submit",
+    "relation_create", "relation_delete", "document_labels", "article_submit", "article_skip",
 ]
 POST_ONLY = ["span_create", "span_update", "span_delete", "relation_create", "relation_delete",
-             "document_labels", "article_submit"]
+             "document_labels", "article_submit", "article_skip"]
 GET_ONLY = ["label_article", "next_article", "span_edit"]
 
 
@@ -215,7 +216,7 @@ class TestNextArticle:
         for headers in ({}, HTMX):
             response = analyst_client.get(reverse("next_article", args=[project.id]), headers=headers)
             assert response.status_code == 200
-            assert "<h1>All done</h1>" in body(response)
+            assert "<h1>Nothing left for you</h1>" in body(response)
             assert escape(project.name) in body(response)
 
 

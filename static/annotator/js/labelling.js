@@ -1,23 +1,15 @@
-// The labelling page: turn the browser's selection into code-point offsets, send it, and let
-// the server render the result. A highlight waits in localStorage until the server has it,
-// so a network error, a server error or an expired session never loses it.
-(function () {
+// An article's text on the page, as the labelling and review pages both print it: one
+// <p data-start data-end> per line of the text, with the line's code-point range. These turn the
+// browser's selection into code-point offsets of the article text, and offsets back into DOM
+// positions.
+window.annotatorText = (function () {
   "use strict";
-
-  const root = document.getElementById("labelling");
-  if (!root) return;
-  const createUrl = root.dataset.createUrl;
-  const storageKey = "annotator:pending:" + root.dataset.articleKey;
 
   // Browsers count UTF-16 units; the server counts code points. Iterating a string yields code points.
   function codePoints(text) {
     let n = 0;
     for (const _ of text) n++;
     return n;
-  }
-
-  function articleText() {
-    return document.getElementById("article-text");
   }
 
   // Code-point offset of a DOM boundary inside a paragraph <p data-start>.
@@ -28,9 +20,9 @@
     return Number(paragraph.dataset.start) + codePoints(range.toString());
   }
 
-  // The DOM position of a code-point offset, the inverse of offsetIn.
-  function pointAt(offset) {
-    for (const paragraph of articleText().querySelectorAll("p[data-start]")) {
+  // The DOM position of a code-point offset in the text `container`, the inverse of offsetIn.
+  function pointAt(container, offset) {
+    for (const paragraph of container.querySelectorAll("p[data-start]")) {
       if (offset < Number(paragraph.dataset.start) || offset > Number(paragraph.dataset.end)) continue;
       let remaining = offset - Number(paragraph.dataset.start);
       const walker = document.createTreeWalker(paragraph, NodeFilter.SHOW_TEXT);
@@ -44,33 +36,12 @@
     return null;
   }
 
-  // A save's answer re-renders the text; keep what the analyst selected meanwhile.
-  let keptSelection = null;
-  document.addEventListener("htmx:oobBeforeSwap", (event) => {
-    if (event.detail.target && event.detail.target.id === "article-text") {
-      const span = selectedSpan();
-      keptSelection = span && { start: span.start, end: span.end };
-    }
-  });
-  document.addEventListener("htmx:oobAfterSwap", (event) => {
-    if (!keptSelection || !event.detail.target || event.detail.target.id !== "article-text") return;
-    const start = pointAt(keptSelection.start);
-    const end = pointAt(keptSelection.end);
-    keptSelection = null;
-    if (!start || !end) return;
-    const range = document.createRange();
-    range.setStart(...start);
-    range.setEnd(...end);
-    window.getSelection().removeAllRanges();
-    window.getSelection().addRange(range);
-  });
-
-  // The selection as {start, end, text}, trimmed of surrounding white space, or null.
-  function selectedSpan() {
+  // The selection in the text `container` as {start, end, text}, trimmed of surrounding white
+  // space, or null.
+  function selectedSpan(container) {
     const selection = window.getSelection();
     if (!selection || selection.rangeCount === 0 || selection.isCollapsed) return null;
     const range = selection.getRangeAt(0);
-    const container = articleText();
     const paragraphs = Array.from(container.querySelectorAll("p[data-start]")).filter((p) => range.intersectsNode(p));
     if (paragraphs.length === 0) return null;
     const first = paragraphs[0];
@@ -100,6 +71,53 @@
     if (chars.length === 0 || end <= start) return null;
     return { start, end, text: chars.join("") };
   }
+
+  return { codePoints, pointAt, selectedSpan };
+})();
+
+// The labelling page: turn the browser's selection into code-point offsets, send it, and let
+// the server render the result. A highlight waits in localStorage until the server has it,
+// so a network error, a server error or an expired session never loses it.
+(function () {
+  "use strict";
+
+  const root = document.getElementById("labelling");
+  if (!root) return;
+  const createUrl = root.dataset.createUrl;
+  const storageKey = "annotator:pending:" + root.dataset.articleKey;
+
+  function articleText() {
+    return document.getElementById("article-text");
+  }
+
+  function selectedSpan() {
+    return window.annotatorText.selectedSpan(articleText());
+  }
+
+  function pointAt(offset) {
+    return window.annotatorText.pointAt(articleText(), offset);
+  }
+
+  // A save's answer re-renders the text; keep what the analyst selected meanwhile.
+  let keptSelection = null;
+  document.addEventListener("htmx:oobBeforeSwap", (event) => {
+    if (event.detail.target && event.detail.target.id === "article-text") {
+      const span = selectedSpan();
+      keptSelection = span && { start: span.start, end: span.end };
+    }
+  });
+  document.addEventListener("htmx:oobAfterSwap", (event) => {
+    if (!keptSelection || !event.detail.target || event.detail.target.id !== "article-text") return;
+    const start = pointAt(keptSelection.start);
+    const end = pointAt(keptSelection.end);
+    keptSelection = null;
+    if (!start || !end) return;
+    const range = document.createRange();
+    range.setStart(...start);
+    range.setEnd(...end);
+    window.getSelection().removeAllRanges();
+    window.getSelection().addRange(range);
+  });
 
   function loadPending() {
     try {

@@ -1,0 +1,147 @@
+"""Where the analysts of one article disagree: spans, topics and stance, side by side.
+
+Pure functions over what the caller already loaded, so the review page (model instances)
+and the review queue (a few columns for many articles at once) share one definition of a
+disagreement. Only analysts' annotations are compared; a gold span is shown beside them but
+never makes analysts disagree.
+
+Kinds of span disagreement, per group of spans with the same `(start, end)`:
+- "label": analysts marked the same characters with different labels;
+- "attributes": same characters, same label, different attributes (a quote's speaker);
+- "boundary": an analyst marked an overlapping span with the same label but other offsets;
+- "missing": an analyst marked nothing like it (no span here, no overlapping one of that label).
+"""
+
+from dataclasses import dataclass, field
+
+SPAN_KINDS = ("boundary", "label", "missing", "attributes")
+
+
+@dataclass
+class Cell:
+    """What one analyst has at a group's offsets."""
+
+    spans: list = field(default_factory=list)
+    # "same" (a span at exactly these offsets), "boundary" (an overlapping span of the same
+    # label elsewhere, see `near`) or "missing".
+    state: str = "missing"
+    near: list = field(default_factory=list)
+
+
+@dataclass
+class Group:
+    start: int
+    end: int
+    cells: list[Cell]
+    gold: list = field(default_factory=list)
+    kinds: set[str] = field(default_factory=set)
+
+    @property
+    def analyst_labels(self) -> set[int]:
+        return {s.label_id for cell in self.cells for s in cell.spans}
+
+    @property
+    def kind_list(self) -> list[str]:
+        return [kind for kind in SPAN_KINDS if kind in self.kinds]
+
+
+def _overlaps(a_start, a_end, b_start, b_end) -> bool:
+    return a_start < b_end and b_start < a_end
+
+
+def span_groups(analyst_spans: list[list], gold_spans=()) -> list[Group]:
+    """One group per distinct `(start, end)`, each with a cell per analyst (in the given order).
+
+    `analyst_spans[i]` are analyst i's spans; any object with `start`, `end`, `label_id` and
+    `attributes` will do.
+    """
+    keys = sorted(
+        {(s.start, s.end) for spans in analyst_spans for s in spans} | {(s.start, s.end) for s in gold_spans},
+        key=lambda k: (k[0], -k[1]),
+    )
+    groups = {key: Group(start=key[0], end=key[1], cells=[Cell() for _ in analyst_spans]) for key in keys}
+    for i, spans in enumerate(analyst_spans):
+        for span in spans:
+            cell = groups[(span.start, span.end)].cells[i]
+            cell.spans.append(span)
+            cell.state = "same"
+    for span in gold_spans:
+        groups[(span.start, span.end)].gold.append(span)
+
+    compared = len(analyst_spans) >= 2
+    for group in groups.values():
+        labels = group.analyst_labels
+        if not labels or not compared:
+            continue
+        for i, cell in enumerate(group.cells):
+            if cell.state == "same":
+                continue
+            cell.near = [
+                s for s in analyst_spans[i]
+                if s.label_id in labels and _overlaps(s.start, s.end, group.start, group.end)
+            ]
+            cell.state = "boundary" if cell.near else "missing"
+            group.kinds.add(cell.state)
+        present = [cell for cell in group.cells if cell.state == "same"]
+        if len({frozenset(s.label_id for s in cell.spans) for cell in present}) > 1:
+            group.kinds.add("label")
+        for label_id in labels:
+            attributes = {
+                tuple(sorted(s.attributes.items()))
+                for cell in present for s in cell.spans if s.label_id == label_id
+            }
+            if len(attributes) > 1:
+                group.kinds.add("attributes")
+    return list(groups.values())
+
+
+@dataclass
+class TopicRow:
+    topic: object
+    chosen: list[bool]
+    gold: bool = False
+
+    @property
+    def differs(self) -> bool:
+        return len(set(self.chosen)) > 1
+
+
+@dataclass
+class StanceRow:
+    target: object
+    values: list  # one value id (or None) per analyst
+    gold: int | None = None
+
+    @property
+    def differs(self) -> bool:
+        return len(set(self.values)) > 1
+
+
+def topic_rows(topics, analyst_topics: list[set[int]], gold_topics: set[int] = frozenset()) -> list[TopicRow]:
+    return [
+        TopicRow(topic=t, chosen=[t.id in chosen for chosen in analyst_topics], gold=t.id in gold_topics)
+        for t in topics
+    ]
+
+
+def stance_rows(targets, analyst_stances: list[dict[int, int]], gold_stances: dict[int, int] | None = None):
+    gold_stances = gold_stances or {}
+    return [
+        StanceRow(target=t, values=[chosen.get(t.id) for chosen in analyst_stances], gold=gold_stances.get(t.id))
+        for t in targets
+    ]
+
+
+def disagreement_kinds(analyst_spans: list[list], analyst_topics: list[set[int]],
+                       analyst_stances: list[dict[int, int]]) -> set[str]:
+    """Every way the analysts disagree on one article; empty when they agree (or are fewer than two)."""
+    if len(analyst_spans) < 2:
+        return set()
+    kinds = set()
+    for group in span_groups(analyst_spans):
+        kinds |= group.kinds
+    if len({frozenset(chosen) for chosen in analyst_topics}) > 1:
+        kinds.add("topics")
+    if len({frozenset(chosen.items()) for chosen in analyst_stances}) > 1:
+        kinds.add("stance")
+    return kinds

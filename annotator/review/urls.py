@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+review = "p/<int:project_id>/review/<int:article_id>/"
+
+urlpatterns = [
+    path("p/<int:project_id>/review/", views.review_queue, name="review_queue"),
+    path(review, views.review_article, name="review_article"),
+    path(review + "spans/", views.review_span_add, name="review_span_add"),
+    path(review + "spans/<int:span_id>/accept/", views.review_accept, name="review_accept"),
+    path(review + "spans/<int:span_id>/reject/", views.review_reject, name="review_reject"),
+    path(review + "gold/<int:span_id>/update/", views.review_span_update, name="review_span_update"),
+    path(review + "gold/<int:span_id>/delete/", views.review_span_delete, name="review_span_delete"),
+    path(review + "labels/", views.review_labels, name="review_labels"),
+    path(review + "done/", views.review_done, name="review_done"),
+    path("p/<int:project_id>/a/<int:article_id>/history/", views.article_history, name="article_history"),
+]

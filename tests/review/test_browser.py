@@ -1,0 +1,168 @@
+"""A reviewer adjudicates two analysts' different work in Chromium, with the mouse and keyboard."""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from annotator.labelling import services as labelling
+from annotator.labelling.models import Annotation
+from annotator.projects.models import Membership
+from annotator.review import services
+from tests.browser.helpers import log_in, make_article, select_phrase
+from tests.factories import UserFactory, make_project
+
+from .helpers import choose, gold_of, mark, submit
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+QUOTE = "the West is trying to pull Armenia away"
+TEXT = "Lavrov said “the West is trying to pull Armenia away”.\nThe ministry repeated the claim."
+ARABIC_SEED = Path(settings.BASE_DIR) / "fixtures" / "seeds" / "002_fbed2bf9dc136266.txt"
+ARABIC_QUOTE = "الدول الغربية التي تتودد الآن إلى أرمينيا، تريد أن تتحالف معها ضد روسيا الاتحادية"
+
+
+@pytest.fixture
+def people():
+    analysts = [UserFactory(username="analyst1"), UserFactory(username="analyst2")]
+    reviewers = [UserFactory(username="reviewer1"), UserFactory(username="reviewer2")]
+    project = make_project(name="Review project", analyst=analysts, reviewer=reviewers)
+    project.overlap = 2
+    project.save()
+    return project, analysts, reviewers
+
+
+def labels_of(project):
+    return {label.name: label for label in project.span_labels.all()}
+
+
+def test_reviewer_accepts_adds_overrules_and_marks_reviewed(page, people):
+    project, (first, second), _ = people
+    labels = labels_of(project)
+    article = make_article(project, TEXT, title="Lavrov on Armenia", language="en")
+    quote = mark(article, first, labels["Quote"], QUOTE, attributes={"speaker": "Lavrov"})
+    mark(article, second, labels["Claim"], QUOTE)
+    choose(article, first, topics=["Armenia"], stances={"the West": "critical"})
+    choose(article, second, topics=["Armenia", "Ukraine"], stances={"the West": "critical"})
+    submit(article, first)
+    submit(article, second)
+
+    log_in(page, "reviewer1")
+    page.goto(f"/p/{project.id}/review/")
+    row = page.locator("#queue tbody tr", has_text="Lavrov on Armenia")
+    assert "Disagree: labels differ, topics differ" in row.inner_text()
+    row.get_by_role("link", name="Lavrov on Armenia").click()
+    page.wait_for_url(f"**/p/{project.id}/review/{article.id}/")
+
+    # Both analysts' spans are in the text, and the table marks the label difference.
+    titles = page.locator("#article-text mark.rspan").evaluate_all("ms => ms.map(m => m.title)")
+    assert set(titles) == {"analyst1: Quote", "analyst2: Claim"}
+    group = page.locator(f"#group-{quote.start}-{quote.end}")
+    assert "labels differ" in group.inner_text()
+    assert "speaker: Lavrov" in group.inner_text()
+
+    with page.expect_response(lambda r: "/accept/" in r.url and r.status == 200):
+        group.get_by_role("button", name="Accept analyst1's Quote").click()
+    page.locator("#gold-spans li[id^=gold-]").first.wait_for()
+    assert page.locator("#review").get_attribute("data-version") == "2"
+
+    # The reviewer's own span: a real mouse drag and the Source key.
+    page.locator("#article-text").scroll_into_view_if_needed()
+    assert select_phrase(page, "ministry") == "ministry"
+    page.keyboard.press("s")
+    page.wait_for_function("() => document.querySelectorAll('#gold-spans li[id^=gold-]').length === 2")
+
+    # Gold topics that overrule analyst2 (who also chose Ukraine) need a reason.
+    form = page.locator("#review-labels")
+    assert form.get_by_label("Gold topic: Armenia").is_checked() is False
+    form.get_by_label("Gold topic: Armenia").check()
+    form.get_by_label("Gold stance toward the West").select_option("critical")
+    form.get_by_role("button", name="Save gold topics and stance").click()
+    page.locator("#save-status").get_by_text("overrule analyst2").wait_for()
+    assert gold_of(article).topics.count() == 0
+    page.locator("#save-status").get_by_role("button", name="Dismiss").click()
+    form.get_by_label("Reason (required when your choice overrules an analyst's)").fill(
+        "Ukraine is mentioned only in passing."
+    )
+    with page.expect_response(lambda r: "/labels/" in r.url and r.status == 200):
+        form.get_by_role("button", name="Save gold topics and stance").click()
+    assert page.locator("#review-labels").get_by_label("Gold topic: Armenia").is_checked()
+
+    page.get_by_role("button", name="Mark reviewed").click()
+    page.wait_for_url(f"**/p/{project.id}/review/")
+    page.get_by_text("Marked “Lavrov on Armenia” reviewed.").wait_for()
+    reviewed = page.locator("section[aria-labelledby=reviewed-heading]")
+    assert "Lavrov on Armenia" in reviewed.inner_text()
+
+    gold = gold_of(article)
+    assert (gold.status, gold.annotator.username) == ("submitted", "reviewer1")
+    start = TEXT.index("ministry")
+    assert list(gold.spans.order_by("start").values_list("label__name", "start", "end", "text", "attributes")) == [
+        ("Quote", quote.start, quote.end, QUOTE, {"speaker": "Lavrov"}),
+        ("Source", start, start + 8, "ministry", {}),
+    ]
+    assert labelling.labels_state(gold) == {"topics": ["Armenia"], "stance": {"the West": "critical"}}
+
+    reviewed.get_by_role("link", name="History of Lavrov on Armenia").click()
+    history = page.locator("#changes")
+    history.wait_for()
+    accept = history.locator("tr.action-accept")
+    assert "Accepted" in accept.inner_text() and f"From analyst1's span {quote.id}." in accept.inner_text()
+    labels_row = history.locator("tr.action-update", has_text="Ukraine is mentioned only in passing.")
+    assert labels_row.count() == 1 and "Gold" in labels_row.inner_text()
+    assert "Submitted" in history.locator("tr.action-submit").first.inner_text()
+    assert page.csp_errors == []
+
+
+def test_arabic_paragraphs_read_right_to_left_and_a_gold_span_keeps_its_offsets(page, people):
+    project, (first, second), _ = people
+    labels = labels_of(project)
+    article = make_article(project, ARABIC_SEED.read_text(encoding="utf-8"), language="ar")
+    mark(article, first, labels["Quote"], ARABIC_QUOTE)
+    mark(article, second, labels["Quote"], ARABIC_QUOTE[:30].strip())
+    submit(article, first)
+    submit(article, second)
+
+    log_in(page, "reviewer1")
+    page.goto(f"/p/{project.id}/review/{article.id}/")
+    directions = page.locator("#article-text p:not(.blank)").evaluate_all(
+        "ps => ps.map(p => getComputedStyle(p).direction)"
+    )
+    assert directions[0] == "rtl" and set(directions) == {"rtl"}
+    assert page.locator(".compare-table tr.disagree").count() == 2  # boundary difference, both ways
+
+    phrase = "سيرغي لافروف"
+    assert phrase in select_phrase(page, phrase)
+    page.get_by_role("button", name="Source").click()
+    page.locator("#gold-spans li[id^=gold-]").first.wait_for()
+    span = gold_of(article).spans.get()
+    assert (span.label.name, span.text) == ("Source", phrase)
+    assert article.text[span.start : span.end] == phrase
+    assert page.csp_errors == []
+
+
+def test_a_save_from_a_stale_page_shows_the_conflict_and_changes_nothing(page, people):
+    project, (first, second), (_, other_reviewer) = people
+    labels = labels_of(project)
+    article = make_article(project, TEXT, title="Conflict", language="en")
+    quote = mark(article, first, labels["Quote"], QUOTE)
+    claim = mark(article, second, labels["Claim"], QUOTE)
+    submit(article, first)
+    submit(article, second)
+
+    log_in(page, "reviewer1")
+    page.goto(f"/p/{project.id}/review/{article.id}/")
+    # Meanwhile another reviewer accepts the claim.
+    services.gold_span_accept(article=article, reviewer=other_reviewer, span=claim, expected_version=0)
+
+    group = page.locator(f"#group-{quote.start}-{quote.end}")
+    with page.expect_response(lambda r: "/accept/" in r.url) as answer:
+        group.get_by_role("button", name="Accept analyst1's Quote").click()
+    assert answer.value.status == 409
+    page.locator("#save-status").get_by_text("Someone else changed this annotation").wait_for()
+    assert page.locator("#save-status").get_by_role("button", name="Retry").count() == 0
+    gold = gold_of(article)
+    assert list(gold.spans.values_list("label__name", flat=True)) == ["Claim"]
+    assert (gold.version, gold.annotator.username) == (2, "reviewer2")
+    assert Annotation.objects.filter(article=article, kind="gold").count() == 1
+    assert Membership.objects.get(user__username="reviewer1").role == "reviewer"
