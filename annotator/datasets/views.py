@@ -1,11 +1,26 @@
-from django.http import StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.text import slugify
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from annotator.projects.access import STAFF_ROLES, project_view
 
+from . import services
 from .formats import jsonl
+from .forms import SnapshotForm
+from .models import Snapshot, snapshot_storage
 from .records import article_records
+
+CONTENT_TYPES = {
+    "jsonl": jsonl.CONTENT_TYPE,
+    "csv": "text/csv; charset=utf-8",
+    "conll": "text/plain; charset=utf-8",
+    "card": "text/markdown; charset=utf-8",
+    "label-studio": "application/json; charset=utf-8",
+    "parquet": "application/vnd.apache.parquet",
+    "spacy": "application/octet-stream",
+}
 
 
 def download_name(project, extension: str) -> str:
@@ -21,4 +36,58 @@ def export_jsonl(request, project):
     records = article_records(project, annotator=annotator)
     response = StreamingHttpResponse(jsonl.write(records), content_type=jsonl.CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{download_name(project, jsonl.EXTENSION)}"'
+    return response
+
+
+def _page_context(project, form):
+    snapshots = project.snapshots.select_related("created_by").prefetch_related("files")
+    return {"project": project, "form": form, "snapshots": snapshots}
+
+
+@require_http_methods(["GET", "POST"])
+@project_view(roles=STAFF_ROLES)
+def dataset_list(request, project):
+    """The export page: ask for a snapshot, and see every snapshot of the project."""
+    if request.method == "POST":
+        form = SnapshotForm(request.POST, project=project)
+        if form.is_valid():
+            services.snapshot_create(project=project, user=request.user, parameters=form.parameters())
+            if not request.htmx:
+                return redirect("dataset_list", project.id)
+            form = SnapshotForm(project=project)
+        context = _page_context(project, form)
+        if request.htmx:
+            return render(request, "datasets/dataset_list.html#exports", context)
+        return render(request, "datasets/dataset_list.html", context, status=400)
+    return render(request, "datasets/dataset_list.html", _page_context(project, SnapshotForm(project=project)))
+
+
+@require_GET
+@project_view(roles=STAFF_ROLES)
+def snapshot_detail(request, project, snapshot_id):
+    """One snapshot's status; the page polls it while the snapshot is being built."""
+    snapshot = get_object_or_404(project.snapshots.prefetch_related("files"), pk=snapshot_id)
+    if request.htmx:
+        return render(request, "datasets/dataset_list.html#snapshot", {"project": project, "snapshot": snapshot})
+    return redirect(f"{reverse('dataset_list', args=[project.id])}#snapshot-{snapshot.id}")
+
+
+@require_GET
+@project_view(roles=STAFF_ROLES)
+def snapshot_file(request, project, snapshot_id, name):
+    """A file of a ready snapshot, as an attachment; files have no other address."""
+    snapshot = get_object_or_404(project.snapshots, pk=snapshot_id, status=Snapshot.Status.READY)
+    file = snapshot.files.filter(name=name).first()
+    if file is None:
+        raise Http404("No such file in this snapshot.")
+    storage = snapshot_storage()
+    if not storage.exists(file.path):
+        raise Http404("The file is missing from the snapshot folder.")
+    response = FileResponse(
+        storage.open(file.path, "rb"),
+        as_attachment=True,
+        filename=file.name,
+        content_type=CONTENT_TYPES.get(file.format, "application/octet-stream"),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -5,6 +5,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from annotator.datasets.models import Snapshot, SnapshotFile
 from annotator.labelling.models import Annotation, Relation, Span, Stance
 from annotator.labelling.services import annotation_submit
 from annotator.projects.models import SpanLabel, StanceTarget, StanceValue, Topic
@@ -42,6 +43,10 @@ def labelled(project, analyst):
     )
     annotation.topics.add(project.topics.first())
     annotation_submit(annotation=annotation)  # leaves a Change in the history
+    snapshot = Snapshot.objects.create(project=project, created_by=analyst, parameters={})
+    SnapshotFile.objects.create(
+        snapshot=snapshot, name="README.md", format="card", size=0, sha256="0" * 64, path=f"{snapshot.directory}/README.md"
+    )
     return annotation
 
 

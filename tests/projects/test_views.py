@@ -2,7 +2,8 @@ import pytest
 from django.urls import reverse
 
 from annotator.labelling.models import Annotation
-from tests.factories import ArticleFactory, make_project
+from annotator.projects.models import Membership
+from tests.factories import ArticleFactory, UserFactory, make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +54,34 @@ def test_project_page_paginates(client, project, analyst):
 def test_htmx_request_of_project_page_for_anonymous_is_401(client, project):
     response = client.get(reverse("project_detail", args=[project.id]), headers={"HX-Request": "true"})
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize("role", ["admin", "reviewer"])
+def test_project_page_links_staff_to_members_and_progress(client, project, role):
+    staff = UserFactory()
+    Membership.objects.create(project=project, user=staff, role=role)
+    client.force_login(staff)
+    content = client.get(reverse("project_detail", args=[project.id])).text
+    assert f'<a class="button" href="{reverse("project_members", args=[project.id])}">Members</a>' in content
+    assert f'<a class="button" href="{reverse("project_progress", args=[project.id])}">Progress</a>' in content
+
+
+def test_project_page_has_no_members_or_progress_link_for_analysts(client, project, analyst):
+    client.force_login(analyst)
+    content = client.get(reverse("project_detail", args=[project.id])).text
+    assert reverse("project_members", args=[project.id]) not in content
+    assert reverse("project_progress", args=[project.id]) not in content
+
+
+def test_staff_see_links_to_every_team_page(client, project, admin_user):
+    client.force_login(admin_user)
+    content = client.get(reverse("project_detail", args=[project.id])).text
+    for name in ("review_queue", "project_agreement", "dataset_list", "project_members", "project_progress"):
+        assert reverse(name, args=[project.id]) in content, name
+
+
+def test_analysts_see_no_links_to_team_pages(client, project, analyst):
+    client.force_login(analyst)
+    content = client.get(reverse("project_detail", args=[project.id])).text
+    for name in ("review_queue", "project_agreement", "dataset_list", "project_members", "project_progress"):
+        assert reverse(name, args=[project.id]) not in content, name

@@ -1,0 +1,96 @@
+"""One module per file format; each has a `Writer` that takes records one at a time.
+
+A writer is given the snapshot's `Output` (where files go, under temporary names until the
+build finishes) and its schema; `add(record, split)` writes one article's record, whose
+annotations are the ones the snapshot exports, and `close()` finishes the files and returns
+what the dataset card should report about them (spans that could not be written, and why).
+Every writer writes one example per (article, annotation) unless it says otherwise.
+
+Modules are imported when a snapshot asks for them: spaCy and pyarrow take a while to load.
+"""
+
+import hashlib
+import os
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
+
+# key: (module, label shown on the export page)
+FORMATS = {
+    "jsonl": ("jsonl", "JSON Lines: one article per line, every annotation (the app's own format)"),
+    "csv": ("csv_documents", "CSV of document labels: topics and stance per article"),
+    "spacy": ("spacy_docbin", "spaCy DocBin (.spacy): spans, entities and topic categories"),
+    "conll": ("conll", "CoNLL-2003 style BIO tags (token per line)"),
+    "parquet": ("parquet", "Parquet (Hugging Face datasets)"),
+    "label-studio": ("label_studio", "Label Studio JSON tasks and labelling config"),
+}
+FORMAT_CHOICES = [(key, label) for key, (_, label) in FORMATS.items()]
+
+
+def writer_class(key: str):
+    return import_module(f"{__name__}.{FORMATS[key][0]}").Writer
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    name: str
+    format: str
+    size: int
+    sha256: str
+
+
+class Output:
+    """The files of one snapshot being built, each under a temporary name until `finish()`."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.files: dict[str, str] = {}  # name -> format
+        self.finished: set[str] = set()
+        self.handles: list = []
+
+    def open(self, name: str, format: str, mode: str = "wb", **kwargs):
+        """A file to write `name` to for now; closed by the writer, or by `close()` if the build fails."""
+        handle = self.path(name, format).open(mode, **kwargs)
+        self.handles.append(handle)
+        return handle
+
+    def close(self) -> None:
+        for handle in self.handles:
+            handle.close()
+
+    def path(self, name: str, format: str) -> Path:
+        """Where to write `name` for now; the same name twice is a bug in a writer."""
+        if name in self.files:
+            raise ValueError(f"Two formats want to write {name}.")
+        self.files[name] = format
+        return self._temporary(name)
+
+    def rename(self, old: str, new: str) -> None:
+        os.replace(self._temporary(old), self._temporary(new))
+        self.files[new] = self.files.pop(old)
+
+    def _temporary(self, name: str) -> Path:
+        return self.directory / f".{name}.part"
+
+    def finish(self) -> list[WrittenFile]:
+        """Hash every file not finished yet, then give it its real name; until then it has none."""
+        self.close()
+        written = []
+        for name, format in sorted(self.files.items()):
+            if name in self.finished:
+                continue
+            self.finished.add(name)
+            temporary = self._temporary(name)
+            digest = hashlib.sha256()
+            with temporary.open("rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    digest.update(chunk)
+                os.fsync(handle.fileno())
+            os.replace(temporary, self.directory / name)
+            written.append(WrittenFile(name, format, (self.directory / name).stat().st_size, digest.hexdigest()))
+        return written
+
+
+def annotator_name(annotation: dict) -> str:
+    """Who made an annotation; a consensus is named by its analysts, "ana+bob"."""
+    return annotation["annotator"] or "+".join(annotation.get("agreed_by", []))

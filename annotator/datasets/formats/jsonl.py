@@ -1,4 +1,9 @@
-"""JSON Lines: one article per line, offsets in code points (`text[start:end] == span text`)."""
+"""JSON Lines: one article per line, offsets in code points (`text[start:end] == span text`).
+
+The download streams the whole project; a snapshot writes one file per split, `train.jsonl`,
+`validation.jsonl` and `test.jsonl`, each line an article record holding the annotations the
+snapshot exports. `annotator.datasets.imports.snapshot_jsonl_import` reads them back.
+"""
 
 import json
 from collections.abc import Iterable, Iterator
@@ -7,6 +12,28 @@ CONTENT_TYPE = "application/x-ndjson; charset=utf-8"
 EXTENSION = "jsonl"
 
 
+def line(record: dict) -> bytes:
+    return (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+
+
 def write(records: Iterable[dict]) -> Iterator[bytes]:
     for record in records:
-        yield (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+        yield line(record)
+
+
+class Writer:
+    format = "jsonl"
+
+    def __init__(self, output, schema: dict):
+        self.output = output
+        self.handles = {}
+
+    def add(self, record: dict, split: str) -> None:
+        if split not in self.handles:
+            self.handles[split] = self.output.open(f"{split}.{EXTENSION}", self.format)
+        self.handles[split].write(line(record))
+
+    def close(self) -> dict:
+        for handle in self.handles.values():
+            handle.close()
+        return {}

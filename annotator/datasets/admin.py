@@ -1,0 +1,46 @@
+"""Snapshots are made on the export page and never edited: here they can only be looked at.
+(Deleting one must remove its folder too; that belongs in a service, not in admin's cascade.)"""
+
+from django.contrib import admin
+
+from .models import Snapshot, SnapshotFile
+
+
+class ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SnapshotFileInline(admin.TabularInline):
+    model = SnapshotFile
+    fields = ["name", "format", "size", "sha256"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Snapshot)
+class SnapshotAdmin(ReadOnly):
+    list_display = ["id", "project", "status", "created_by", "created_at", "finished_at"]
+    list_filter = ["status", "project"]
+    readonly_fields = [
+        "id", "project", "created_by", "created_at", "finished_at", "status", "error", "progress_done",
+        "progress_total", "parameters", "schema", "counts",
+    ]
+    inlines = [SnapshotFileInline]
+
+
+@admin.register(SnapshotFile)
+class SnapshotFileAdmin(ReadOnly):
+    list_display = ["name", "snapshot", "format", "size", "sha256"]
+    list_filter = ["format"]
+    readonly_fields = ["snapshot", "name", "format", "size", "sha256", "path"]

@@ -1,0 +1,220 @@
+"""Building a snapshot's files: two streaming passes over the selected records.
+
+1. Split: read every selected record once, keeping a few hundred bytes per article (id, text
+   hash, primary topic, MinHash bands), group near-duplicates and give each article a split.
+2. Write: read the records again and hand each to every format's writer, file by file.
+Then the dataset card, then every file is hashed and renamed from its temporary name; only
+after that, in one transaction, are the file rows saved and the snapshot marked ready.
+
+Same inputs give byte-identical files, the card included: everything is sorted, and no file
+holds a time, a random id or the snapshot's own id.
+"""
+
+import shutil
+import time
+import traceback
+from collections import Counter
+from importlib.metadata import version
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from annotator.projects.models import Project
+
+from . import card
+from .formats import Output, writer_class
+from .models import Snapshot, SnapshotFile, snapshot_root
+from .records import Selection, selected_records
+from .splits import SPLITS, NearDuplicates, Unit, assign, primary_topic
+
+PROGRESS_EVERY_SECONDS = 0.5
+
+
+def schema_of(project: Project) -> dict:
+    return {
+        "labels": [
+            {
+                "name": label.name,
+                "colour": label.colour,
+                "attributes": [{"name": a.name, "kind": a.kind} for a in label.attributes.all()],
+            }
+            for label in project.span_labels.prefetch_related("attributes")
+        ],
+        "relation_types": [
+            {"name": r.name, "source": r.source_label.name, "target": r.target_label.name if r.target_label else None}
+            for r in project.relation_types.select_related("source_label", "target_label")
+        ],
+        "topics": [t.name for t in project.topics.all()],
+        "stance_values": [v.name for v in project.stance_values.all()],
+        "stance_targets": [t.name for t in project.stance_targets.all()],
+    }
+
+
+class Progress:
+    """Writes progress to the snapshot row now and then, outside any transaction, for the page to poll."""
+
+    def __init__(self, snapshot: Snapshot, total: int):
+        self.snapshot, self.total, self.done, self.saved_at = snapshot, total, 0, 0.0
+        Snapshot.objects.filter(pk=snapshot.pk).update(progress_done=0, progress_total=total)
+
+    def step(self, n: int = 1) -> None:
+        self.done = min(self.done + n, self.total)
+        if time.monotonic() - self.saved_at >= PROGRESS_EVERY_SECONDS:
+            self.save()
+
+    def save(self) -> None:
+        self.saved_at = time.monotonic()
+        Snapshot.objects.filter(pk=self.snapshot.pk).update(progress_done=self.done)
+
+
+def _texts(project: Project):
+    def load(ids):
+        return dict(project.articles.filter(id__in=ids).values_list("id", "text"))
+
+    return load
+
+
+def _split_counts(schema: dict) -> dict:
+    return {
+        "articles": 0,
+        "examples": 0,
+        "spans": 0,
+        "labels": dict.fromkeys((label["name"] for label in schema["labels"]), 0),
+        "topics": dict.fromkeys(schema["topics"], 0),
+        "stance": {target: dict.fromkeys(schema["stance_values"], 0) for target in schema["stance_targets"]},
+        "primary_topics": {},
+    }
+
+
+def build(snapshot: Snapshot) -> None:
+    """Write the snapshot's files and mark it ready; on any error, leave no file and mark it failed."""
+    directory = snapshot_root() / snapshot.directory
+    output = Output(directory)
+    try:
+        if directory.exists():  # a build that was interrupted before: start again from nothing
+            shutil.rmtree(directory)
+        directory.mkdir(parents=True)
+        schema, counts, written = _write(snapshot, output)
+        with transaction.atomic():
+            SnapshotFile.objects.bulk_create(
+                SnapshotFile(
+                    snapshot=snapshot, name=f.name, format=f.format, size=f.size, sha256=f.sha256,
+                    path=f"{snapshot.directory}/{f.name}",
+                )
+                for f in written
+            )
+            Snapshot.objects.filter(pk=snapshot.pk).update(
+                status=Snapshot.Status.READY, schema=schema, counts=counts, finished_at=timezone.now(),
+                progress_done=F("progress_total"),
+            )
+    except BaseException as error:
+        output.close()
+        shutil.rmtree(directory, ignore_errors=True)
+        _fail(snapshot, error)
+        raise
+
+
+def _fail(snapshot: Snapshot, error: BaseException) -> None:
+    message = "".join(traceback.format_exception_only(error)).strip() or type(error).__name__
+    with transaction.atomic():
+        SnapshotFile.objects.filter(snapshot=snapshot).delete()
+        Snapshot.objects.filter(pk=snapshot.pk).update(
+            status=Snapshot.Status.FAILED, error=message[:2000], finished_at=timezone.now()
+        )
+
+
+def _write(snapshot: Snapshot, output: Output) -> tuple[dict, dict, list]:
+    project = snapshot.project
+    parameters = snapshot.parameters
+    selection = Selection.from_parameters(parameters)
+    schema = schema_of(project)
+    candidates = selection.articles(project).count()
+    progress = Progress(snapshot, 2 * candidates + 1)
+
+    # Pass 1: what each article needs for splitting.
+    threshold = parameters["split"]["near_duplicate_threshold"]
+    near = NearDuplicates(threshold)
+    units = []
+    left_out: Counter = Counter()
+    for record in selected_records(project, selection, left_out=left_out):
+        progress.step()
+        if record is None:
+            continue
+        topic = primary_topic((a["topics"] for a in record["annotations"]), schema["topics"])
+        units.append(Unit(record["id"], record["sha256"], topic))
+        near.add(record["id"], record["text"])
+    groups = near.groups(_texts(project))
+    split = parameters["split"]
+    assignment = assign(
+        units, groups, {s: split[s] for s in SPLITS}, split["seed"], schema["topics"]
+    )
+    primary = {u.article_id: u.primary_topic for u in units}
+    del units
+
+    # Pass 2: every format, one record at a time.
+    writers = {key: writer_class(key)(output, schema) for key in parameters["formats"]}
+    per_split = {s: _split_counts(schema) for s in SPLITS}
+    for record in selected_records(project, selection, article_ids=assignment.split_of):
+        progress.step()
+        if record is None:
+            continue
+        where = assignment.split_of[record["id"]]
+        for writer in writers.values():
+            writer.add(record, where)
+        _count(per_split[where], record, primary[record["id"]])
+    reports = {key: writer.close() for key, writer in writers.items()}
+    written = output.finish()
+
+    counts = {
+        "candidates": candidates,
+        "articles": sum(c["articles"] for c in per_split.values()),
+        "examples": sum(c["examples"] for c in per_split.values()),
+        "left_out": dict(sorted(left_out.items())),
+        "splits": per_split,
+        "near_duplicates": {
+            "threshold": threshold,
+            "groups": assignment.groups,
+            "articles": sum(len(g) for g in assignment.groups),
+        },
+        "formats": {key: report for key, report in sorted(reports.items()) if report},
+    }
+    agreement = card.agreement_by_split(schema, {s: assignment.articles(s) for s in SPLITS})
+    readme = output.path("README.md", "card")
+    readme.write_text(
+        card.render(
+            project=project, parameters=parameters, schema=schema, counts=counts, files=written,
+            agreement=agreement, versions=_versions(parameters["formats"]),
+        ),
+        encoding="utf-8",
+        newline="\n",
+    )
+    written += output.finish()
+    progress.step()
+    progress.save()
+    return schema, counts, sorted(written, key=lambda f: f.name)
+
+
+def _count(counts: dict, record: dict, primary: str) -> None:
+    counts["articles"] += 1
+    counts["primary_topics"][primary] = counts["primary_topics"].get(primary, 0) + 1
+    for annotation in record["annotations"]:
+        counts["examples"] += 1
+        counts["spans"] += len(annotation["spans"])
+        for span in annotation["spans"]:
+            counts["labels"][span["label"]] = counts["labels"].get(span["label"], 0) + 1
+        for topic in annotation["topics"]:
+            counts["topics"][topic] = counts["topics"].get(topic, 0) + 1
+        for target, value in annotation["stance"].items():
+            by_value = counts["stance"].setdefault(target, {})
+            by_value[value] = by_value.get(value, 0) + 1
+    counts["primary_topics"] = dict(sorted(counts["primary_topics"].items()))
+
+
+def _versions(formats) -> dict:
+    versions = {"annotator": version("annotator")}
+    if {"spacy", "conll"} & set(formats):
+        versions["spacy"] = version("spacy")
+    if "parquet" in formats:
+        versions["pyarrow"] = version("pyarrow")
+    return versions

@@ -1,0 +1,205 @@
+"""The dataset card: README.md of a snapshot, from its parameters, schema and counts.
+
+It holds no time and no snapshot id, so it is byte-identical for the same inputs like every
+data file; the export page shows when and by whom a snapshot was made.
+"""
+
+import importlib
+from collections.abc import Sequence
+
+from annotator.labelling.models import Annotation
+
+from .records import Scope
+from .splits import SHINGLE_WORDS, SPLITS
+
+SPAN_CHUNK = 500
+
+LOADING = {
+    "jsonl": "`train.jsonl`, `validation.jsonl`, `test.jsonl`: one article per line with its exported annotations; "
+    "`text[start:end]` is each span's text (offsets in code points). "
+    "Import into annotator with `manage.py import_annotations PROJECT FILE --format jsonl`.",
+    "csv": "`train.csv`, …: one row per (article, annotation): topics as 0/1 columns `topic:<name>`, stance as "
+    "`stance:<target>`. Cells that start with = + - @ (or a tab or carriage return) have a leading apostrophe.",
+    "spacy": "`train.spacy`, … (`train-00000.spacy`, … for large splits): "
+    "`DocBin().from_disk(path).get_docs(spacy.blank(lang).vocab)`; spans in `doc.spans['sc']`, non-overlapping "
+    "ones in `doc.ents`, topics in `doc.cats`; or `spacy train` with `--paths.train train.spacy`.",
+    "conll": "`train.conll`, …: CoNLL-2003 style, `token _ _ BIO-tag`, documents started by `-DOCSTART-`, "
+    "blank lines between sentences (line breaks of the text), in the order of the JSONL files.",
+    "parquet": "`train.parquet`, …: `datasets.load_dataset('parquet', data_files={'train': 'train.parquet', "
+    "'validation': 'validation.parquet', 'test': 'test.parquet'})`, or `pandas.read_parquet`.",
+    "label-studio": "`label_studio.json` and `label_studio_config.xml`: create a Label Studio project with the "
+    "config, then import the tasks (spans, relations and topics; not stance).",
+}
+
+
+def md(value) -> str:
+    """A value made safe for one Markdown table cell or list item."""
+    text = "—" if value is None or value == "" else str(value)
+    return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").split())
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence]) -> list[str]:
+    lines = ["| " + " | ".join(md(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(md(c) for c in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def agreement_by_split(schema: dict, articles: dict[str, list[int]]) -> dict | None:
+    """Agreement figures of the analysts' submitted work on each split's articles, if the app has them."""
+    try:
+        metrics = importlib.import_module("annotator.agreement.metrics")
+        agreement, Coding, SpanMark = metrics.agreement, metrics.Coding, metrics.SpanMark
+    except (ImportError, AttributeError):
+        return None
+    labels = [label["name"] for label in schema["labels"]]
+    result = {}
+    for split in SPLITS:
+        codings = []
+        ids = articles[split]
+        for start in range(0, len(ids), SPAN_CHUNK):
+            annotations = (
+                Annotation.objects.filter(
+                    article_id__in=ids[start : start + SPAN_CHUNK],
+                    kind=Annotation.Kind.ANALYST,
+                    status=Annotation.Status.SUBMITTED,
+                )
+                .select_related("annotator")
+                .prefetch_related("spans__label", "topics", "stances__target", "stances__value")
+                .order_by("article_id", "annotator__username")
+            )
+            for a in annotations:
+                codings.append(
+                    Coding(
+                        article=a.article_id,
+                        analyst=a.annotator.get_username(),
+                        topics=frozenset(t.name for t in a.topics.all()),
+                        stances={s.target.name: s.value.name for s in a.stances.all()},
+                        spans=tuple(SpanMark(s.label.name, s.start, s.end) for s in a.spans.all()),
+                    )
+                )
+        result[split] = agreement(
+            codings, topics=schema["topics"], targets=schema["stance_targets"], labels=labels
+        )
+    return result
+
+
+def _figure(figure) -> str:
+    if figure.value is None:
+        return f"— ({figure.note})" if figure.note else "—"
+    return f"{figure.value:.3f} (n={figure.n})"
+
+
+def _scope(parameters: dict) -> str:
+    scope = parameters["scope"]
+    text = Scope(scope).label
+    if scope == Scope.ANALYST:
+        text += f" (analyst {parameters.get('analyst_username') or parameters.get('analyst')})"
+    return text
+
+
+def render(*, project, parameters, schema, counts, files, agreement, versions) -> str:
+    split = parameters["split"]
+    filters = parameters.get("filters", {})
+    out = [f"# {md(project.name)}: labelled dataset", ""]
+    out += [
+        f"Exported by annotator {versions['annotator']}. The same labels exported with the same parameters give "
+        "byte-identical files, this card included (it holds no time and no snapshot id).",
+        "",
+        "## How it was made",
+        "",
+        f"- Scope: {md(_scope(parameters))}. Only submitted work is exported.",
+        f"- Topics filter: {md(', '.join(filters.get('topics', [])) or 'none')}",
+        f"- Published: from {md(filters.get('published_from') or 'any date')} to {md(filters.get('published_to') or 'any date')}",
+        f"- Sources: {md(', '.join(filters.get('sources', [])) or 'all')}",
+        f"- Formats: {md(', '.join(parameters['formats']))}",
+        f"- Split by article: train {split['train']}%, validation {split['validation']}%, test {split['test']}%, "
+        f"seed {split['seed']}; stratified by primary topic; near-duplicate articles ({SHINGLE_WORDS}-word shingle "
+        f"Jaccard ≥ {split['near_duplicate_threshold']}) are kept in one split.",
+        "- Versions: " + ", ".join(f"{name} {v}" for name, v in sorted(versions.items())),
+        "",
+        "## Counts",
+        "",
+        f"{counts['articles']} articles and {counts['examples']} examples (one per article and exported annotation), "
+        f"from {counts['candidates']} candidate articles.",
+        "",
+    ]
+    splits = counts["splits"]
+    rows = [
+        ["Articles", *(splits[s]["articles"] for s in SPLITS)],
+        ["Examples", *(splits[s]["examples"] for s in SPLITS)],
+        ["Spans", *(splits[s]["spans"] for s in SPLITS)],
+    ]
+    rows += [[f"Label: {label['name']}", *(splits[s]["labels"].get(label["name"], 0) for s in SPLITS)] for label in schema["labels"]]
+    rows += [[f"Topic: {topic}", *(splits[s]["topics"].get(topic, 0) for s in SPLITS)] for topic in schema["topics"]]
+    for target in schema["stance_targets"]:
+        for value in schema["stance_values"]:
+            rows.append([f"Stance toward {target}: {value}", *(splits[s]["stance"].get(target, {}).get(value, 0) for s in SPLITS)])
+    out += table(["Count", *SPLITS], rows)
+
+    strata = sorted({t for s in SPLITS for t in splits[s]["primary_topics"]})
+    out += ["Articles per primary topic (the strata of the split):", ""]
+    out += table(["Primary topic", *SPLITS], [[t or "(no topic)", *(splits[s]["primary_topics"].get(t, 0) for s in SPLITS)] for t in strata])
+
+    if counts["left_out"]:
+        reasons = {"no_agreement": "analysts' spans differ, or fewer than two analysts", "topic_filter": "none of the chosen topics", "no_annotation": "no exported annotation"}
+        out += ["Candidate articles left out:", ""]
+        out += [f"- {md(reasons.get(k, k))}: {n}" for k, n in counts["left_out"].items()] + [""]
+
+    near = counts["near_duplicates"]
+    out += ["## Near-duplicate groups", ""]
+    if near["groups"]:
+        out += [f"{len(near['groups'])} groups of near-duplicate articles ({near['articles']} articles) were each kept in one split (article ids):", ""]
+        out += [f"- {', '.join(str(i) for i in group)}" for group in near["groups"][:100]]
+        if len(near["groups"]) > 100:
+            out.append(f"- … and {len(near['groups']) - 100} more (see the snapshot's counts)")
+        out.append("")
+    else:
+        out += ["None found.", ""]
+
+    if counts["formats"]:
+        out += ["## Spans the token formats could not hold", "",
+                "Spans whose start or end is not on a token boundary of spaCy's tokenizer are left out of the spaCy "
+                "and CoNLL files. Where a token can carry one label only (CoNLL tags, spaCy `doc.ents`), the longest "
+                "overlapping span wins, then the earlier, then the label first in the schema; the others are dropped "
+                "(`doc.spans['sc']` keeps them all).", ""]
+        rows = [
+            [f"{fmt}: {what.replace('_', ' ')}", *(numbers[s] for s in SPLITS)]
+            for fmt, report in counts["formats"].items()
+            for what, numbers in report.items()
+        ]
+        out += table(["Count", *SPLITS], rows)
+
+    if agreement is not None and not any(agreement[s].analysts for s in SPLITS):
+        out += ["## Agreement between analysts on these articles", "", "No analyst submitted an annotation of these articles.", ""]
+    elif agreement is not None:
+        out += ["## Agreement between analysts on these articles", "",
+                "From every analyst's submitted annotation of the articles in each split (Krippendorff's alpha for "
+                "topics and stance, span F1 between pairs of analysts). n is the number of items a figure rests on.", ""]
+        rows = [
+            ["Analysts", *(len(agreement[s].analysts) for s in SPLITS)],
+            ["Articles with two or more analysts", *(agreement[s].shared_articles for s in SPLITS)],
+            ["Topic alpha (mean)", *(_figure(agreement[s].topic_alpha_mean) for s in SPLITS)],
+        ]
+        rows += [[f"Stance alpha: {target}", *(_figure(dict(agreement[s].stance_alpha)[target]) for s in SPLITS)] for target in schema["stance_targets"]]
+        rows += [["Span F1, exact (all labels)", *(_figure(agreement[s].spans_overall.exact) for s in SPLITS)]]
+        rows += [["Span F1, overlap (all labels)", *(_figure(agreement[s].spans_overall.overlap) for s in SPLITS)]]
+        for index, label in enumerate(schema["labels"]):
+            rows.append([f"Span F1, exact: {label['name']}", *(_figure(agreement[s].spans[index].exact) for s in SPLITS)])
+        out += table(["Count", *SPLITS], rows)
+
+    out += ["## Label schema", ""]
+    for label in schema["labels"]:
+        attributes = ", ".join(f"{a['name']} ({a['kind']})" for a in label["attributes"]) or "no attributes"
+        out.append(f"- Span label **{md(label['name'])}**: {md(attributes)}")
+    for relation in schema["relation_types"]:
+        out.append(f"- Relation **{md(relation['name'])}**: {md(relation['source'])} → {md(relation['target'] or 'any span')}")
+    out.append(f"- Topics: {md(', '.join(schema['topics']))}")
+    out.append(f"- Stance values: {md(', '.join(schema['stance_values']))}; targets: {md(', '.join(schema['stance_targets']))}")
+    out.append("")
+
+    out += ["## Files", "", "A split that got no article has no files.", ""]
+    out += table(["File", "Format", "Bytes", "SHA-256"], [[f.name, f.format, f.size, f.sha256] for f in files])
+    out += ["## Loading", ""]
+    out += [f"- {LOADING[key]}" for key in parameters["formats"]]
+    out.append("")
+    return "\n".join(out)

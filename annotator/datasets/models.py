@@ -1,0 +1,110 @@
+"""Dataset snapshots: a frozen, versioned export of a project's labels, and its files.
+
+A snapshot is asked for on the export page and built in the background (`services.snapshot_build`).
+Its files live under `ANNOTATOR_SNAPSHOT_ROOT` (default `BASE_DIR/var/snapshots`), outside any
+public URL: they are served only by the permission-checked download view. A snapshot is `ready`
+only once every file is written, renamed from its temporary name and hashed, and its rows are
+saved in the same transaction that sets the status.
+"""
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.db import models
+from django.db.models import F, Q
+
+from annotator.projects.models import Project
+
+# Only these characters reach a path on disk or a Content-Disposition header.
+FILE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+
+
+def snapshot_root() -> Path:
+    return Path(getattr(settings, "ANNOTATOR_SNAPSHOT_ROOT", Path(settings.BASE_DIR) / "var" / "snapshots"))
+
+
+def snapshot_storage() -> FileSystemStorage:
+    # No base_url: nothing under this folder has a public address.
+    return FileSystemStorage(location=snapshot_root(), base_url=None)
+
+
+class SnapshotQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(project__in=Project.objects.for_user(user))
+
+
+class Snapshot(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="snapshots")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    # What was asked for: scope, filters, formats, split ratios and seed (see forms.SnapshotForm).
+    parameters = models.JSONField(default=dict)
+    # The label schema the files were written with: labels, attributes, relations, topics, stance.
+    schema = models.JSONField(default=dict, blank=True)
+    # Articles, examples, labels, topics and stance per split; near-duplicate groups; alignment losses.
+    counts = models.JSONField(default=dict, blank=True)
+
+    objects = SnapshotQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "ready", "failed"]), name="snapshot_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(progress_done__lte=F("progress_total")), name="snapshot_progress_le_total"),
+        ]
+        indexes = [models.Index(fields=["project", "-created_at"])]
+
+    def __str__(self):
+        return f"Snapshot {self.id} of {self.project}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.READY, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.READY:
+            return 100
+        return (100 * self.progress_done // self.progress_total) if self.progress_total else 0
+
+    @property
+    def directory(self) -> str:
+        """Where the files are, relative to the snapshot root."""
+        return f"{self.project_id}/{self.id}"
+
+
+class SnapshotFile(models.Model):
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(max_length=100)
+    format = models.CharField(max_length=20)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    # Relative to the snapshot root; never a URL.
+    path = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["snapshot", "name"], name="snapshotfile_unique_name"),
+            models.CheckConstraint(condition=Q(name__regex=FILE_NAME_PATTERN), name="snapshotfile_name_safe"),
+            models.CheckConstraint(condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="snapshotfile_sha256_hex"),
+        ]
+
+    def __str__(self):
+        return self.name

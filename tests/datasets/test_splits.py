@@ -1,0 +1,141 @@
+import json
+import random
+from collections import Counter
+
+import pytest
+
+from annotator.datasets.splits import SPLITS, NearDuplicates, Unit, assign, bands_for, jaccard, primary_topic, shingles
+from annotator.corpus.text import sha256
+
+from .helpers import SEEDS, annotate, article, build, split_files
+
+RATIOS = {"train": 80, "validation": 10, "test": 10}
+TOPICS = ["Armenia", "Syria", "Ukraine", "Other"]
+
+
+def units(n, topics=TOPICS):
+    return [Unit(i, sha256(f"article {i}"), topics[i % len(topics)] if topics else "") for i in range(1, n + 1)]
+
+
+class TestAssign:
+    def test_same_inputs_same_splits_whatever_the_order(self):
+        first = assign(units(200), [], RATIOS, seed=7, topic_order=TOPICS).split_of
+        shuffled = units(200)
+        random.Random(1).shuffle(shuffled)
+        assert assign(shuffled, [], RATIOS, seed=7, topic_order=TOPICS).split_of == first
+        other_seed = assign(units(200), [], RATIOS, seed=8, topic_order=TOPICS).split_of
+        assert other_seed != first
+        assert Counter(other_seed.values()) == Counter(first.values())
+
+    @pytest.mark.parametrize("n", [10, 37, 200, 1001])
+    @pytest.mark.parametrize("ratios", [RATIOS, {"train": 70, "validation": 15, "test": 15}, {"train": 100, "validation": 0, "test": 0}])
+    def test_ratios_within_one_article(self, n, ratios):
+        split_of = assign(units(n), [], ratios, seed=3, topic_order=TOPICS).split_of
+        counts = Counter(split_of.values())
+        assert len(split_of) == n
+        for split in SPLITS:
+            assert abs(counts[split] - ratios[split] * n / 100) <= 1, (split, counts)
+            if ratios[split] == 0:
+                assert counts[split] == 0
+
+    def test_every_topic_is_spread_in_proportion(self):
+        many = units(400)
+        split_of = assign(many, [], RATIOS, seed=5, topic_order=TOPICS).split_of
+        for topic in TOPICS:
+            counts = Counter(split_of[u.article_id] for u in many if u.primary_topic == topic)
+            assert sum(counts.values()) == 100
+            assert counts["train"] in (79, 80, 81) and counts["validation"] in (9, 10, 11) and counts["test"] in (9, 10, 11), (topic, counts)
+
+    def test_groups_are_never_split_and_count_toward_the_ratios(self):
+        many = units(300)
+        groups = [[1, 2, 3], [10, 20], [100, 101, 102, 103]]
+        result = assign(many, groups, RATIOS, seed=11, topic_order=TOPICS)
+        for group in groups:
+            assert len({result.split_of[i] for i in group}) == 1
+        assert result.groups == groups
+        counts = Counter(result.split_of.values())
+        assert abs(counts["train"] - 240) <= 4
+
+    def test_primary_topic_is_the_majority_then_the_schema_order(self):
+        assert primary_topic([["Syria"], ["Syria", "Armenia"], ["Armenia", "Syria"]], TOPICS) == "Syria"
+        assert primary_topic([["Ukraine"], ["Syria"]], TOPICS) == "Syria"
+        assert primary_topic([[], []], TOPICS) == ""
+
+
+def edited(text, n):
+    """The same story lightly edited: a word changed every so often."""
+    words = text.split(" ")
+    for i in range(n, len(words), 150):
+        words[i] = words[i].upper() + "x"
+    return " ".join(words)
+
+
+class TestNearDuplicates:
+    def test_light_edits_are_grouped_and_different_stories_are_not(self):
+        texts = {}
+        for i, path in enumerate(sorted(SEEDS.glob("*.txt")), start=1):
+            texts[i] = path.read_text(encoding="utf-8")
+        texts[10] = edited(texts[1], 3)
+        texts[11] = edited(texts[1], 17)
+        texts[12] = texts[2].replace("\n", " \n")  # whitespace only
+        near = NearDuplicates(0.8)
+        for i, text in sorted(texts.items()):
+            near.add(i, text)
+        groups = near.groups(lambda ids: {i: texts[i] for i in ids})
+        assert groups == [[1, 10, 11], [2, 12]]
+        assert jaccard(shingles(texts[1]), shingles(texts[10])) >= 0.8
+        assert jaccard(shingles(texts[1]), shingles(texts[3])) < 0.2
+
+    def test_the_banding_finds_pairs_at_the_threshold(self):
+        for threshold in (0.5, 0.8, 0.95):
+            bands, rows = bands_for(threshold)
+            assert 1 - (1 - threshold**rows) ** bands >= 0.995
+            assert bands * rows <= 128
+
+
+@pytest.mark.django_db
+class TestSnapshotSplits:
+    @pytest.fixture
+    def labelled(self, project, admin_user):
+        stories = [path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt"))]
+        made = []
+        for n in range(40):
+            made.append(article(project, f"Report {n}: the ministry met envoys from city {n} about item {n * 7}.\nNo more.", published="2024-02-01"))
+        copies = [article(project, stories[0]), article(project, edited(stories[0], 5)), article(project, edited(stories[0], 21))]
+        made += copies
+        for i, item in enumerate(made):
+            annotate(item, admin_user, [], topics=[TOPICS[i % 4]], gold=True)
+        return made, copies
+
+    def test_no_article_in_two_splits_copies_together_and_the_card_says_so(self, project, admin_user, labelled):
+        made, copies = labelled
+        snapshot = build(project, admin_user, formats=["jsonl"])
+        assert snapshot.status == "ready", snapshot.error
+        where = {}
+        for split, path in split_files(snapshot, "jsonl").items():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                article_id = json.loads(line)["id"]
+                assert article_id not in where
+                where[article_id] = split
+        assert set(where) == {a.id for a in made}
+        assert len({where[c.id] for c in copies}) == 1
+        assert snapshot.counts["near_duplicates"]["groups"] == [sorted(c.id for c in copies)]
+        counts = Counter(where.values())
+        assert abs(counts["train"] - 0.8 * 43) <= 3 and counts["validation"] >= 3 and counts["test"] >= 3
+        card = (split_files(snapshot, "jsonl")["train"].parent / "README.md").read_text(encoding="utf-8")
+        assert "1 groups of near-duplicate articles (3 articles)" in card
+        assert ", ".join(str(i) for i in sorted(c.id for c in copies)) in card
+
+    def test_another_seed_moves_articles_but_the_same_seed_does_not(self, project, admin_user, labelled):
+        def splits(snapshot):
+            return {
+                json.loads(line)["id"]: split
+                for split, path in split_files(snapshot, "jsonl").items()
+                for line in path.read_text(encoding="utf-8").splitlines()
+            }
+
+        first = splits(build(project, admin_user, formats=["jsonl"], seed=1))
+        again = splits(build(project, admin_user, formats=["jsonl"], seed=1))
+        other = splits(build(project, admin_user, formats=["jsonl"], seed=2))
+        assert first == again
+        assert first != other
