@@ -1,0 +1,235 @@
+"""Benchmark 4: span saves under load on the production server.
+
+    python -m bench.span_load --analysts 50 --seconds 60 --workers 4 --threads 4
+
+gunicorn (gthread) serves the app with DEBUG off on PostgreSQL. Each simulated analyst logs in
+through the login form, then creates, edits and deletes spans on one article as fast as the
+server answers. Afterwards the database must hold exactly the spans each client was told were
+saved. Prints p50/p95/p99 latency per action, throughput and errors.
+"""
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+
+from bench.common import ROOT, percentile, setup_django
+
+PASSWORD = "bench-load-password-1"
+SPAN_ID = re.compile(rb"spans/(\d+)/update/")
+CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def prepare(analysts: int) -> tuple[int, int, int, list[tuple[int, int, str]]]:
+    from django.contrib.auth import get_user_model
+
+    from annotator.corpus.models import Article
+    from annotator.corpus.text import normalise, sha256
+    from annotator.labelling.models import Annotation
+    from annotator.projects.models import Membership, Project
+    from annotator.projects.services import project_create
+    from bench.workload import article_text, spans_for
+
+    for old in Project.objects.filter(name="bench-load"):
+        Annotation.objects.filter(article__project=old).delete()
+        old.delete()
+    project = project_create(name="bench-load")
+    User = get_user_model()
+    for i in range(analysts):
+        user, _ = User.objects.get_or_create(username=f"bench-load-{i}")
+        user.set_password(PASSWORD)
+        user.save()
+        Membership.objects.create(project=project, user=user, role=Membership.Role.ANALYST)
+    rng = random.Random(4)
+    text = normalise(article_text(rng, 0))
+    article = Article.objects.create(project=project, title="load", text=text, sha256=sha256(text), language="en")
+    candidates = [(s["start"], s["end"], s["text"]) for s in spans_for(rng, text, 400)]
+    label_id = project.span_labels.get(name="Claim").id
+    return project.id, article.id, label_id, candidates
+
+
+class Analyst:
+    """One person at the labelling page: a keep-alive connection, a session and a CSRF token."""
+
+    def __init__(self, port, username):
+        self.port = port
+        self.username = username
+        self.cookies = {}
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def request(self, method, path, body=None, headers=None):
+        headers = dict(headers or {})
+        headers["Host"] = "127.0.0.1"
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if body is not None:
+            body = urllib.parse.urlencode(body)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.connection.request(method, path, body=body, headers=headers)
+        response = self.connection.getresponse()
+        data = response.read()
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name] = rest.split(";", 1)[0]
+        return response.status, data
+
+    def log_in(self):
+        _, page = self.request("GET", "/accounts/login/")
+        token = CSRF_INPUT.search(page).group(1).decode()
+        status, _ = self.request(
+            "POST", "/accounts/login/",
+            {"username": self.username, "password": PASSWORD, "csrfmiddlewaretoken": token},
+        )
+        assert status == 302, f"login failed for {self.username}: {status}"
+
+    def post(self, path, body):
+        headers = {"X-CSRFToken": self.cookies["csrftoken"], "HX-Request": "true"}
+        return self.request("POST", path, body, headers)
+
+
+def run_analyst(port, username, base, label_id, candidates, deadline, seed, results):
+    rng = random.Random(seed)
+    analyst = Analyst(port, username)
+    analyst.log_in()
+    saved: set[int] = set()
+    timings = {"create": [], "edit": [], "delete": []}
+    errors = []
+    while time.monotonic() < deadline:
+        roll = rng.random()
+        action = "create" if not saved or roll < 0.5 else ("edit" if roll < 0.75 else "delete")
+        started = time.perf_counter()
+        try:
+            if action == "create":
+                start, end, text = rng.choice(candidates)
+                status, data = analyst.post(f"{base}spans/", {
+                    "start": start, "end": end, "text": text, "label": label_id, "client_id": str(uuid.uuid4()),
+                })
+                if status == 201:
+                    saved.add(int(SPAN_ID.search(data).group(1)))
+            elif action == "edit":
+                span = rng.choice(sorted(saved))
+                status, _ = analyst.post(f"{base}spans/{span}/update/", {"label": label_id, "attr-claimant": f"c{rng.randint(1, 99)}"})
+            else:
+                span = rng.choice(sorted(saved))
+                status, _ = analyst.post(f"{base}spans/{span}/delete/", {})
+                if status == 200:
+                    saved.discard(span)
+        except Exception as error:  # a dropped connection counts as an error, and we go on
+            errors.append(f"{action}: {error!r}")
+            analyst.connection.close()
+            analyst.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            continue
+        timings[action].append((time.perf_counter() - started) * 1000)
+        if status not in (200, 201):
+            errors.append(f"{action}: HTTP {status}")
+    results.append({"username": username, "saved": sorted(saved), "timings": timings, "errors": errors})
+
+
+def client_process(port, usernames, base, label_id, candidates, deadline, queue):
+    results = []
+    threads = [
+        threading.Thread(target=run_analyst, args=(port, u, base, label_id, candidates, deadline, u, results))
+        for u in usernames
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    queue.put(results)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--analysts", type=int, default=50)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--client-processes", type=int, default=5)
+    args = parser.parse_args()
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    project_id, article_id, label_id, candidates = prepare(args.analysts)
+    base = f"/p/{project_id}/a/{article_id}/"
+
+    port = free_port()
+    env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1", "CONN_MAX_AGE": "60"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "annotator.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(args.workers), "--threads", str(args.threads), "--worker-class", "gthread",
+         "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        usernames = [f"bench-load-{i}" for i in range(args.analysts)]
+        groups = [usernames[i :: args.client_processes] for i in range(args.client_processes)]
+        deadline = time.monotonic() + args.seconds + 5  # the logins happen in the first seconds
+        queue = multiprocessing.Queue()
+        processes = [
+            multiprocessing.Process(target=client_process, args=(port, g, base, label_id, candidates, deadline, queue))
+            for g in groups
+        ]
+        started = time.monotonic()
+        for process in processes:
+            process.start()
+        results = [r for _ in processes for r in queue.get()]
+        for process in processes:
+            process.join()
+        elapsed = time.monotonic() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    from annotator.labelling.models import Span
+
+    lost = extra = 0
+    for result in results:
+        in_db = set(Span.objects.filter(annotation__annotator__username=result["username"],
+                                        annotation__article_id=article_id).values_list("id", flat=True))
+        told = set(result["saved"])
+        lost += len(told - in_db)
+        extra += len(in_db - told)
+    everything = [t for r in results for ts in r["timings"].values() for t in ts]
+    errors = [e for r in results for e in r["errors"]]
+    summary = {
+        "analysts": args.analysts, "seconds": round(elapsed, 1), "gunicorn": f"{args.workers} workers × {args.threads} threads",
+        "requests": len(everything), "throughput_per_s": round(len(everything) / elapsed, 1),
+        "p50_ms": round(percentile(everything, 50), 1), "p95_ms": round(percentile(everything, 95), 1),
+        "p99_ms": round(percentile(everything, 99), 1), "errors": len(errors),
+        "spans_told_saved": sum(len(r["saved"]) for r in results), "lost": lost, "unexpected_in_db": extra,
+    }
+    for action in ("create", "edit", "delete"):
+        times = [t for r in results for t in r["timings"][action]]
+        summary[f"{action}_p95_ms"] = round(percentile(times, 95), 1)
+        summary[f"{action}_count"] = len(times)
+    print(json.dumps(summary, indent=2))
+    if errors:
+        print("first errors:", errors[:5])
+
+
+if __name__ == "__main__":
+    main()
