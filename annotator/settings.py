@@ -4,7 +4,9 @@ Safe defaults are the production ones: DEBUG is off and SECRET_KEY must come fro
 environment. The quick start (`make run`) sets DEBUG=1, which also allows a local key.
 """
 
+import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -45,6 +47,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_tasks_db",
+    "axes",
     "annotator.projects",
     "annotator.corpus",
     "annotator.labelling",
@@ -62,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a flagged login attempt into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "annotator.urls"
@@ -90,6 +96,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A transaction that reads before it writes takes SQLite's write lock when it begins, so
+    # concurrent writers queue for up to `timeout` seconds instead of failing at once with
+    # "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -97,6 +108,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes refuses a login for a username from an address after repeated failures; it must
+# come first so that a locked-out attempt never reaches the password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -134,7 +151,8 @@ CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
-if env_bool("BEHIND_PROXY", False):
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -150,6 +168,53 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
 }
+
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failed logins for one username from
+# one address, that username is locked out from that address for LOGIN_LOCKOUT_MINUTES. Any
+# attempt while locked, even with the right password, starts the wait again. Keying on the pair
+# means an attacker cannot lock a colleague out from the colleague's own address.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+
+def client_ip_address(request) -> str | None:
+    """The address a login attempt came from, for throttling.
+
+    Behind a proxy every request comes from the proxy, so the client is the address the proxy
+    appended to X-Forwarded-For: the right-most entry. Entries to its left are whatever the
+    client sent and are never trusted. Without BEHIND_PROXY the header is ignored.
+    """
+    from django.conf import settings
+
+    candidates = [request.META.get("REMOTE_ADDR", "")]
+    if settings.BEHIND_PROXY:
+        candidates.insert(0, request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip())
+    for candidate in candidates:
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return None
+
+
+AXES_CLIENT_IP_CALLABLE = client_ip_address
+
+# Background work (dataset snapshots). Production runs `manage.py db_worker` beside the web
+# server, taking tasks from the database; the quick start (DEBUG) or TASKS_BACKEND=immediate
+# runs each task in the request that enqueued it, once its transaction commits.
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate" if DEBUG else "database")
+TASKS = {
+    "default": {
+        "BACKEND": "django.tasks.backends.immediate.ImmediateBackend"
+        if TASKS_BACKEND == "immediate"
+        else "django_tasks_db.DatabaseBackend"
+    }
+}
+# Snapshot files: outside static and media, served only by the permission-checked download view.
+ANNOTATOR_SNAPSHOT_ROOT = Path(os.environ.get("ANNOTATOR_SNAPSHOT_ROOT", BASE_DIR / "var" / "snapshots"))
 
 LOGGING = {
     "version": 1,

@@ -93,11 +93,17 @@ def read_txt(text: str) -> list[Row]:
     return [Row(None, {"text": text})]
 
 
+# Hostile files nest lists thousands deep to crash the parser; real articles never do.
+TOO_DEEP = "is nested too deeply to be an article"
+
+
 def read_json(text: str) -> list[Row]:
     try:
         items = json.loads(text)
     except json.JSONDecodeError as error:
         raise ReadError(f"is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from error
+    except RecursionError as error:
+        raise ReadError(TOO_DEEP) from error
     if not isinstance(items, list):
         raise ReadError(f"must hold a list of articles, not {kind_of(items)}")
     if not items:
@@ -116,6 +122,9 @@ def read_jsonl(text: str) -> list[Row]:
             item = json.loads(line)
         except json.JSONDecodeError as error:
             rows.append(Row(number, problem=f"is not valid JSON (column {error.colno}: {error.msg})"))
+            continue
+        except RecursionError:
+            rows.append(Row(number, problem=TOO_DEEP))
             continue
         rows.append(_object_row(number, item))
     if not rows:
@@ -210,8 +219,11 @@ def _object_row(number: int, item: Any) -> Row:
     if not isinstance(item, dict):
         return Row(number, problem=f"must be a JSON object, not {kind_of(item)}")
     # JSON can spell a control character as an escape (\u0000) that decode() cannot see.
-    if _has_control(item):
-        return Row(number, problem="contains a control character (such as \\u0000), which text cannot hold")
+    try:
+        if _has_control(item):
+            return Row(number, problem="contains a control character (such as \\u0000), which text cannot hold")
+    except RecursionError:
+        return Row(number, problem=TOO_DEEP)
     return Row(number, item)
 
 

@@ -6,17 +6,24 @@
 Then the dataset card, then every file is hashed and renamed from its temporary name; only
 after that, in one transaction, are the file rows saved and the snapshot marked ready.
 
+While it runs, the build stamps the snapshot's heartbeat (`Heartbeat`), so that a snapshot whose
+worker was killed can be told from a slow one and failed visibly (`recovery.snapshots_recover`);
+a build that finds its snapshot given up that way stops and keeps nothing.
+
 Same inputs give byte-identical files, the card included: everything is sorted, and no file
 holds a time, a random id or the snapshot's own id.
 """
 
+import logging
 import shutil
+import threading
 import time
 import traceback
 from collections import Counter
 from importlib.metadata import version
 
-from django.db import transaction
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -29,6 +36,16 @@ from .records import Selection, selected_records
 from .splits import SPLITS, NearDuplicates, Unit, assign, primary_topic
 
 PROGRESS_EVERY_SECONDS = 0.5
+
+logger = logging.getLogger(__name__)
+
+
+def heartbeat_seconds() -> float:
+    return float(getattr(settings, "ANNOTATOR_SNAPSHOT_HEARTBEAT_SECONDS", 5))
+
+
+class Abandoned(Exception):
+    """The snapshot is no longer running: recovery gave it up while this build was still at it."""
 
 
 def schema_of(project: Project) -> dict:
@@ -51,12 +68,68 @@ def schema_of(project: Project) -> dict:
     }
 
 
+def _beat(snapshot_id, **fields) -> None:
+    """Stamp the heartbeat (and any other fields) of a snapshot that is still running."""
+    if not Snapshot.objects.filter(pk=snapshot_id, status=Snapshot.Status.RUNNING).update(
+        heartbeat_at=timezone.now(), **fields
+    ):
+        raise Abandoned(f"Snapshot {snapshot_id} is no longer running.")
+
+
+class Heartbeat:
+    """Stamps the heartbeat every few seconds from a thread while the build runs.
+
+    The build's own progress saves stamp it too, but only while records flow: grouping
+    near-duplicates or closing a Parquet file can take longer than recovery waits for a sign of
+    life. SQLite gets no thread: a second connection writing while the build reads through an
+    open cursor can make the build's own next write fail with "database is locked". Inside a
+    transaction (the tests' atomic blocks) the thread would not see the row either.
+    """
+
+    def __init__(self, snapshot: Snapshot):
+        self.snapshot_id = snapshot.pk
+        self.lost = threading.Event()
+        self.stop = threading.Event()
+        self.thread = None
+
+    def __enter__(self):
+        _beat(self.snapshot_id)
+        if connection.vendor != "sqlite" and not connection.in_atomic_block:
+            self.thread = threading.Thread(target=self._run, name=f"heartbeat-{self.snapshot_id}", daemon=True)
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join()
+
+    def check(self) -> None:
+        if self.lost.is_set():
+            raise Abandoned(f"Snapshot {self.snapshot_id} is no longer running.")
+
+    def _run(self) -> None:
+        try:
+            while not self.stop.wait(heartbeat_seconds()):
+                try:
+                    _beat(self.snapshot_id)
+                except Abandoned:
+                    self.lost.set()
+                    return
+                except DatabaseError:
+                    # The database is away for a moment; the next beat tries again.
+                    logger.warning("Could not stamp the heartbeat of snapshot %s", self.snapshot_id, exc_info=True)
+        finally:
+            connection.close()  # this thread's own connection
+
+
 class Progress:
     """Writes progress to the snapshot row now and then, outside any transaction, for the page to poll."""
 
-    def __init__(self, snapshot: Snapshot, total: int):
+    def __init__(self, snapshot: Snapshot, total: int, heartbeat: Heartbeat):
         self.snapshot, self.total, self.done, self.saved_at = snapshot, total, 0, 0.0
-        Snapshot.objects.filter(pk=snapshot.pk).update(progress_done=0, progress_total=total)
+        self.heartbeat = heartbeat
+        _beat(snapshot.pk, progress_done=0, progress_total=total)
 
     def step(self, n: int = 1) -> None:
         self.done = min(self.done + n, self.total)
@@ -64,8 +137,9 @@ class Progress:
             self.save()
 
     def save(self) -> None:
+        self.heartbeat.check()
         self.saved_at = time.monotonic()
-        Snapshot.objects.filter(pk=self.snapshot.pk).update(progress_done=self.done)
+        _beat(self.snapshot.pk, progress_done=self.done)
 
 
 def _texts(project: Project):
@@ -95,7 +169,8 @@ def build(snapshot: Snapshot) -> None:
         if directory.exists():  # a build that was interrupted before: start again from nothing
             shutil.rmtree(directory)
         directory.mkdir(parents=True)
-        schema, counts, written = _write(snapshot, output)
+        with Heartbeat(snapshot) as heartbeat:
+            schema, counts, written = _write(snapshot, output, heartbeat)
         with transaction.atomic():
             SnapshotFile.objects.bulk_create(
                 SnapshotFile(
@@ -104,10 +179,12 @@ def build(snapshot: Snapshot) -> None:
                 )
                 for f in written
             )
-            Snapshot.objects.filter(pk=snapshot.pk).update(
+            # Only a snapshot still running becomes ready: one that recovery failed stays failed.
+            if not Snapshot.objects.filter(pk=snapshot.pk, status=Snapshot.Status.RUNNING).update(
                 status=Snapshot.Status.READY, schema=schema, counts=counts, finished_at=timezone.now(),
                 progress_done=F("progress_total"),
-            )
+            ):
+                raise Abandoned(f"Snapshot {snapshot.pk} is no longer running.")
     except BaseException as error:
         output.close()
         shutil.rmtree(directory, ignore_errors=True)
@@ -119,18 +196,19 @@ def _fail(snapshot: Snapshot, error: BaseException) -> None:
     message = "".join(traceback.format_exception_only(error)).strip() or type(error).__name__
     with transaction.atomic():
         SnapshotFile.objects.filter(snapshot=snapshot).delete()
-        Snapshot.objects.filter(pk=snapshot.pk).update(
+        # A snapshot that recovery already failed keeps recovery's explanation.
+        Snapshot.objects.filter(pk=snapshot.pk, status=Snapshot.Status.RUNNING).update(
             status=Snapshot.Status.FAILED, error=message[:2000], finished_at=timezone.now()
         )
 
 
-def _write(snapshot: Snapshot, output: Output) -> tuple[dict, dict, list]:
+def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[dict, dict, list]:
     project = snapshot.project
     parameters = snapshot.parameters
     selection = Selection.from_parameters(parameters)
     schema = schema_of(project)
     candidates = selection.articles(project).count()
-    progress = Progress(snapshot, 2 * candidates + 1)
+    progress = Progress(snapshot, 2 * candidates + 1, heartbeat)
 
     # Pass 1: what each article needs for splitting.
     threshold = parameters["split"]["near_duplicate_threshold"]
@@ -151,6 +229,7 @@ def _write(snapshot: Snapshot, output: Output) -> tuple[dict, dict, list]:
     )
     primary = {u.article_id: u.primary_topic for u in units}
     del units
+    progress.save()
 
     # Pass 2: every format, one record at a time.
     writers = {key: writer_class(key)(output, schema) for key in parameters["formats"]}
@@ -165,6 +244,7 @@ def _write(snapshot: Snapshot, output: Output) -> tuple[dict, dict, list]:
         _count(per_split[where], record, primary[record["id"]])
     reports = {key: writer.close() for key, writer in writers.items()}
     written = output.finish()
+    progress.save()
 
     counts = {
         "candidates": candidates,

@@ -47,6 +47,9 @@ class Snapshot(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Stamped every few seconds while a worker builds the snapshot; a running snapshot whose
+    # heartbeat stopped lost its worker (see recovery.py).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     error = models.TextField(blank=True)
     progress_done = models.PositiveIntegerField(default=0)

@@ -111,11 +111,15 @@ class NearDuplicates:
 
         pairs = sorted(self._candidates)
         for start in range(0, len(pairs), 200):
-            chunk = pairs[start : start + 200]
+            # A pair already joined through others needs no check: with many copies of one
+            # story, this keeps the exact comparisons near one per article instead of per pair.
+            chunk = [(a, b) for a, b in pairs[start : start + 200] if find(a) != find(b)]
+            if not chunk:
+                continue
             loaded = texts(sorted({i for pair in chunk for i in pair}))
             cache = {i: shingles(text) for i, text in loaded.items()}
             for a, b in chunk:
-                if jaccard(cache[a], cache[b]) >= self.threshold:
+                if find(a) != find(b) and jaccard(cache[a], cache[b]) >= self.threshold:
                     root_a, root_b = find(a), find(b)
                     if root_a != root_b:
                         parent[max(root_a, root_b)] = min(root_a, root_b)

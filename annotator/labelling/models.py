@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length
@@ -104,6 +105,15 @@ class Relation(models.Model):
     def __str__(self):
         return f"{self.source} -{self.type.name}-> {self.target}"
 
+    def clean(self):
+        # The services check this on every save; model forms (the admin) check it here.
+        if not (self.annotation_id and self.source_id and self.target_id and self.type_id):
+            return
+        if not self.source.annotation_id == self.target.annotation_id == self.annotation_id:
+            raise ValidationError("Both spans of a relation must belong to its annotation.")
+        if self.type.project_id != self.annotation.article.project_id:
+            raise ValidationError("That relation type belongs to another project.")
+
 
 class Stance(models.Model):
     """The article's stance toward one target, as one annotator reads it."""
@@ -118,6 +128,13 @@ class Stance(models.Model):
 
     def __str__(self):
         return f"{self.target}: {self.value}"
+
+    def clean(self):
+        if not (self.annotation_id and self.target_id and self.value_id):
+            return
+        project_id = self.annotation.article.project_id
+        if not self.target.project_id == self.value.project_id == project_id:
+            raise ValidationError("The stance target and value must be the article's project's own.")
 
 
 class Change(models.Model):

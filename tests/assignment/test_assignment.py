@@ -217,11 +217,6 @@ class TestConcurrentClaims:
 
     @pytest.mark.parametrize("round_", range(4))
     def test_claiming_and_submitting_until_done(self, race, round_):
-        if connection.vendor == "sqlite":
-            pytest.skip(
-                "SQLite: annotation_submit reads before it writes in a deferred transaction, so concurrent "
-                "submissions fail with 'database is locked' (DATABASES OPTIONS transaction_mode=IMMEDIATE fixes it)"
-            )
         project, users = race
         got = _claim_all_at_once(project, users[:6], keep_going=True)
 

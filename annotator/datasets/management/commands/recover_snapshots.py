@@ -1,0 +1,42 @@
+"""`manage.py recover_snapshots [--stale-after SECONDS] [--no-wait]`
+
+Run before every start of the task worker:
+
+    python manage.py recover_snapshots && python manage.py db_worker
+
+Snapshots left `running` or `queued` by a worker that stopped (killed, out of memory, host lost)
+are marked failed with "the worker stopped while building this snapshot; make it again", which
+the datasets page shows, and their partial files are removed (see `annotator.datasets.recovery`).
+"""
+
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+
+from annotator.datasets.recovery import default_stale_after, snapshots_recover
+
+
+class Command(BaseCommand):
+    help = "Fail the dataset snapshots whose worker stopped, and remove their partial files."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--stale-after", type=float, metavar="SECONDS",
+            help="a build without a heartbeat for this long has no worker "
+                 f"(default: ANNOTATOR_SNAPSHOT_STALE_SECONDS, {default_stale_after().total_seconds():g})",
+        )
+        parser.add_argument(
+            "--no-wait", dest="wait", action="store_false",
+            help="do not wait for the heartbeats of running snapshots to go stale or move on first",
+        )
+
+    def handle(self, *args, stale_after, wait, verbosity, **options):
+        if stale_after is not None and stale_after < 0:
+            raise CommandError("--stale-after must be zero or more seconds.")
+        recovered = snapshots_recover(
+            stale_after=None if stale_after is None else timedelta(seconds=stale_after), wait=wait
+        )
+        if verbosity:
+            for snapshot in recovered:
+                self.stdout.write(f"Snapshot {snapshot.pk} of project {snapshot.project_id}: failed, {snapshot.error}.")
+            self.stdout.write(f"{len(recovered)} snapshot{'s' if len(recovered) != 1 else ''} recovered.")
