@@ -1,6 +1,6 @@
 """Benchmark 2: export a project of N articles × 20 spans × k analysts, per format.
 
-    python -m bench.export --articles 1000 10000 --formats jsonl --runs 3
+    python -m bench.export --articles 1000 10000 --formats jsonl spacy conll parquet csv label-studio jsonl-download --runs 3
 
 Each run is a fresh process (so its peak RSS is its own) that streams the export to a file
 under /tmp and prints seconds and peak RSS; the median of the runs is reported.
@@ -28,13 +28,15 @@ def ensure_project(n: int, analysts: int):
 def export_once(project_id: int, format_name: str) -> dict:
     """One export in this process: the work measured, nothing else."""
     from annotator.projects.models import Project
+    from bench import formats
     from bench.common import Timer, peak_rss_mb
-    from bench.formats import WRITERS
 
     project = Project.objects.get(pk=project_id)
-    path = f"/tmp/annotator-bench-{project_id}.{format_name}"
     with Timer() as timer:
-        size = WRITERS[format_name](project, path)
+        if format_name == "jsonl-download":
+            size = formats.jsonl_download(project, f"/tmp/annotator-bench-{project_id}.jsonl")
+        else:
+            size = formats.snapshot(project, format_name)
     return {"seconds": timer.seconds, "peak_rss_mb": peak_rss_mb(), "bytes": size}
 
 

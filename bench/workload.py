@@ -12,20 +12,45 @@ import json
 import random
 from collections.abc import Iterator
 
-ENGLISH = [
-    "The foreign minister said on Monday that “the West is trying to create differences” between Moscow and its neighbours.",
-    "Officials in Yerevan declined to comment on the report, which cited “people familiar with the talks”.",
-    "According to the agency, the delegation met its counterparts in Tehran to discuss the nuclear deal.",
-    "Analysts said the statement was aimed at a domestic audience rather than at Washington or Brussels.",
-    "“We have absolutely no prejudice against the circle of our partners,” he told the television channel.",
-    "The ministry’s spokeswoman later said that the remarks had been taken out of context by Western media.",
-    "NATO members are expected to discuss the request at a summit next month, diplomats said.",
-    "Sanctions imposed in 2022 have cut trade between the two countries by more than half, figures show.",
-]
+# Sentences are built from slots, so two articles share few word 5-grams (as two real stories
+# do) and the near-duplicate detection has realistic work, not a corpus of copies.
+SUBJECTS = ["The foreign minister", "A senior diplomat", "The defence ministry", "Officials in {city}",
+            "The president's spokesman", "Lawmakers in {city}", "The agency", "A government source",
+            "Opposition leaders", "The ambassador to {city}", "Military analysts", "The prime minister"]
+VERBS = ["said on {day}", "told reporters in {city}", "wrote in a statement on {day}", "argued during a visit to {city}",
+         "warned on {day}", "insisted in an interview", "claimed at a briefing in {city}", "added late on {day}"]
+ACTORS = ["the West", "Washington", "NATO", "Brussels", "Moscow", "Tehran", "Ankara", "Baku", "Yerevan", "Damascus",
+          "the European Union", "the United Nations"]
+ACTIONS = ["undermine", "support", "isolate", "pressure", "reassure", "provoke", "court", "sanction", "arm", "mediate with"]
+OBJECTS = ["its neighbours", "the talks", "the ceasefire", "regional partners", "the nuclear deal", "the new government",
+           "local markets", "the peace plan", "energy exports", "the border region"]
+TAILS = ["more than {n} people attended", "trade fell by {n} per cent", "{n} delegates signed the letter",
+         "the vote is due in {n} days", "about {n} troops are involved", "prices rose {n} per cent"]
+CITIES = ["Moscow", "Tehran", "Yerevan", "Baku", "Ankara", "Brussels", "Geneva", "Vienna", "Damascus", "Beirut",
+          "Doha", "Cairo", "Kyiv", "Tbilisi", "Astana"]
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 ARABIC = [
     "قال وزير الخارجية الروسي إن الدول الغربية “تتودد” إلى أرمينيا وتريد أن تتحالف معها ضد روسيا.",
     "وأضاف أن موسكو ليس لديها أي أحكام سلبية مسبقة ضد شركاء يريفان الخارجيين.",
+    "وأكد المتحدث أن المحادثات ستستمر الأسبوع المقبل في {city_ar}.",
+    "وقال مسؤولون إن أكثر من {n} شخصاً شاركوا في الاجتماع.",
 ]
+CITIES_AR = ["موسكو", "طهران", "يريفان", "باكو", "أنقرة", "جنيف", "فيينا", "دمشق", "بيروت", "الدوحة"]
+
+
+def english_sentence(rng: random.Random) -> str:
+    fill = {"city": rng.choice(CITIES), "day": rng.choice(DAYS)}
+    subject = rng.choice(SUBJECTS).format(**fill)
+    verb = rng.choice(VERBS).format(**fill)
+    claim = f"{rng.choice(ACTORS)} is trying to {rng.choice(ACTIONS)} {rng.choice(OBJECTS)}"
+    tail = rng.choice(TAILS).format(n=rng.randint(2, 9000))
+    return f"{subject} {verb} that “{claim}”, and {tail}."
+
+
+def arabic_sentence(rng: random.Random) -> str:
+    return rng.choice(ARABIC).format(city_ar=rng.choice(CITIES_AR), n=rng.randint(2, 900))
+
+
 EMOJI = ["🇦🇲", "👩‍👩‍👧", "🔥", "📰", "🕊️"]
 TOPICS = ["Armenia", "Syria", "Iran nuclear deal (JCPOA)", "Ukraine", "Israel–Palestine", "Other"]
 STANCE_TARGETS = ["the West", "the United States", "NATO"]
@@ -39,8 +64,8 @@ def article_text(rng: random.Random, number: int) -> str:
     paragraphs = [f"Report {number}: talks continue {rng.choice(EMOJI)}"]
     length = len(paragraphs[0])
     while length < TARGET_LENGTH:
-        pool = ARABIC if rng.random() < 0.15 else ENGLISH
-        sentences = [rng.choice(pool) for _ in range(rng.randint(1, 3))]
+        make = arabic_sentence if rng.random() < 0.15 else english_sentence
+        sentences = [make(rng) for _ in range(rng.randint(1, 3))]
         if rng.random() < 0.2:
             sentences.append(rng.choice(EMOJI))
         paragraph = " ".join(sentences)

@@ -1,20 +1,20 @@
 """One canonical record per article: the text and every annotation on it.
 
-Every format writes from these records. Reading is chunked (articles with their annotations
-prefetched a batch at a time), so memory stays flat however large the project.
+Every format writes from these records. Reading is chunked (a few flat queries per chunk of
+articles), so memory stays flat however large the project.
 
 `article_records` is the whole project as labelled so far (the JSONL download).
 `selected_records` is what a dataset snapshot holds: a `Selection` (scope and filters) picks
 the annotations and the articles; see `Scope` for what each scope means.
 """
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from annotator.labelling.models import Annotation, Relation, Span, Stance
 from annotator.projects.models import Project
@@ -100,21 +100,94 @@ class Selection:
         return {**record, "annotations": annotations}, ""
 
 
-def _annotations_prefetch(annotations: QuerySet) -> Prefetch:
-    annotations = annotations.select_related("annotator").prefetch_related(
-        Prefetch("spans", queryset=Span.objects.select_related("label").order_by("start", "-end", "id")),
-        Prefetch("relations", queryset=Relation.objects.select_related("type").order_by("id")),
-        Prefetch("stances", queryset=Stance.objects.select_related("target", "value")),
-        "topics",
-    )
-    # Gold first, then analysts by name: the same order in every export.
-    return Prefetch("annotations", queryset=annotations.order_by("-kind", "annotator__username", "id"))
+ARTICLE_FIELDS = ("id", "title", "text", "sha256", "source", "url", "published", "language", "metadata")
 
 
 def _records(articles: QuerySet, annotations: QuerySet, chunk_size: int) -> Iterator[dict]:
-    articles = articles.order_by("id").prefetch_related(_annotations_prefetch(annotations))
-    for article in articles.iterator(chunk_size=chunk_size):
-        yield article_record(article)
+    """Articles in id order, a chunk at a time (keyset pagination), each with its annotations.
+
+    Every chunk is six flat queries of plain values (no model instances), so the time per
+    article is small and the memory is one chunk's worth, whatever the project's size.
+    """
+    last_id = 0
+    while True:
+        chunk = list(articles.filter(id__gt=last_id).order_by("id").values_list(*ARTICLE_FIELDS)[:chunk_size])
+        if not chunk:
+            return
+        last_id = chunk[-1][0]
+        yield from _chunk_records(chunk, annotations.filter(article_id__in=[row[0] for row in chunk]))
+
+
+def _chunk_records(articles: list[tuple], annotations: QuerySet) -> Iterator[dict]:
+    # Gold first, then analysts by name: the same order in every export.
+    rows = list(
+        annotations.order_by("article_id", "-kind", "annotator__username", "id").values_list(
+            "id", "article_id", "annotator__username", "kind", "status"
+        )
+    )
+    ids = [row[0] for row in rows]
+    spans, relations, topics, stances = (defaultdict(list) for _ in range(4))
+    for annotation_id, *span in (
+        Span.objects.filter(annotation_id__in=ids)
+        .order_by("annotation_id", "start", "-end", "id")
+        .values_list("annotation_id", "id", "start", "end", "label__name", "text", "attributes")
+    ):
+        spans[annotation_id].append(span)
+    for annotation_id, *relation in (
+        Relation.objects.filter(annotation_id__in=ids).order_by("id").values_list(
+            "annotation_id", "type__name", "source_id", "target_id"
+        )
+    ):
+        relations[annotation_id].append(relation)
+    for annotation_id, name in Annotation.topics.through.objects.filter(annotation_id__in=ids).values_list(
+        "annotation_id", "topic__name"
+    ):
+        topics[annotation_id].append(name)
+    for annotation_id, target, value in (
+        Stance.objects.filter(annotation_id__in=ids)
+        .order_by("annotation_id", "target__order", "target_id")
+        .values_list("annotation_id", "target__name", "value__name")
+    ):
+        stances[annotation_id].append((target, value))
+
+    by_article = defaultdict(list)
+    for annotation_id, article_id, username, kind, status in rows:
+        by_article[article_id].append((annotation_id, username, kind, status))
+    for article_id, title, text, sha256, source, url, published, language, metadata in articles:
+        records = []
+        for annotation_id, username, kind, status in by_article[article_id]:
+            for span_id, start, end, _, span_text, _ in spans[annotation_id]:
+                if text[start:end] != span_text:
+                    raise OffsetMismatch(f"Span {span_id} of article {article_id} does not match the article text.")
+            records.append(
+                {
+                    "annotator": username,
+                    "kind": kind,
+                    "status": status,
+                    "spans": [
+                        {"id": i, "start": a, "end": b, "label": label, "text": t, "attributes": attrs}
+                        for i, a, b, label, t, attrs in spans[annotation_id]
+                    ],
+                    "relations": [
+                        {"type": name, "source": source_id, "target": target_id}
+                        for name, source_id, target_id in relations[annotation_id]
+                    ],
+                    "topics": sorted(topics[annotation_id]),
+                    "stance": dict(stances[annotation_id]),
+                }
+            )
+        yield {
+            "id": article_id,
+            "title": title,
+            "text": text,
+            "sha256": sha256,
+            "source": source,
+            "url": url,
+            "published": published.isoformat() if published else None,
+            "language": language,
+            "metadata": metadata,
+            "annotations": records,
+        }
 
 
 def article_records(project: Project, *, annotator=None, chunk_size: int = 500) -> Iterator[dict]:
@@ -150,49 +223,6 @@ def selected_records(
         if scoped is None and left_out is not None:
             left_out[reason] += 1
         yield scoped
-
-
-def article_record(article) -> dict:
-    return {
-        "id": article.id,
-        "title": article.title,
-        "text": article.text,
-        "sha256": article.sha256,
-        "source": article.source,
-        "url": article.url,
-        "published": article.published.isoformat() if article.published else None,
-        "language": article.language,
-        "metadata": article.metadata,
-        "annotations": [annotation_record(article, a) for a in article.annotations.all()],
-    }
-
-
-def annotation_record(article, annotation: Annotation) -> dict:
-    spans = []
-    for span in annotation.spans.all():
-        if article.text[span.start : span.end] != span.text:
-            raise OffsetMismatch(f"Span {span.id} of article {article.id} does not match the article text.")
-        spans.append(
-            {
-                "id": span.id,
-                "start": span.start,
-                "end": span.end,
-                "label": span.label.name,
-                "text": span.text,
-                "attributes": span.attributes,
-            }
-        )
-    return {
-        "annotator": annotation.annotator.get_username(),
-        "kind": annotation.kind,
-        "status": annotation.status,
-        "spans": spans,
-        "relations": [
-            {"type": r.type.name, "source": r.source_id, "target": r.target_id} for r in annotation.relations.all()
-        ],
-        "topics": sorted(t.name for t in annotation.topics.all()),
-        "stance": {s.target.name: s.value.name for s in annotation.stances.all()},
-    }
 
 
 def _span_key(span: dict) -> tuple[int, int, str]:

@@ -18,8 +18,10 @@ Policy:
 - A split that gets no article has no files.
 """
 
+import functools
 import hashlib
 import re
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -56,14 +58,33 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
 _A, _B = _permutations()
 
 
-def signature(shingle_set: set[str]) -> np.ndarray:
-    if not shingle_set:
+_SHINGLE_WEIGHTS = np.array(
+    [(0x9E3779B97F4A7C15 * (j + 1) | 1) & 0xFFFFFFFFFFFFFFFF for j in range(SHINGLE_WORDS)], dtype=np.uint64
+)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _word_hash(word: str) -> int:
+    # News reuses its words: a bounded cache makes most look-ups a dictionary hit.
+    return zlib.crc32(word.encode("utf-8"))
+
+
+def signature(text: str) -> np.ndarray:
+    """The MinHash signature of the text's word 5-grams, computed without Python loops over them.
+
+    Each word is hashed once (CRC-32); a 5-gram's hash is a fixed weighted sum of its words'
+    hashes (mod 2^64). Deterministic everywhere, unlike Python's salted `hash`.
+    """
+    words = _WORD.findall(text.casefold())
+    if not words:
         return np.full(NUM_PERM, np.iinfo(np.uint64).max, dtype=np.uint64)
-    hashed = np.frombuffer(
-        b"".join(hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest() for s in sorted(shingle_set)), dtype="<u8"
-    )
+    hashed = np.fromiter(map(_word_hash, words), dtype=np.uint64, count=len(words))
+    size = min(SHINGLE_WORDS, len(hashed))
+    count = len(hashed) - size + 1
     with np.errstate(over="ignore"):
-        permuted = (hashed[:, None] * _A + _B) % _MERSENNE
+        grams = sum(hashed[j : j + count] * _SHINGLE_WEIGHTS[j] for j in range(size))
+        grams = np.unique(grams)
+        permuted = (grams[:, None] * _A + _B) % _MERSENNE
     return permuted.min(axis=0)
 
 
@@ -86,7 +107,7 @@ class NearDuplicates:
         self._candidates: set[tuple[int, int]] = set()
 
     def add(self, article_id: int, text: str) -> None:
-        sig = signature(shingles(text))
+        sig = signature(text)
         for band in range(self.bands):
             key = hashlib.blake2b(sig[band * self.rows : (band + 1) * self.rows].tobytes(), digest_size=8).digest()
             bucket = self._buckets[(band, key)]
