@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "annotator.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns a flagged login attempt into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -23,7 +23,7 @@ from collections import Counter
 from importlib.metadata import version
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import Error, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -81,9 +81,8 @@ class Heartbeat:
 
     The build's own progress saves stamp it too, but only while records flow: grouping
     near-duplicates or closing a Parquet file can take longer than recovery waits for a sign of
-    life. SQLite gets no thread: a second connection writing while the build reads through an
-    open cursor can make the build's own next write fail with "database is locked". Inside a
-    transaction (the tests' atomic blocks) the thread would not see the row either.
+    life. Inside a transaction (the tests' atomic blocks) there is no thread: it could not see
+    the uncommitted row, and on SQLite it would wait for the transaction's lock.
     """
 
     def __init__(self, snapshot: Snapshot):
@@ -94,7 +93,7 @@ class Heartbeat:
 
     def __enter__(self):
         _beat(self.snapshot_id)
-        if connection.vendor != "sqlite" and not connection.in_atomic_block:
+        if not connection.in_atomic_block:
             self.thread = threading.Thread(target=self._run, name=f"heartbeat-{self.snapshot_id}", daemon=True)
             self.thread.start()
         return self
@@ -116,9 +115,10 @@ class Heartbeat:
                 except Abandoned:
                     self.lost.set()
                     return
-                except DatabaseError:
-                    # The database is away for a moment; the next beat tries again.
+                except Error:
+                    # The database is away for a moment: the next beat tries again, on a new connection.
                     logger.warning("Could not stamp the heartbeat of snapshot %s", self.snapshot_id, exc_info=True)
+                    connection.close()
         finally:
             connection.close()  # this thread's own connection
 

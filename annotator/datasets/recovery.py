@@ -44,7 +44,9 @@ def default_stale_after() -> timedelta:
     return timedelta(seconds=float(getattr(settings, "ANNOTATOR_SNAPSHOT_STALE_SECONDS", 60)))
 
 
-def snapshots_recover(*, stale_after: timedelta | None = None, wait: bool = False, poll: float = 1.0) -> list[Snapshot]:
+def snapshots_recover(
+    *, stale_after: timedelta | None = None, wait: bool = False, poll: float = 1.0
+) -> list[Snapshot]:
     """Fail every snapshot that lost its worker, remove its files, and return them."""
     stale_after = default_stale_after() if stale_after is None else stale_after
     if wait:
@@ -75,9 +77,11 @@ def _wait_for_fresh_heartbeats(stale_after: timedelta, poll: float) -> None:
     )
     while unsure and time.monotonic() < deadline:
         time.sleep(poll)
-        now = dict(Snapshot.objects.filter(pk__in=unsure, status=Snapshot.Status.RUNNING).values_list("pk", "heartbeat_at"))
+        beats = dict(
+            Snapshot.objects.filter(pk__in=unsure, status=Snapshot.Status.RUNNING).values_list("pk", "heartbeat_at")
+        )
         limit = timezone.now() - stale_after
-        unsure = {pk: beat for pk, beat in unsure.items() if now.get(pk) == beat and beat >= limit}
+        unsure = {pk: beat for pk, beat in unsure.items() if beats.get(pk) == beat and beat >= limit}
 
 
 def _fail(snapshot: Snapshot, limit) -> bool:
@@ -123,7 +127,8 @@ def _snapshots_a_task_will_take(limit) -> set[str] | None:
     if _database_backend() is None:
         return None  # another backend: which tasks wait cannot be told from here
     waiting = set()
-    for row in _task_rows([TaskResultStatus.READY, TaskResultStatus.RUNNING]).only("status", "started_at", "args_kwargs"):
+    rows = _task_rows([TaskResultStatus.READY, TaskResultStatus.RUNNING]).only("status", "started_at", "args_kwargs")
+    for row in rows:
         if row.status == TaskResultStatus.READY or (row.started_at and row.started_at >= limit):
             waiting.update(str(arg) for arg in row.args_kwargs.get("args", [])[:1])
     return waiting

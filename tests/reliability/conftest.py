@@ -1,31 +1,13 @@
 import pytest
-from django.apps import apps
-from django.core.management import call_command
 from django.db import connection
-from django.db.migrations.recorder import MigrationRecorder
 
 from .processes import database_url, manage, process_env
 
 
 @pytest.fixture
 def tasks_database(settings, transactional_db):
-    """django-tasks-db's table in the test database, and its backend in this process, as the
-    worker and app server processes have them (unless the project already installs it)."""
-    installed = apps.is_installed("django_tasks_db")
-    if not installed:
-        settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "django_tasks_db"]
-    label = next(config.label for config in apps.get_app_configs() if config.name == "django_tasks_db")
-    if not installed:
-        call_command("migrate", label, verbosity=0)
+    """Tasks enqueued in this process go to the database, where the worker processes take them."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    yield
-    if not installed:
-        # Its migrations cannot be reversed: drop the table, and forget them.
-        from django_tasks_db.models import DBTaskResult
-
-        with connection.schema_editor() as editor:
-            editor.delete_model(DBTaskResult)
-        MigrationRecorder(connection).migration_qs.filter(app=label).delete()
 
 
 @pytest.fixture

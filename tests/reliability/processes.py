@@ -1,8 +1,8 @@
 """Real processes for the reliability tests: gunicorn app servers, task workers, and an HTTP
 client that keeps its cookies across servers the way a browser does (cookies ignore the port).
 
-Every process runs `tests.reliability.process_settings` (the production settings plus the
-django-tasks-db worker) against the database and folders the environment names.
+Every process runs `tests.reliability.process_settings` (the production settings) against the
+database and folders the environment names.
 """
 
 import http.client
@@ -47,6 +47,7 @@ def process_env(*, database_url: str, snapshot_root, static_root=None, **overrid
         HTTPS="0",
         ALLOWED_HOSTS="127.0.0.1",
         DATABASE_URL=database_url,
+        TASKS_BACKEND="database",
         ANNOTATOR_SNAPSHOT_ROOT=str(snapshot_root),
     )
     if static_root is not None:

@@ -51,7 +51,7 @@ def test_killed_worker_leaves_no_ready_snapshot_and_recovery_fails_it_visibly(
     from django_tasks_db.models import DBTaskResult
 
     for n in range(ARTICLES):
-        item = article(project, f"Lavrov spoke to envoy number {n} about the grain deal, clause {n * 7}.", language="en")
+        item = article(project, f"Lavrov spoke to envoy number {n} about the grain deal, clause {n * 7}.")
         annotate(item, admin_user, [("Source", "Lavrov")], topics=["Armenia"], gold=True)
     env = env_for_test_database(ANNOTATOR_SNAPSHOT_HEARTBEAT_SECONDS="0.5", CONN_MAX_AGE="0")
     client.force_login(admin_user)

@@ -1,0 +1,211 @@
+"""`snapshots_recover` in one process: which snapshots it fails, and what it leaves alone."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from annotator.datasets import build as build_module
+from annotator.datasets.models import Snapshot, SnapshotFile
+from annotator.datasets.recovery import STOPPED, snapshots_recover
+from annotator.datasets.services import snapshot_build
+from tests.datasets.helpers import annotate, article, build, parameters
+
+MINUTE = timedelta(minutes=1)
+
+
+def snapshot_at(project, user, status, *, age=timedelta(0), heartbeat_age=None):
+    snapshot = Snapshot.objects.create(project=project, created_by=user, parameters=parameters(), status=status)
+    now = timezone.now()
+    Snapshot.objects.filter(pk=snapshot.pk).update(
+        created_at=now - age, heartbeat_at=None if heartbeat_age is None else now - heartbeat_age
+    )
+    return snapshot
+
+
+def partial_files(snapshot_root, snapshot):
+    directory = snapshot_root / snapshot.directory
+    directory.mkdir(parents=True)
+    (directory / ".train.jsonl.part").write_text("{}\n")
+    return directory
+
+
+@pytest.mark.django_db
+def test_running_snapshot_without_a_heartbeat_is_failed_and_its_files_removed(
+    project, admin_user, snapshot_root, client
+):
+    stopped = snapshot_at(project, admin_user, "running", age=10 * MINUTE, heartbeat_age=2 * MINUTE)
+    alive = snapshot_at(project, admin_user, "running", age=10 * MINUTE, heartbeat_age=timedelta(seconds=5))
+    never_beat = snapshot_at(project, admin_user, "running", age=2 * MINUTE)
+    ready = snapshot_at(project, admin_user, "ready", age=10 * MINUTE, heartbeat_age=5 * MINUTE)
+    stopped_files = partial_files(snapshot_root, stopped)
+    alive_files = partial_files(snapshot_root, alive)
+
+    recovered = snapshots_recover(stale_after=MINUTE)
+
+    assert {s.pk for s in recovered} == {stopped.pk, never_beat.pk}
+    states = dict(Snapshot.objects.values_list("pk", "status"))
+    assert states == {stopped.pk: "failed", never_beat.pk: "failed", alive.pk: "running", ready.pk: "ready"}
+    stopped.refresh_from_db()
+    assert stopped.error == STOPPED
+    assert stopped.finished_at is not None
+    assert not stopped_files.exists()
+    assert alive_files.exists()
+    assert snapshots_recover(stale_after=MINUTE) == []
+
+    client.force_login(admin_user)
+    page = client.get(reverse("dataset_list", args=[project.id])).content.decode()
+    assert page.count(STOPPED) == 2
+    htmx = client.get(reverse("snapshot_detail", args=[project.id, stopped.id]), headers={"HX-Request": "true"})
+    assert STOPPED in htmx.content.decode()
+    assert 'data-status="failed"' in htmx.content.decode()
+
+
+@pytest.mark.django_db
+def test_queued_snapshot_is_failed_only_when_nothing_will_build_it(project, admin_user, snapshot_root, settings):
+    # The immediate backend (the quick start) builds in the request that asks: a snapshot still
+    # queued a minute later lost its process.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    lost = snapshot_at(project, admin_user, "queued", age=2 * MINUTE)
+    just_asked = snapshot_at(project, admin_user, "queued", age=timedelta(seconds=5))
+
+    assert [s.pk for s in snapshots_recover(stale_after=MINUTE)] == [lost.pk]
+    lost.refresh_from_db()
+    just_asked.refresh_from_db()
+    assert (lost.status, lost.error) == ("failed", STOPPED)
+    assert just_asked.status == "queued"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_queued_snapshot_waiting_for_a_worker_is_left_alone(tasks_database, project, admin_user, snapshot_root):
+    from django_tasks_db.models import DBTaskResult
+
+    waiting = snapshot_at(project, admin_user, "queued", age=10 * MINUTE)
+    snapshot_build.enqueue(str(waiting.id))  # no worker has taken it yet
+    forgotten = snapshot_at(project, admin_user, "queued", age=10 * MINUTE)  # its task is gone
+    claimed = snapshot_at(project, admin_user, "queued", age=10 * MINUTE)
+    snapshot_build.enqueue(str(claimed.id))
+    # A worker took the task and died before the build began.
+    task = DBTaskResult.objects.get(args_kwargs__args=[str(claimed.id)])
+    task.claim("dead-worker")
+    DBTaskResult.objects.filter(pk=task.pk).update(started_at=timezone.now() - 5 * MINUTE)
+
+    recovered = snapshots_recover(stale_after=MINUTE)
+
+    assert {s.pk for s in recovered} == {forgotten.pk, claimed.pk}
+    waiting.refresh_from_db()
+    assert waiting.status == "queued"
+    task.refresh_from_db()
+    assert task.status == "FAILED"
+    assert "WorkerStopped" in task.exception_class_path
+    assert DBTaskResult.objects.get(args_kwargs__args=[str(waiting.id)]).status == "READY"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_running_snapshot_task_is_marked_failed_with_it(tasks_database, project, admin_user, snapshot_root):
+    from django_tasks_db.models import DBTaskResult
+
+    snapshot = snapshot_at(project, admin_user, "running", age=10 * MINUTE, heartbeat_age=5 * MINUTE)
+    other = snapshot_at(project, admin_user, "running", age=10 * MINUTE, heartbeat_age=timedelta(seconds=1))
+    for item in (snapshot, other):
+        snapshot_build.enqueue(str(item.id))
+        DBTaskResult.objects.get(args_kwargs__args=[str(item.id)]).claim("worker")
+
+    assert [s.pk for s in snapshots_recover(stale_after=MINUTE)] == [snapshot.pk]
+
+    assert DBTaskResult.objects.get(args_kwargs__args=[str(snapshot.id)]).status == "FAILED"
+    assert DBTaskResult.objects.get(args_kwargs__args=[str(other.id)]).status == "RUNNING"
+
+
+@pytest.mark.django_db
+def test_a_build_given_up_by_recovery_stops_and_stays_failed(project, admin_user, snapshot_root, monkeypatch):
+    """Recovery fails a build that was slow, not dead: the build must not make it ready after all."""
+    for n in range(3):
+        annotate(article(project, f"Lavrov met envoy {n}."), admin_user, [("Source", "Lavrov")], gold=True)
+    primary_topic = build_module.primary_topic
+
+    def primary_topic_after_recovery(*args):
+        snapshots_recover(stale_after=timedelta(0))
+        return primary_topic(*args)
+
+    monkeypatch.setattr(build_module, "primary_topic", primary_topic_after_recovery)
+    monkeypatch.setattr(build_module, "PROGRESS_EVERY_SECONDS", 0)
+    with pytest.raises(build_module.Abandoned):
+        build(project, admin_user, formats=["jsonl"])
+    snapshot = Snapshot.objects.get()
+    assert (snapshot.status, snapshot.error) == ("failed", STOPPED)
+    assert not SnapshotFile.objects.exists()
+    assert not (snapshot_root / snapshot.directory).exists()
+
+
+@pytest.mark.django_db
+def test_a_build_given_up_at_its_last_step_is_not_made_ready(project, admin_user, snapshot_root, monkeypatch):
+    annotate(article(project, "Lavrov met the envoy."), admin_user, [("Source", "Lavrov")], gold=True)
+    stop_beating = build_module.Heartbeat.__exit__
+
+    def files_written_then_recovered(self, *exc_info):
+        stop_beating(self, *exc_info)
+        snapshots_recover(stale_after=timedelta(0))
+
+    # Every file is written and renamed; only the rows and the status are left to save.
+    monkeypatch.setattr(build_module.Heartbeat, "__exit__", files_written_then_recovered)
+    with pytest.raises(build_module.Abandoned):
+        build(project, admin_user, formats=["jsonl"])
+    snapshot = Snapshot.objects.get()
+    assert (snapshot.status, snapshot.error) == ("failed", STOPPED)
+    assert not SnapshotFile.objects.exists()
+    assert not (snapshot_root / snapshot.directory).exists()
+
+
+@pytest.mark.django_db
+def test_a_finished_build_records_its_heartbeat(project, admin_user, snapshot_root):
+    before = timezone.now()
+    snapshot = build(project, admin_user, formats=["jsonl"])
+    assert snapshot.status == "ready"
+    assert before <= snapshot.heartbeat_at <= snapshot.finished_at
+
+
+@pytest.mark.django_db
+def test_command_reports_what_it_recovered(project, admin_user, snapshot_root, capsys):
+    stopped = snapshot_at(project, admin_user, "running", age=10 * MINUTE, heartbeat_age=5 * MINUTE)
+
+    call_command("recover_snapshots", "--stale-after", "60")
+
+    output = capsys.readouterr().out
+    assert f"Snapshot {stopped.pk} of project {project.pk}: failed, {STOPPED}." in output
+    assert "1 snapshot recovered." in output
+    stopped.refresh_from_db()
+    assert stopped.status == "failed"
+
+
+@pytest.mark.django_db
+def test_command_refuses_a_negative_threshold(project):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="zero or more"):
+        call_command("recover_snapshots", "--stale-after", "-1")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_heartbeat_goes_on_during_a_long_step(project, admin_user, snapshot_root, settings, monkeypatch):
+    """Grouping near-duplicates of a big corpus writes no progress; the heartbeat thread still beats."""
+    from annotator.datasets.splits import NearDuplicates
+
+    settings.ANNOTATOR_SNAPSHOT_HEARTBEAT_SECONDS = 0.1
+    annotate(article(project, "Lavrov met the envoy."), admin_user, [("Source", "Lavrov")], gold=True)
+    groups = NearDuplicates.groups
+    seen = []
+
+    def slow_groups(self, texts):
+        for _ in range(10):
+            time.sleep(0.1)
+            seen.append(Snapshot.objects.values_list("heartbeat_at", flat=True).get())
+        return groups(self, texts)
+
+    monkeypatch.setattr(NearDuplicates, "groups", slow_groups)
+    snapshot = build(project, admin_user, formats=["jsonl"])
+    assert snapshot.status == "ready"
+    assert len(set(seen)) >= 4, seen
