@@ -22,6 +22,7 @@ from . import services
 from .models import Annotation, Relation, Span
 from .assignment import assignment_next, assignment_skip
 from .queries import progress_for
+from .forms import document_labels_from
 from .rendering import layout, text_html
 
 
@@ -222,12 +223,7 @@ def relation_delete(request, project, article_id, relation_id):
 def document_labels(request, project, article_id):
     article = _article(project, article_id)
     try:
-        topic_ids = [int(t) for t in request.POST.getlist("topics")]
-        stances = {
-            int(key.removeprefix("stance-")): int(value) if value else None
-            for key, value in request.POST.items()
-            if key.startswith("stance-")
-        }
+        topic_ids, stances = document_labels_from(request.POST)
     except ValueError:
         return HttpResponseBadRequest("Topics and stances are ids.")
     try:

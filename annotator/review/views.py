@@ -20,6 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from annotator.labelling.models import Annotation, Change, Span, Stance
 from annotator.labelling.rendering import layout
+from annotator.labelling.forms import document_labels_from
 from annotator.projects.access import STAFF_ROLES, project_view
 from annotator.projects.models import SpanAttribute
 
@@ -289,12 +290,7 @@ def review_span_delete(request, project, article_id, span_id):
 def review_labels(request, project, article_id):
     article = _article(project, article_id)
     try:
-        topic_ids = [int(t) for t in request.POST.getlist("topics")]
-        stances = {
-            int(key.removeprefix("stance-")): int(value) if value else None
-            for key, value in request.POST.items()
-            if key.startswith("stance-")
-        }
+        topic_ids, stances = document_labels_from(request.POST)
     except ValueError:
         return HttpResponseBadRequest("Topics and stances are ids.")
     refused = _adjudicate(

@@ -95,6 +95,35 @@
     });
   }
 
+  // POST a new highlight and report its fate: `saved(body)` with the answer, `refused()` when
+  // retrying cannot help; otherwise the notice offers Retry, which sends the same item again
+  // (its client_id makes a retry harmless).
+  function send(url, item, { saved, refused }) {
+    const key = "span:" + item.client_id;
+    const label = `“${item.text.slice(0, 40)}”: `;
+    const failed = (what) =>
+      report(key, label + what.message, { login: what.login, retry: what.retry && (() => send(url, item, { saved, refused })) });
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true" },
+      body: new URLSearchParams(item),
+    })
+      .then((response) => response.text().then((body) => ({ response, body })))
+      .then(({ response, body }) => {
+        if (response.redirected || !response.ok) {
+          // A redirect here is the login page: the session expired.
+          const what = describe(response.redirected ? 401 : response.status, body);
+          if (!what.retry && refused) refused();
+          failed(what);
+          return;
+        }
+        resolve(key);
+        saved(body);
+      })
+      .catch(() => failed(describe(0, "")));
+  }
+
   document.addEventListener("htmx:configRequest", (event) => {
     event.detail.headers["X-CSRFToken"] = csrfToken();
   });
@@ -104,5 +133,5 @@
     if (event.detail.successful) resolve("htmx:" + (event.detail.elt.id || event.detail.pathInfo.requestPath));
   });
 
-  window.annotator = { csrfToken, report, resolve, retryAll, describe };
+  window.annotator = { csrfToken, report, resolve, retryAll, describe, send };
 })();

@@ -133,34 +133,14 @@ window.annotatorText = (function () {
   }
 
   function send(item) {
-    const key = "span:" + item.client_id;
-    return fetch(createUrl, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": window.annotator.csrfToken(), "HX-Request": "true" },
-      body: new URLSearchParams(item),
-    })
-      .then((response) => response.text().then((body) => ({ response, body })))
-      .then(({ response, body }) => {
-        if (response.redirected || !response.ok) {
-          // A redirect here is the login page: the session expired.
-          const what = window.annotator.describe(response.redirected ? 401 : response.status, body);
-          if (!what.retry) forget(item.client_id);
-          window.annotator.report(key, `“${item.text.slice(0, 40)}”: ${what.message}`, {
-            login: what.login,
-            retry: what.retry && (() => send(item)),
-          });
-          return;
-        }
+    return window.annotator.send(createUrl, item, {
+      saved(body) {
         forget(item.client_id);
-        window.annotator.resolve(key);
         htmx.swap("#article-text", body, { swapStyle: "none" });
         root.dispatchEvent(new CustomEvent("annotator:span-saved", { bubbles: true, detail: item }));
-      })
-      .catch(() => {
-        const what = window.annotator.describe(0, "");
-        window.annotator.report(key, `“${item.text.slice(0, 40)}”: ${what.message}`, { retry: () => send(item) });
-      });
+      },
+      refused: () => forget(item.client_id),
+    });
   }
 
   function forget(clientId) {

@@ -13,31 +13,9 @@
   }
 
   function send(item) {
-    const key = "gold-span:" + item.client_id;
-    return fetch(addUrl, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": window.annotator.csrfToken(), "HX-Request": "true" },
-      body: new URLSearchParams(item),
-    })
-      .then((response) => response.text().then((body) => ({ response, body })))
-      .then(({ response, body }) => {
-        if (response.redirected || !response.ok) {
-          // A redirect here is the login page: the session expired.
-          const what = window.annotator.describe(response.redirected ? 401 : response.status, body);
-          window.annotator.report(key, `“${item.text.slice(0, 40)}”: ${what.message}`, {
-            login: what.login,
-            retry: what.retry && (() => send(item)),
-          });
-          return;
-        }
-        window.annotator.resolve(key);
-        htmx.swap("#review", body, { swapStyle: "outerHTML" });
-      })
-      .catch(() => {
-        const what = window.annotator.describe(0, "");
-        window.annotator.report(key, `“${item.text.slice(0, 40)}”: ${what.message}`, { retry: () => send(item) });
-      });
+    return window.annotator.send(addUrl, item, {
+      saved: (body) => htmx.swap("#review", body, { swapStyle: "outerHTML" }),
+    });
   }
 
   function label(labelId) {
