@@ -135,7 +135,12 @@ PROBE = textwrap.dedent("""
 
 
 def probe(tmp_path, **overrides):
-    env = production_env(DATABASE_URL=f"sqlite:///{tmp_path / 'probe.sqlite3'}", **overrides)
+    env = production_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'probe.sqlite3'}", STATIC_ROOT=str(tmp_path / "static"), **overrides
+    )
+    # Pages link hashed static files: a fresh checkout has none until collectstatic has run.
+    collected = run(env, sys.executable, "manage.py", "collectstatic", "--noinput")
+    assert collected.returncode == 0, collected.stdout + collected.stderr
     result = run(env, sys.executable, "-c", PROBE, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
