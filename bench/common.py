@@ -42,7 +42,15 @@ def _create_database(url: str) -> None:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far (Linux reports kilobytes)."""
+    """Peak resident memory of this process so far, in MB.
+
+    Read from VmHWM, not getrusage's ru_maxrss: on Linux ru_maxrss survives fork and exec, so a
+    benchmark child would report its parent's peak (the parent may have built the workload).
+    """
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
