@@ -48,7 +48,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     setup_django()
+    from django.core.management import call_command
     from django.db import connection
+
+    call_command("collectstatic", interactive=False, verbosity=0)  # the page links hashed files
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse

@@ -1,6 +1,6 @@
 """Benchmark 4: span saves under load on the production server.
 
-    python -m bench.span_load --analysts 50 --seconds 60 --workers 4 --threads 4
+    python -m bench.span_load --analysts 50 --seconds 60 --workers 4 --threads 4 [--think-ms 2000]
 
 gunicorn (gthread) serves the app with DEBUG off on PostgreSQL. Each simulated analyst logs in
 through the login form, then creates, edits and deletes spans on one article as fast as the
@@ -75,8 +75,16 @@ class Analyst:
         if body is not None:
             body = urllib.parse.urlencode(body)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        self.connection.request(method, path, body=body, headers=headers)
-        response = self.connection.getresponse()
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # The server closed an idle keep-alive connection before reading this request (as
+            # gunicorn does after 2 s): open a new one and send it again, as browsers do.
+            self.connection.close()
+            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
         data = response.read()
         for header, value in response.getheaders():
             if header.lower() == "set-cookie":
@@ -98,7 +106,7 @@ class Analyst:
         return self.request("POST", path, body, headers)
 
 
-def run_analyst(port, username, base, label_id, candidates, deadline, seed, results):
+def run_analyst(port, username, base, label_id, candidates, deadline, seed, results, think_ms=0):
     rng = random.Random(seed)
     analyst = Analyst(port, username)
     analyst.log_in()
@@ -106,6 +114,8 @@ def run_analyst(port, username, base, label_id, candidates, deadline, seed, resu
     timings = {"create": [], "edit": [], "delete": []}
     errors = []
     while time.monotonic() < deadline:
+        if think_ms:  # a person selects text, reads, decides: seconds between saves, not none
+            time.sleep(rng.uniform(0.5, 1.5) * think_ms / 1000)
         roll = rng.random()
         action = "create" if not saved or roll < 0.5 else ("edit" if roll < 0.75 else "delete")
         started = time.perf_counter()
@@ -136,10 +146,10 @@ def run_analyst(port, username, base, label_id, candidates, deadline, seed, resu
     results.append({"username": username, "saved": sorted(saved), "timings": timings, "errors": errors})
 
 
-def client_process(port, usernames, base, label_id, candidates, deadline, queue):
+def client_process(port, usernames, base, label_id, candidates, deadline, queue, think_ms):
     results = []
     threads = [
-        threading.Thread(target=run_analyst, args=(port, u, base, label_id, candidates, deadline, u, results))
+        threading.Thread(target=run_analyst, args=(port, u, base, label_id, candidates, deadline, u, results, think_ms))
         for u in usernames
     ]
     for thread in threads:
@@ -162,6 +172,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--client-processes", type=int, default=5)
+    parser.add_argument("--think-ms", type=int, default=0, help="mean pause between one analyst's saves")
     args = parser.parse_args()
     setup_django()
     from django.core.management import call_command
@@ -190,7 +201,9 @@ def main() -> None:
         deadline = time.monotonic() + args.seconds + 5  # the logins happen in the first seconds
         queue = multiprocessing.Queue()
         processes = [
-            multiprocessing.Process(target=client_process, args=(port, g, base, label_id, candidates, deadline, queue))
+            multiprocessing.Process(
+                target=client_process, args=(port, g, base, label_id, candidates, deadline, queue, args.think_ms)
+            )
             for g in groups
         ]
         started = time.monotonic()
@@ -216,7 +229,7 @@ def main() -> None:
     everything = [t for r in results for ts in r["timings"].values() for t in ts]
     errors = [e for r in results for e in r["errors"]]
     summary = {
-        "analysts": args.analysts, "seconds": round(elapsed, 1), "gunicorn": f"{args.workers} workers × {args.threads} threads",
+        "analysts": args.analysts, "think_ms": args.think_ms, "seconds": round(elapsed, 1), "gunicorn": f"{args.workers} workers × {args.threads} threads",
         "requests": len(everything), "throughput_per_s": round(len(everything) / elapsed, 1),
         "p50_ms": round(percentile(everything, 50), 1), "p95_ms": round(percentile(everything, 95), 1),
         "p99_ms": round(percentile(everything, 99), 1), "errors": len(errors),

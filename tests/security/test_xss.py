@@ -32,6 +32,7 @@ from annotator.projects.models import (
     Topic,
 )
 from annotator.projects.services import project_create
+from annotator.review import services as review_services
 from tests.factories import UserFactory
 
 from .inert import FULL, IMG, JS_URL, SCRIPT, TEMPLATE, assert_inert, hostile, problems
@@ -396,3 +397,35 @@ def test_the_check_finds_a_live_payload(live):
 
 def test_the_check_passes_escaped_payloads():
     assert problems(f"<p title=\"{escape(FULL)}\">{escape(FULL)}</p><a href=\"/p/1/\">ok</a>") == []
+
+
+class TestTeamPages:
+    """The review, history, agreement, progress, members and datasets pages show the same payloads inertly."""
+
+    @pytest.fixture
+    def reviewed(self, world):
+        services.annotation_submit(annotation=world.span.annotation)
+        review_services.gold_span_reject(
+            article=world.article, reviewer=world.reviewer, span=world.span, expected_version=0,
+            reason=hostile("Reason "),
+        )
+        return world
+
+    @pytest.mark.parametrize("name, shows", [
+        ("review_queue", ("title",)),
+        ("review_article", ("title", "label", "topic", "reason")),
+        ("article_history", ("reason",)),
+        ("project_agreement", ("label", "topic")),
+        ("project_progress", ("analyst",)),
+        ("project_members", ("analyst",)),
+        ("dataset_list", ("topic",)),
+    ])
+    def test_page(self, client, reviewed, name, shows):
+        w = reviewed
+        values = {
+            "title": w.title, "label": w.label.name, "topic": w.topic.name, "analyst": w.analyst.username,
+            "reason": hostile("Reason "),
+        }
+        args = [w.project.id, w.article.id] if name in {"review_article", "article_history"} else [w.project.id]
+        page = get(client, w.reviewer, reverse(name, args=args))
+        assert_inert(page, shows=tuple(values[v] for v in shows))
