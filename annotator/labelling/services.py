@@ -6,6 +6,8 @@ overwritten silently or lost without a trace. The same functions serve analysts 
 reviewers editing a gold annotation; `actor` is who made the change.
 """
 
+import hashlib
+import json
 import uuid
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -29,6 +31,27 @@ class StaleVersion(ValidationError):
             f"{annotation.version}). Nothing was overwritten: reload to see their change, then edit again.",
             code="stale",
         )
+
+
+class ChangedElsewhere(ValidationError):
+    """The change was made from a page showing an older state (another tab, another window)."""
+
+    def __init__(self):
+        super().__init__(
+            "This was changed in another tab or window after this page showed it. Nothing was overwritten: "
+            "reload the page to see the change, then edit again.",
+            code="stale",
+        )
+
+
+def state_token(state: dict) -> str:
+    """A short fingerprint of what a page showed, sent back with an edit to prove it is current."""
+    return hashlib.sha256(json.dumps(state, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def _check_seen(state: dict, seen: str | None) -> None:
+    if seen is not None and state_token(state) != seen:
+        raise ChangedElsewhere()
 
 
 def annotation_get_or_create(*, article: Article, annotator: AbstractBaseUser) -> Annotation:
@@ -155,11 +178,15 @@ def span_update(
     actor: AbstractBaseUser | None = None,
     expected_version: int | None = None,
     reason: str = "",
+    seen: str | None = None,
 ) -> Span:
+    """Change a span's label and attributes; with `seen`, only if it is as the caller's page showed it."""
     annotation = _locked(span.annotation, expected_version)
     if label.project_id != annotation.article.project_id:
         raise ValidationError("That label belongs to another project.", code="wrong_project")
+    span.refresh_from_db()
     before = span_state(span)
+    _check_seen(before, seen)
     if label.id != span.label_id:
         # Links that the new label cannot take part in would be invalid: drop them with the change.
         Relation.objects.filter(source=span).exclude(type__source_label=label).delete()
@@ -199,9 +226,12 @@ def span_delete(
     expected_version: int | None = None,
     reason: str = "",
     action: str = Change.Action.DELETE,
+    seen: str | None = None,
 ) -> None:
     annotation = _locked(span.annotation, expected_version)
+    span.refresh_from_db()
     before = span_state(span)
+    _check_seen(before, seen)
     span_id = span.id
     span.delete()
     _record(annotation, actor or annotation.annotator, action, "span", span_id, before=before, reason=reason)
@@ -271,9 +301,11 @@ def document_labels_set(
     actor: AbstractBaseUser | None = None,
     expected_version: int | None = None,
     reason: str = "",
+    seen: str | None = None,
 ) -> Annotation:
     """Replace the annotator's topics and their stance toward each target."""
     locked = _locked(annotation, expected_version)
+    _check_seen(labels_state(locked), seen)
     project_id = annotation.article.project_id
     topics = list(Topic.objects.filter(project_id=project_id, id__in=topic_ids))
     if len(topics) != len(set(topic_ids)):
@@ -300,11 +332,12 @@ def document_labels_set(
 
 @transaction.atomic
 def analyst_labels_set(
-    *, article: Article, annotator: AbstractBaseUser, topic_ids: list[int], stances: dict[int, int | None]
+    *, article: Article, annotator: AbstractBaseUser, topic_ids: list[int], stances: dict[int, int | None],
+    seen: str | None = None,
 ) -> Annotation:
     """An analyst sets topics and stance on their own annotation (made with the first change)."""
     annotation = annotation_get_or_create(article=article, annotator=annotator)
-    return document_labels_set(annotation=annotation, topic_ids=topic_ids, stances=stances, actor=annotator)
+    return document_labels_set(annotation=annotation, topic_ids=topic_ids, stances=stances, actor=annotator, seen=seen)
 
 
 @transaction.atomic

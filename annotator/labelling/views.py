@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -59,6 +60,7 @@ def _editor_context(project, span, spans, annotation):
         "target_label"
     )
     return {
+        "editing_seen": services.state_token(services.span_state(span)),
         "editing_fields": fields,
         "editing_relations": list(relations),
         "editing_relation_types": [
@@ -71,14 +73,28 @@ def _editor_context(project, span, spans, annotation):
     }
 
 
+def _labels_seen(annotation) -> str:
+    state = services.labels_state(annotation) if annotation else {"topics": [], "stance": {}}
+    return services.state_token(state)
+
+
 def _document_labels_context(project, annotation):
     chosen_topics = set(annotation.topics.values_list("id", flat=True)) if annotation else set()
     chosen_stances = dict(annotation.stances.values_list("target_id", "value_id")) if annotation else {}
+    topics, targets = list(project.topics.all()), list(project.stance_targets.all())
+    values = list(project.stance_values.all())
+    value_names = {v.id: v.name for v in values}
+    # The same state as services.labels_state, from what this page loads anyway.
+    shown = {
+        "topics": sorted(t.name for t in topics if t.id in chosen_topics),
+        "stance": {t.name: value_names[chosen_stances[t.id]] for t in targets if t.id in chosen_stances},
+    }
     return {
-        "topics": list(project.topics.all()),
+        "topics": topics,
         "chosen_topics": chosen_topics,
-        "stance_rows": [{"target": t, "chosen": chosen_stances.get(t.id)} for t in project.stance_targets.all()],
-        "stance_values": list(project.stance_values.all()),
+        "stance_rows": [{"target": t, "chosen": chosen_stances.get(t.id)} for t in targets],
+        "stance_values": values,
+        "labels_seen": services.state_token(shown),
     }
 
 
@@ -97,7 +113,9 @@ def _workspace(request, project, article, editing=None, status=200):
 
 
 def _invalid(error: ValidationError) -> HttpResponse:
-    return HttpResponse(" ".join(error.messages), status=422, content_type="text/plain; charset=utf-8")
+    # 409: the page is out of date (another tab changed it); 422: the change itself is wrong.
+    status = 409 if error.code == "stale" else 422
+    return HttpResponse(" ".join(error.messages), status=status, content_type="text/plain; charset=utf-8")
 
 
 @require_GET
@@ -173,7 +191,7 @@ def span_update(request, project, article_id, span_id):
         return HttpResponseBadRequest("label must be a label id.")
     attributes = {key.removeprefix("attr-"): value for key, value in request.POST.items() if key.startswith("attr-")}
     try:
-        services.span_update(span=span, label=label, attributes=attributes)
+        services.span_update(span=span, label=label, attributes=attributes, seen=request.POST.get("seen"))
     except ValidationError as error:
         return _invalid(error)
     return _after_change(request, project, article, editing=span)
@@ -183,7 +201,10 @@ def span_update(request, project, article_id, span_id):
 @project_view()
 def span_delete(request, project, article_id, span_id):
     article = _article(project, article_id)
-    services.span_delete(span=_own_span(request, article, span_id))
+    try:
+        services.span_delete(span=_own_span(request, article, span_id), seen=request.POST.get("seen"))
+    except ValidationError as error:
+        return _invalid(error)
     return _after_change(request, project, article)
 
 
@@ -227,13 +248,19 @@ def document_labels(request, project, article_id):
     except ValueError:
         return HttpResponseBadRequest("Topics and stances are ids.")
     try:
-        services.analyst_labels_set(article=article, annotator=request.user, topic_ids=topic_ids, stances=stances)
+        annotation = services.analyst_labels_set(
+            article=article, annotator=request.user, topic_ids=topic_ids, stances=stances, seen=request.POST.get("seen")
+        )
     except ValidationError as error:
         return _invalid(error)
     if not request.htmx:
         return redirect("label_article", project.id, article.id)
-    # The form stays as the analyst left it; only its status line changes.
-    return render(request, "labelling/article.html#labels_saved", {"saved": True})
+    # The form stays as the analyst left it; only its status line and the state it stands on change.
+    saved = render_to_string("labelling/article.html#labels_saved", {"saved": True}, request)
+    seen = render_to_string(
+        "labelling/article.html#labels_seen", {"labels_seen": _labels_seen(annotation), "oob": True}, request
+    )
+    return HttpResponse(saved + seen)
 
 
 @require_POST

@@ -198,3 +198,27 @@ def test_keyboard_link_quote_to_speaker_and_delete(page, project):
     page.wait_for_function("() => document.querySelectorAll('#span-list li[id^=span-]').length === 1")
     assert [s.text for s in Span.objects.all()] == ["Lavrov"]
     assert not relation.__class__.objects.exists()
+
+
+def test_two_tabs_of_one_analyst_get_a_conflict_not_a_silent_overwrite(page, project, analyst):
+    article = make_article(project, "Lavrov said “NATO is expanding” today.", title="Tabs", language="en")
+    log_in(page, "analyst1")
+    url = f"/p/{project.id}/a/{article.id}/"
+    page.goto(url)
+    other = page.context.new_page()
+    other.goto(url)
+
+    with page.expect_response("**/labels/"):
+        page.get_by_label("Armenia").check()
+    with other.expect_response("**/labels/") as answer:
+        other.get_by_label("Syria").check()
+    assert answer.value.status == 409
+    other.locator("#save-status").get_by_text("changed in another tab").wait_for()
+    annotation = Annotation.objects.get(article=article, annotator=analyst)
+    assert [t.name for t in annotation.topics.all()] == ["Armenia"]
+
+    # The first tab goes on saving: its own saves keep its page current.
+    with page.expect_response("**/labels/") as again:
+        page.get_by_label("Ukraine").check()
+    assert again.value.status == 200
+    assert sorted(t.name for t in annotation.topics.all()) == ["Armenia", "Ukraine"]

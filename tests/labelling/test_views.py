@@ -508,7 +508,13 @@ class TestDocumentLabels:
         response = request(analyst_client, routes(w)["document_labels"], htmx=True)
         assert response.status_code == 200
         content = body(response).strip()
-        assert re.fullmatch(r"Saved at \d\d:\d\d:\d\d\.", content)
+        # The status line, and the state the form now stands on, swapped in out of band.
+        token = services.state_token(services.labels_state(w.annotation))
+        assert re.fullmatch(
+            r'Saved at \d\d:\d\d:\d\d\.<input type="hidden" id="labels-seen" name="seen" value="'
+            + token + '" hx-swap-oob="true">',
+            content,
+        )
         assert list(w.annotation.topics.values_list("name", flat=True)) == ["Armenia"]
         assert dict(w.annotation.stances.values_list("target__name", "value__name")) == {"the West": "critical"}
 

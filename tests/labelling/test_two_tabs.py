@@ -1,0 +1,46 @@
+"""The same analyst in two tabs: an edit made from a page that is out of date is refused, not applied."""
+
+import uuid
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from annotator.labelling import services
+from annotator.labelling.models import Span
+from tests.factories import ArticleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def span(project, analyst):
+    article = ArticleFactory(project=project, text="Lavrov said “NATO is expanding” today.")
+    return services.span_create(article=article, annotator=analyst, label=project.span_labels.get(name="Quote"),
+                                start=13, end=30, text="NATO is expanding", client_id=uuid.uuid4())
+
+
+def test_a_span_edit_from_a_stale_page_is_refused(span):
+    seen = services.state_token(services.span_state(span))  # what both tabs show
+    services.span_update(span=Span.objects.get(pk=span.pk), label=span.label, attributes={"speaker": "Lavrov"}, seen=seen)
+    with pytest.raises(ValidationError) as refused:
+        services.span_update(span=Span.objects.get(pk=span.pk), label=span.label, attributes={"speaker": "Putin"}, seen=seen)
+    assert refused.value.code == "stale"
+    assert Span.objects.get(pk=span.pk).attributes == {"speaker": "Lavrov"}
+
+
+def test_a_delete_from_a_stale_page_is_refused(span):
+    seen = services.state_token(services.span_state(span))
+    services.span_update(span=span, label=span.label, attributes={"speaker": "Lavrov"}, seen=seen)
+    with pytest.raises(ValidationError):
+        services.span_delete(span=Span.objects.get(pk=span.pk), seen=seen)
+    assert Span.objects.filter(pk=span.pk).exists()
+
+
+def test_topics_from_a_stale_page_are_refused(project, analyst, span):
+    article = span.annotation.article
+    seen = services.state_token(services.labels_state(span.annotation))
+    armenia, syria = project.topics.get(name="Armenia"), project.topics.get(name="Syria")
+    services.analyst_labels_set(article=article, annotator=analyst, topic_ids=[armenia.id], stances={}, seen=seen)
+    with pytest.raises(ValidationError):
+        services.analyst_labels_set(article=article, annotator=analyst, topic_ids=[syria.id], stances={}, seen=seen)
+    assert list(span.annotation.topics.values_list("name", flat=True)) == ["Armenia"]
