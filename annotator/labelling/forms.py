@@ -1,3 +1,30 @@
+import uuid
+from dataclasses import dataclass
+
+from django.shortcuts import get_object_or_404
+
+
+@dataclass(frozen=True)
+class NewSpan:
+    label: object
+    start: int
+    end: int
+    text: str
+    client_id: uuid.UUID
+
+
+def new_span_from(post, project) -> NewSpan:
+    """A highlight as the page sends it. Raises KeyError or ValueError for a malformed one, and 404
+    for a label that is not the project's."""
+    return NewSpan(
+        label=get_object_or_404(project.span_labels, pk=int(post["label"])),
+        start=int(post["start"]),
+        end=int(post["end"]),
+        text=post["text"],
+        client_id=uuid.UUID(post["client_id"]),
+    )
+
+
 def document_labels_from(post) -> tuple[list[int], dict[int, int | None]]:
     """Topic ids and {stance target id: value id or None} from a topics-and-stance form.
 

@@ -5,8 +5,6 @@ change answers with the same `workspace` partial (text, span list, span editor a
 swaps), so the page always shows what the database holds after the change.
 """
 
-import uuid
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
@@ -23,7 +21,7 @@ from . import services
 from .models import Annotation, Relation, Span
 from .assignment import assignment_next, assignment_skip
 from .queries import progress_for
-from .forms import document_labels_from
+from .forms import document_labels_from, new_span_from
 from .rendering import layout, text_html
 
 
@@ -143,15 +141,13 @@ def next_article(request, project):
 def span_create(request, project, article_id):
     article = _article(project, article_id)
     try:
-        start, end = int(request.POST["start"]), int(request.POST["end"])
-        client_id = uuid.UUID(request.POST["client_id"])
-        label = get_object_or_404(project.span_labels, pk=int(request.POST["label"]))
-        text = request.POST["text"]
+        new = new_span_from(request.POST, project)
     except (KeyError, ValueError):
         return HttpResponseBadRequest("start, end, label, text and client_id are required.")
     try:
         span = services.span_create(
-            article=article, annotator=request.user, label=label, start=start, end=end, text=text, client_id=client_id
+            article=article, annotator=request.user, label=new.label, start=new.start, end=new.end, text=new.text,
+            client_id=new.client_id,
         )
     except ValidationError as error:
         return _invalid(error)

@@ -6,8 +6,6 @@ page's `review` partial re-rendered (or the error as text: 409 for a stale versi
 refused change), a plain one with a redirect back (or the page with the error and its status).
 """
 
-import uuid
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -20,7 +18,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from annotator.labelling.models import Annotation, Change, Span, Stance
 from annotator.labelling.rendering import layout
-from annotator.labelling.forms import document_labels_from
+from annotator.labelling.forms import document_labels_from, new_span_from
 from annotator.projects.access import STAFF_ROLES, project_view
 from annotator.projects.models import SpanAttribute
 
@@ -244,15 +242,12 @@ def review_reject(request, project, article_id, span_id):
 def review_span_add(request, project, article_id):
     article = _article(project, article_id)
     try:
-        start, end = int(request.POST["start"]), int(request.POST["end"])
-        client_id = uuid.UUID(request.POST["client_id"])
-        label = get_object_or_404(project.span_labels, pk=int(request.POST["label"]))
-        text = request.POST["text"]
+        new = new_span_from(request.POST, project)
     except (KeyError, ValueError):
         return HttpResponseBadRequest("start, end, label, text and client_id are required.")
     refused = _adjudicate(
-        request, project, article, services.gold_span_add, label=label, start=start, end=end, text=text,
-        client_id=client_id, reason=request.POST.get("reason", ""),
+        request, project, article, services.gold_span_add, label=new.label, start=new.start, end=new.end,
+        text=new.text, client_id=new.client_id, reason=request.POST.get("reason", ""),
     )
     return refused or _review(request, project, article)
 
