@@ -10,6 +10,7 @@ The same arguments always give the same articles and spans.
 import argparse
 import json
 import random
+import uuid
 from collections.abc import Iterator
 
 # Sentences are built from slots, so two articles share few word 5-grams (as two real stories
@@ -116,9 +117,16 @@ def articles(n: int, analysts: int = 2, seed: int = 1) -> Iterator[dict]:
 
 
 def load_into_database(project_name: str, n: int, analysts: int = 2, seed: int = 1, batch: int = 1000):
-    """Bulk-load the workload into a fresh project (replacing one of the same name)."""
+    """Bulk-load the workload into a fresh project (replacing one of the same name).
+
+    Articles and annotations go in with `bulk_create` (their ids are needed); on PostgreSQL the
+    spans, topics and stances, 40 rows an article, are streamed with COPY, which loads 100,000
+    articles (4,000,000 spans) in minutes instead of the hour `bulk_create` takes. Other databases
+    use `bulk_create` for everything. Each batch of articles is one transaction.
+    """
     from django.contrib.auth import get_user_model
-    from django.db import transaction
+    from django.db import connection, transaction
+    from django.utils import timezone
 
     from annotator.corpus.models import Article
     from annotator.corpus.text import normalise, sha256
@@ -136,42 +144,58 @@ def load_into_database(project_name: str, n: int, analysts: int = 2, seed: int =
         user, _ = User.objects.get_or_create(username=f"bench-analyst-{i + 1}")
         Membership.objects.create(project=project, user=user, role=Membership.Role.ANALYST)
         users.append(user)
-    labels = {label.name: label for label in project.span_labels.all()}
-    topics = {topic.name: topic for topic in project.topics.all()}
-    targets = {t.name: t for t in project.stance_targets.all()}
-    values = {v.name: v for v in project.stance_values.all()}
+    labels = {label.name: label.id for label in project.span_labels.all()}
+    topics = {topic.name: topic.id for topic in project.topics.all()}
+    targets = {t.name: t.id for t in project.stance_targets.all()}
+    values = {v.name: v.id for v in project.stance_values.all()}
     TopicLink = Annotation.topics.through
+    use_copy = connection.vendor == "postgresql"
 
-    rows = list(articles(n, analysts, seed)) if n <= batch else None
-    generator = iter(rows) if rows is not None else articles(n, analysts, seed)
+    generator = articles(n, analysts, seed)
     while True:
         chunk = [row for _, row in zip(range(batch), generator)]
         if not chunk:
             break
         with transaction.atomic():
+            texts = [normalise(r["text"]) for r in chunk]
             created = Article.objects.bulk_create(
-                Article(project=project, title=r["title"], text=normalise(r["text"]), sha256=sha256(normalise(r["text"])),
+                Article(project=project, title=r["title"], text=text, sha256=sha256(text),
                         source=r["source"], url=r["url"], published=r["published"], language=r["language"])
-                for r in chunk
+                for r, text in zip(chunk, texts)
             )
             annotations = Annotation.objects.bulk_create(
                 Annotation(article=article, annotator=users[i], status=Annotation.Status.SUBMITTED)
                 for article, r in zip(created, chunk) for i in range(len(r["annotations"]))
             )
-            flat = [a for r in chunk for a in r["annotations"]]
-            Span.objects.bulk_create(
-                Span(annotation=annotation, label=labels[s["label"]], start=s["start"], end=s["end"], text=s["text"])
-                for annotation, a in zip(annotations, flat) for s in a["spans"]
-            )
-            TopicLink.objects.bulk_create(
-                TopicLink(annotation_id=annotation.id, topic_id=topics[t].id)
-                for annotation, a in zip(annotations, flat) for t in a["topics"]
-            )
-            Stance.objects.bulk_create(
-                Stance(annotation=annotation, target=targets[t], value=values[v])
-                for annotation, a in zip(annotations, flat) for t, v in a["stance"].items()
-            )
+            pairs = list(zip((a.id for a in annotations), (a for r in chunk for a in r["annotations"])))
+            spans = ((id_, labels[s["label"]], s["start"], s["end"], s["text"]) for id_, a in pairs for s in a["spans"])
+            links = ((id_, topics[t]) for id_, a in pairs for t in a["topics"])
+            stances = ((id_, targets[t], values[v]) for id_, a in pairs for t, v in a["stance"].items())
+            if use_copy:
+                now = timezone.now()
+                _copy(Span, ["annotation", "label", "start", "end", "text", "attributes", "client_id", "created_at", "updated_at"],
+                      ((*span, "{}", uuid.uuid4(), now, now) for span in spans))
+                _copy(TopicLink, ["annotation", "topic"], links)
+                _copy(Stance, ["annotation", "target", "value"], stances)
+            else:
+                Span.objects.bulk_create(
+                    Span(annotation_id=a, label_id=label, start=start, end=end, text=text)
+                    for a, label, start, end, text in spans
+                )
+                TopicLink.objects.bulk_create(TopicLink(annotation_id=a, topic_id=t) for a, t in links)
+                Stance.objects.bulk_create(Stance(annotation_id=a, target_id=t, value_id=v) for a, t, v in stances)
     return project
+
+
+def _copy(model, fields: list[str], rows) -> None:
+    """Stream rows into the model's table with PostgreSQL's COPY (values in `fields` order)."""
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
+    with connection.cursor() as cursor, cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def main() -> None:
@@ -187,11 +211,17 @@ def main() -> None:
             for row in articles(args.articles, args.analysts, args.seed):
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
     if args.database:
-        from bench.common import setup_django
+        from bench.common import Timer, setup_django
 
         setup_django()
-        project = load_into_database(f"bench-{args.articles}", args.articles, args.analysts, args.seed)
-        print(f"loaded project {project.id} with {project.articles.count()} articles")
+        from annotator.labelling.models import Annotation, Span
+
+        with Timer() as timer:
+            project = load_into_database(f"bench-{args.articles}", args.articles, args.analysts, args.seed)
+        annotations = Annotation.objects.filter(article__project=project)
+        spans = Span.objects.filter(annotation__article__project=project)
+        print(f"loaded project {project.id} in {timer.seconds:.0f} s: {project.articles.count()} articles, "
+              f"{annotations.count()} annotations, {spans.count()} spans")
 
 
 if __name__ == "__main__":
