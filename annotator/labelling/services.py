@@ -60,6 +60,15 @@ def annotation_get_or_create(*, article: Article, annotator: AbstractBaseUser) -
     return annotation
 
 
+def annotation_lock(*, annotation: Annotation) -> int:
+    """Lock the annotation until the caller's transaction ends; its version now.
+
+    Between two calls in one transaction nothing but the caller changes the annotation, so a
+    page known to show the first version can be brought to the second by what the caller did.
+    """
+    return Annotation.objects.select_for_update().values_list("version", flat=True).get(pk=annotation.pk)
+
+
 def span_check_offsets(*, article: Article, start: int, end: int, text: str) -> None:
     """The one check every way into the database goes through: offsets select exactly `text`."""
     length = len(article.text)

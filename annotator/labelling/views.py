@@ -1,12 +1,19 @@
 """The labelling page and every action on it.
 
-The page is `labelling/article.html`; its named partials are the fragments htmx swaps. Every
-change answers with the same `workspace` partial (text, span list, span editor as out-of-band
-swaps), so the page always shows what the database holds after the change.
+The page is `labelling/article.html`; its named partials are the fragments htmx swaps. A change
+answers with only what it changed, as out-of-band swaps (the `change` partial): the paragraphs
+whose drawing changed, the span editor, and the span list's item and count. The answer says
+which version of the annotation it starts from and which it brings the page to
+(`X-Annotation-Base`, `X-Annotation-Version`); a page that showed another version (another
+tab changed the annotation, or answers crossed) loads the whole text and list again, so the
+page always shows what the database holds after the change.
 """
+
+from types import SimpleNamespace
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -22,21 +29,34 @@ from .models import Annotation, Relation, Span
 from .assignment import assignment_next, assignment_skip
 from .queries import progress_for
 from .forms import document_labels_from, new_span_from
-from .rendering import layout, text_html
+from .rendering import layout, redrawn, text_html
 
 
-def _workspace_context(request, project, article, annotation, editing=None):
+def _workspace_context(request, project, article, annotation):
     spans = list(annotation.spans.select_related("label")) if annotation else []
-    editing = next((s for s in spans if editing and s.id == editing.id), None)
-    context = {
+    return {
         "project": project,
         "article": article,
         "article_url": article_url(project, article),
         "annotation": annotation,
-        "text_html": text_html(layout(article.text, spans), editing.id if editing else None),
+        # A fresh annotation is at version 1 with nothing in it: the same as no annotation.
+        "version": annotation.version if annotation else 1,
+        "text_html": text_html(layout(article.text, spans)),
         "spans": spans,
+        "span_count": len(spans),
+        "labels": list(project.span_labels.all()),
+        "editing": None,
+    }
+
+
+def _editor_only_context(project, article, annotation, editing, spans):
+    context = {
+        "project": project,
+        "article": article,
+        "article_url": article_url(project, article),
         "labels": list(project.span_labels.all()),
         "editing": editing,
+        "oob": True,
     }
     if editing:
         context |= _editor_context(project, editing, spans, annotation)
@@ -104,10 +124,48 @@ def _own_annotation(request, article):
     return Annotation.objects.filter(article=article, annotator=request.user, kind=Annotation.Kind.ANALYST).first()
 
 
-def _workspace(request, project, article, editing=None, status=200):
-    annotation = _own_annotation(request, article)
-    context = _workspace_context(request, project, article, annotation, editing=editing) | {"oob": True}
-    return render(request, "labelling/article.html#workspace", context, status=status)
+def _locked(annotation, change, *, spans=True):
+    """Make `change()` with the annotation locked from before it until its spans are read.
+
+    Returns what `change()` returned, the version before and after it, and the spans after it:
+    as they are at that version, since nothing else can change the annotation meanwhile.
+    """
+    with transaction.atomic():
+        base = services.annotation_lock(annotation=annotation)
+        result = change()
+        after = list(annotation.spans.select_related("label")) if spans else []
+        version = services.annotation_lock(annotation=annotation)
+    return result, base, version, after
+
+
+def _change_answer(request, project, article, annotation, *, base, version, spans, redraw=(), editing=None,
+                   added=None, replaced=None, removed=None, status=200):
+    """What a change changed, as out-of-band swaps: the paragraphs that `redraw` ranges reach,
+    the editor, and the span list's count and changed item."""
+    editing = next((s for s in spans if editing and s.id == editing.id), None)
+    context = _editor_only_context(project, article, annotation, editing, spans)
+    if version != base:
+        within = list(redraw)
+        if within:
+            context["paragraphs_html"] = text_html(
+                layout(article.text, spans, within=within), editing.id if editing else None, oob=True
+            )
+    if version != base:
+        context["span_count"] = len(spans)
+        context["added"] = next((s for s in spans if added and s.id == added.id), None)
+        if context["added"]:
+            following = spans.index(context["added"]) + 1
+            context["added_before"] = spans[following].id if following < len(spans) else None
+        context["replaced"] = next((s for s in spans if replaced and s.id == replaced.id), None)
+        context["removed"] = removed
+    response = render(request, "labelling/article.html#change", context, status=status)
+    return _versioned(response, base, version)
+
+
+def _versioned(response, base, version):
+    response["X-Annotation-Base"] = str(base)
+    response["X-Annotation-Version"] = str(version)
+    return response
 
 
 def _invalid(error: ValidationError) -> HttpResponse:
@@ -145,15 +203,19 @@ def span_create(request, project, article_id):
     except (KeyError, ValueError):
         return HttpResponseBadRequest("start, end, label, text and client_id are required.")
     try:
-        span = services.span_create(
-            article=article, annotator=request.user, label=new.label, start=new.start, end=new.end, text=new.text,
-            client_id=new.client_id,
-        )
+        with transaction.atomic():  # a refused first span leaves no annotation behind
+            annotation = services.annotation_get_or_create(article=article, annotator=request.user)
+            span, base, version, spans = _locked(annotation, lambda: services.span_create(
+                article=article, annotator=request.user, label=new.label, start=new.start, end=new.end, text=new.text,
+                client_id=new.client_id,
+            ))
     except ValidationError as error:
         return _invalid(error)
     if not request.htmx:
         return redirect("label_article", project.id, article.id)
-    return _workspace(request, project, article, editing=span, status=201)
+    before = [s for s in spans if s.id != span.id]
+    return _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
+                          redraw=redrawn(before, spans), editing=span, added=span, status=201)
 
 
 def _own_span(request, article, span_id) -> Span:
@@ -169,7 +231,11 @@ def span_edit(request, project, article_id, span_id):
     span = _own_span(request, article, span_id)
     if not request.htmx:
         return redirect(f"{article_url(project, article)}#span-{span.id}")
-    return _workspace(request, project, article, editing=span)
+    # Nothing changes: the editor opens, and the page marks the span it edits.
+    annotation = span.annotation
+    spans = list(annotation.spans.select_related("label"))
+    context = _editor_only_context(project, article, annotation, next(s for s in spans if s.id == span.id), spans)
+    return render(request, "labelling/article.html#editor", context)
 
 
 def article_url(project, article):
@@ -186,22 +252,35 @@ def span_update(request, project, article_id, span_id):
     except ValueError:
         return HttpResponseBadRequest("label must be a label id.")
     attributes = {key.removeprefix("attr-"): value for key, value in request.POST.items() if key.startswith("attr-")}
+    annotation = span.annotation
     try:
-        services.span_update(span=span, label=label, attributes=attributes, seen=request.POST.get("seen"))
+        _, base, version, spans = _locked(annotation, lambda: services.span_update(
+            span=span, label=label, attributes=attributes, seen=request.POST.get("seen")
+        ))
     except ValidationError as error:
         return _invalid(error)
-    return _after_change(request, project, article, editing=span)
+    if not request.htmx:
+        return redirect("label_article", project.id, article.id)
+    # Offsets never change and tracks do not depend on labels: only the span's own paragraphs.
+    return _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
+                          redraw=[(span.start, span.end)], editing=span, replaced=span)
 
 
 @require_POST
 @project_view()
 def span_delete(request, project, article_id, span_id):
     article = _article(project, article_id)
+    span = _own_span(request, article, span_id)
+    gone = SimpleNamespace(id=span.id, start=span.start, end=span.end, label_id=span.label_id)
+    annotation = span.annotation
     try:
-        services.span_delete(span=_own_span(request, article, span_id), seen=request.POST.get("seen"))
+        _, base, version, spans = _locked(annotation, lambda: services.span_delete(span=span, seen=request.POST.get("seen")))
     except ValidationError as error:
         return _invalid(error)
-    return _after_change(request, project, article)
+    if not request.htmx:
+        return redirect("label_article", project.id, article.id)
+    return _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
+                          redraw=redrawn([*spans, gone], spans), removed=gone)
 
 
 @require_POST
@@ -214,11 +293,17 @@ def relation_create(request, project, article_id):
         target = _own_span(request, article, int(request.POST["target"]))
     except (KeyError, ValueError):
         return HttpResponseBadRequest("type, source and target are required.")
+    annotation = source.annotation
     try:
-        services.relation_create(relation_type=relation_type, source=source, target=target)
+        _, base, version, spans = _locked(annotation, lambda: services.relation_create(
+            relation_type=relation_type, source=source, target=target
+        ))
     except ValidationError as error:
         return _invalid(error)
-    return _after_change(request, project, article, editing=source)
+    if not request.htmx:
+        return redirect("label_article", project.id, article.id)
+    return _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
+                          editing=source)
 
 
 @require_POST
@@ -231,8 +316,12 @@ def relation_delete(request, project, article_id, relation_id):
         annotation__kind=Annotation.Kind.ANALYST,
     )
     source = relation.source
-    services.relation_delete(relation=relation)
-    return _after_change(request, project, article, editing=source)
+    annotation = relation.annotation
+    _, base, version, spans = _locked(annotation, lambda: services.relation_delete(relation=relation))
+    if not request.htmx:
+        return redirect("label_article", project.id, article.id)
+    return _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
+                          editing=source)
 
 
 @require_POST
@@ -244,9 +333,11 @@ def document_labels(request, project, article_id):
     except ValueError:
         return HttpResponseBadRequest("Topics and stances are ids.")
     try:
-        annotation = services.analyst_labels_set(
-            article=article, annotator=request.user, topic_ids=topic_ids, stances=stances, seen=request.POST.get("seen")
-        )
+        with transaction.atomic():  # refused labels on a fresh article leave no annotation behind
+            annotation = services.annotation_get_or_create(article=article, annotator=request.user)
+            annotation, base, version, _ = _locked(annotation, lambda: services.analyst_labels_set(
+                article=article, annotator=request.user, topic_ids=topic_ids, stances=stances, seen=request.POST.get("seen")
+            ), spans=False)
     except ValidationError as error:
         return _invalid(error)
     if not request.htmx:
@@ -256,7 +347,7 @@ def document_labels(request, project, article_id):
     seen = render_to_string(
         "labelling/article.html#labels_seen", {"labels_seen": _labels_seen(annotation), "oob": True}, request
     )
-    return HttpResponse(saved + seen)
+    return _versioned(HttpResponse(saved + seen), base, version)
 
 
 @require_POST
@@ -289,9 +380,3 @@ def _to_next_article(request, project):
     if request.htmx:
         return HttpResponseClientRedirect(target)
     return redirect(target)
-
-
-def _after_change(request, project, article, editing=None):
-    if not request.htmx:
-        return redirect("label_article", project.id, article.id)
-    return _workspace(request, project, article, editing=editing)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from annotator.labelling.rendering import assign_tracks, layout
+from annotator.labelling.rendering import assign_tracks, layout, redrawn, text_html
 
 TEXT = "Lavrov said “the West is trying”.\n\nسيرغي لافروف قال 👩\u200d👩\u200d👧 q\u0307.\nEnd."
 
@@ -224,3 +224,68 @@ def test_tiny_texts(text):
     paragraphs = layout(text, [])
     assert "\n".join(text[p.start : p.end] for p in paragraphs) == text
     assert len(paragraphs) == text.count("\n") + 1
+
+
+# A save answers with only the paragraphs `redrawn` names (layout(..., within=...)): put into the
+# page as it was, they must give exactly what drawing everything again gives.
+
+
+def labelled(id, start, end, label_id):
+    return SimpleNamespace(id=id, start=start, end=end, label_id=label_id, label=SimpleNamespace(name=f"L{label_id}"))
+
+
+def patched(text, before, after):
+    """The page drawn from `before`, with the paragraphs a change to `after` sends swapped in."""
+    page = {p.start: text_html([p]) for p in layout(text, before)}
+    within = redrawn(before, after)
+    sent = layout(text, after, within=within) if within else []
+    for paragraph in sent:
+        page[paragraph.start] = text_html([paragraph])
+    return "".join(page.values()), [p.start for p in sent]
+
+
+@st.composite
+def a_change(draw):
+    """A text, its spans before, and after one span is added, removed or relabelled."""
+    text, spans = draw(text_and_spans())
+    before = [labelled(s.id, s.start, s.end, draw(st.integers(1, 3))) for s in spans]
+    kind = draw(st.sampled_from(["add", "remove", "relabel"] if before else ["add"]))
+    if kind == "add":
+        start = draw(st.integers(min_value=0, max_value=len(text) - 1))
+        end = draw(st.integers(min_value=start + 1, max_value=len(text)))
+        new = labelled(draw(st.sampled_from([1, 999])), start, end, 1)  # id 1 sorts before the others
+        after = [*before, new]
+    else:
+        subject = draw(st.sampled_from(before))
+        after = [s for s in before if s is not subject]
+        if kind == "relabel":
+            after.append(labelled(subject.id, subject.start, subject.end, subject.label_id % 3 + 1))
+    # Fresh objects: layout() writes each span's track onto it.
+    copy = lambda spans: [labelled(s.id, s.start, s.end, s.label_id) for s in spans]  # noqa: E731
+    return text, copy(before), copy(after)
+
+
+@settings(max_examples=400, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(a_change())
+def test_paragraphs_sent_after_a_change_give_the_same_page_as_a_full_render(case):
+    text, before, after = case
+    page, _ = patched(text, before, after)
+    assert page == text_html(layout(text, after))
+
+
+def test_a_change_sends_only_the_paragraphs_it_draws_differently():
+    text = "one two three\nfour five six\nseven eight nine\nten"
+    crossing = labelled(10, text.index("three"), text.index(" five"), 1)  # line 1 into line 2
+    last = labelled(11, text.index("eight"), text.index(" nine"), 2)
+    # A new span on line 1 that starts before the crossing one takes its track: the crossing
+    # span moves to track 1 on both its lines, so line 2 is sent although the new span is not on it.
+    new = labelled(12, text.index("two"), text.index("three") + 2, 1)
+    page, sent = patched(text, [crossing, last], [crossing, last, new])
+    assert sent == [0, 14]
+    assert page == text_html(layout(text, [crossing, last, new]))
+    assert 'data-span="10" title="L1">four</mark>' in page and "track-1" in page
+    # Removing it again puts the crossing span back on track 0, on the same two lines.
+    assert patched(text, [crossing, last, new], [crossing, last])[1] == [0, 14]
+    # A span that changes nobody's track sends only its own line.
+    alone = labelled(13, text.index("ten"), len(text), 3)
+    assert patched(text, [crossing, last], [crossing, last, alone])[1] == [text.index("ten")]

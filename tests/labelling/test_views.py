@@ -111,12 +111,23 @@ def mark_tag(span, editing=False, track=0):
     )
 
 
-def assert_workspace_fragment(content):
-    """The htmx answer to a change: the text, the editor and the span list, each swapped out of band."""
+def para_tag(start, end, oob=False):
+    return f'<p id="para-{start}" dir="auto" data-start="{start}" data-end="{end}"{" hx-swap-oob=\"true\"" if oob else ""}>'
+
+
+def swapped_paragraphs(content):
+    """The paragraphs an answer swaps in out of band, by start."""
+    return {int(m[1]): m[0] for m in re.finditer(r'<p id="para-(\d+)"[^>]* hx-swap-oob="true">.*?</p>', content)}
+
+
+def assert_change_answer(content, response, annotation):
+    """The htmx answer to one change: only pieces swapped out of band, never the whole text or
+    list, from the version before the change to the version it made."""
     assert "<html" not in content and "<body" not in content
-    assert re.search(r'<div id="article-text" class="article-text"[^>]* hx-swap-oob="true">', content)
+    assert 'id="article-text"' not in content and 'id="span-list"' not in content
     assert re.search(r'<section id="span-editor"[^>]* hx-swap-oob="true">', content)
-    assert re.search(r'<section id="span-list"[^>]* hx-swap-oob="true">', content)
+    version = Annotation.objects.get(pk=annotation.pk).version
+    assert (response["X-Annotation-Base"], response["X-Annotation-Version"]) == (str(version - 1), str(version))
 
 
 def test_route_list_covers_every_labelling_url():
@@ -131,11 +142,12 @@ class TestLabelArticle:
         assert response.status_code == 200
         content = body(response)
         assert "<html" in content and "</html>" in content
-        assert '<div id="article-text" class="article-text" lang="en">' in content
+        version = Annotation.objects.get(pk=w.annotation.pk).version
+        assert f'<div id="article-text" class="article-text" lang="en" data-version="{version}">' in content
         assert "hx-swap-oob" not in content
         # The text, in paragraphs carrying their code-point ranges, with the analyst's spans as marks.
-        assert '<p dir="auto" data-start="0" data-end="54">' in content
-        assert '<p dir="auto" data-start="55" data-end="87">' in content
+        assert para_tag(0, 54) in content
+        assert para_tag(55, 87) in content
         assert mark_tag(w.quote, track=0) + "the West is trying to pull Armenia away</mark>" in content
         assert mark_tag(w.source) + "Lavrov</mark>" in content
         assert mark_tag(w.claim) + "repeated the claim</mark>" in content
@@ -168,6 +180,7 @@ class TestLabelArticle:
         assert "<mark" not in content
         assert "Your spans (0)" in content and "No spans yet." in content
         assert "this article:" not in content
+        assert 'data-version="1"' in content  # what a fresh annotation starts at
         assert Annotation.objects.count() == 0  # looking is not labelling
 
     def test_saved_topics_and_stance_are_shown(self, analyst_client, w):
@@ -191,7 +204,7 @@ class TestLabelArticle:
         content = body(analyst_client.get(w.page))
         assert content.count(f'data-span="{crossing.id}"') == 2
         assert mark_tag(crossing) + "”.</mark></p>" in content
-        assert '<p dir="auto" data-start="55" data-end="87">' + mark_tag(crossing) + "The ministry</mark>" in content
+        assert para_tag(55, 87) + mark_tag(crossing) + "The ministry</mark>" in content
 
     def test_nested_spans_render_both_marks(self, analyst_client, w):
         inner = mark(w.article, w.quote.annotation.annotator, w.labels["Source"], "West")
@@ -231,10 +244,19 @@ class TestSpanCreate:
         assert (span.start, span.end, span.label, span.annotation) == (start, start + 8, w.labels["Claim"], w.annotation)
         assert str(span.client_id) == route[2]["client_id"]
         content = body(response)
-        assert_workspace_fragment(content)
+        assert_change_answer(content, response, w.annotation)
+        # Only the paragraph the span is in, with the new span open for editing.
+        paragraphs = swapped_paragraphs(content)
+        assert list(paragraphs) == [55]
+        assert paragraphs[55].startswith(para_tag(55, 87, oob=True))
         assert mark_tag(span, editing=True) + "ministry</mark>" in content
-        assert f'<li id="span-{span.id}">' in content
-        assert "Your spans (4)" in content
+        assert content.count("<mark") == 2 and mark_tag(w.claim) + "repeated the claim</mark>" in content
+        # The new list item goes before the next span in the list's order (the claim).
+        assert re.search(
+            rf'<div hx-swap-oob="beforebegin:#span-{w.claim.id}"><li id="span-{span.id}">.*?</li></div>', content, re.S
+        )
+        assert content.count("<li id=") == 1
+        assert '<h2 id="spans-heading" hx-swap-oob="true">Your spans (4)</h2>' in content
         # The new span opens in the editor.
         assert f'action="{url("span_update", w, span.id)}"' in content
         assert f"Characters {start}–{start + 8}" in content
@@ -324,9 +346,10 @@ class TestSpanEdit:
         response = analyst_client.get(url("span_edit", w, w.quote.id), headers=HTMX)
         assert response.status_code == 200
         content = body(response)
-        assert_workspace_fragment(content)
-        assert mark_tag(w.quote, editing=True) in content
-        assert mark_tag(w.source) in content  # only the edited span is highlighted as editing
+        # Nothing changed: only the editor, which names the span the page marks as edited.
+        assert "<html" not in content and "<mark" not in content and "<li id=" not in content
+        assert re.search(rf'<section id="span-editor"[^>]* data-span="{w.quote.id}" hx-swap-oob="true">', content)
+        assert "X-Annotation-Version" not in response
         assert f"Characters {w.quote.start}–{w.quote.end}" in content
         assert f'<option value="{w.labels["Quote"].id}" selected>Quote</option>' in content
         assert 'id="attr-speaker" name="attr-speaker"' in content
@@ -364,10 +387,12 @@ class TestSpanUpdate:
         w.quote.refresh_from_db()
         assert w.quote.attributes == {"speaker": "Sergei <Lavrov>", "stance": "critical"}
         content = body(response)
-        assert_workspace_fragment(content)
+        assert_change_answer(content, response, w.annotation)
         assert 'value="Sergei &lt;Lavrov&gt;"' in content
         assert "<option selected>critical</option>" in content
         assert mark_tag(w.quote, editing=True) in content
+        assert list(swapped_paragraphs(content)) == [0]  # the quote's paragraph, not the other one
+        assert re.search(rf'<li id="span-{w.quote.id}" hx-swap-oob="true">', content)
 
     def test_plain_post_redirects(self, analyst_client, w):
         response = request(analyst_client, routes(w)["span_update"])
@@ -383,7 +408,9 @@ class TestSpanUpdate:
         assert w.quote.label == w.labels["Claim"]
         assert w.quote.attributes == {}  # speaker is not a claim's attribute
         assert Relation.objects.count() == 0
-        assert mark_tag(w.quote, editing=True) in body(response)
+        content = body(response)
+        assert mark_tag(w.quote, editing=True) in content
+        assert re.search(rf'<li id="span-{w.quote.id}" hx-swap-oob="true">\s*<button type="button" class="chip label-{w.labels["Claim"].id}"', content)
 
     def test_bad_stance_is_422(self, analyst_client, w):
         before = db_state()
@@ -414,9 +441,11 @@ class TestSpanDelete:
         assert not Span.objects.filter(pk=w.quote.pk).exists()
         assert Relation.objects.count() == 0
         content = body(response)
-        assert_workspace_fragment(content)
+        assert_change_answer(content, response, w.annotation)
         assert f'data-span="{w.quote.id}"' not in content
-        assert f'id="span-{w.quote.id}"' not in content
+        assert list(swapped_paragraphs(content)) == [0]
+        assert mark_tag(w.source) + "Lavrov</mark>" in content  # the paragraph's other span stays
+        assert f'<li id="span-{w.quote.id}" hx-swap-oob="delete"></li>' in content
         assert "Your spans (2)" in content
         assert "Click a highlight" in content
 
@@ -438,8 +467,9 @@ class TestRelationCreate:
         relation = Relation.objects.get(type=w.types["source"])
         assert (relation.source, relation.target, relation.annotation) == (w.claim, w.source, w.annotation)
         content = body(response)
-        assert_workspace_fragment(content)
-        assert mark_tag(w.claim, editing=True) in content
+        assert_change_answer(content, response, w.annotation)
+        assert "<mark" not in content and "<li id=" not in content  # the text and list do not change
+        assert re.search(rf'<section id="span-editor"[^>]* data-span="{w.claim.id}"', content)
         assert 'source → <span dir="auto">Lavrov</span>' in content
         assert f'action="{url("relation_delete", w, relation.id)}"' in content
 
@@ -492,8 +522,9 @@ class TestRelationDelete:
         assert Relation.objects.count() == 0
         assert Span.objects.count() == 3
         content = body(response)
-        assert_workspace_fragment(content)
-        assert mark_tag(w.quote, editing=True) in content
+        assert_change_answer(content, response, w.annotation)
+        assert "<mark" not in content and "<li id=" not in content
+        assert re.search(rf'<section id="span-editor"[^>]* data-span="{w.quote.id}"', content)
         assert "speaker → " not in content
 
     def test_plain_post_redirects(self, analyst_client, w):

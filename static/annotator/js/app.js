@@ -95,7 +95,7 @@
     });
   }
 
-  // POST a new highlight and report its fate: `saved(body)` with the answer, `refused()` when
+  // POST a new highlight and report its fate: `saved(body, response)` with the answer, `refused()` when
   // retrying cannot help; otherwise the notice offers Retry, which sends the same item again
   // (its client_id makes a retry harmless).
   function send(url, item, { saved, refused }) {
@@ -119,7 +119,7 @@
           return;
         }
         resolve(key);
-        saved(body);
+        saved(body, response);
       })
       .catch(() => failed(describe(0, "")));
   }

@@ -98,16 +98,16 @@ window.annotatorText = (function () {
     return window.annotatorText.pointAt(articleText(), offset);
   }
 
-  // A save's answer re-renders the text; keep what the analyst selected meanwhile.
+  // Keep what the analyst selected while a save's answer (or a reload) replaces paragraphs.
   let keptSelection = null;
-  document.addEventListener("htmx:oobBeforeSwap", (event) => {
-    if (event.detail.target && event.detail.target.id === "article-text") {
-      const span = selectedSpan();
-      keptSelection = span && { start: span.start, end: span.end };
-    }
-  });
-  document.addEventListener("htmx:oobAfterSwap", (event) => {
-    if (!keptSelection || !event.detail.target || event.detail.target.id !== "article-text") return;
+
+  function keepSelection() {
+    const span = selectedSpan();
+    keptSelection = span && { start: span.start, end: span.end };
+  }
+
+  function restoreSelection() {
+    if (!keptSelection) return;
     const start = pointAt(keptSelection.start);
     const end = pointAt(keptSelection.end);
     keptSelection = null;
@@ -117,7 +117,79 @@ window.annotatorText = (function () {
     range.setEnd(...end);
     window.getSelection().removeAllRanges();
     window.getSelection().addRange(range);
+  }
+
+  document.addEventListener("htmx:oobBeforeSwap", (event) => {
+    if (event.detail.target && event.detail.target.closest("#article-text")) keepSelection();
   });
+  document.addEventListener("htmx:oobAfterSwap", restoreSelection);
+
+  // A change's answer holds only what the change changed, and says which version of the
+  // annotation it starts from. The text shows one version (data-version); an answer that starts
+  // from another one (another tab changed the annotation, or two answers crossed) is swapped in
+  // for its editor, then the whole text and list are loaded again.
+  function changeArrived(base, version) {
+    if (base === null) return;
+    const text = articleText();
+    if (text.dataset.version === base) text.dataset.version = version;
+    else reloadText();
+  }
+
+  let reloading = false;
+  let reloadAgain = false;
+  function reloadText() {
+    if (reloading) {
+      reloadAgain = true;
+      return;
+    }
+    reloading = true;
+    fetch(window.location.pathname, { credentials: "same-origin", headers: { "HX-Request": "true" } })
+      .then((response) => (response.ok && !response.redirected ? response.text() : Promise.reject(response.status)))
+      .then((html) => {
+        const page = new DOMParser().parseFromString(html, "text/html");
+        const text = page.getElementById("article-text");
+        const list = page.getElementById("span-list");
+        if (!text || !list || Number(text.dataset.version) < Number(articleText().dataset.version)) return;
+        keepSelection();
+        articleText().replaceWith(document.adoptNode(text));
+        const shown = document.adoptNode(list);
+        document.getElementById("span-list").replaceWith(shown);
+        htmx.process(shown);
+        restoreSelection();
+        markEditing();
+        window.annotator.resolve("reload");
+      })
+      .catch(() => window.annotator.report("reload", "This page may be out of date: reload it to see every change.", {}))
+      .finally(() => {
+        reloading = false;
+        if (reloadAgain) {
+          reloadAgain = false;
+          reloadText();
+        }
+      });
+  }
+
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const xhr = event.detail.xhr;
+    if (xhr && event.detail.shouldSwap) {
+      changeArrived(xhr.getResponseHeader("X-Annotation-Base"), xhr.getResponseHeader("X-Annotation-Version"));
+    }
+  });
+
+  // The highlights of the span in the editor are marked as edited, wherever the editor changed.
+  function markEditing() {
+    const editing = document.getElementById("span-editor").dataset.span;
+    for (const mark of articleText().querySelectorAll("mark.editing")) {
+      if (mark.dataset.span !== editing) mark.classList.remove("editing");
+    }
+    if (editing) {
+      for (const mark of articleText().querySelectorAll(`mark[data-span="${CSS.escape(editing)}"]`)) {
+        mark.classList.add("editing");
+      }
+    }
+  }
+  // After settling: until then htmx leaves the old attributes on a swapped element.
+  document.addEventListener("htmx:afterSettle", markEditing);
 
   function loadPending() {
     try {
@@ -134,8 +206,9 @@ window.annotatorText = (function () {
 
   function send(item) {
     return window.annotator.send(createUrl, item, {
-      saved(body) {
+      saved(body, response) {
         forget(item.client_id);
+        changeArrived(response.headers.get("X-Annotation-Base"), response.headers.get("X-Annotation-Version"));
         htmx.swap("#article-text", body, { swapStyle: "none" });
         root.dispatchEvent(new CustomEvent("annotator:span-saved", { bubbles: true, detail: item }));
       },
