@@ -4,55 +4,134 @@ Tokenizer: spaCy's blank pipeline for the article's language (`spacy.blank(lang)
 multi-language "xx" one when spaCy has no tokenizer for it (or the article has no language).
 spaCy's character offsets are Python string offsets, code points, like ours.
 
-A span is written only if its start and end fall on token boundaries
-(`doc.char_span(..., alignment_mode="strict")`); the others are counted as unaligned.
+A span is written only if its start and end fall on token boundaries (what
+`doc.char_span(..., alignment_mode="strict")` accepts); the others are counted as unaligned.
 
 Overlap policy, for formats that allow one label per token (CoNLL BIO tags, spaCy `doc.ents`):
 the longest span wins; between equally long spans, the one that starts first, then the label
 first in the schema. A span that overlaps one already kept is dropped and counted.
 (`doc.spans["sc"]` in the spaCy files keeps every aligned span, overlapping or not.)
+
+An article is tokenized once, for all its annotations and for every token format of the
+snapshot (`tokenize` remembers the last article, and the writers get each record in turn).
 """
 
 import functools
 import re
 
+import numpy
+import spacy
+from spacy.attrs import LENGTH, SPACY
+
+# spaCy caches the tokens of each whitespace-separated chunk of text, but only up to its first
+# special case in a text (spaCy issue #1250), and a line break is a special case: in an article
+# almost nothing got cached, and every chunk went through the prefix, suffix and infix regular
+# expressions again, which was nearly all the time an export spent. So each chunk not seen
+# before is first tokenized on its own, which caches it (unless it holds a special case
+# itself); the article is then tokenized by spaCy as before, from the cache. The tokens are spaCy's either way: the cache only holds what spaCy computed.
+CACHE_SIZE = 200_000
+
 
 @functools.cache
 def blank(language: str):
-    import spacy
-
     code = re.split(r"[-_]", (language or "").lower())[0]
+    nlp = None
     if code and code != "xx":
         try:
-            return spacy.blank(code)
+            nlp = spacy.blank(code)
         except Exception:  # spaCy has no tokenizer for it, or it needs a package we don't ship
             pass
-    return spacy.blank("xx")
+    if nlp is None:
+        nlp = spacy.blank("xx")
+    nlp.tokenizer.max_cache_size = CACHE_SIZE
+    return nlp
 
 
-def align(doc, spans: list[dict]) -> tuple[list[tuple[dict, object]], int]:
-    """(span record, spaCy span) for each span on token boundaries, and how many were not."""
-    aligned, unaligned = [], 0
-    for span in spans:
-        token_span = doc.char_span(span["start"], span["end"], label=span["label"], alignment_mode="strict")
-        if token_span is None:
-            unaligned += 1
-        else:
-            aligned.append((span, token_span))
-    return aligned, unaligned
+@functools.cache
+def _seen(language: str) -> set[str]:
+    """Chunks of text already given to `blank(language)`'s tokenizer cache."""
+    return set()
 
 
-def longest_first(aligned: list[tuple[dict, object]], label_order: list[str]) -> tuple[list[tuple[dict, object]], int]:
+def _tokenize(text: str, language: str):
+    tokenizer = blank(language).tokenizer
+    seen = _seen(language)
+    new = set(text.split())
+    new -= seen
+    if new:
+        for chunk in new:
+            tokenizer(chunk)
+        if len(seen) > CACHE_SIZE:
+            seen.clear()
+        seen |= new
+    return tokenizer(text)
+
+
+class Tokens:
+    """An article's text as spaCy tokens, with each token's code-point offsets.
+
+    `doc` is shared by every annotation of the article and every format: read it, never change it.
+    """
+
+    def __init__(self, text: str, language: str):
+        self.text = text
+        self.language = language
+        self.doc = doc = _tokenize(text, language)
+        self.vocab = doc.vocab
+        # Each token is followed by its own single space, if any, and then by the next token.
+        lengths = doc.to_array([LENGTH, SPACY]).astype(numpy.int64).reshape(-1, 2)
+        after_space = numpy.cumsum(lengths.sum(axis=1))
+        starts = numpy.concatenate(([0], after_space[:-1])) if len(doc) else after_space
+        if (int(after_space[-1]) if len(doc) else 0) != len(text):
+            raise AssertionError("spaCy's tokens do not cover the text")
+        self.starts = starts.tolist()
+        self.ends = (starts + lengths[:, 0]).tolist()
+        self._first = dict(zip(self.starts, range(len(doc))))
+        self._after = dict(zip(self.ends, range(1, len(doc) + 1)))
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def align(self, spans: list[dict]) -> tuple[list[tuple[dict, int, int]], int]:
+        """(span record, first token, token after the last) for each span on token boundaries,
+        in the spans' order, and how many spans were not on token boundaries."""
+        aligned = []
+        first, after = self._first, self._after
+        for span in spans:
+            start = first.get(span["start"])
+            end = after.get(span["end"])
+            if start is not None and end is not None:
+                aligned.append((span, start, end))
+        return aligned, len(spans) - len(aligned)
+
+
+_last: tuple[str, str, Tokens] | None = None
+
+
+def tokenize(text: str, language: str) -> Tokens:
+    """The article's tokens; the same object for the same article given again straight after."""
+    global _last
+    last = _last
+    if last is not None and last[1] == language and last[0] == text:
+        return last[2]
+    tokens = Tokens(text, language)
+    _last = (text, language, tokens)
+    return tokens
+
+
+def longest_first(aligned: list[tuple[dict, int, int]], label_order: list[str]) -> tuple[list[tuple[dict, int, int]], int]:
     """The non-overlapping spans the overlap policy keeps, in text order, and how many it dropped."""
     rank = {label: i for i, label in enumerate(label_order)}
     ordered = sorted(
         aligned,
-        key=lambda pair: (-(pair[0]["end"] - pair[0]["start"]), pair[0]["start"], rank.get(pair[0]["label"], len(rank)), pair[0]["id"]),
+        key=lambda item: (-(item[0]["end"] - item[0]["start"]), item[0]["start"], rank.get(item[0]["label"], len(rank)), item[0]["id"]),
     )
-    kept: list[tuple[dict, object]] = []
-    for pair in ordered:
-        span = pair[1]
-        if all(span.end <= other.start or span.start >= other.end for _, other in kept):
-            kept.append(pair)
-    kept.sort(key=lambda pair: pair[1].start)
+    taken = bytearray(max((end for _, _, end in aligned), default=0))
+    kept = []
+    for item in ordered:
+        _, start, end = item
+        if taken.find(1, start, end) < 0:
+            taken[start:end] = b"\x01" * (end - start)
+            kept.append(item)
+    kept.sort(key=lambda item: item[1])
     return kept, len(aligned) - len(kept)

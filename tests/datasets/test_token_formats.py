@@ -1,0 +1,276 @@
+"""The spaCy and CoNLL writers against the plain way to write them, byte for byte.
+
+The plain way is what the writers did before they were made fast: a fresh spaCy tokenizer, one
+`Doc` per annotation, `doc.char_span(..., alignment_mode="strict")`, `doc.ents`, `doc.spans`,
+`DocBin.add` and a token-by-token loop for CoNLL. The texts and spans are chosen to break the
+fast way: Arabic, emoji and combining marks, nested and overlapping spans, spans inside words,
+across line breaks and on whitespace alone, several annotations on one article, shards that end
+between the annotations of one article, and both writers fed each record in turn.
+"""
+
+import random
+import re
+import unicodedata
+
+import pytest
+import spacy
+from spacy.tokens import DocBin
+
+from annotator.datasets.formats import Output, annotator_name, conll, spacy_docbin
+from annotator.datasets.formats.tokens import blank, tokenize
+
+from .conftest import EMOJI_TEXT
+from .helpers import SEEDS
+
+SPLITS = ("train", "validation", "test")
+LABELS = ["Claim", "Quote", "Source"]
+SCHEMA = {"labels": [{"name": name} for name in LABELS], "topics": ["Armenia", "Syria", "Other"]}
+
+
+# The plain way -------------------------------------------------------------------------------
+
+_fresh = {}
+
+
+def fresh_nlp(language):
+    """A tokenizer of the same language as the writers', never used by them (its own cache)."""
+    code = blank(language).lang
+    if code not in _fresh:
+        _fresh[code] = spacy.blank(code)
+    return _fresh[code]
+
+
+def plain_docs(record):
+    """(annotation, doc, aligned spans, kept spans, unaligned count) per annotation."""
+    order = {label: i for i, label in enumerate(LABELS)}
+    for annotation in record["annotations"]:
+        doc = fresh_nlp(record["language"]).make_doc(record["text"])
+        aligned, unaligned = [], 0
+        for span in annotation["spans"]:
+            token_span = doc.char_span(span["start"], span["end"], label=span["label"], alignment_mode="strict")
+            if token_span is None:
+                unaligned += 1
+            else:
+                aligned.append((span, token_span))
+        kept = []
+        for pair in sorted(aligned, key=lambda p: (-(p[0]["end"] - p[0]["start"]), p[0]["start"], order[p[0]["label"]], p[0]["id"])):
+            if all(pair[1].end <= other.start or pair[1].start >= other.end for _, other in kept):
+                kept.append(pair)
+        kept.sort(key=lambda pair: pair[1].start)
+        yield annotation, doc, aligned, kept, unaligned
+
+
+def plain_spacy(records, shard_docs):
+    """{file name: bytes} and the counts, as the writer wrote them before."""
+    docs = {split: [] for split in SPLITS}
+    unaligned, overlapping = dict.fromkeys(SPLITS, 0), dict.fromkeys(SPLITS, 0)
+    for record, split in records:
+        for annotation, doc, aligned, kept, missed in plain_docs(record):
+            unaligned[split] += missed
+            overlapping[split] += len(aligned) - len(kept)
+            doc.spans["sc"] = [span for _, span in aligned]
+            doc.ents = [span for _, span in kept]
+            doc.cats = {topic: float(topic in annotation["topics"]) for topic in SCHEMA["topics"]}
+            doc.user_data.update(
+                {
+                    "article_id": record["id"],
+                    "sha256": record["sha256"],
+                    "annotator": annotator_name(annotation),
+                    "kind": annotation["kind"],
+                    "split": split,
+                    "stance": dict(sorted(annotation["stance"].items())),
+                }
+            )
+            docs[split].append(doc)
+    files = {}
+    for split, split_docs in docs.items():
+        shards = [split_docs[i : i + shard_docs] for i in range(0, len(split_docs), shard_docs)]
+        for n, shard in enumerate(shards):
+            name = f"{split}.spacy" if len(shards) == 1 else f"{split}-{n:05d}.spacy"
+            files[name] = DocBin(docs=shard, store_user_data=True).to_bytes()
+    return files, {"unaligned_spans": unaligned, "overlapping_spans_left_out_of_ents": overlapping}
+
+
+def plain_conll(records):
+    texts = {}
+    unaligned, overlapping = dict.fromkeys(SPLITS, 0), dict.fromkeys(SPLITS, 0)
+    for record, split in records:
+        for _, doc, aligned, kept, missed in plain_docs(record):
+            dropped = len(aligned) - len(kept)
+            tags, inside = ["O"] * len(doc), [False] * len(doc)
+            for _, span in kept:
+                words = [t.i for t in span if not t.is_space]
+                if not words:
+                    dropped += 1
+                    continue
+                tags[words[0]] = f"B-{span.label_}"
+                for i in words[1:]:
+                    tags[i] = f"I-{span.label_}"
+                for i in range(span.start, span.end):
+                    inside[i] = True
+            unaligned[split] += missed
+            overlapping[split] += dropped
+            lines, sentence_open = ["-DOCSTART- -X- -X- O\n", "\n"], False
+            for token in doc:
+                if token.is_space:
+                    if "\n" in token.text and not inside[token.i] and sentence_open:
+                        lines.append("\n")
+                        sentence_open = False
+                    continue
+                lines.append(f"{re.sub(r'\s', '_', token.text)} _ _ {tags[token.i]}\n")
+                sentence_open = True
+            if sentence_open:
+                lines.append("\n")
+            texts[f"{split}.conll"] = texts.get(f"{split}.conll", "") + "".join(lines)
+    return texts, {"unaligned_spans": unaligned, "overlapping_spans_dropped": overlapping}
+
+
+# Records ------------------------------------------------------------------------------------
+
+_ids = iter(range(1, 10**6))
+
+
+def span(text, start, end, label):
+    return {"id": next(_ids), "start": start, "end": end, "label": label, "text": text[start:end], "attributes": {}}
+
+
+def phrase(text, words, label, occurrence=0):
+    start = -1
+    for _ in range(occurrence + 1):
+        start = text.index(words, start + 1)
+    return span(text, start, start + len(words), label)
+
+
+def annotation(spans, annotator="ana", topics=(), stance=None, kind="analyst"):
+    return {"annotator": annotator, "kind": kind, "status": "submitted", "spans": spans, "relations": [],
+            "topics": sorted(topics), "stance": stance or {}}
+
+
+def record(article_id, text, language, annotations):
+    return {"id": article_id, "text": text, "language": language, "sha256": f"sha-{article_id}", "annotations": annotations}
+
+
+def random_spans(text, language, rng, count):
+    """Spans on token boundaries (most), inside words, over whitespace, nested and overlapping."""
+    doc = fresh_nlp(language).make_doc(text)
+    starts = [t.idx for t in doc]
+    ends = [t.idx + len(t) for t in doc]
+    spans = []
+    for _ in range(count):
+        if rng.random() < 0.8:
+            first = rng.randrange(len(doc))
+            last = min(len(doc) - 1, first + rng.choice([0, 0, 1, 2, 3, 5, 8, 20]))
+            start, end = starts[first], ends[last]
+        else:
+            start = rng.randrange(len(text) - 1)
+            end = min(len(text), start + rng.randrange(1, 30))
+        spans.append(span(text, start, end, rng.choice(LABELS)))
+    # records come ordered by start, then longest first, then id
+    return sorted(spans, key=lambda s: (s["start"], -s["end"], s["id"]))
+
+
+def corpus():
+    rng = random.Random(5)
+    english = (SEEDS / "000_ae679646e52ec00c.txt").read_text(encoding="utf-8")
+    arabic = (SEEDS / "002_fbed2bf9dc136266.txt").read_text(encoding="utf-8")
+    across = "Lavrov said “the West is trying”.\nThe ministry agreed.\n\n  Then\u00a0nothing   more.\n"
+    records = [
+        record(1, across, "en", [
+            annotation([phrase(across, "Lavrov", "Source"), phrase(across, "the West is trying", "Quote"),
+                        phrase(across, "trying”.\nThe ministry", "Claim"), phrase(across, "\n\n  ", "Claim"),
+                        phrase(across, "avro", "Source"), phrase(across, "\u00a0", "Quote")],
+                       topics=["Armenia"], stance={"the West": "critical", "Russia": "neutral"}),
+            # the same article, other spans: nothing may leak from the first annotation's
+            annotation([phrase(across, "ministry agreed", "Quote"), phrase(across, "said", "Claim")], annotator="bob", topics=["Syria"]),
+            annotation([], annotator=None, kind="consensus") | {"agreed_by": ["ana", "bob"]},
+        ]),
+        record(2, EMOJI_TEXT, "", [annotation([phrase(EMOJI_TEXT, "👩\u200d👩\u200d👧", "Source"), phrase(EMOJI_TEXT, "🇦🇲", "Claim"),
+                                               phrase(EMOJI_TEXT, "q\u0307 مُحَمَّد", "Claim"), phrase(EMOJI_TEXT, "avro", "Source")])]),
+        record(3, english, "en", [annotation(random_spans(english, "en", rng, 300)),
+                                  annotation(random_spans(english, "en", rng, 300), annotator="bob", topics=["Other", "Syria"])]),
+        record(4, arabic, "ar", [annotation(random_spans(arabic, "ar", rng, 200), topics=["Syria"]),
+                                 annotation(random_spans(arabic, "ar", rng, 200), annotator="bob")]),
+        # the same text again straight after, in another language: tokenized again
+        record(5, arabic, "en", [annotation(random_spans(arabic, "en", rng, 100))]),
+        record(6, unicodedata.normalize("NFC", "Café crème — “quoted”.\tTabbed\r\nline"), "fr", [annotation([])]),
+        record(7, "", "en", [annotation([])]),
+        record(8, "No annotations here.", "zz", []),
+    ]
+    for n, seed in enumerate(sorted(SEEDS.glob("*.txt"))):
+        text = seed.read_text(encoding="utf-8")
+        language = "ar" if "002_" in seed.name else "en"
+        records.append(record(100 + n, text, language, [annotation(random_spans(text, language, rng, 150)),
+                                                        annotation(random_spans(text, language, rng, 150), annotator="bob")]))
+    return [(r, SPLITS[i % 3]) for i, r in enumerate(records)]
+
+
+def write(tmp_path, records, formats):
+    output = Output(tmp_path)
+    writers = [cls(output, SCHEMA) for cls in formats]
+    for r, split in records:
+        for writer in writers:  # as the snapshot build does: each record to every writer in turn
+            writer.add(r, split)
+    reports = [writer.close() for writer in writers]
+    output.close()
+    return output, reports
+
+
+def written(tmp_path, output, name):
+    return output._temporary(name).read_bytes()
+
+
+# Tests --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shard_docs", [1000, 2])
+def test_spacy_and_conll_files_are_the_plain_ones_byte_for_byte(tmp_path, monkeypatch, shard_docs):
+    monkeypatch.setattr(spacy_docbin, "SHARD_DOCS", shard_docs)
+    records = corpus()
+    output, (spacy_report, conll_report) = write(tmp_path, records, [spacy_docbin.Writer, conll.Writer])
+
+    spacy_files, spacy_counts = plain_spacy(records, shard_docs)
+    assert sorted(name for name, fmt in output.files.items() if fmt == "spacy") == sorted(spacy_files)
+    for name, content in spacy_files.items():
+        assert written(tmp_path, output, name) == content, name
+    assert spacy_report == spacy_counts
+
+    conll_files, conll_counts = plain_conll(records)
+    assert sorted(name for name, fmt in output.files.items() if fmt == "conll") == sorted(conll_files)
+    for name, content in conll_files.items():
+        assert written(tmp_path, output, name).decode("utf-8") == content, name
+    assert conll_report == conll_counts
+    # the corpus does reach the cases it is meant to
+    assert sum(spacy_counts["unaligned_spans"].values()) > 100
+    assert sum(spacy_counts["overlapping_spans_left_out_of_ents"].values()) > 100
+    assert sum(conll_counts["overlapping_spans_dropped"].values()) > sum(spacy_counts["overlapping_spans_left_out_of_ents"].values())
+    if shard_docs == 2:
+        assert "train-00003.spacy" in spacy_files
+
+
+def test_annotations_of_one_article_keep_their_own_spans(tmp_path):
+    records = corpus()[:1]
+    output, _ = write(tmp_path, records, [spacy_docbin.Writer])
+    vocab = spacy.blank("en").vocab
+    ana, bob, consensus = DocBin().from_bytes(written(tmp_path, output, "train.spacy")).get_docs(vocab)
+    assert [(s.text, s.label_) for s in ana.spans["sc"]] == [
+        ("Lavrov", "Source"), ("the West is trying", "Quote"), ("trying”.\nThe ministry", "Claim"), ("\n\n  ", "Claim"), ("\u00a0", "Quote")]
+    assert [(e.text, e.label_) for e in ana.ents] == [
+        ("Lavrov", "Source"), ("trying”.\nThe ministry", "Claim"), ("\n\n  ", "Claim"), ("\u00a0", "Quote")]
+    assert [(s.text, s.label_) for s in bob.spans["sc"]] == [("ministry agreed", "Quote"), ("said", "Claim")]  # as given
+    assert [(e.text, e.label_) for e in bob.ents] == [("said", "Claim"), ("ministry agreed", "Quote")]
+    assert list(consensus.spans["sc"]) == [] and list(consensus.ents) == []
+    assert (ana.cats, bob.cats) == ({"Armenia": 1.0, "Syria": 0.0, "Other": 0.0}, {"Armenia": 0.0, "Syria": 1.0, "Other": 0.0})
+    assert ana.user_data["stance"] == {"Russia": "neutral", "the West": "critical"}
+    assert consensus.user_data["annotator"] == "ana+bob"
+    assert ana.text == bob.text == consensus.text == records[0][0]["text"]
+
+
+def test_tokens_are_spacys_whatever_its_cache_holds():
+    # The writers fill the tokenizer's cache chunk by chunk; the tokens must not depend on it.
+    texts = [r["text"] for r, _ in corpus()]
+    for text in texts * 2:
+        for language in ("en", "ar", ""):
+            tokens = tokenize(text, language)
+            plain = fresh_nlp(language).make_doc(text)
+            assert [(t.text, t.whitespace_) for t in tokens.doc] == [(t.text, t.whitespace_) for t in plain]
+            assert tokens.starts == [t.idx for t in plain]
+            assert tokens.ends == [t.idx + len(t) for t in plain]
