@@ -1,0 +1,224 @@
+"""The annotation import writes in bulk what the labelling services would write one by one,
+checks everything they check before writing, and writes all of it or nothing."""
+
+import json
+import uuid
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from annotator.datasets import imports
+from annotator.datasets.imports import ImportFailed, snapshot_jsonl_import
+from annotator.labelling import services
+from annotator.labelling.models import Annotation, Change, Relation, Span
+from tests.factories import UserFactory, make_project
+
+from .conftest import FAMILY
+from .helpers import article
+
+pytestmark = pytest.mark.django_db
+
+TEXT = f"Lavrov said “the West is trying” in Yerevan {FAMILY}.\nThe ministry agreed."
+
+
+def jsonl(*records) -> bytes:
+    return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records).encode()
+
+
+def span(key, phrase, label, text=TEXT, **attributes):
+    start = text.index(phrase)
+    return {"id": key, "start": start, "end": start + len(phrase), "label": label, "text": phrase, "attributes": attributes}
+
+
+def record(annotations, text=TEXT, **fields):
+    return {"text": text, "title": "Lavrov", "source": "TASS", **fields, "annotations": annotations}
+
+
+def full_annotation(annotator, status="submitted"):
+    return {
+        "annotator": annotator,
+        "kind": "analyst",
+        "status": status,
+        "spans": [
+            span(1, "the West is trying", "Quote", speaker=" Lavrov ", stance="critical", ignored="dropped"),
+            span(2, "Lavrov", "Source"),
+            span(3, FAMILY, "Claim"),
+        ],
+        # The same link twice is one relation, as `relation_create` makes it once.
+        "relations": [{"type": "speaker", "source": 1, "target": 2}, {"type": "speaker", "source": 1, "target": 2}],
+        "topics": ["Syria", "Armenia", "Armenia"],
+        "stance": {"NATO": "neutral", "the West": "critical"},
+    }
+
+
+def history(annotation):
+    """The annotation's changes in order, span and relation ids replaced by what they point at."""
+    spans = {s.id: (s.start, s.end) for s in Span.objects.filter(annotation=annotation)}
+    relations = {r.id: (r.type.name, spans[r.source_id], spans[r.target_id]) for r in Relation.objects.filter(annotation=annotation)}
+    rows = []
+    for change in Change.objects.filter(annotation=annotation).order_by("created_at", "id"):
+        after = dict(change.after or {})
+        if change.subject == "relation":
+            after.update(source=spans[after["source"]], target=spans[after["target"]])
+            subject = relations[change.subject_id]
+        elif change.subject == "span":
+            subject = spans[change.subject_id]
+        else:
+            subject = change.subject_id == annotation.id if change.subject_id else None
+        rows.append((change.actor.username, change.action, change.subject, subject, change.before, after, change.reason))
+    return rows
+
+
+def state(annotation):
+    annotation.refresh_from_db()
+    return {
+        "kind": annotation.kind,
+        "status": annotation.status,
+        "skip_reason": annotation.skip_reason,
+        "version": annotation.version,
+        "submitted": annotation.submitted_at is not None,
+        "spans": sorted((s.start, s.end, s.label.name, s.text, json.dumps(s.attributes, sort_keys=True)) for s in annotation.spans.all()),
+        "relations": sorted((r.type.name, r.source.start, r.target.start) for r in annotation.relations.all()),
+        "services": services.labels_state(annotation),
+        "history": history(annotation),
+    }
+
+
+def through_services(project, annotator, status):
+    """What the import did before it wrote in bulk: every write through the labelling services."""
+    target = article(project, TEXT)
+    annotation = services.annotation_get_or_create(article=target, annotator=annotator)
+    labels = {label.name: label for label in project.span_labels.all()}
+    made = {}
+    for item in full_annotation(annotator.username)["spans"]:
+        made[item["id"]] = services.span_add(
+            annotation=annotation, actor=annotator, label=labels[item["label"]], start=item["start"], end=item["end"],
+            text=item["text"], attributes=item["attributes"], client_id=uuid.uuid4(),
+        )
+    speaker = project.relation_types.get(name="speaker")
+    for _ in range(2):
+        services.relation_create(relation_type=speaker, source=made[1], target=made[2], actor=annotator)
+    services.document_labels_set(
+        annotation=annotation, actor=annotator,
+        topic_ids=list(project.topics.filter(name__in=["Syria", "Armenia"]).values_list("id", flat=True)),
+        stances={project.stance_targets.get(name=t).id: project.stance_values.get(name=v).id
+                 for t, v in {"NATO": "neutral", "the West": "critical"}.items()},
+    )
+    if status == "submitted":
+        services.annotation_submit(annotation=annotation, actor=annotator)
+    elif status == "skipped":
+        services.annotation_skip(annotation=annotation, reason="Skipped before it was imported", actor=annotator)
+    return annotation
+
+
+@pytest.mark.parametrize("status", ["submitted", "skipped", "in_progress"])
+def test_the_import_leaves_exactly_what_the_labelling_services_leave(analyst, status):
+    by_services = through_services(make_project(name="By hand", analyst=analyst), analyst, status)
+    imported_into = make_project(name="Imported", analyst=analyst)
+    result = snapshot_jsonl_import(project=imported_into, data=jsonl(record([full_annotation("analyst", status)])))
+    assert (result.articles_created, result.annotations, result.spans) == (1, 1, 3)
+    imported = Annotation.objects.get(article__project=imported_into)
+    expected = state(by_services)
+    assert state(imported) == expected
+    # Three spans, one relation, the labels, and the status unless still in progress.
+    assert expected["version"] == 1 + 3 + 1 + 1 + (status != "in_progress")
+    assert expected["spans"][1][4] == json.dumps({"speaker": "Lavrov", "stance": "critical"}, sort_keys=True)
+    assert len({s.client_id for s in Span.objects.filter(annotation__article__project=imported_into)}) == 3
+
+
+def test_gold_by_a_user_is_written_by_that_user(analyst, admin_user):
+    target = make_project(name="Gold", admin=admin_user)
+    annotation = full_annotation("someone-not-here")
+    snapshot_jsonl_import(project=target, data=jsonl(record([annotation])), gold_by=admin_user)
+    gold = Annotation.objects.get(article__project=target)
+    assert (gold.kind, gold.annotator, gold.status, gold.version) == ("gold", admin_user, "submitted", 7)
+    assert set(Change.objects.filter(annotation=gold).values_list("actor__username", flat=True)) == {admin_user.username}
+
+
+def test_every_problem_is_listed_and_nothing_is_written(analyst):
+    target = make_project(name="Refused", analyst=analyst)
+    bad = full_annotation("analyst")
+    bad["spans"][0]["attributes"] = {"stance": "loving"}
+    bad["spans"][1]["attributes"] = {"speaker": 7}  # a Source has no speaker: dropped, as ever
+    bad["spans"][2]["attributes"] = {"claimant": 7}
+    bad["spans"][2]["start"] += 1  # one character on: no longer selects its text
+    bad["spans"][2]["end"] += 1
+    bad["relations"] = [
+        {"type": "speaker", "source": 2, "target": 1},  # from a Source to a Quote: the wrong way round
+        {"type": "speaker", "source": 1, "target": 1},
+        {"type": "speaker", "source": 1, "target": 9},
+    ]
+    fine = record([full_annotation("analyst")], text="Shoigu met Blinken.")
+    fine["annotations"][0].update(spans=[span(1, "Shoigu", "Source", "Shoigu met Blinken.")], relations=[])
+    with pytest.raises(ImportFailed) as failed:
+        snapshot_jsonl_import(project=target, data=jsonl(fine, record([bad])))
+    moved = TEXT.index(FAMILY) + 1
+    assert failed.value.problems == [
+        "line 2: “loving” is not a valid stance.",
+        "line 2: span attribute “claimant” must be text",
+        f"line 2: The selected text does not match the article at [{moved}, {moved + len(FAMILY)}): "
+        f"the article has “{TEXT[moved:moved + len(FAMILY)]}”, the browser sent “{FAMILY}”. Nothing was saved; reload the page.",
+        "line 2: A “speaker” link goes from a Quote span to a Source span.",
+        "line 2: A span cannot be linked to itself.",
+        "line 2: a “speaker” relation links a span that is not in the annotation",
+    ]
+    assert not target.articles.exists()
+    assert not Annotation.objects.filter(article__project=target).exists()
+    assert not Change.objects.filter(annotation__article__project=target).exists()
+
+
+def test_queries_do_not_grow_with_articles_or_spans(analyst):
+    def queries(articles):
+        target = make_project(name=f"Queries {articles}", analyst=analyst)
+        records = []
+        for n in range(articles):
+            text = f"{TEXT} Story {n}."
+            annotation = full_annotation("analyst")
+            annotation["spans"] = [span(k, phrase, label, text) for k, phrase, label in
+                                   [(1, "the West is trying", "Quote"), (2, "Lavrov", "Source"), (3, f"Story {n}", "Claim")]]
+            records.append(record([annotation], text=text))
+        with CaptureQueriesContext(connection) as captured:
+            result = snapshot_jsonl_import(project=target, data=jsonl(*records))
+        assert result.spans == 3 * articles
+        return len(captured)
+
+    assert queries(30) == queries(2)
+
+
+def test_someone_annotating_during_the_import_makes_it_fail_cleanly(analyst, monkeypatch):
+    target = make_project(name="Race", analyst=analyst)
+    data = jsonl(record([full_annotation("analyst")]))
+    checked = imports._check
+
+    def check_then_someone_annotates(*args):
+        users, problems = checked(*args)
+        # Between the check and the write, the analyst starts the same article in the app.
+        existing = article(target, TEXT)
+        services.annotation_get_or_create(article=existing, annotator=analyst)
+        return users, problems
+
+    monkeypatch.setattr(imports, "_check", check_then_someone_annotates)
+    with pytest.raises(ImportFailed) as failed:
+        snapshot_jsonl_import(project=target, data=data)
+    assert failed.value.problems == [
+        "someone else annotated one of these articles while it was imported; nothing was imported"
+    ]
+    assert Annotation.objects.filter(article__project=target).count() == 1
+    assert not Span.objects.filter(annotation__article__project=target).exists()
+
+
+def test_the_command_imports_every_file_or_none(analyst, tmp_path):
+    target = make_project(name="Two files", analyst=analyst)
+    good, bad = tmp_path / "good.jsonl", tmp_path / "bad.jsonl"
+    good.write_bytes(jsonl(record([full_annotation("analyst")])))
+    wrong = full_annotation("analyst")
+    wrong["spans"][0]["label"] = "Person"
+    bad.write_bytes(jsonl(record([wrong], text="Another story about Lavrov said “the West is trying” in Yerevan.")))
+    with pytest.raises(CommandError, match="unknown span label “Person”"):
+        call_command("import_annotations", str(target.id), str(good), str(bad), "--format", "jsonl")
+    assert not target.articles.exists() and not Change.objects.filter(annotation__article__project=target).exists()
+    call_command("import_annotations", str(target.id), str(good), "--format", "jsonl")
+    assert Span.objects.filter(annotation__article__project=target).count() == 3
