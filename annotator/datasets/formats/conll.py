@@ -11,66 +11,112 @@ no-break space spaCy did not split on) is written as `_` so the columns stay fou
 Overlaps: one tag per token, so the overlap policy of `tokens` applies: the longest span wins,
 overlapping ones are dropped and counted in the card with the spans not on token boundaries.
 
-The lines of an article with every tag `O` are made once; an annotation's document is those
-lines with its spans' tags put in. Only when a kept span covers a line break (which then
-ends no sentence) are its lines made again, token by token.
+An article's document with every tag `O` is made once, from slices of its text; an
+annotation's document is that text with its spans' tags put in place of their tokens' `O`.
 """
 
 import re
+from bisect import bisect_left
+from itertools import compress
+from operator import itemgetter
+
+import numpy
 
 from ..splits import SPLITS
 from .tokens import longest_first, tokenize
 
 DOCSTART = "-DOCSTART- -X- -X- O\n"
 _SPACE = re.compile(r"\s")
+# A token's line is the token, " _ _ ", its tag and "\n"; this is what follows the token when
+# the tag is O, and where the O sits in it.
+_REST = " _ _ O\n"
+_TAG_AT = len(" _ _ ")
 
 
 class _Article:
-    """An article's tokens as CoNLL lines, with every tag `O`."""
+    """An article's CoNLL document with every tag `O`, and where each word's tag is in it.
+
+    Words are the tokens written (not whitespace); line breaks are the whitespace tokens with a
+    "\n", after which a sentence ends unless it is empty or the break is inside a kept span.
+    """
 
     def __init__(self, tokens):
         from spacy.attrs import IS_SPACE
 
         self.tokens = tokens
         text = tokens.text
-        # Whitespace is replaced one character for one, so each token's slice is its column.
-        columns = _SPACE.sub("_", text)
-        is_space = tokens.doc.to_array(IS_SPACE).tolist() if len(tokens) else []
-        self.is_space = is_space
-        self.line_break = [space and "\n" in text[start:end] for space, start, end in zip(is_space, tokens.starts, tokens.ends)]
-        # prefix[i]: token i's line up to its tag, for a token that is not whitespace.
-        self.prefix = [None if space else f"{columns[start:end]} _ _ " for space, start, end in zip(is_space, tokens.starts, tokens.ends)]
-        # words_before[i] / breaks_before[i]: tokens before i that are written / that are line breaks.
-        self.words = [i for i, space in enumerate(is_space) if not space]
-        self.words_before = [0]
-        self.breaks_before = [0]
-        for space, line_break in zip(is_space, self.line_break):
-            self.words_before.append(self.words_before[-1] + (not space))
-            self.breaks_before.append(self.breaks_before[-1] + line_break)
-        self.lines, self.line_of = self.make_lines({}, ())
+        is_space = tokens.doc.to_array(IS_SPACE).astype(bool) if len(tokens) else numpy.zeros(0, bool)
+        written = ~is_space
+        self.word_tokens = numpy.flatnonzero(written).tolist()
+        spaces = numpy.flatnonzero(is_space).tolist()
+        self.breaks = [i for i in spaces if "\n" in text[tokens.starts[i] : tokens.ends[i]]]
+        slices = list(map(slice, compress(tokens.starts, written), compress(tokens.ends, written)))
+        words = itemgetter(*slices)(text) if len(slices) > 1 else tuple(text[s] for s in slices)
+        joined = "".join(words)
+        if joined.split(maxsplit=1) != [joined]:
+            # Whitespace inside a token: "_" for each such character, so the columns stay four.
+            words = tuple(_SPACE.sub("_", word) for word in words)
+        self.words = words
+        self.lengths = numpy.fromiter(map(len, words), numpy.int64, len(words))
+        self.text, self.tag_at, self.sentence_ends = self.document(self.breaks)
 
-    def make_lines(self, tags: dict[int, str], inside) -> tuple[list[str], dict[int, int]]:
-        """The document's lines with these tags (others `O`), and the line of each token written;
-        a line break inside a span (token range in `inside`) ends no sentence."""
-        lines = [DOCSTART, "\n"]
-        line_of = {}
-        sentence_open = False
-        prefix, line_break = self.prefix, self.line_break
-        inside_break = set()
-        for start, end in inside:
-            inside_break.update(range(start, end))
-        for i, column in enumerate(prefix):
-            if column is None:
-                if line_break[i] and sentence_open and i not in inside_break:
-                    lines.append("\n")
-                    sentence_open = False
+    def document(self, breaks: list[int]) -> tuple[str, list[int], list[int]]:
+        """The document when these line breaks may end a sentence: its text, where each word's
+        tag is in it, and after how many words each sentence ends."""
+        sentence_ends, last = [], 0
+        for token in breaks:
+            words_before = bisect_left(self.word_tokens, token)
+            if words_before > last:
+                sentence_ends.append(words_before)
+                last = words_before
+        if len(self.words) > last:
+            sentence_ends.append(len(self.words))
+        parts, previous = [DOCSTART, "\n"], 0
+        for end in sentence_ends:
+            parts.append(_REST.join(self.words[previous:end]))
+            parts.append(_REST + "\n")
+            previous = end
+        # Each line before a word's adds its length and that of _REST; each sentence ended before
+        # it adds one blank line.
+        line_starts = numpy.cumsum(self.lengths + len(_REST)) - (self.lengths + len(_REST))
+        blank_lines = numpy.searchsorted(numpy.asarray(sentence_ends, numpy.int64), numpy.arange(len(self.words)), side="right")
+        tag_at = len(DOCSTART) + 1 + line_starts + blank_lines + self.lengths + _TAG_AT
+        return "".join(parts), tag_at.tolist(), sentence_ends
+
+    def tagged(self, kept: list[tuple[dict, int, int]]) -> tuple[str, int]:
+        """The document with the kept spans' tags, and how many kept spans had no word to tag."""
+        empty = 0
+        spans = []
+        suppressed = set()
+        word_tokens, breaks = self.word_tokens, self.breaks
+        for span, start, end in kept:
+            first, after = bisect_left(word_tokens, start), bisect_left(word_tokens, end)
+            if first == after:
+                empty += 1
                 continue
-            line_of[i] = len(lines)
-            lines.append(f"{column}{tags.get(i, 'O')}\n")
-            sentence_open = True
-        if sentence_open:
-            lines.append("\n")
-        return lines, line_of
+            spans.append((span["label"], first, after))
+            i = bisect_left(breaks, start)
+            while i < len(breaks) and breaks[i] < end:
+                suppressed.add(breaks[i])
+                i += 1
+        if suppressed:
+            text, tag_at, _ = self.document([token for token in breaks if token not in suppressed])
+        else:
+            text, tag_at = self.text, self.tag_at
+        # A span's words are consecutive lines with no blank line between them (a line break
+        # inside a kept span ends no sentence), so its tagged lines are one join.
+        parts, position, words = [], 0, self.words
+        for label, first, after in spans:
+            parts.append(text[position : tag_at[first]])
+            parts.append(f"B-{label}")
+            if after - first > 1:
+                inside = f" _ _ I-{label}"
+                parts.append("\n")
+                parts.append(f"{inside}\n".join(words[first + 1 : after]))
+                parts.append(inside)
+            position = tag_at[after - 1] + 1
+        parts.append(text[position:])
+        return "".join(parts), empty
 
 
 class Writer:
@@ -88,38 +134,16 @@ class Writer:
         tokens = tokenize(record["text"], record["language"])
         if self._article is None or self._article.tokens is not tokens:
             self._article = _Article(tokens)
-        article = self._article
         if split not in self.handles:
             self.handles[split] = self.output.open(f"{split}.conll", self.format, "w", encoding="utf-8", newline="\n")
         handle = self.handles[split]
-        words, words_before, breaks_before = article.words, article.words_before, article.breaks_before
         for annotation in record["annotations"]:
             aligned, unaligned = tokens.align(annotation["spans"])
             kept, dropped = longest_first(aligned, self.labels)
-            tags = {}
-            inside = []
-            for span, start, end in kept:
-                span_words = words[words_before[start] : words_before[end]]
-                if not span_words:
-                    dropped += 1
-                    continue
-                label = span["label"]
-                tags[span_words[0]] = f"B-{label}"
-                for i in span_words[1:]:
-                    tags[i] = f"I-{label}"
-                if breaks_before[end] != breaks_before[start]:
-                    inside.append((start, end))
+            document, empty = self._article.tagged(kept)
             self.unaligned[split] += unaligned
-            self.overlapping[split] += dropped
-
-            if inside:
-                lines = article.make_lines(tags, inside)[0]
-            else:
-                lines = article.lines.copy()
-                prefix, line_of = article.prefix, article.line_of
-                for i, tag in tags.items():
-                    lines[line_of[i]] = f"{prefix[i]}{tag}\n"
-            handle.write("".join(lines))
+            self.overlapping[split] += dropped + empty
+            handle.write(document)
 
     def close(self) -> dict:
         for handle in self.handles.values():

@@ -18,6 +18,7 @@ snapshot (`tokenize` remembers the last article, and the writers get each record
 
 import functools
 import re
+from bisect import bisect_left
 
 import numpy
 import spacy
@@ -80,14 +81,14 @@ class Tokens:
         self.vocab = doc.vocab
         # Each token is followed by its own single space, if any, and then by the next token.
         lengths = doc.to_array([LENGTH, SPACY]).astype(numpy.int64).reshape(-1, 2)
-        after_space = numpy.cumsum(lengths.sum(axis=1))
-        starts = numpy.concatenate(([0], after_space[:-1])) if len(doc) else after_space
-        if (int(after_space[-1]) if len(doc) else 0) != len(text):
+        widths = lengths.sum(axis=1)
+        following = numpy.cumsum(widths)
+        if (following[-1] if len(doc) else 0) != len(text):
             raise AssertionError("spaCy's tokens do not cover the text")
-        self.starts = starts.tolist()
-        self.ends = (starts + lengths[:, 0]).tolist()
-        self._first = dict(zip(self.starts, range(len(doc))))
-        self._after = dict(zip(self.ends, range(1, len(doc) + 1)))
+        self.start_array = following - widths
+        self.end_array = self.start_array + lengths[:, 0]
+        self.starts = self.start_array.tolist()
+        self.ends = self.end_array.tolist()
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -96,12 +97,16 @@ class Tokens:
         """(span record, first token, token after the last) for each span on token boundaries,
         in the spans' order, and how many spans were not on token boundaries."""
         aligned = []
-        first, after = self._first, self._after
+        starts, ends = self.starts, self.ends
+        count = len(starts)
         for span in spans:
-            start = first.get(span["start"])
-            end = after.get(span["end"])
-            if start is not None and end is not None:
-                aligned.append((span, start, end))
+            start = bisect_left(starts, span["start"])
+            if start == count or starts[start] != span["start"]:
+                continue
+            last = bisect_left(ends, span["end"])
+            if last == count or ends[last] != span["end"]:
+                continue
+            aligned.append((span, start, last + 1))
         return aligned, len(spans) - len(aligned)
 
 
