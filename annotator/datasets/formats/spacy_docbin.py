@@ -23,6 +23,8 @@ tests/datasets/test_token_formats.py checks the files byte for byte against `Doc
 
 import struct
 
+import numpy
+
 from ..splits import SPLITS
 from . import annotator_name
 from .tokens import longest_first, tokenize
@@ -50,6 +52,7 @@ class Writer:
         self._iob = attrs.index(ENT_IOB)
         self._type = attrs.index(ENT_TYPE)
         self._article = None
+        self._words_in = None  # the DocBin that has the strings of this article's tokens
         self.output = output
         self.topics = schema["topics"]
         self.labels = [label["name"] for label in schema["labels"]]
@@ -65,9 +68,9 @@ class Writer:
             array = doc.to_array(self._attrs).reshape(len(doc), len(self._attrs))
             spaces = doc.to_array(self._spacy).reshape(len(doc), 1).astype(bool)
             strings = doc.vocab.strings
-            words = {strings[key] for key in set(array[:, self._strings_columns].ravel().tolist())}
+            words = [strings[key] for key in numpy.unique(array[:, self._strings_columns]).tolist()]
             if len(doc):
-                words.add("")
+                words.append("")
             self._article = (tokens, array, spaces, words, doc.has_unknown_spaces)
         return self._article[1:]
 
@@ -102,7 +105,9 @@ class Writer:
             docbin.tokens.append(doc_array)
             docbin.spaces.append(spaces)
             docbin.flags.append({"has_unknown_spaces": unknown_spaces})
-            docbin.strings.update(words)
+            if self._words_in != (docbin, tokens):
+                docbin.strings.update(words)
+                self._words_in = (docbin, tokens)
             docbin.strings.update(span["label"] for span, _, _ in aligned)
             docbin.cats.append({topic: float(topic in annotation["topics"]) for topic in self.topics})
             docbin.user_data.append(
@@ -131,6 +136,7 @@ class Writer:
         name = f"{split}.spacy" if shard == 0 else self._name(split, shard)
         self.output.path(name, self.format).write_bytes(self.bins[split].to_bytes())
         self.bins[split] = self._docbin()
+        self._words_in = None
         self.shards[split] += 1
 
     def close(self) -> dict:
