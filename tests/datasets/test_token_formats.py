@@ -14,6 +14,7 @@ import unicodedata
 
 import pytest
 import spacy
+from spacy.attrs import ORTH
 from spacy.tokens import DocBin
 
 from annotator.datasets.formats import Output, annotator_name, conll, spacy_docbin
@@ -34,10 +35,9 @@ _fresh = {}
 
 def fresh_nlp(language):
     """A tokenizer of the same language as the writers', never used by them (its own cache)."""
-    code = blank(language).lang
-    if code not in _fresh:
-        _fresh[code] = spacy.blank(code)
-    return _fresh[code]
+    if language not in _fresh:
+        _fresh[language] = spacy.blank(blank(language).lang)
+    return _fresh[language]
 
 
 def plain_docs(record):
@@ -274,3 +274,20 @@ def test_tokens_are_spacys_whatever_its_cache_holds():
             assert [(t.text, t.whitespace_) for t in tokens.doc] == [(t.text, t.whitespace_) for t in plain]
             assert tokens.starts == [t.idx for t in plain]
             assert tokens.ends == [t.idx + len(t) for t in plain]
+
+
+def test_whitespace_inside_a_token_is_written_as_underscores(tmp_path):
+    # Only a special case with a space makes such a token; this language code is this test's own.
+    language = "en-x-new-york"
+    for nlp in (blank(language), fresh_nlp(language)):
+        nlp.tokenizer.add_special_case("New York", [{ORTH: "New York"}])
+    text = "Officials in New York said so.\nNew York agreed, in New York."
+    records = [(record(1, text, language, [annotation([phrase(text, "New York", "Source"), phrase(text, "New York agreed", "Claim")])]), "train")]
+    output, (spacy_report, conll_report) = write(tmp_path, records, [spacy_docbin.Writer, conll.Writer])
+    conll_files, conll_counts = plain_conll(records)
+    document = written(tmp_path, output, "train.conll").decode("utf-8")
+    assert document == conll_files["train.conll"]
+    assert "New_York _ _ B-Source\nsaid _ _ O\n" in document
+    assert "New_York _ _ B-Claim\nagreed _ _ I-Claim\n" in document
+    assert "in _ _ O\nNew_York _ _ O\n" in document
+    assert written(tmp_path, output, "train.spacy") == plain_spacy(records, 1000)[0]["train.spacy"]
