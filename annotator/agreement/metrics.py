@@ -11,6 +11,7 @@ saying why) where the measure is undefined rather than a misleading 0 or 1.
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from itertools import combinations
 from statistics import fmean
 
@@ -35,8 +36,8 @@ class Figure:
         return self.value is not None
 
 
-@dataclass(frozen=True)
-class SpanMark:
+class SpanMark(NamedTuple):
+    # A tuple, not a dataclass: spans are hashed and compared by the hundred thousand.
     label: str
     start: int
     end: int
@@ -53,41 +54,68 @@ class Coding:
     spans: tuple[SpanMark, ...] = ()
 
 
+class NominalUnits:
+    """Units for Krippendorff's alpha (nominal), added one at a time, kept as distinct value counts.
+
+    Alpha depends only on how often each unit's multiset of values occurs, so the memory is the
+    number of distinct units (a handful for yes/no questions), not the number of articles.
+    """
+
+    def __init__(self):
+        self.rows: Counter[tuple] = Counter()
+
+    def add(self, unit: Mapping[Hashable, Hashable]) -> None:
+        """One unit: coder -> value. Coders absent from it are missing data; a unit with one value cannot be compared."""
+        if len(unit) >= 2:
+            self.rows[tuple(sorted(Counter(unit.values()).items(), key=repr))] += 1
+
+    def alpha(self) -> Figure:
+        pairable = sum(self.rows.values())
+        if not pairable:
+            return Figure(None, 0, NO_UNITS)
+        domain = sorted({value for row in self.rows for value, _ in row}, key=repr)
+        if len(domain) < 2:
+            # The expected disagreement is 0, so alpha is 0/0.
+            return Figure(None, pairable, NO_VARIATION)
+        index = {value: i for i, value in enumerate(domain)}
+        distinct = np.zeros((len(self.rows), len(domain)), dtype=np.int64)
+        for row, values in enumerate(self.rows):
+            for value, count in values:
+                distinct[row, index[value]] = count
+        counts = np.repeat(distinct, list(self.rows.values()), axis=0)
+        value = krippendorff.alpha(value_counts=counts, level_of_measurement="nominal")
+        return Figure(float(value), pairable)
+
+
 def nominal_alpha(units: Iterable[Mapping[Hashable, Hashable]]) -> Figure:
     """Krippendorff's alpha for nominal data; each unit maps a coder to the value they gave.
 
     Coders absent from a unit are missing data. `n` counts the pairable units (two or more
     values); a unit with one value cannot be compared and does not count.
     """
-    pairable = [list(unit.values()) for unit in units if len(unit) >= 2]
-    if not pairable:
-        return Figure(None, 0, NO_UNITS)
-    domain = sorted({value for values in pairable for value in values}, key=repr)
-    if len(domain) < 2:
-        # The expected disagreement is 0, so alpha is 0/0.
-        return Figure(None, len(pairable), NO_VARIATION)
-    index = {value: i for i, value in enumerate(domain)}
-    counts = np.zeros((len(pairable), len(domain)), dtype=np.int64)
-    for row, values in enumerate(pairable):
-        for value in values:
-            counts[row, index[value]] += 1
-    value = krippendorff.alpha(value_counts=counts, level_of_measurement="nominal")
-    return Figure(float(value), len(pairable))
+    tally = NominalUnits()
+    for unit in units:
+        tally.add(unit)
+    return tally.alpha()
 
 
-def cohen_kappa(pairs: Sequence[tuple[Hashable, Hashable]]) -> Figure:
-    """Cohen's kappa for two raters; `pairs` holds (first rater's value, second's) per item.
+def cohen_kappa(pairs: Iterable[tuple[Hashable, Hashable]] | Mapping[tuple[Hashable, Hashable], int]) -> Figure:
+    """Cohen's kappa for two raters; `pairs` holds (first rater's value, second's) per item,
+    or is a table of how many items had each such pair.
 
     In integer counts, kappa = (n·agreements − Σ a_k·b_k) / (n² − Σ a_k·b_k), the same as
     (p_o − p_e) / (1 − p_e) multiplied through by n², so "no variation" (p_e = 1) is an exact
     zero denominator rather than a floating-point near miss.
     """
-    n = len(pairs)
+    table = pairs if isinstance(pairs, Mapping) else Counter(pairs)
+    n = sum(table.values())
     if n == 0:
         return Figure(None, 0, NO_SHARED)
-    first = Counter(a for a, _ in pairs)
-    second = Counter(b for _, b in pairs)
-    agreements = sum(1 for a, b in pairs if a == b)
+    first, second = Counter(), Counter()
+    for (a, b), count in table.items():
+        first[a] += count
+        second[b] += count
+    agreements = sum(count for (a, b), count in table.items() if a == b)
     chance = sum(first[k] * second[k] for k in first)
     denominator = n * n - chance
     if denominator == 0:
@@ -178,66 +206,104 @@ def _by_label(spans: Iterable[SpanMark]) -> dict[str, list[SpanMark]]:
     return grouped
 
 
+class _PairTally:
+    def __init__(self, topics: Sequence[str], targets: Sequence[str]):
+        self.shared = 0
+        self.topics = {topic: Counter() for topic in topics}
+        self.stances = {target: Counter() for target in targets}
+
+
+class Tally:
+    """Every agreement figure, added up one article at a time.
+
+    What it keeps is counts (distinct alpha units, kappa tables, span matches per label), so its
+    memory does not grow with the number of articles: a snapshot's card adds its articles a
+    chunk at a time. Every measure here decomposes into such counts.
+    """
+
+    def __init__(self, *, topics: Sequence[str], targets: Sequence[str], labels: Sequence[str]):
+        self.topics, self.targets, self.labels = list(topics), list(targets), list(labels)
+        self.analysts: set[str] = set()
+        self.annotations = self.articles = self.shared_articles = 0
+        # A topic is a yes/no question asked of every article an analyst submitted.
+        self.topic_units = {topic: NominalUnits() for topic in self.topics}
+        self.stance_units = {target: NominalUnits() for target in self.targets}
+        self.pairs: dict[tuple[str, str], _PairTally] = {}
+        self.matched = {label: Counter() for label in self.labels}
+
+    def add(self, coded: Mapping[str, Coding]) -> None:
+        """One article's codings, by analyst."""
+        if not coded:
+            return
+        self.analysts.update(coded)
+        self.annotations += len(coded)
+        self.articles += 1
+        self.shared_articles += len(coded) >= 2
+        for topic in self.topics:
+            self.topic_units[topic].add({a: topic in c.topics for a, c in coded.items()})
+        # An analyst who gave no stance toward a target has no value for it: missing, not a value.
+        for target in self.targets:
+            self.stance_units[target].add({a: c.stances[target] for a, c in coded.items() if target in c.stances})
+        if len(coded) < 2:
+            return
+        spans = {analyst: _by_label(coding.spans) for analyst, coding in coded.items()}
+        for first, second in combinations(sorted(coded), 2):
+            a, b = coded[first], coded[second]
+            pair = self.pairs.get((first, second)) or self.pairs.setdefault((first, second), _PairTally(self.topics, self.targets))
+            pair.shared += 1
+            for topic in self.topics:
+                pair.topics[topic][topic in a.topics, topic in b.topics] += 1
+            for target in self.targets:
+                if target in a.stances and target in b.stances:
+                    pair.stances[target][a.stances[target], b.stances[target]] += 1
+            for label in self.labels:
+                a_spans, b_spans = spans[first].get(label, []), spans[second].get(label, [])
+                # Micro-average: counts add up over pairs and articles before any division.
+                self.matched[label]["spans"] += len(a_spans) + len(b_spans)
+                self.matched[label]["exact"] += exact_matches(a_spans, b_spans)
+                self.matched[label]["overlap"] += overlap_matches(a_spans, b_spans)
+
+    def result(self) -> Agreement:
+        analysts = sorted(self.analysts)
+        topic_alpha = [(topic, self.topic_units[topic].alpha()) for topic in self.topics]
+        pairs = []
+        for first, second in combinations(analysts, 2):
+            pair = self.pairs.get((first, second)) or _PairTally(self.topics, self.targets)
+            topic_kappa = [(t, cohen_kappa(pair.topics[t])) for t in self.topics]
+            stance_kappa = [(t, cohen_kappa(pair.stances[t])) for t in self.targets]
+            pairs.append(
+                PairAgreement(first, second, pair.shared, topic_kappa, mean(f for _, f in topic_kappa), stance_kappa)
+            )
+        total = sum(self.matched.values(), Counter())
+        return Agreement(
+            analysts=analysts,
+            annotations=self.annotations,
+            articles=self.articles,
+            shared_articles=self.shared_articles,
+            topic_alpha=topic_alpha,
+            topic_alpha_mean=mean(f for _, f in topic_alpha),
+            stance_alpha=[(target, self.stance_units[target].alpha()) for target in self.targets],
+            pairs=pairs,
+            spans=[
+                SpanAgreement(label, f1(c["exact"], c["spans"]), f1(c["overlap"], c["spans"]))
+                for label, c in self.matched.items()
+            ],
+            spans_overall=SpanAgreement("", f1(total["exact"], total["spans"]), f1(total["overlap"], total["spans"])),
+        )
+
+
+def by_article(codings: Iterable[Coding]) -> dict[Hashable, dict[str, Coding]]:
+    grouped: dict[Hashable, dict[str, Coding]] = defaultdict(dict)
+    for coding in codings:
+        grouped[coding.article][coding.analyst] = coding
+    return grouped
+
+
 def agreement(
     codings: Iterable[Coding], *, topics: Sequence[str], targets: Sequence[str], labels: Sequence[str]
 ) -> Agreement:
     """Every agreement figure of a project, for its schema's topics, stance targets and labels."""
-    by_article: dict[Hashable, dict[str, Coding]] = defaultdict(dict)
-    for coding in codings:
-        by_article[coding.article][coding.analyst] = coding
-    articles = list(by_article.values())
-    analysts = sorted({analyst for coded in articles for analyst in coded})
-
-    # A topic is a yes/no question asked of every article an analyst submitted.
-    topic_alpha = [
-        (topic, nominal_alpha({a: topic in c.topics for a, c in coded.items()} for coded in articles))
-        for topic in topics
-    ]
-    # An analyst who gave no stance toward a target has no value for it: missing, not a value.
-    def stances_toward(target):
-        return ({a: c.stances[target] for a, c in coded.items() if target in c.stances} for coded in articles)
-
-    stance_alpha = [(target, nominal_alpha(stances_toward(target))) for target in targets]
-    spans_by_label = {
-        (article, analyst): _by_label(coding.spans)
-        for article, coded in by_article.items()
-        for analyst, coding in coded.items()
-    }
-
-    pairs = []
-    matched = {label: Counter() for label in labels}
-    for first, second in combinations(analysts, 2):
-        shared = [(coded[first], coded[second]) for coded in articles if first in coded and second in coded]
-        topic_kappa = [(t, cohen_kappa([(t in a.topics, t in b.topics) for a, b in shared])) for t in topics]
-        stance_kappa = [
-            (t, cohen_kappa([(a.stances[t], b.stances[t]) for a, b in shared if t in a.stances and t in b.stances]))
-            for t in targets
-        ]
-        pairs.append(
-            PairAgreement(first, second, len(shared), topic_kappa, mean(f for _, f in topic_kappa), stance_kappa)
-        )
-        for a, b in shared:
-            a_labels, b_labels = spans_by_label[a.article, a.analyst], spans_by_label[b.article, b.analyst]
-            for label in labels:
-                a_spans, b_spans = a_labels.get(label, []), b_labels.get(label, [])
-                # Micro-average: counts add up over pairs and articles before any division.
-                matched[label]["spans"] += len(a_spans) + len(b_spans)
-                matched[label]["exact"] += exact_matches(a_spans, b_spans)
-                matched[label]["overlap"] += overlap_matches(a_spans, b_spans)
-
-    total = sum(matched.values(), Counter())
-    return Agreement(
-        analysts=analysts,
-        annotations=sum(len(coded) for coded in articles),
-        articles=len(articles),
-        shared_articles=sum(1 for coded in articles if len(coded) >= 2),
-        topic_alpha=topic_alpha,
-        topic_alpha_mean=mean(f for _, f in topic_alpha),
-        stance_alpha=stance_alpha,
-        pairs=pairs,
-        spans=[
-            SpanAgreement(label, f1(c["exact"], c["spans"]), f1(c["overlap"], c["spans"]))
-            for label, c in matched.items()
-        ],
-        spans_overall=SpanAgreement("", f1(total["exact"], total["spans"]), f1(total["overlap"], total["spans"])),
-    )
+    tally = Tally(topics=topics, targets=targets, labels=labels)
+    for coded in by_article(codings).values():
+        tally.add(coded)
+    return tally.result()

@@ -1,8 +1,11 @@
 """Building a snapshot's files: two streaming passes over the selected records.
 
-1. Split: read every selected record once, keeping a few hundred bytes per article (id, text
-   hash, primary topic, MinHash bands), group near-duplicates and give each article a split.
-2. Write: read the records again and hand each to every format's writer, file by file.
+1. Split: read every selected record from the database once, keeping a few dozen bytes per
+   article in flat arrays (id, text hash, primary topic, MinHash band keys) and spooling the
+   record to a temporary file; group near-duplicates and give each article a split.
+2. Write: read the records back from the spool and hand each to every format's writer, add it
+   to the counts and to the card's agreement tallies (counts only, never the records).
+Memory therefore does not grow with the number of articles beyond those arrays.
 Then the dataset card, then every file is hashed and renamed from its temporary name; only
 after that, in one transaction, are the file rows saved and the snapshot marked ready.
 
@@ -16,12 +19,14 @@ holds a time, a random id or the snapshot's own id.
 
 import logging
 import shutil
+import tempfile
 import threading
 import time
 import traceback
 from collections import Counter
 from importlib.metadata import version
 
+import orjson
 from django.conf import settings
 from django.db import Error, connection, transaction
 from django.db.models import F
@@ -33,7 +38,7 @@ from . import card
 from .formats import Output, writer_class
 from .models import Snapshot, SnapshotFile, snapshot_root
 from .records import Selection, selected_records
-from .splits import SPLITS, NearDuplicates, Unit, assign, primary_topic
+from .splits import SPLITS, NearDuplicates, Units, assign, primary_topic
 
 PROGRESS_EVERY_SECONDS = 0.5
 
@@ -209,39 +214,44 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
     schema = schema_of(project)
     candidates = selection.articles(project).count()
     progress = Progress(snapshot, 2 * candidates + 1, heartbeat)
-
-    # Pass 1: what each article needs for splitting.
-    threshold = parameters["split"]["near_duplicate_threshold"]
-    near = NearDuplicates(threshold)
-    units = []
-    left_out: Counter = Counter()
-    for record in selected_records(project, selection, left_out=left_out):
-        progress.step()
-        if record is None:
-            continue
-        topic = primary_topic((a["topics"] for a in record["annotations"]), schema["topics"])
-        units.append(Unit(record["id"], record["sha256"], topic))
-        near.add(record["id"], record["text"])
-    groups = near.groups(_texts(project))
     split = parameters["split"]
-    assignment = assign(
-        units, groups, {s: split[s] for s in SPLITS}, split["seed"], schema["topics"]
-    )
-    primary = {u.article_id: u.primary_topic for u in units}
-    del units
-    progress.save()
+    threshold = split["near_duplicate_threshold"]
 
-    # Pass 2: every format, one record at a time.
-    writers = {key: writer_class(key)(output, schema) for key in parameters["formats"]}
-    per_split = {s: _split_counts(schema) for s in SPLITS}
-    for record in selected_records(project, selection, article_ids=assignment.split_of):
-        progress.step()
-        if record is None:
-            continue
-        where = assignment.split_of[record["id"]]
-        for writer in writers.values():
-            writer.add(record, where)
-        _count(per_split[where], record, primary[record["id"]])
+    with (
+        tempfile.TemporaryFile(dir=output.directory) as spool,
+        NearDuplicates(threshold, directory=output.directory) as near,
+    ):
+        # Pass 1, from the database: what splitting needs (a few dozen bytes per article) and
+        # each record, spooled to disk, so the second pass needs no second read of the database.
+        units = Units()
+        left_out: Counter = Counter()
+        for record in selected_records(project, selection, left_out=left_out):
+            progress.step()
+            if record is None:
+                continue
+            units.add(record["id"], record["sha256"], _primary_topic(record, schema))
+            near.add(record["id"], record["text"])
+            spool.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
+        assignment = assign(
+            units, near.groups(_texts(project)), {s: split[s] for s in SPLITS}, split["seed"], schema["topics"]
+        )
+        progress.step(candidates - len(units))
+        del units
+        progress.save()
+
+        # Pass 2, from the spool: every format, the counts and the card's agreement, a record at a time.
+        writers = {key: writer_class(key)(output, schema) for key in parameters["formats"]}
+        per_split = {s: _split_counts(schema) for s in SPLITS}
+        agreement = card.SplitAgreement(schema, selection.scope)
+        spool.seek(0)
+        for line in spool:
+            progress.step()
+            record = orjson.loads(line)
+            where = assignment.split_of(record["id"])
+            for writer in writers.values():
+                writer.add(record, where)
+            _count(per_split[where], record, _primary_topic(record, schema))
+            agreement.add(record, where)
     reports = {key: writer.close() for key, writer in writers.items()}
     written = output.finish()
     progress.save()
@@ -259,12 +269,11 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
         },
         "formats": {key: report for key, report in sorted(reports.items()) if report},
     }
-    agreement = card.agreement_by_split(schema, {s: assignment.articles(s) for s in SPLITS})
     readme = output.path("README.md", "card")
     readme.write_text(
         card.render(
             project=project, parameters=parameters, schema=schema, counts=counts, files=written,
-            agreement=agreement, versions=_versions(parameters["formats"]),
+            agreement=agreement.result(), versions=_versions(parameters["formats"]),
         ),
         encoding="utf-8",
         newline="\n",
@@ -273,6 +282,10 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
     progress.step()
     progress.save()
     return schema, counts, sorted(written, key=lambda f: f.name)
+
+
+def _primary_topic(record: dict, schema: dict) -> str:
+    return primary_topic((a["topics"] for a in record["annotations"]), schema["topics"])
 
 
 def _count(counts: dict, record: dict, primary: str) -> None:

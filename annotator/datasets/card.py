@@ -4,16 +4,16 @@ It holds no time and no snapshot id, so it is byte-identical for the same inputs
 data file; the export page shows when and by whom a snapshot was made.
 """
 
-import importlib
-from collections import defaultdict
 from collections.abc import Sequence
 
-from annotator.labelling.models import Annotation, Span, Stance
+from annotator.agreement.data import codings_of
+from annotator.agreement.metrics import Agreement, Coding, SpanMark, Tally, by_article
+from annotator.labelling.models import Annotation
 
 from .records import Scope
 from .splits import SHINGLE_WORDS, SPLITS
 
-SPAN_CHUNK = 500
+CODINGS_CHUNK = 500
 
 LOADING = {
     "jsonl": "`train.jsonl`, `validation.jsonl`, `test.jsonl`: one article per line with its exported annotations; "
@@ -45,61 +45,53 @@ def table(header: Sequence[str], rows: Sequence[Sequence]) -> list[str]:
     return lines + [""]
 
 
-def agreement_by_split(schema: dict, articles: dict[str, list[int]]) -> dict | None:
-    """Agreement figures of the analysts' submitted work on each split's articles, if the app has them."""
-    try:
-        metrics = importlib.import_module("annotator.agreement.metrics")
-        agreement, Coding, SpanMark = metrics.agreement, metrics.Coding, metrics.SpanMark
-    except (ImportError, AttributeError):
-        return None
-    labels = [label["name"] for label in schema["labels"]]
-    result = {}
-    for split in SPLITS:
-        codings = []
-        ids = articles[split]
-        for start in range(0, len(ids), SPAN_CHUNK):
-            codings += _codings(ids[start : start + SPAN_CHUNK], Coding, SpanMark)
-        result[split] = agreement(
-            codings, topics=schema["topics"], targets=schema["stance_targets"], labels=labels
+class SplitAgreement:
+    """Agreement between analysts on each split's articles, added up as the build writes them.
+
+    It rests on every analyst's submitted annotation of the articles in a split, whatever the
+    snapshot's scope. In the "analysts" scope the records already hold exactly those; otherwise
+    they are read a chunk of articles at a time. Either way only counts are kept (`Tally`).
+    """
+
+    def __init__(self, schema: dict, scope: str):
+        labels = [label["name"] for label in schema["labels"]]
+        self.tallies = {
+            split: Tally(topics=schema["topics"], targets=schema["stance_targets"], labels=labels) for split in SPLITS
+        }
+        self.from_records = scope == Scope.ANALYSTS
+        self.waiting: dict[str, list[int]] = {split: [] for split in SPLITS}
+
+    def add(self, record: dict, split: str) -> None:
+        if self.from_records:
+            self.tallies[split].add({a["annotator"]: _coding(record["id"], a) for a in record["annotations"]})
+            return
+        self.waiting[split].append(record["id"])
+        if len(self.waiting[split]) >= CODINGS_CHUNK:
+            self._read(split)
+
+    def _read(self, split: str) -> None:
+        ids, self.waiting[split] = self.waiting[split], []
+        annotations = Annotation.objects.filter(
+            article_id__in=ids, kind=Annotation.Kind.ANALYST, status=Annotation.Status.SUBMITTED
         )
-    return result
+        for coded in by_article(codings_of(annotations)).values():
+            self.tallies[split].add(coded)
+
+    def result(self) -> dict[str, Agreement]:
+        for split in SPLITS:
+            if self.waiting[split]:
+                self._read(split)
+        return {split: tally.result() for split, tally in self.tallies.items()}
 
 
-def _codings(article_ids: list[int], Coding, SpanMark) -> list:
-    """The analysts' submitted codings of these articles, from four flat queries."""
-    rows = list(
-        Annotation.objects.filter(
-            article_id__in=article_ids, kind=Annotation.Kind.ANALYST, status=Annotation.Status.SUBMITTED
-        )
-        .order_by("article_id", "annotator__username")
-        .values_list("id", "article_id", "annotator__username")
+def _coding(article_id: int, annotation: dict) -> Coding:
+    return Coding(
+        article=article_id,
+        analyst=annotation["annotator"],
+        topics=frozenset(annotation["topics"]),
+        stances=annotation["stance"],
+        spans=tuple(SpanMark(s["label"], s["start"], s["end"]) for s in annotation["spans"]),
     )
-    ids = [row[0] for row in rows]
-    spans, topics, stances = defaultdict(list), defaultdict(set), defaultdict(dict)
-    for annotation_id, label, start, end in (
-        Span.objects.filter(annotation_id__in=ids)
-        .order_by("annotation_id", "start", "-end", "id")
-        .values_list("annotation_id", "label__name", "start", "end")
-    ):
-        spans[annotation_id].append(SpanMark(label, start, end))
-    for annotation_id, name in Annotation.topics.through.objects.filter(annotation_id__in=ids).values_list(
-        "annotation_id", "topic__name"
-    ):
-        topics[annotation_id].add(name)
-    for annotation_id, target, value in Stance.objects.filter(annotation_id__in=ids).values_list(
-        "annotation_id", "target__name", "value__name"
-    ):
-        stances[annotation_id][target] = value
-    return [
-        Coding(
-            article=article_id,
-            analyst=username,
-            topics=frozenset(topics[annotation_id]),
-            stances=stances[annotation_id],
-            spans=tuple(spans[annotation_id]),
-        )
-        for annotation_id, article_id, username in rows
-    ]
 
 
 def _figure(figure) -> str:
@@ -188,9 +180,9 @@ def render(*, project, parameters, schema, counts, files, agreement, versions) -
         ]
         out += table(["Count", *SPLITS], rows)
 
-    if agreement is not None and not any(agreement[s].analysts for s in SPLITS):
+    if not any(agreement[s].analysts for s in SPLITS):
         out += ["## Agreement between analysts on these articles", "", "No analyst submitted an annotation of these articles.", ""]
-    elif agreement is not None:
+    else:
         out += ["## Agreement between analysts on these articles", "",
                 "From every analyst's submitted annotation of the articles in each split (Krippendorff's alpha for "
                 "topics and stance, span F1 between pairs of analysts). n is the number of items a figure rests on.", ""]

@@ -13,8 +13,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
+import orjson
 from django.db import models
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from annotator.labelling.models import Annotation, Relation, Span, Stance
 from annotator.projects.models import Project
@@ -127,12 +129,13 @@ def _chunk_records(articles: list[tuple], annotations: QuerySet) -> Iterator[dic
     )
     ids = [row[0] for row in rows]
     spans, relations, topics, stances = (defaultdict(list) for _ in range(4))
-    for annotation_id, *span in (
+    for annotation_id, span_id, start, end, label, text, attributes in (
         Span.objects.filter(annotation_id__in=ids)
         .order_by("annotation_id", "start", "-end", "id")
-        .values_list("annotation_id", "id", "start", "end", "label__name", "text", "attributes")
+        # Most spans have no attributes: read the JSON as text and decode only the others.
+        .values_list("annotation_id", "id", "start", "end", "label__name", "text", Cast("attributes", TextField()))
     ):
-        spans[annotation_id].append(span)
+        spans[annotation_id].append((span_id, start, end, label, text, {} if attributes == "{}" else orjson.loads(attributes)))
     for annotation_id, *relation in (
         Relation.objects.filter(annotation_id__in=ids).order_by("id").values_list(
             "annotation_id", "type__name", "source_id", "target_id"

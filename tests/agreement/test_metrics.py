@@ -278,3 +278,53 @@ def test_one_analyst_gives_no_pairs_and_undefined_figures():
     assert result.pairs == []
     assert named(result.topic_alpha, "Armenia") == Figure(None, 0, NO_UNITS)
     assert result.spans_overall.exact == Figure(None, 0, NO_SPANS)
+
+
+# Agreement added up one article at a time ----------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_alpha_from_distinct_units_equals_krippendorff_on_the_raw_data(seed):
+    # NominalUnits keeps each distinct multiset of values once, with a count: alpha must be the
+    # library's alpha of the full units x values table, not an approximation of it.
+    import random
+
+    import krippendorff
+    import numpy as np
+
+    rng = random.Random(seed)
+    coders, values = ["A", "B", "C"], ["x", "y", "z"]
+    data = [{c: rng.choice(values) for c in coders if rng.random() < 0.8} for _ in range(300)]
+    table = np.array([[unit.get(c, np.nan) for unit in data] for c in coders], dtype=object)
+    reliability = np.vectorize(lambda v: np.nan if v is np.nan else values.index(v), otypes=[float])(table)
+    expected = krippendorff.alpha(reliability_data=reliability, level_of_measurement="nominal")
+    figure = nominal_alpha(data)
+    assert figure.value == pytest.approx(expected, abs=1e-12)
+    assert figure.n == sum(1 for unit in data if len(unit) >= 2)
+
+
+def test_tally_fed_in_chunks_gives_the_same_figures_as_all_at_once():
+    import random
+
+    from annotator.agreement.metrics import Tally, by_article
+
+    rng = random.Random(4)
+    codings = [
+        Coding(
+            article=article,
+            analyst=analyst,
+            topics=frozenset(t for t in TOPICS if rng.random() < 0.5),
+            stances={"NATO": rng.choice(["pro", "anti"])} if rng.random() < 0.7 else {},
+            spans=tuple(SpanMark(rng.choice(LABELS), s, s + rng.randint(1, 5)) for s in rng.sample(range(40), 4)),
+        )
+        for article in range(60)
+        for analyst in ["ann", "bob", "cat"]
+        if rng.random() < 0.8
+    ]
+    whole = agreement(codings, topics=TOPICS, targets=TARGETS, labels=LABELS)
+    tally = Tally(topics=TOPICS, targets=TARGETS, labels=LABELS)
+    grouped = by_article(codings)
+    for article in sorted(grouped, reverse=True):  # any order, one article at a time
+        tally.add(grouped[article])
+    assert tally.result() == whole
+    assert whole.articles == len(grouped) and whole.topic_alpha_mean.defined

@@ -2,9 +2,12 @@ import json
 import random
 from collections import Counter
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from annotator.datasets.splits import SPLITS, NearDuplicates, Unit, assign, bands_for, jaccard, primary_topic, shingles
+from annotator.datasets.splits import SPLITS, NearDuplicates, Unit, Units, assign, bands_for, jaccard, primary_topic, shingles
 from annotator.corpus.text import sha256
 
 from .helpers import SEEDS, annotate, article, build, split_files
@@ -14,23 +17,27 @@ TOPICS = ["Armenia", "Syria", "Ukraine", "Other"]
 
 
 def units(n, topics=TOPICS):
+    return Units.of(unit_list(n, topics))
+
+
+def unit_list(n, topics=TOPICS):
     return [Unit(i, sha256(f"article {i}"), topics[i % len(topics)] if topics else "") for i in range(1, n + 1)]
 
 
 class TestAssign:
     def test_same_inputs_same_splits_whatever_the_order(self):
-        first = assign(units(200), [], RATIOS, seed=7, topic_order=TOPICS).split_of
-        shuffled = units(200)
+        first = assign(units(200), [], RATIOS, seed=7, topic_order=TOPICS).as_dict()
+        shuffled = unit_list(200)
         random.Random(1).shuffle(shuffled)
-        assert assign(shuffled, [], RATIOS, seed=7, topic_order=TOPICS).split_of == first
-        other_seed = assign(units(200), [], RATIOS, seed=8, topic_order=TOPICS).split_of
+        assert assign(Units.of(shuffled), [], RATIOS, seed=7, topic_order=TOPICS).as_dict() == first
+        other_seed = assign(units(200), [], RATIOS, seed=8, topic_order=TOPICS).as_dict()
         assert other_seed != first
         assert Counter(other_seed.values()) == Counter(first.values())
 
     @pytest.mark.parametrize("n", [10, 37, 200, 1001])
     @pytest.mark.parametrize("ratios", [RATIOS, {"train": 70, "validation": 15, "test": 15}, {"train": 100, "validation": 0, "test": 0}])
     def test_ratios_within_one_article(self, n, ratios):
-        split_of = assign(units(n), [], ratios, seed=3, topic_order=TOPICS).split_of
+        split_of = assign(units(n), [], ratios, seed=3, topic_order=TOPICS).as_dict()
         counts = Counter(split_of.values())
         assert len(split_of) == n
         for split in SPLITS:
@@ -39,8 +46,8 @@ class TestAssign:
                 assert counts[split] == 0
 
     def test_every_topic_is_spread_in_proportion(self):
-        many = units(400)
-        split_of = assign(many, [], RATIOS, seed=5, topic_order=TOPICS).split_of
+        many = unit_list(400)
+        split_of = assign(Units.of(many), [], RATIOS, seed=5, topic_order=TOPICS).as_dict()
         for topic in TOPICS:
             counts = Counter(split_of[u.article_id] for u in many if u.primary_topic == topic)
             assert sum(counts.values()) == 100
@@ -51,9 +58,9 @@ class TestAssign:
         groups = [[1, 2, 3], [10, 20], [100, 101, 102, 103]]
         result = assign(many, groups, RATIOS, seed=11, topic_order=TOPICS)
         for group in groups:
-            assert len({result.split_of[i] for i in group}) == 1
+            assert len({result.split_of(i) for i in group}) == 1
         assert result.groups == groups
-        counts = Counter(result.split_of.values())
+        counts = Counter(result.as_dict().values())
         assert abs(counts["train"] - 240) <= 4
 
     def test_primary_topic_is_the_majority_then_the_schema_order(self):
@@ -139,3 +146,38 @@ class TestSnapshotSplits:
         other = splits(build(project, admin_user, formats=["jsonl"], seed=2))
         assert first == again
         assert first != other
+
+
+class TestSignature:
+    @given(st.lists(st.sampled_from(list("ab ẞß_-.,\n") + ["مرحبا", "\u0651", "😀", "𝐀", "e\u0301", "٣"]), max_size=40))
+    def test_one_hash_per_word_of_the_exact_check_and_equal_words_hash_alike(self, pieces):
+        text = "".join(pieces)
+        from annotator.datasets.splits import _WORD, word_hashes
+
+        words = _WORD.findall(text.casefold())
+        hashes = word_hashes(text).tolist()
+        assert len(hashes) == len(words)
+        assert len({(w, h) for w, h in zip(words, hashes)}) == len(set(words)) == len(set(hashes))
+
+    def test_bins_agree_about_as_often_as_the_exact_jaccard(self):
+        from annotator.datasets.splits import signature
+
+        rng = random.Random(2)
+        base = " ".join(rng.choice(["talks", "minister", "said", "NATO", "ceasefire", "border", "وزير", "trade", str(i)]) for i in range(900))
+        errors = []
+        for step in (7, 15, 30, 60, 120, 400):
+            words = base.split(" ")
+            for i in range(rng.randrange(step), len(words), step):
+                words[i] = "edited" + words[i]
+            other = " ".join(words)
+            estimate = float(np.mean(signature(base) == signature(other)))
+            errors.append(abs(estimate - jaccard(shingles(base), shingles(other))))
+        assert max(errors) < 0.12 and sum(errors) / len(errors) < 0.06, errors
+        assert (signature("short text") == signature("Short  text!")).all()
+        assert not (signature("one two three four five six") == signature("seven eight nine ten eleven twelve")).any()
+
+    def test_splits_depend_on_content_not_on_ids(self):
+        shifted = [Unit(u.article_id + 5000, u.sha256, u.primary_topic) for u in unit_list(120)]
+        first = assign(units(120), [], RATIOS, seed=9, topic_order=TOPICS).as_dict()
+        second = assign(Units.of(shifted), [], RATIOS, seed=9, topic_order=TOPICS).as_dict()
+        assert {i + 5000: s for i, s in first.items()} == second
