@@ -5,8 +5,8 @@ blank line, in the order of the JSONL file (article id, then gold, then analysts
 Then one token a line, four columns separated by single spaces: the token, `_` (no part of
 speech), `_` (no chunk) and the tag: `B-Label`, `I-Label` or `O`. Tokens are spaCy's (see
 `tokens`); whitespace tokens are not written, and a blank line ends a sentence at every line
-break of the text that is not inside a kept span. Whitespace inside a token (rare: a thin or
-no-break space spaCy did not split on) is written as `_` so the columns stay four.
+break of the text that is not inside a kept span. Whitespace inside a token (rare: only a
+tokenizer special case with a space makes one) is written as `_` so the columns stay four.
 
 Overlaps: one tag per token, so the overlap policy of `tokens` applies: the longest span wins,
 overlapping ones are dropped and counted in the card with the spans not on token boundaries.
@@ -27,8 +27,8 @@ from .tokens import longest_first, tokenize
 
 DOCSTART = "-DOCSTART- -X- -X- O\n"
 _SPACE = re.compile(r"\s")
-# A token's line is the token, " _ _ ", its tag and "\n"; this is what follows the token when
-# the tag is O, and where the O sits in it.
+# A word's line is the word, " _ _ ", its tag and "\n": _REST follows the word while its tag
+# is O, and the tag starts _TAG_AT characters after the word.
 _REST = " _ _ O\n"
 _TAG_AT = len(" _ _ ")
 
@@ -58,11 +58,11 @@ class _Article:
             words = tuple(_SPACE.sub("_", word) for word in words)
         self.words = words
         self.lengths = numpy.fromiter(map(len, words), numpy.int64, len(words))
-        self.text, self.tag_at, self.sentence_ends = self.document(self.breaks)
+        self.text, self.tag_at = self.document(self.breaks)
 
-    def document(self, breaks: list[int]) -> tuple[str, list[int], list[int]]:
-        """The document when these line breaks may end a sentence: its text, where each word's
-        tag is in it, and after how many words each sentence ends."""
+    def document(self, breaks: list[int]) -> tuple[str, list[int]]:
+        """The document when these line breaks may end a sentence: its text, and where each
+        word's tag is in it."""
         sentence_ends, last = [], 0
         for token in breaks:
             words_before = bisect_left(self.word_tokens, token)
@@ -81,7 +81,7 @@ class _Article:
         line_starts = numpy.cumsum(self.lengths + len(_REST)) - (self.lengths + len(_REST))
         blank_lines = numpy.searchsorted(numpy.asarray(sentence_ends, numpy.int64), numpy.arange(len(self.words)), side="right")
         tag_at = len(DOCSTART) + 1 + line_starts + blank_lines + self.lengths + _TAG_AT
-        return "".join(parts), tag_at.tolist(), sentence_ends
+        return "".join(parts), tag_at.tolist()
 
     def tagged(self, kept: list[tuple[dict, int, int]]) -> tuple[str, int]:
         """The document with the kept spans' tags, and how many kept spans had no word to tag."""
@@ -100,7 +100,7 @@ class _Article:
                 suppressed.add(breaks[i])
                 i += 1
         if suppressed:
-            text, tag_at, _ = self.document([token for token in breaks if token not in suppressed])
+            text, tag_at = self.document([token for token in breaks if token not in suppressed])
         else:
             text, tag_at = self.text, self.tag_at
         # A span's words are consecutive lines with no blank line between them (a line break
