@@ -33,6 +33,7 @@ Policy:
   (`start_offset`, `end_offset`, `label`, `id`; `from_id`, `to_id`, `type`) is read too.
 """
 
+import codecs
 import json
 import os
 from collections.abc import Sequence
@@ -105,12 +106,22 @@ class ImportResult:
 
 
 def _json_lines(data: bytes) -> list[tuple[str, Any]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ImportFailed([f"the file is not UTF-8 ({error.reason} at byte {error.start})"]) from None
+    # Decoded a line at a time: the whole file as one string would take four bytes a character
+    # as soon as it holds one emoji. Each line keeps its newline, so a broken character is
+    # reported as decoding the whole file reports it, at its byte after any byte order mark.
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
     rows, problems = [], []
-    for number, line in enumerate(text.split("\n"), start=1):
+    start, number = 0, 0
+    while start < len(data) or number == 0:
+        end = data.find(b"\n", start)
+        end = len(data) if end == -1 else end + 1
+        number += 1
+        try:
+            line = data[start:end].decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ImportFailed([f"the file is not UTF-8 ({error.reason} at byte {start + error.start})"]) from None
+        start = end
         if not line.strip():
             continue
         try:
@@ -290,6 +301,7 @@ class _Schema:
 
     def __init__(self, project: Project):
         self.labels = {label.name: label for label in project.span_labels.prefetch_related("attributes")}
+        self.label_attributes = {name: {a.name for a in label.attributes.all()} for name, label in self.labels.items()}
         self.relation_types = {
             r.name: r for r in project.relation_types.select_related("source_label", "target_label")
         }
@@ -307,7 +319,7 @@ class _Schema:
 
 
 def _check(
-    project: Project, documents: list[ImportedDocument], hashes: list[str], schema: _Schema, gold_by
+    project: Project, documents: list[ImportedDocument], texts: list[str], hashes: list[str], schema: _Schema, gold_by
 ) -> tuple[dict, list[str]]:
     """Everything that can be checked before writing; returns the users by name and the problems.
 
@@ -328,8 +340,8 @@ def _check(
             who = "gold" if annotation.kind == Annotation.Kind.GOLD else annotation.annotator.get_username()
             taken.add((article.sha256, who))
 
-    for document, digest in zip(documents, hashes):
-        probe = Article(text=normalise(document.text))
+    for document, text, digest in zip(documents, texts, hashes):
+        probe = Article(text=text)
         for annotation in document.annotations:
             place = document.place
             if annotation.kind == Annotation.Kind.GOLD or annotation.annotator is None:
@@ -378,7 +390,7 @@ def _check(
 
 def _attribute_problems(schema: _Schema, span: ImportedSpan) -> list[str]:
     # Attributes the label does not have are dropped, whatever they hold; its own must be text.
-    own = {attribute.name for attribute in schema.labels[span.label].attributes.all()}
+    own = schema.label_attributes[span.label]
     wrong = [name for name, value in span.attributes.items() if name in own and value is not None and not isinstance(value, str)]
     if wrong:
         return [f"span attribute “{name}” must be text" for name in wrong]
@@ -403,8 +415,10 @@ def _relation_problems(kind, source: ImportedSpan, target: ImportedSpan) -> list
 
 def _import(project: Project, documents: list[ImportedDocument], gold_by) -> ImportResult:
     schema = _Schema(project)
-    hashes = [sha256(normalise(d.text)) for d in documents]
-    users, problems = _check(project, documents, hashes, schema, gold_by)
+    texts = [normalise(d.text) for d in documents]
+    hashes = [sha256(text) for text in texts]
+    users, problems = _check(project, documents, texts, hashes, schema, gold_by)
+    del texts
     if problems:
         raise ImportFailed(problems)
     result = ImportResult()
@@ -577,9 +591,16 @@ def _insert(model, fields: list[str], rows: list[tuple], returning: bool = False
                 )
                 ids = sorted(row[0] for row in cursor.fetchall())
             names = ([model._meta.pk.column] if returning else []) + [columns[name].column for name in fields]
+            dumped = {}  # id() → JSON of the objects many rows share (a label's cleaned attributes)
+
+            def as_text(value):
+                if id(value) not in dumped:
+                    dumped[id(value)] = (value, json.dumps(value))  # holding value keeps its id() its own
+                return dumped[id(value)][1]
+
             with cursor.copy(f"COPY {quote(table)} ({', '.join(map(quote, names))}) FROM STDIN") as copy:
                 for n, row in enumerate(rows):
-                    values = [json.dumps(v) if j and v is not None else v for v, j in zip(row, as_json)] if any(as_json) else list(row)
+                    values = [as_text(v) if j and v is not None else v for v, j in zip(row, as_json)] if any(as_json) else list(row)
                     copy.write_row([ids[n], *values] if returning else values)
         return ids
     except IntegrityError as error:
