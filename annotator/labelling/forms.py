@@ -1,6 +1,7 @@
 import uuid
 from dataclasses import dataclass
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 
@@ -13,11 +14,18 @@ class NewSpan:
     client_id: uuid.UUID
 
 
-def new_span_from(post, project) -> NewSpan:
+def new_span_from(post, project, labels: dict | None = None) -> NewSpan:
     """A highlight as the page sends it. Raises KeyError or ValueError for a malformed one, and 404
-    for a label that is not the project's."""
+    for a label that is not the project's (looked up in `labels`, the project's by id, if given)."""
+    label_id = int(post["label"])
+    if labels is None:
+        label = get_object_or_404(project.span_labels, pk=label_id)
+    elif label_id in labels:
+        label = labels[label_id]
+    else:
+        raise Http404("No such label in this project.")
     return NewSpan(
-        label=get_object_or_404(project.span_labels, pk=int(post["label"])),
+        label=label,
         start=int(post["start"]),
         end=int(post["end"]),
         text=post["text"],

@@ -57,6 +57,7 @@ def _check_seen(state: dict, seen: str | None) -> None:
 def annotation_get_or_create(*, article: Article, annotator: AbstractBaseUser) -> Annotation:
     """The analyst's own annotation of the article (get_or_create copes with two first saves at once)."""
     annotation, _ = Annotation.objects.get_or_create(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST)
+    annotation.article = article  # the caller's copy: saves loading the text again
     return annotation
 
 
@@ -211,16 +212,16 @@ def span_update(
 
 def _clean_attributes(*, label: SpanLabel, attributes: dict[str, str]) -> dict[str, str]:
     """Keep the label's own attributes, with stance and target values from the project's lists."""
-    project = label.project
-    allowed = {
-        SpanAttribute.Kind.STANCE: set(StanceValue.objects.filter(project=project).values_list("name", flat=True)),
-        SpanAttribute.Kind.TARGET: set(StanceTarget.objects.filter(project=project).values_list("name", flat=True)),
-    }
+    lists = {SpanAttribute.Kind.STANCE: StanceValue, SpanAttribute.Kind.TARGET: StanceTarget}
+    allowed: dict[str, set[str]] = {}  # read only for a kind that has a value to check
     cleaned = {}
     for attribute in label.attributes.all():
         value = (attributes.get(attribute.name) or "").strip()
         if not value:
             continue
+        if attribute.kind in lists and attribute.kind not in allowed:
+            names = lists[attribute.kind].objects.filter(project_id=label.project_id).values_list("name", flat=True)
+            allowed[attribute.kind] = set(names)
         if attribute.kind in allowed and value not in allowed[attribute.kind]:
             raise ValidationError(f"“{value}” is not a valid {attribute.name}.", code="bad_attribute")
         cleaned[attribute.name] = value[:500]

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -27,13 +27,21 @@ from annotator.projects.models import RelationType, SpanAttribute
 from . import services
 from .models import Annotation, Relation, Span
 from .assignment import assignment_next, assignment_skip
-from .queries import progress_for
+from .queries import progress_for, spans_shown
 from .forms import document_labels_from, new_span_from
 from .rendering import layout, redrawn, text_html
 
 
+def _labels(project, attributes=False) -> dict:
+    """The project's span labels by id; with `attributes`, each with its attributes read too (a
+    save checks them and its editor shows them)."""
+    labels = project.span_labels.prefetch_related("attributes") if attributes else project.span_labels.all()
+    return {label.id: label for label in labels}
+
+
 def _workspace_context(request, project, article, annotation):
-    spans = list(annotation.spans.select_related("label")) if annotation else []
+    labels = _labels(project)
+    spans = spans_shown(annotation=annotation, labels=labels)
     return {
         "project": project,
         "article": article,
@@ -44,17 +52,17 @@ def _workspace_context(request, project, article, annotation):
         "text_html": text_html(layout(article.text, spans)),
         "spans": spans,
         "span_count": len(spans),
-        "labels": list(project.span_labels.all()),
+        "labels": list(labels.values()),
         "editing": None,
     }
 
 
-def _editor_only_context(project, article, annotation, editing, spans):
+def _editor_only_context(project, article, annotation, editing, spans, labels):
     context = {
         "project": project,
         "article": article,
         "article_url": article_url(project, article),
-        "labels": list(project.span_labels.all()),
+        "labels": list(labels.values()),
         "editing": editing,
         "oob": True,
     }
@@ -65,13 +73,12 @@ def _editor_only_context(project, article, annotation, editing, spans):
 
 def _editor_context(project, span, spans, annotation):
     """The fields and links the span editor offers for one span."""
-    choices = {
-        SpanAttribute.Kind.STANCE: [v.name for v in project.stance_values.all()],
-        SpanAttribute.Kind.TARGET: [t.name for t in project.stance_targets.all()],
-    }
+    lists = {SpanAttribute.Kind.STANCE: project.stance_values, SpanAttribute.Kind.TARGET: project.stance_targets}
+    attributes = list(span.label.attributes.all())
+    choices = {kind: [c.name for c in lists[kind].all()] for kind in {a.kind for a in attributes} & lists.keys()}
     fields = [
         {"name": a.name, "value": span.attributes.get(a.name, ""), "choices": choices.get(a.kind)}
-        for a in span.label.attributes.all()
+        for a in attributes
     ]
     relations = annotation.relations.filter(source=span).select_related("type", "target")
     relation_types = RelationType.objects.filter(project=project, source_label_id=span.label_id).select_related(
@@ -124,33 +131,34 @@ def _own_annotation(request, article):
     return Annotation.objects.filter(article=article, annotator=request.user, kind=Annotation.Kind.ANALYST).first()
 
 
-def _locked(annotation, change, *, spans=True):
+def _locked(annotation, change, labels=None):
     """Make `change()` with the annotation locked from before it until its spans are read.
 
-    Returns what `change()` returned, the version before and after it, and the spans after it:
-    as they are at that version, since nothing else can change the annotation meanwhile.
+    `annotation` is the annotation, or a function that gets (or makes) it in the same
+    transaction; `change` is given it. Returns what `change(annotation)` returned, the version before and after it, and (given
+    the project's `labels`) the spans after it: as they are at that version, since nothing else
+    can change the annotation meanwhile.
     """
     with transaction.atomic():
+        if callable(annotation):
+            annotation = annotation()
         base = services.annotation_lock(annotation=annotation)
-        result = change()
-        after = list(annotation.spans.select_related("label")) if spans else []
+        result = change(annotation)
+        after = spans_shown(annotation=annotation, labels=labels) if labels is not None else []
         version = services.annotation_lock(annotation=annotation)
     return result, base, version, after
 
 
-def _change_answer(request, project, article, annotation, *, base, version, spans, redraw=(), editing=None,
+def _change_answer(request, project, article, annotation, *, base, version, spans, labels, redraw=(), editing=None,
                    added=None, replaced=None, removed=None, status=200):
     """What a change changed, as out-of-band swaps: the paragraphs that `redraw` ranges reach,
-    the editor, and the span list's count and changed item."""
-    editing = next((s for s in spans if editing and s.id == editing.id), None)
-    context = _editor_only_context(project, article, annotation, editing, spans)
+    the editor (`editing`, a Span), and the span list's count and changed item."""
+    context = _editor_only_context(project, article, annotation, editing, spans, labels)
     if version != base:
-        within = list(redraw)
-        if within:
+        if redraw:
             context["paragraphs_html"] = text_html(
-                layout(article.text, spans, within=within), editing.id if editing else None, oob=True
+                layout(article.text, spans, within=list(redraw)), editing.id if editing else None, oob=True
             )
-    if version != base:
         context["span_count"] = len(spans)
         context["added"] = next((s for s in spans if added and s.id == added.id), None)
         if context["added"]:
@@ -198,30 +206,38 @@ def next_article(request, project):
 @project_view()
 def span_create(request, project, article_id):
     article = _article(project, article_id)
+    labels = _labels(project, attributes=True)
     try:
-        new = new_span_from(request.POST, project)
+        new = new_span_from(request.POST, project, labels)
     except (KeyError, ValueError):
         return HttpResponseBadRequest("start, end, label, text and client_id are required.")
+
+    def create(annotation):
+        return services.span_add(
+            annotation=annotation, actor=request.user, label=new.label, start=new.start, end=new.end,
+            text=new.text, client_id=new.client_id,
+        )
+
     try:
-        with transaction.atomic():  # a refused first span leaves no annotation behind
-            annotation = services.annotation_get_or_create(article=article, annotator=request.user)
-            span, base, version, spans = _locked(annotation, lambda: services.span_create(
-                article=article, annotator=request.user, label=new.label, start=new.start, end=new.end, text=new.text,
-                client_id=new.client_id,
-            ))
+        # Made in the same transaction: a refused first span leaves no annotation behind.
+        own = lambda: services.annotation_get_or_create(article=article, annotator=request.user)  # noqa: E731
+        span, base, version, spans = _locked(own, create, labels)
     except ValidationError as error:
         return _invalid(error)
     if not request.htmx:
         return redirect("label_article", project.id, article.id)
+    annotation = span.annotation
     before = [s for s in spans if s.id != span.id]
     return _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
-                          redraw=redrawn(before, spans), editing=span, added=span, status=201)
+                          labels=labels, redraw=redrawn(before, spans), editing=span, added=span, status=201)
 
 
 def _own_span(request, article, span_id) -> Span:
-    return get_object_or_404(Span.objects.select_related("annotation__article"),
+    span = get_object_or_404(Span.objects.select_related("annotation", "label"),
                              pk=span_id, annotation__article=article, annotation__annotator=request.user,
                              annotation__kind=Annotation.Kind.ANALYST)
+    span.annotation.article = article  # the same article: saves reading its text again
+    return span
 
 
 @require_GET
@@ -233,8 +249,9 @@ def span_edit(request, project, article_id, span_id):
         return redirect(f"{article_url(project, article)}#span-{span.id}")
     # Nothing changes: the editor opens, and the page marks the span it edits.
     annotation = span.annotation
-    spans = list(annotation.spans.select_related("label"))
-    context = _editor_only_context(project, article, annotation, next(s for s in spans if s.id == span.id), spans)
+    labels = _labels(project)
+    spans = spans_shown(annotation=annotation, labels=labels)
+    context = _editor_only_context(project, article, annotation, span, spans, labels)
     return render(request, "labelling/article.html#editor", context)
 
 
@@ -247,23 +264,26 @@ def article_url(project, article):
 def span_update(request, project, article_id, span_id):
     article = _article(project, article_id)
     span = _own_span(request, article, span_id)
+    labels = _labels(project, attributes=True)
     try:
-        label = get_object_or_404(project.span_labels, pk=int(request.POST.get("label", span.label_id)))
+        label = labels.get(int(request.POST.get("label", span.label_id)))
     except ValueError:
         return HttpResponseBadRequest("label must be a label id.")
+    if label is None:
+        raise Http404("No such label in this project.")
     attributes = {key.removeprefix("attr-"): value for key, value in request.POST.items() if key.startswith("attr-")}
     annotation = span.annotation
     try:
-        _, base, version, spans = _locked(annotation, lambda: services.span_update(
+        _, base, version, spans = _locked(annotation, lambda _: services.span_update(
             span=span, label=label, attributes=attributes, seen=request.POST.get("seen")
-        ))
+        ), labels)
     except ValidationError as error:
         return _invalid(error)
     if not request.htmx:
         return redirect("label_article", project.id, article.id)
     # Offsets never change and tracks do not depend on labels: only the span's own paragraphs.
     return _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
-                          redraw=[(span.start, span.end)], editing=span, replaced=span)
+                          labels=labels, redraw=[(span.start, span.end)], editing=span, replaced=span)
 
 
 @require_POST
@@ -273,14 +293,17 @@ def span_delete(request, project, article_id, span_id):
     span = _own_span(request, article, span_id)
     gone = SimpleNamespace(id=span.id, start=span.start, end=span.end, label_id=span.label_id)
     annotation = span.annotation
+    labels = _labels(project)
     try:
-        _, base, version, spans = _locked(annotation, lambda: services.span_delete(span=span, seen=request.POST.get("seen")))
+        _, base, version, spans = _locked(
+            annotation, lambda _: services.span_delete(span=span, seen=request.POST.get("seen")), labels
+        )
     except ValidationError as error:
         return _invalid(error)
     if not request.htmx:
         return redirect("label_article", project.id, article.id)
     return _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
-                          redraw=redrawn([*spans, gone], spans), removed=gone)
+                          labels=labels, redraw=redrawn([*spans, gone], spans), removed=gone)
 
 
 @require_POST
@@ -294,16 +317,17 @@ def relation_create(request, project, article_id):
     except (KeyError, ValueError):
         return HttpResponseBadRequest("type, source and target are required.")
     annotation = source.annotation
+    labels = _labels(project)
     try:
-        _, base, version, spans = _locked(annotation, lambda: services.relation_create(
+        _, base, version, spans = _locked(annotation, lambda _: services.relation_create(
             relation_type=relation_type, source=source, target=target
-        ))
+        ), labels)
     except ValidationError as error:
         return _invalid(error)
     if not request.htmx:
         return redirect("label_article", project.id, article.id)
     return _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
-                          editing=source)
+                          labels=labels, editing=source)
 
 
 @require_POST
@@ -311,17 +335,18 @@ def relation_create(request, project, article_id):
 def relation_delete(request, project, article_id, relation_id):
     article = _article(project, article_id)
     relation = get_object_or_404(
-        Relation.objects.select_related("annotation", "source"),
+        Relation.objects.select_related("annotation", "source__label"),
         pk=relation_id, annotation__article=article, annotation__annotator=request.user,
         annotation__kind=Annotation.Kind.ANALYST,
     )
     source = relation.source
     annotation = relation.annotation
-    _, base, version, spans = _locked(annotation, lambda: services.relation_delete(relation=relation))
+    labels = _labels(project)
+    _, base, version, spans = _locked(annotation, lambda _: services.relation_delete(relation=relation), labels)
     if not request.htmx:
         return redirect("label_article", project.id, article.id)
     return _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
-                          editing=source)
+                          labels=labels, editing=source)
 
 
 @require_POST
@@ -333,11 +358,12 @@ def document_labels(request, project, article_id):
     except ValueError:
         return HttpResponseBadRequest("Topics and stances are ids.")
     try:
-        with transaction.atomic():  # refused labels on a fresh article leave no annotation behind
-            annotation = services.annotation_get_or_create(article=article, annotator=request.user)
-            annotation, base, version, _ = _locked(annotation, lambda: services.analyst_labels_set(
-                article=article, annotator=request.user, topic_ids=topic_ids, stances=stances, seen=request.POST.get("seen")
-            ), spans=False)
+        # Made in the same transaction: refused labels on a fresh article leave no annotation behind.
+        own = lambda: services.annotation_get_or_create(article=article, annotator=request.user)  # noqa: E731
+        annotation, base, version, _ = _locked(own, lambda annotation: services.document_labels_set(
+            annotation=annotation, topic_ids=topic_ids, stances=stances, actor=request.user,
+            seen=request.POST.get("seen"),
+        ))
     except ValidationError as error:
         return _invalid(error)
     if not request.htmx:
