@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import orjson
-from django.db import models
+from django.db import connection, models
 from django.db.models import Exists, OuterRef, QuerySet, TextField
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
 from annotator.labelling.models import Annotation, Relation, Span, Stance
@@ -117,7 +118,18 @@ def _records(articles: QuerySet, annotations: QuerySet, chunk_size: int) -> Iter
         if not chunk:
             return
         last_id = chunk[-1][0]
-        yield from _chunk_records(chunk, annotations.filter(article_id__in=[row[0] for row in chunk]))
+        yield from _chunk_records(chunk, annotations.filter(article_id__in=_any_of([row[0] for row in chunk])))
+
+
+def _any_of(ids: list[int]):
+    """The ids for an `__in` filter: on PostgreSQL as one array parameter, not one per id.
+
+    Binding a thousand parameters one by one (Django's lookups, then psycopg's query parsing)
+    cost about a third of an export's time.
+    """
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+    return ids
 
 
 def _chunk_records(articles: list[tuple], annotations: QuerySet) -> Iterator[dict]:
@@ -130,24 +142,24 @@ def _chunk_records(articles: list[tuple], annotations: QuerySet) -> Iterator[dic
     ids = [row[0] for row in rows]
     spans, relations, topics, stances = (defaultdict(list) for _ in range(4))
     for annotation_id, span_id, start, end, label, text, attributes in (
-        Span.objects.filter(annotation_id__in=ids)
+        Span.objects.filter(annotation_id__in=_any_of(ids))
         .order_by("annotation_id", "start", "-end", "id")
         # Most spans have no attributes: read the JSON as text and decode only the others.
         .values_list("annotation_id", "id", "start", "end", "label__name", "text", Cast("attributes", TextField()))
     ):
         spans[annotation_id].append((span_id, start, end, label, text, {} if attributes == "{}" else orjson.loads(attributes)))
     for annotation_id, *relation in (
-        Relation.objects.filter(annotation_id__in=ids).order_by("id").values_list(
+        Relation.objects.filter(annotation_id__in=_any_of(ids)).order_by("id").values_list(
             "annotation_id", "type__name", "source_id", "target_id"
         )
     ):
         relations[annotation_id].append(relation)
-    for annotation_id, name in Annotation.topics.through.objects.filter(annotation_id__in=ids).values_list(
+    for annotation_id, name in Annotation.topics.through.objects.filter(annotation_id__in=_any_of(ids)).values_list(
         "annotation_id", "topic__name"
     ):
         topics[annotation_id].append(name)
     for annotation_id, target, value in (
-        Stance.objects.filter(annotation_id__in=ids)
+        Stance.objects.filter(annotation_id__in=_any_of(ids))
         .order_by("annotation_id", "target__order", "target_id")
         .values_list("annotation_id", "target__name", "value__name")
     ):
