@@ -39,7 +39,7 @@ def _labels(project, attributes=False) -> dict:
     return {label.id: label for label in labels}
 
 
-def _workspace_context(request, project, article, annotation):
+def _page_context(project, article, annotation):
     labels = _labels(project)
     spans = spans_shown(annotation=annotation, labels=labels)
     return {
@@ -57,7 +57,7 @@ def _workspace_context(request, project, article, annotation):
     }
 
 
-def _editor_only_context(project, article, annotation, editing, spans, labels):
+def _editor_answer_context(project, article, annotation, editing, spans, labels):
     context = {
         "project": project,
         "article": article,
@@ -153,7 +153,7 @@ def _change_answer(request, project, article, annotation, *, base, version, span
                    added=None, replaced=None, removed=None, status=200):
     """What a change changed, as out-of-band swaps: the paragraphs that `redraw` ranges reach,
     the editor (`editing`, a Span), and the span list's count and changed item."""
-    context = _editor_only_context(project, article, annotation, editing, spans, labels)
+    context = _editor_answer_context(project, article, annotation, editing, spans, labels)
     if version != base:
         if redraw:
             context["paragraphs_html"] = text_html(
@@ -187,7 +187,7 @@ def _invalid(error: ValidationError) -> HttpResponse:
 def label_article(request, project, article_id):
     article = _article(project, article_id)
     annotation = _own_annotation(request, article)
-    context = _workspace_context(request, project, article, annotation)
+    context = _page_context(project, article, annotation)
     context |= _document_labels_context(project, annotation)
     context["progress"] = progress_for(project=project, user=request.user)
     return render(request, "labelling/article.html", context)
@@ -251,7 +251,7 @@ def span_edit(request, project, article_id, span_id):
     annotation = span.annotation
     labels = _labels(project)
     spans = spans_shown(annotation=annotation, labels=labels)
-    context = _editor_only_context(project, article, annotation, span, spans, labels)
+    context = _editor_answer_context(project, article, annotation, span, spans, labels)
     return render(request, "labelling/article.html#editor", context)
 
 

@@ -1,5 +1,7 @@
 """The labelling page's query count does not grow with the article's spans (no N+1)."""
 
+import uuid
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -33,3 +35,27 @@ def test_labelling_page_queries_do_not_grow_with_spans(client, project, analyst)
     add_spans(many, analyst, labels, 300)
     client.force_login(analyst)
     assert page_queries(client, project, few) == page_queries(client, project, many) <= 15
+
+
+def save_queries(client, project, article, label) -> tuple[int, str]:
+    start = 300
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            reverse("span_create", args=[project.id, article.id]),
+            {"label": label.id, "start": start, "end": start + 5, "text": article.text[start : start + 5],
+             "client_id": str(uuid.uuid4())},
+            headers={"HX-Request": "true"},
+        )
+    assert response.status_code == 201
+    return len(queries), response.content.decode()
+
+
+def test_span_save_queries_do_not_grow_with_spans_and_it_sends_one_paragraph(client, project, analyst):
+    labels = list(project.span_labels.all())
+    few, many = (ArticleFactory(project=project, text="\n".join([letter * 99] * 20)) for letter in "xy")
+    add_spans(few, analyst, labels, 3)
+    add_spans(many, analyst, labels, 300)
+    client.force_login(analyst)
+    (few_count, _), (many_count, answer) = (save_queries(client, project, a, labels[0]) for a in (few, many))
+    assert few_count == many_count <= 24
+    assert answer.count("<p id=") == 1 and 'id="para-300"' in answer
