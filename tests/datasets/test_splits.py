@@ -93,6 +93,26 @@ class TestNearDuplicates:
         assert jaccard(shingles(texts[1]), shingles(texts[10])) >= 0.8
         assert jaccard(shingles(texts[1]), shingles(texts[3])) < 0.2
 
+    def test_candidates_whose_signatures_disagree_are_never_read(self, monkeypatch):
+        # Band keys of unrelated articles collide now and then (and often in a corpus of 100k
+        # articles with common phrases): such a pair must be dropped on its signatures alone.
+        texts = {i: path.read_text(encoding="utf-8") for i, path in enumerate(sorted(SEEDS.glob("*.txt")), start=1)}
+        texts[10] = edited(texts[1], 3)
+        read = []
+
+        def load(ids):
+            read.extend(ids)
+            return {i: texts[i] for i in ids}
+
+        with NearDuplicates(0.8) as near:
+            for i, text in sorted(texts.items()):
+                near.add(i, text)
+            position = {article_id: p for p, article_id in enumerate(sorted(texts))}
+            every_pair = [position[a] << 32 | position[b] for a in texts for b in texts if a < b]
+            monkeypatch.setattr(near, "_candidates", lambda: np.array(every_pair, dtype=np.int64))
+            assert near.groups(load) == [[1, 10]]
+        assert sorted(read) == [1, 10]
+
     def test_the_banding_finds_pairs_at_the_threshold(self):
         for threshold in (0.5, 0.8, 0.95):
             bands, rows = bands_for(threshold)
