@@ -418,7 +418,7 @@ def _import(project: Project, documents: list[ImportedDocument], gold_by) -> Imp
     texts = [normalise(d.text) for d in documents]
     hashes = [sha256(text) for text in texts]
     users, problems = _check(project, documents, texts, hashes, schema, gold_by)
-    del texts
+    del texts  # megabytes, and `article_import` normalises what it is given itself
     if problems:
         raise ImportFailed(problems)
     result = ImportResult()
