@@ -291,3 +291,17 @@ def test_whitespace_inside_a_token_is_written_as_underscores(tmp_path):
     assert "New_York _ _ B-Claim\nagreed _ _ I-Claim\n" in document
     assert "in _ _ O\nNew_York _ _ O\n" in document
     assert written(tmp_path, output, "train.spacy") == plain_spacy(records, 1000)[0]["train.spacy"]
+
+
+def test_a_shard_that_fails_to_write_fails_the_export(tmp_path, monkeypatch):
+    # Shards are written on a thread of their own: its error must reach the build, not vanish.
+    def broken(self):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(DocBin, "to_bytes", broken)
+    monkeypatch.setattr(spacy_docbin, "SHARD_DOCS", 2)
+    writer = spacy_docbin.Writer(Output(tmp_path), SCHEMA)
+    with pytest.raises(OSError, match="disk full"):
+        for r, split in corpus():
+            writer.add(r, split)
+        writer.close()

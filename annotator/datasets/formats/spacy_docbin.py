@@ -22,6 +22,7 @@ tests/datasets/test_token_formats.py checks the files byte for byte against `Doc
 """
 
 import struct
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy
 
@@ -53,6 +54,8 @@ class Writer:
         self._type = attrs.index(ENT_TYPE)
         self._article = None
         self._words_in = None  # the DocBin that has the strings of this article's tokens
+        self._thread = None
+        self._writing = None  # the shard being written
         self.output = output
         self.topics = schema["topics"]
         self.labels = [label["name"] for label in schema["labels"]]
@@ -130,17 +133,32 @@ class Writer:
         return f"{split}-{shard:05d}.spacy"
 
     def _flush(self, split: str) -> None:
+        # zlib, most of `DocBin.to_bytes()`, lets other threads run: a shard is compressed and
+        # written on a thread of its own while the next docs are made (on a second core, if one
+        # is free). One shard at a time, and never while a file is being renamed.
+        self._wait()
         shard = self.shards[split]
         if shard == 1:
             self.output.rename(f"{split}.spacy", self._name(split, 0))
         name = f"{split}.spacy" if shard == 0 else self._name(split, shard)
-        self.output.path(name, self.format).write_bytes(self.bins[split].to_bytes())
+        path, docbin = self.output.path(name, self.format), self.bins[split]
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spacy-docbin")
+        self._writing = self._thread.submit(lambda: path.write_bytes(docbin.to_bytes()))
         self.bins[split] = self._docbin()
         self._words_in = None
         self.shards[split] += 1
+
+    def _wait(self) -> None:
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            writing.result()
 
     def close(self) -> dict:
         for split in SPLITS:
             if len(self.bins[split]):
                 self._flush(split)
+        self._wait()
+        if self._thread is not None:
+            self._thread.shutdown()
         return {"unaligned_spans": self.unaligned, "overlapping_spans_left_out_of_ents": self.overlapping}
