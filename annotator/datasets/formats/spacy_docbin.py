@@ -18,7 +18,9 @@ tokens with those spans, entities, categories and user data: the token array is 
 (`doc.to_array`, once per article) with the entity columns filled in; the strings are the
 tokens' texts and norms, "" (no tag, lemma, morph, dep, kb id) and the span labels; the span
 group is `SpanGroup.to_bytes()`'s message. `DocBin.to_bytes()` then writes the file as ever.
-tests/datasets/test_token_formats.py checks the files byte for byte against `DocBin.add`.
+This fills DocBin's own lists (`tokens`, `spaces`, `flags`, `strings`, `cats`, `user_data`,
+`span_groups`) as spaCy 3.8 (pinned) has them; tests/datasets/test_token_formats.py checks the
+files byte for byte against `DocBin.add`, so an upgrade that changes them fails there first.
 """
 
 import struct
