@@ -1,12 +1,18 @@
 """Benchmark 4: span saves under load on the production server.
 
     python -m bench.span_load --analysts 50 --seconds 60 --workers 4 --threads 4 [--think-ms 2000]
+        [--article-chars 50000 --spans 500]
 
 gunicorn (gthread) serves the app with DEBUG off on PostgreSQL. Each simulated analyst logs in
 through the login form; once all have, the clock starts and each creates, edits and deletes spans
 on one article (with --think-ms, pausing between saves as a person does). Afterwards the database
 must hold exactly the spans each client was told were saved. Prints p50/p95/p99 latency per
 action, throughput and errors (a failed login is an error too).
+
+By default the article is one of the workload's (about 4,000 characters) and each analyst starts
+with no spans; --article-chars and --spans make it longer and give each analyst that many spans
+already, as on the 50 KB / 500-span article of bench.labelling_page (every save then reads and
+draws against all of them). Those spans are left out of the lost/unexpected check.
 
 The logins come first because each one hashes a password (about half a second of CPU): 50 of
 them at once would otherwise queue the first saves behind seconds of hashing, which measures a
@@ -35,12 +41,12 @@ SPAN_ID = re.compile(rb"spans/(\d+)/update/")
 CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
-def prepare(analysts: int) -> tuple[int, int, int, list[tuple[int, int, str]]]:
+def prepare(analysts: int, article_chars: int = 0, spans: int = 0):
     from django.contrib.auth import get_user_model
 
     from annotator.corpus.models import Article
     from annotator.corpus.text import normalise, sha256
-    from annotator.labelling.models import Annotation
+    from annotator.labelling.models import Annotation, Span
     from annotator.projects.models import Membership, Project
     from annotator.projects.services import project_create
     from bench.workload import article_text, spans_for
@@ -56,11 +62,23 @@ def prepare(analysts: int) -> tuple[int, int, int, list[tuple[int, int, str]]]:
         user.save()
         Membership.objects.create(project=project, user=user, role=Membership.Role.ANALYST)
     rng = random.Random(4)
-    text = normalise(article_text(rng, 0))
+    if article_chars:
+        text = normalise("\n".join(article_text(rng, i) for i in range(article_chars // 3000 + 1)))[:article_chars]
+    else:
+        text = normalise(article_text(rng, 0))
     article = Article.objects.create(project=project, title="load", text=text, sha256=sha256(text), language="en")
     candidates = [(s["start"], s["end"], s["text"]) for s in spans_for(rng, text, 400)]
     label_id = project.span_labels.get(name="Claim").id
-    return project.id, article.id, label_id, candidates
+    labels = list(project.span_labels.all())
+    existing = spans_for(rng, text, spans) if spans else []
+    for user in User.objects.filter(username__in=[f"bench-load-{i}" for i in range(analysts)]) if existing else []:
+        annotation = Annotation.objects.create(article=article, annotator=user)
+        Span.objects.bulk_create(
+            Span(annotation=annotation, label=labels[i % len(labels)], start=s["start"], end=s["end"], text=s["text"])
+            for i, s in enumerate(existing)
+        )
+    seeded = set(Span.objects.filter(annotation__article=article).values_list("id", flat=True))
+    return project.id, article.id, label_id, candidates, seeded
 
 
 class Analyst:
@@ -189,12 +207,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--client-processes", type=int, default=5)
     parser.add_argument("--think-ms", type=int, default=0, help="mean pause between one analyst's saves")
+    parser.add_argument("--article-chars", type=int, default=0, help="article length (default: a workload article)")
+    parser.add_argument("--spans", type=int, default=0, help="spans each analyst has before the test")
     args = parser.parse_args()
     setup_django()
     from django.core.management import call_command
 
     call_command("collectstatic", interactive=False, verbosity=0)
-    project_id, article_id, label_id, candidates = prepare(args.analysts)
+    project_id, article_id, label_id, candidates, seeded = prepare(args.analysts, args.article_chars, args.spans)
     base = f"/p/{project_id}/a/{article_id}/"
 
     port = free_port()
@@ -236,19 +256,22 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
 
+    from annotator.corpus.models import Article
     from annotator.labelling.models import Span
 
+    article_chars = len(Article.objects.get(pk=article_id).text)
     lost = extra = 0
     for result in results:
         in_db = set(Span.objects.filter(annotation__annotator__username=result["username"],
-                                        annotation__article_id=article_id).values_list("id", flat=True))
+                                        annotation__article_id=article_id).values_list("id", flat=True)) - seeded
         told = set(result["saved"])
         lost += len(told - in_db)
         extra += len(in_db - told)
     everything = [t for r in results for ts in r["timings"].values() for t in ts]
     errors = [e for r in results for e in r["errors"]]
     summary = {
-        "analysts": args.analysts, "think_ms": args.think_ms, "seconds": round(elapsed, 1), "gunicorn": f"{args.workers} workers × {args.threads} threads",
+        "analysts": args.analysts, "think_ms": args.think_ms, "article_chars": article_chars,
+        "spans_before": args.spans, "seconds": round(elapsed, 1), "gunicorn": f"{args.workers} workers × {args.threads} threads",
         "requests": len(everything), "throughput_per_s": round(len(everything) / elapsed, 1),
         "p50_ms": round(percentile(everything, 50), 1), "p95_ms": round(percentile(everything, 95), 1),
         "p99_ms": round(percentile(everything, 99), 1), "errors": len(errors),
