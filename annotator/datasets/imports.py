@@ -314,7 +314,7 @@ class _Schema:
         """What the labelling services keep of a span's attributes (one look-up per distinct set)."""
         key = (label, tuple(sorted(attributes.items())))
         if key not in self._attributes:
-            self._attributes[key] = services._clean_attributes(label=self.labels[label], attributes=attributes)
+            self._attributes[key] = services.span_attributes_clean(label=self.labels[label], attributes=attributes)
         return self._attributes[key]
 
 

@@ -154,7 +154,7 @@ def span_add(
         start=start,
         end=end,
         text=text,
-        attributes=_clean_attributes(label=label, attributes=attributes or {}),
+        attributes=span_attributes_clean(label=label, attributes=attributes or {}),
         client_id=client_id,
     )
     _record(annotation, actor, action, "span", span.id, after=span_state(span), reason=reason)
@@ -202,7 +202,7 @@ def span_update(
         Relation.objects.filter(source=span).exclude(type__source_label=label).delete()
         Relation.objects.filter(target=span, type__target_label__isnull=False).exclude(type__target_label=label).delete()
     span.label = label
-    span.attributes = _clean_attributes(label=label, attributes=attributes)
+    span.attributes = span_attributes_clean(label=label, attributes=attributes)
     span.save(update_fields=["label", "attributes", "updated_at"])
     after = span_state(span)
     if after != before:
@@ -210,7 +210,7 @@ def span_update(
     return span
 
 
-def _clean_attributes(*, label: SpanLabel, attributes: dict[str, str]) -> dict[str, str]:
+def span_attributes_clean(*, label: SpanLabel, attributes: dict[str, str]) -> dict[str, str]:
     """Keep the label's own attributes, with stance and target values from the project's lists."""
     lists = {SpanAttribute.Kind.STANCE: StanceValue, SpanAttribute.Kind.TARGET: StanceTarget}
     allowed: dict[str, set[str]] = {}  # read only for a kind that has a value to check
