@@ -276,6 +276,25 @@ def test_tokens_are_spacys_whatever_its_cache_holds():
             assert tokens.ends == [t.idx + len(t) for t in plain]
 
 
+def test_the_pipeline_is_replaced_when_its_cache_is_full_and_the_tokens_stay_the_same(monkeypatch):
+    # Its vocabulary and cache only grow: after CACHE_SIZE new chunks a fresh pipeline takes over.
+    from annotator.datasets.formats import tokens as tokens_module
+
+    monkeypatch.setattr(tokens_module, "CACHE_SIZE", 300)
+    blank.cache_clear()
+    texts = [r["text"] for r, _ in corpus()]
+    pipelines = set()
+    for text in texts * 3:
+        pipelines.add(id(blank("en")))
+        tokens = tokenize(text + " ", "en")  # never the last article again: tokenized each time
+        plain = fresh_nlp("en").make_doc(text + " ")
+        assert [(t.text, t.whitespace_) for t in tokens.doc] == [(t.text, t.whitespace_) for t in plain]
+        assert len(tokens_module._seen("en")) <= 300 or len(set(text.split())) > 300
+    assert len(pipelines) > 1
+    blank.cache_clear()
+    tokens_module._seen.cache_clear()
+
+
 def test_whitespace_inside_a_token_is_written_as_underscores(tmp_path):
     # Only a special case with a space makes such a token; this language code is this test's own.
     language = "en-x-new-york"

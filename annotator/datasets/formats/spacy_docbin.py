@@ -32,7 +32,7 @@ from ..splits import SPLITS
 from . import annotator_name
 from .tokens import longest_first, tokenize
 
-SHARD_DOCS = 1000
+SHARD_DOCS = 250
 SPAN_GROUP = "sc"
 # Token.ent_iob values in a Doc's array: inside, outside, beginning.
 IOB_I, IOB_O, IOB_B = 1, 2, 3
