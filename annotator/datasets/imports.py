@@ -40,6 +40,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -445,7 +446,7 @@ def _articles(project: Project, documents: list[ImportedDocument], hashes: list[
         existing.update(project.articles.filter(sha256__in=digests[start : start + 500]).values_list("sha256", flat=True))
     new = [row for digest, row in rows if digest not in existing]
     files = [
-        (f"import-{n}.jsonl", "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in new[start : start + ARTICLES_PER_FILE]).encode())
+        (f"import-{n}.jsonl", b"".join(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE) for row in new[start : start + ARTICLES_PER_FILE]))
         for n, start in enumerate(range(0, len(new), ARTICLES_PER_FILE), start=1)
     ]
     if files:
@@ -591,12 +592,9 @@ def _insert(model, fields: list[str], rows: list[tuple], returning: bool = False
                 )
                 ids = sorted(row[0] for row in cursor.fetchall())
             names = ([model._meta.pk.column] if returning else []) + [columns[name].column for name in fields]
-            dumped = {}  # id() → JSON of the objects many rows share (a label's cleaned attributes)
 
             def as_text(value):
-                if id(value) not in dumped:
-                    dumped[id(value)] = (value, json.dumps(value))  # holding value keeps its id() its own
-                return dumped[id(value)][1]
+                return orjson.dumps(value).decode()
 
             with cursor.copy(f"COPY {quote(table)} ({', '.join(map(quote, names))}) FROM STDIN") as copy:
                 for n, row in enumerate(rows):
