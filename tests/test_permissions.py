@@ -31,7 +31,7 @@ STAFF = {
     "article_import", "project_progress", "project_members", "member_add", "member_remove", "review_queue",
     "review_article", "review_span_add", "review_accept", "review_reject", "review_span_update",
     "review_span_delete", "review_labels", "review_done", "article_history", "dataset_list", "snapshot_detail",
-    "snapshot_file", "project_agreement", "project_agreement_csv",
+    "snapshot_file", "snapshot_delete", "project_agreement", "project_agreement_csv",
     # A reviewer may open this, but is offered no role above analyst (tests/assignment/test_members.py).
     "member_change_role",
 }

@@ -1,20 +1,23 @@
-"""Snapshot writes: ask for one (`snapshot_create`) and build it in the background (`snapshot_build`).
+"""Snapshot writes: ask for one (`snapshot_create`), build it in the background (`snapshot_build`),
+delete a finished one (`snapshot_delete`).
 
 `snapshot_build` is a `django.tasks` task. In production it runs in a worker
 (`manage.py db_worker`, django-tasks-db's DatabaseBackend); in the quick start the immediate
 backend runs it right after the request's transaction commits.
 """
 
+import shutil
 from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.tasks import task
 
 from annotator.projects.models import Project
 
 from . import build
-from .models import Snapshot
+from .models import Snapshot, snapshot_root
 
 
 @transaction.atomic
@@ -36,3 +39,22 @@ def snapshot_build(snapshot_id: str) -> str:
     snapshot = Snapshot.objects.select_related("project").get(pk=snapshot_id)
     build.build(snapshot)
     return "ready"
+
+
+@transaction.atomic
+def snapshot_delete(*, snapshot: Snapshot) -> None:
+    """Delete a ready or failed snapshot: its rows now, its folder once that is committed.
+
+    A queued or running one is refused: its worker would go on writing. (A build whose worker
+    died stays "running" until `recover_snapshots` fails it; then it can be deleted.)
+    """
+    locked = Snapshot.objects.select_for_update().filter(pk=snapshot.pk).first()
+    if locked is None:
+        return  # deleted meanwhile: nothing left to do
+    if not locked.finished:
+        raise ValidationError(
+            "This snapshot is still being built: it can be deleted once it is ready or has failed.", code="busy"
+        )
+    directory = snapshot_root() / locked.directory
+    locked.delete()
+    transaction.on_commit(partial(shutil.rmtree, directory, ignore_errors=True))

@@ -1,8 +1,10 @@
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annotator.projects.access import STAFF_ROLES, project_view
 
@@ -91,3 +93,18 @@ def snapshot_file(request, project, snapshot_id, name):
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@require_POST
+@project_view(roles=STAFF_ROLES)
+def snapshot_delete(request, project, snapshot_id):
+    """Delete a ready or failed snapshot and its files (the page removes its panel)."""
+    snapshot = get_object_or_404(project.snapshots, pk=snapshot_id)
+    try:
+        services.snapshot_delete(snapshot=snapshot)
+    except ValidationError as error:
+        return HttpResponse(error.messages[0], status=409, content_type="text/plain; charset=utf-8")
+    if request.htmx:
+        return HttpResponse()
+    messages.success(request, "The snapshot and its files were deleted.")
+    return redirect("dataset_list", project.id)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from annotator.datasets.models import Snapshot
+from annotator.datasets.models import Snapshot, snapshot_root
 from annotator.datasets.services import snapshot_build
 from annotator.projects.models import Membership
 from tests.browser.helpers import log_in
@@ -56,6 +56,18 @@ def test_make_a_snapshot_watch_it_finish_and_download(page, project, reviewer, r
     with page.expect_download() as info:
         snapshot_card.get_by_role("link", name="README.md").click()
     assert "## How it was made" in Path(info.value.path()).read_text(encoding="utf-8")
+
+    # Deleting asks first; dismissed, nothing happens; accepted, the panel and the files go.
+    folder = snapshot_root() / snapshot.directory
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    snapshot_card.get_by_role("button", name="Delete snapshot").click()
+    expect(snapshot_card).to_be_visible()
+    assert Snapshot.objects.filter(pk=snapshot.pk).exists()
+    page.once("dialog", lambda dialog: dialog.accept())
+    snapshot_card.get_by_role("button", name="Delete snapshot").click()
+    expect(page.locator("article.snapshot")).to_have_count(0)
+    assert not Snapshot.objects.filter(pk=snapshot.pk).exists()
+    assert not folder.exists()
     assert page.csp_errors == []
 
 

@@ -324,3 +324,54 @@ class TestAdmin:
         assert client.post(reverse("admin:datasets_snapshot_change", args=[snapshot.pk]), {"status": "failed"}).status_code == 403
         snapshot.refresh_from_db()
         assert snapshot.status == "ready" and (Path(snapshot_root) / snapshot.directory).exists()
+
+
+class TestDelete:
+    def url(self, project, snapshot):
+        return reverse("snapshot_delete", args=[project.id, snapshot.id])
+
+    def test_a_ready_snapshot_and_its_files_go(self, client, project, reviewer, gold_corpus, snapshot_root,
+                                               django_capture_on_commit_callbacks):
+        snapshot = build(project, reviewer, formats=["jsonl"])
+        kept = build(project, reviewer, formats=["csv"])
+        folder = Path(snapshot_root) / snapshot.directory
+        assert (folder / "README.md").exists()
+        client.force_login(reviewer)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(self.url(project, snapshot), headers={"HX-Request": "true"})
+        assert response.status_code == 200 and response.content == b""  # the page removes the panel
+        assert not Snapshot.objects.filter(pk=snapshot.pk).exists()
+        assert not SnapshotFile.objects.filter(snapshot_id=snapshot.pk).exists()
+        assert not folder.exists()
+        assert (Path(snapshot_root) / kept.directory / "README.md").exists()
+        assert Snapshot.objects.filter(pk=kept.pk, status="ready").exists()
+
+    def test_a_failed_one_too_and_a_plain_post_goes_back_to_the_page(self, client, project, admin_user, gold_corpus):
+        snapshot = build(project, admin_user, formats=["jsonl"])
+        Snapshot.objects.filter(pk=snapshot.pk).update(status="failed", error="boom")
+        client.force_login(admin_user)
+        response = client.post(self.url(project, snapshot), follow=True)
+        assert response.redirect_chain == [(reverse("dataset_list", args=[project.id]), 302)]
+        assert "The snapshot and its files were deleted." in response.content.decode()
+        assert not Snapshot.objects.exists()
+
+    @pytest.mark.parametrize("status", ["queued", "running"])
+    def test_one_being_built_is_refused_and_kept(self, client, project, admin_user, gold_corpus, snapshot_root, status):
+        snapshot = build(project, admin_user, formats=["jsonl"])
+        Snapshot.objects.filter(pk=snapshot.pk).update(status=status)
+        client.force_login(admin_user)
+        response = client.post(self.url(project, snapshot), headers={"HX-Request": "true"})
+        assert response.status_code == 409
+        assert "still being built" in response.content.decode()
+        assert Snapshot.objects.filter(pk=snapshot.pk, status=status).exists()
+        assert (Path(snapshot_root) / snapshot.directory / "README.md").exists()
+
+    def test_only_staff_of_this_project_and_only_by_post(self, client, project, admin_user, analyst, gold_corpus):
+        snapshot = build(project, admin_user, formats=["jsonl"])
+        client.force_login(analyst)
+        assert client.post(self.url(project, snapshot)).status_code == 403
+        client.force_login(admin_user)
+        assert client.get(self.url(project, snapshot)).status_code == 405
+        theirs = make_project(name="Theirs", admin=admin_user)
+        assert client.post(reverse("snapshot_delete", args=[theirs.id, snapshot.id])).status_code == 404
+        assert Snapshot.objects.filter(pk=snapshot.pk).exists()
