@@ -5,7 +5,6 @@ import pytest
 from django.conf import settings
 
 from annotator.labelling.models import Annotation, Span
-from tests.factories import UserFactory, make_project
 
 from .helpers import log_in, make_article, select_phrase
 
@@ -14,16 +13,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SEEDS = Path(settings.BASE_DIR) / "fixtures" / "seeds"
 ARABIC_SEED = SEEDS / "002_fbed2bf9dc136266.txt"
 ARABIC_QUOTE = "الدول الغربية التي تتودد الآن إلى أرمينيا، تريد أن تتحالف معها ضد روسيا الاتحادية"
-
-
-@pytest.fixture
-def analyst(db):
-    return UserFactory(username="analyst1")
-
-
-@pytest.fixture
-def project(analyst):
-    return make_project(name="Browser project", analyst=analyst)
 
 
 def download_jsonl(page, project):

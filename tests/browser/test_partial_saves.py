@@ -6,7 +6,6 @@ import pytest
 
 from annotator.labelling import services
 from annotator.labelling.models import Annotation, Span
-from tests.factories import UserFactory, make_project
 
 from .helpers import log_in, make_article, select_phrase
 
@@ -19,16 +18,6 @@ TEXT = (
     "Critics said nothing had changed at all."
 )
 TEXT_HTML = "() => document.getElementById('article-text').innerHTML"
-
-
-@pytest.fixture
-def analyst(db):
-    return UserFactory(username="analyst1")
-
-
-@pytest.fixture
-def project(analyst):
-    return make_project(name="Partial saves", analyst=analyst)
 
 
 def drawn(html):
