@@ -24,7 +24,7 @@ import re
 import tempfile
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,9 +52,14 @@ _U64 = np.uint64
 _MAX = np.iinfo(np.uint64).max
 _BIN_BITS = NUM_PERM.bit_length() - 1  # 128 bins: the top 7 bits of a 5-gram's hash pick its bin
 _VALUE_MASK = _U64((1 << (64 - _BIN_BITS)) - 1)
-_SHINGLE_WEIGHTS = np.array(
-    [(0x9E3779B97F4A7C15 * (j + 1) | 1) & 0xFFFFFFFFFFFFFFFF for j in range(SHINGLE_WORDS)], dtype=np.uint64
-)
+
+
+def _odd_weights(count: int) -> np.ndarray:
+    """Fixed odd multipliers (multiples of the golden ratio's 64-bit constant) to combine hashes."""
+    return np.array([(0x9E3779B97F4A7C15 * (j + 1) | 1) & 0xFFFFFFFFFFFFFFFF for j in range(count)], dtype=np.uint64)
+
+
+_SHINGLE_WEIGHTS = _odd_weights(SHINGLE_WORDS)
 _BASE = 0x100000001B3  # odd, so it has an inverse modulo 2^64
 
 
@@ -169,9 +174,7 @@ class NearDuplicates:
         self.bands, self.rows = bands_for(threshold)
         self._ids = array("q")
         self._signatures = tempfile.TemporaryFile(dir=directory)
-        self._band_weights = np.array(
-            [(0x9E3779B97F4A7C15 * (j + 1)) & 0xFFFFFFFFFFFFFFFF | 1 for j in range(self.rows)], dtype=np.uint64
-        )
+        self._band_weights = _odd_weights(self.rows)
 
     def __enter__(self):
         return self
