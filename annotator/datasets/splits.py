@@ -87,59 +87,98 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> _U64(31))
 
 
-def word_hashes(text: str) -> np.ndarray:
-    """A 64-bit hash of each word of the text (the words `shingles` uses), without a Python loop.
+def _code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
 
-    Words are the runs of word characters (`\\w`) of the casefolded text. A word's hash is its
-    polynomial hash: prefix sums of code point × base^position, differenced over the word and
-    brought back to position 0 by the inverse power (the base is odd, so it is invertible).
+
+def _words(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(hash, position of the first character) of every word in casefolded code points.
+
+    Words are runs of word characters (`\\w`). A word's hash is its polynomial hash: prefix
+    sums of code point × base^position, differenced over the word and brought back to
+    position 0 by the inverse power (the base is odd, so it is invertible), so the same word
+    hashes alike wherever it stands.
     """
-    codes = np.frombuffer(text.casefold().encode("utf-32-le"), dtype=np.uint32)
     n = len(codes)
     if not n:
-        return np.empty(0, dtype=np.uint64)
-    bmp = codes < 0x10000
-    word = np.empty(n, dtype=bool)
-    word[bmp] = _is_word_bmp()[codes[bmp]]
-    if not bmp.all():
-        astral = np.flatnonzero(~bmp)
+        return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.intp)
+    word = _is_word_bmp()[np.minimum(codes, 0xFFFF)]  # U+FFFF is not a word character
+    if codes.max() > 0xFFFF:
+        astral = np.flatnonzero(codes > 0xFFFF)
         word[astral] = [chr(c).isalnum() for c in codes[astral].tolist()]
     edges = np.flatnonzero(np.diff(word.view(np.int8), prepend=0, append=0))
     starts, ends = edges[0::2], edges[1::2]
     powers, inverses = _tables(1 << max(12, (n - 1).bit_length()))
     with np.errstate(over="ignore"):
         prefix = np.concatenate((np.zeros(1, dtype=np.uint64), np.cumsum(codes * powers[:n], dtype=np.uint64)))
-        return _mix((prefix[ends] - prefix[starts]) * inverses[starts])
+        return _mix((prefix[ends] - prefix[starts]) * inverses[starts]), starts
+
+
+def word_hashes(text: str) -> np.ndarray:
+    """A 64-bit hash of each word of the text (the words `shingles` uses), without a Python loop."""
+    return _words(_code_points(text.casefold()))[0]
 
 
 def signature(text: str) -> np.ndarray:
-    """A MinHash signature of the text's word 5-grams: one permutation hashing, densified.
+    return signatures([text])[0]
+
+
+def signatures(texts: Sequence[str]) -> np.ndarray:
+    """MinHash signatures of the texts' word 5-grams, one row a text: one permutation hashing, densified.
 
     Each 5-gram is hashed once (a fixed weighted sum of its words' hashes, mixed); the top bits
     of the hash pick one of NUM_PERM bins and the bin keeps its smallest value (Li, Owen and
     Zhang 2012). Two texts' bins agree with probability about their Jaccard similarity, as
     with NUM_PERM separate permutations, for a fraction of the work. A bin no 5-gram fell in
     (short texts) takes the next filled bin's value, offset by the distance (densification
-    by rotation, Shrivastava and Li 2014). Deterministic everywhere, unlike Python's `hash`.
+    by rotation, Shrivastava and Li 2014). A text of fewer than five words is one shingle of
+    all of them, and a text without words has every bin empty (the largest value).
+    Deterministic everywhere, unlike Python's `hash`.
+
+    The texts are hashed together, joined by spaces (no word runs across two), so numpy's
+    cost per call is paid once a batch rather than once a text.
     """
-    words = word_hashes(text)
-    if not len(words):
-        return np.full(NUM_PERM, _MAX, dtype=np.uint64)
-    size = min(SHINGLE_WORDS, len(words))
-    count = len(words) - size + 1
+    folded = [text.casefold() for text in texts]
+    count = len(folded)
+    sig = np.full((count, NUM_PERM), _MAX, dtype=np.uint64)
+    if not count:
+        return sig
+    lengths = np.array([len(text) + 1 for text in folded], dtype=np.intp)
+    words, starts = _words(_code_points(" ".join(folded)))
+    owner = np.searchsorted(np.cumsum(lengths), starts, side="right")  # which text each word is in
+    per_text = np.bincount(owner, minlength=count)
+    first_word = np.cumsum(per_text) - per_text
+    size = np.minimum(per_text, SHINGLE_WORDS)
+    per_text_grams = np.where(per_text > 0, per_text - size + 1, 0)
+    gram_owner = np.repeat(np.arange(count), per_text_grams)
+    gram_offset = np.arange(len(gram_owner)) - np.repeat(np.cumsum(per_text_grams) - per_text_grams, per_text_grams)
+    gram_first = first_word[gram_owner] + gram_offset
+    gram_size = size[gram_owner]
+    padded = np.append(words, _U64(0))  # a gram of fewer words takes 0 for the words it lacks
+    short = gram_size < SHINGLE_WORDS
+    hashes = np.zeros(len(gram_owner), dtype=np.uint64)
     with np.errstate(over="ignore"):
-        grams = np.sort(_mix(sum(words[j : j + count] * _SHINGLE_WEIGHTS[j] for j in range(size))))
-    bins = (grams >> _U64(64 - _BIN_BITS)).astype(np.intp)
-    first = np.flatnonzero(np.diff(bins, prepend=-1))  # the smallest 5-gram of each bin
-    sig = np.full(NUM_PERM, _MAX, dtype=np.uint64)
-    sig[bins[first]] = grams[first] & _VALUE_MASK
+        for j in range(SHINGLE_WORDS):
+            index = gram_first + j
+            if short.any():
+                index[gram_size <= j] = len(words)
+            hashes += padded[index] * _SHINGLE_WEIGHTS[j]
+    grams = _mix(hashes)
+    cells = gram_owner * NUM_PERM + (grams >> _U64(64 - _BIN_BITS)).astype(np.intp)
+    np.minimum.at(sig.reshape(-1), cells, grams & _VALUE_MASK)
+
     empty = sig == _MAX
-    if empty.any():
-        every = np.arange(NUM_PERM)
-        filled = np.flatnonzero(~empty)
-        source = filled[np.searchsorted(filled, every) % len(filled)]
-        distance = ((source - every) % NUM_PERM).astype(np.uint64)
-        sig = np.where(empty, sig[source] + distance * (_VALUE_MASK + _U64(1)), sig)
+    rows = np.flatnonzero(empty.any(axis=1) & ~empty.all(axis=1))
+    if len(rows):
+        # Each empty bin takes the next filled bin, going round: the first filled position at
+        # or after it in the row written out twice.
+        filled = np.tile(~empty[rows], 2)
+        position = np.where(filled, np.arange(2 * NUM_PERM), 2 * NUM_PERM)
+        source = np.minimum.accumulate(position[:, ::-1], axis=1)[:, ::-1][:, :NUM_PERM]
+        distance = (source - np.arange(NUM_PERM)).astype(np.uint64)
+        partial = sig[rows]
+        moved = np.take_along_axis(partial, source % NUM_PERM, axis=1) + distance * (_VALUE_MASK + _U64(1))
+        sig[rows] = np.where(empty[rows], moved, partial)
     return sig
 
 
@@ -155,7 +194,8 @@ def bands_for(threshold: float, num_perm: int = NUM_PERM) -> tuple[int, int]:
 class NearDuplicates:
     """Groups near-duplicate articles, keeping 8 bytes per article in memory.
 
-    Each article's signature goes to a temporary file (1 KB each, on disk, never the texts).
+    Each article's signature goes to a temporary file (1 KB each, on disk, never the texts), computed
+    a small batch of texts at a time.
     `groups` then reads the file one band at a time to find the articles that share a band's
     key (the LSH candidates), and keeps a candidate pair only if its signatures agree on about
     as many bins as a near-duplicate's would (at least the threshold minus ESTIMATE_MARGIN)
@@ -168,6 +208,9 @@ class NearDuplicates:
 
     ESTIMATE_MARGIN = 0.2
     READ_ROWS = 4096
+    # Texts whose signatures are computed together; a batch stays under about 1 MB of text.
+    BATCH_TEXTS = 32
+    BATCH_CHARS = 1 << 18
 
     def __init__(self, threshold: float, directory=None):
         self.threshold = threshold
@@ -175,6 +218,8 @@ class NearDuplicates:
         self._ids = array("q")
         self._signatures = tempfile.TemporaryFile(dir=directory)
         self._band_weights = _odd_weights(self.rows)
+        self._waiting: list[str] = []
+        self._waiting_chars = 0
 
     def __enter__(self):
         return self
@@ -184,7 +229,15 @@ class NearDuplicates:
 
     def add(self, article_id: int, text: str) -> None:
         self._ids.append(article_id)
-        self._signatures.write(signature(text).tobytes())
+        self._waiting.append(text)
+        self._waiting_chars += len(text)
+        if len(self._waiting) >= self.BATCH_TEXTS or self._waiting_chars >= self.BATCH_CHARS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._waiting:
+            self._signatures.write(signatures(self._waiting).tobytes())
+            self._waiting, self._waiting_chars = [], 0
 
     def _band_keys(self, band: int) -> np.ndarray:
         """A 32-bit key of every article's band `band`, read from the signature file in blocks."""
@@ -228,6 +281,7 @@ class NearDuplicates:
         `texts(ids)` returns the texts of the given articles; it is called a few ids at a time.
         """
         try:
+            self._flush()
             pairs = []
             for code in self._candidates().tolist():
                 a, b = code >> 32, code & 0xFFFFFFFF

@@ -179,6 +179,17 @@ class TestSignature:
         assert len(hashes) == len(words)
         assert len({(w, h) for w, h in zip(words, hashes)}) == len(set(words)) == len(set(hashes))
 
+    @given(st.lists(st.lists(st.sampled_from(list("ab ẞß_-.,\n") + ["مرحبا", "\u0651", "😀", "𝐀", "e\u0301", "٣", " word"]), max_size=30).map("".join), max_size=8))
+    def test_a_batch_gives_each_text_the_signature_it_has_alone(self, texts):
+        # Texts are hashed together; none may leak into its neighbours (short, empty and wordless ones included).
+        from annotator.datasets.splits import NUM_PERM, signature, signatures
+
+        together = signatures(texts)
+        assert together.shape == (len(texts), NUM_PERM)
+        for text, row in zip(texts, together):
+            assert (row == signature(text)).all()
+            assert (row == signatures(["only words here " * 3, text])[1]).all()
+
     def test_bins_agree_about_as_often_as_the_exact_jaccard(self):
         from annotator.datasets.splits import signature
 
