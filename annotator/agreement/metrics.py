@@ -67,7 +67,10 @@ class NominalUnits:
     def add(self, unit: Mapping[Hashable, Hashable]) -> None:
         """One unit: coder -> value. Coders absent from it are missing data; a unit with one value cannot be compared."""
         if len(unit) >= 2:
-            self.rows[tuple(sorted(Counter(unit.values()).items(), key=repr))] += 1
+            counts: dict = {}
+            for value in unit.values():
+                counts[value] = counts.get(value, 0) + 1
+            self.rows[tuple(sorted(counts.items(), key=repr))] += 1
 
     def alpha(self) -> Figure:
         pairable = sum(self.rows.values())
@@ -125,7 +128,15 @@ def cohen_kappa(pairs: Iterable[tuple[Hashable, Hashable]] | Mapping[tuple[Hasha
 
 def exact_matches(first: Iterable[SpanMark], second: Iterable[SpanMark]) -> int:
     """Spans with the same label, start and end; a duplicate is matched at most once."""
-    return sum((Counter(first) & Counter(second)).values())
+    left: dict[SpanMark, int] = {}
+    for span in first:
+        left[span] = left.get(span, 0) + 1
+    matched = 0
+    for span in second:
+        if left.get(span):
+            left[span] -= 1
+            matched += 1
+    return matched
 
 
 def overlap_matches(first: Sequence[SpanMark], second: Sequence[SpanMark]) -> int:
@@ -136,14 +147,14 @@ def overlap_matches(first: Sequence[SpanMark], second: Sequence[SpanMark]) -> in
     the exact count.
     """
     candidates = []
-    for i, a in enumerate(first):
-        for j, b in enumerate(second):
-            if a.label != b.label:
-                continue
-            intersection = min(a.end, b.end) - max(a.start, b.start)
-            if intersection > 0:
-                union = max(a.end, b.end) - min(a.start, b.start)
-                candidates.append((-intersection, union, a.start, a.end, b.start, b.end, i, j))
+    for i, (label, a_start, a_end) in enumerate(first):
+        for j, (b_label, b_start, b_end) in enumerate(second):
+            if b_start < a_end and a_start < b_end and label == b_label:  # they intersect
+                intersection = (a_end if a_end < b_end else b_end) - (a_start if a_start > b_start else b_start)
+                union = (a_end if a_end > b_end else b_end) - (a_start if a_start < b_start else b_start)
+                candidates.append((-intersection, union, a_start, a_end, b_start, b_end, i, j))
+    if not candidates:
+        return 0
     candidates.sort()
     used_first, used_second = set(), set()
     for *_, i, j in candidates:
