@@ -107,11 +107,14 @@ class ImportResult:
 
 
 def _json_lines(data: bytes) -> list[tuple[str, Any]]:
-    # Decoded a line at a time: the whole file as one string would take four bytes a character
-    # as soon as it holds one emoji. Each line keeps its newline, so a broken character is
-    # reported as decoding the whole file reports it, at its byte after any byte order mark.
+    # Parsed a line at a time, from the bytes (orjson checks they are UTF-8 as it parses): the
+    # whole file as one string would take four bytes a character as soon as it holds one emoji.
+    # Only a line orjson refuses is decoded, to tell a broken character (reported as decoding
+    # the whole file reports it, at its byte after any byte order mark) from broken JSON, and to
+    # let through a line of nothing but Unicode white space.
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
+    view = memoryview(data)
     rows, problems = [], []
     start, number = 0, 0
     while start < len(data) or number == 0:
@@ -119,16 +122,15 @@ def _json_lines(data: bytes) -> list[tuple[str, Any]]:
         end = len(data) if end == -1 else end + 1
         number += 1
         try:
-            line = data[start:end].decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise ImportFailed([f"the file is not UTF-8 ({error.reason} at byte {start + error.start})"]) from None
+            rows.append((f"line {number}", orjson.loads(view[start:end])))
+        except orjson.JSONDecodeError as error:
+            try:
+                line = data[start:end].decode("utf-8")
+            except UnicodeDecodeError as bad:
+                raise ImportFailed([f"the file is not UTF-8 ({bad.reason} at byte {start + bad.start})"]) from None
+            if line.strip():
+                problems.append(f"line {number}: not JSON ({error.msg})")
         start = end
-        if not line.strip():
-            continue
-        try:
-            rows.append((f"line {number}", json.loads(line)))
-        except json.JSONDecodeError as error:
-            problems.append(f"line {number}: not JSON ({error.msg})")
     if problems:
         raise ImportFailed(problems)
     return rows

@@ -1,6 +1,7 @@
 """The annotation import writes in bulk what the labelling services would write one by one,
 checks everything they check before writing, and writes all of it or nothing."""
 
+import codecs
 import json
 import uuid
 
@@ -222,3 +223,25 @@ def test_the_command_imports_every_file_or_none(analyst, tmp_path):
     assert not target.articles.exists() and not Change.objects.filter(annotation__article__project=target).exists()
     call_command("import_annotations", str(target.id), str(good), "--format", "jsonl")
     assert Span.objects.filter(annotation__article__project=target).count() == 3
+
+
+def test_lines_that_are_not_json_are_each_listed_and_blank_lines_skipped(analyst):
+    target = make_project(name="Not JSON", analyst=analyst)
+    fine = jsonl(record([full_annotation("analyst")]))
+    data = codecs.BOM_UTF8 + fine + b"\n  \n\xc2\xa0\xe2\x80\xa8\n" + b'{"text": "cut off\n' + b"{'text': 'quoted'}\n" + fine
+    with pytest.raises(ImportFailed) as failed:
+        snapshot_jsonl_import(project=target, data=data)
+    assert [problem.split(" (")[0] for problem in failed.value.problems] == ["line 5: not JSON", "line 6: not JSON"]
+    assert all(problem.endswith(")") and len(problem) > len("line 5: not JSON ()") for problem in failed.value.problems)
+    assert not target.articles.exists()
+
+
+def test_a_file_that_is_not_utf8_is_refused_at_its_byte(analyst):
+    target = make_project(name="Not UTF-8", analyst=analyst)
+    fine = jsonl(record([full_annotation("analyst")]))
+    data = codecs.BOM_UTF8 + fine + b'{"text": "caf\xe9"}\n'  # é in Latin-1, 13 bytes into its line
+    with pytest.raises(ImportFailed) as failed:
+        snapshot_jsonl_import(project=target, data=data)
+    # Counted, as decoding the whole file counts, from after the byte order mark.
+    assert failed.value.problems == [f"the file is not UTF-8 (invalid continuation byte at byte {len(fine) + 13})"]
+    assert not target.articles.exists()
