@@ -18,12 +18,16 @@ holds a time, a random id or the snapshot's own id.
 """
 
 import logging
+import multiprocessing
+import os
 import shutil
 import tempfile
 import threading
 import time
 import traceback
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from importlib.metadata import version
 
 import orjson
@@ -43,6 +47,32 @@ from .splits import SPLITS, NearDuplicates, Units, assign, primary_topic
 PROGRESS_EVERY_SECONDS = 0.5
 
 logger = logging.getLogger(__name__)
+
+
+# A selection this large has its MinHash signatures worked out in a second process (`helper_pool`)
+# while this one reads the database; below it, starting that process would cost more than it saves.
+PARALLEL_FROM_ARTICLES = 2000
+
+_helper_pool: ProcessPoolExecutor | None = None
+
+
+def helper_pool() -> ProcessPoolExecutor | None:
+    """One process beside the builds, for their CPU-only work; None on a machine with one core.
+
+    Started ("spawn": a fresh interpreter that never touches the database or inherits this
+    one's threads) on a build's first use and kept for the next builds; started again if it died.
+    """
+    global _helper_pool
+    if (os.cpu_count() or 1) < 2:
+        return None
+    if _helper_pool is not None:
+        try:
+            _helper_pool.submit(int).result()  # a round trip: a pool whose process died raises
+        except BrokenProcessPool:
+            _helper_pool = None
+    if _helper_pool is None:
+        _helper_pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    return _helper_pool
 
 
 def heartbeat_seconds() -> float:
@@ -219,7 +249,9 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
 
     with (
         tempfile.TemporaryFile(dir=output.directory) as spool,
-        NearDuplicates(threshold, directory=output.directory) as near,
+        NearDuplicates(
+            threshold, directory=output.directory, pool=helper_pool() if candidates >= PARALLEL_FROM_ARTICLES else None
+        ) as near,
     ):
         # Pass 1, from the database: what splitting needs (a few dozen bytes per article) and
         # each record, spooled to disk, so the second pass needs no second read of the database.

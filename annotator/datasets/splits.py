@@ -23,8 +23,9 @@ import hashlib
 import re
 import tempfile
 from array import array
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -195,7 +196,8 @@ class NearDuplicates:
     """Groups near-duplicate articles, keeping 8 bytes per article in memory.
 
     Each article's signature goes to a temporary file (1 KB each, on disk, never the texts), computed
-    a small batch of texts at a time.
+    a small batch of texts at a time: by `pool` when one is given (another process, so that the
+    signatures are worked out while the caller goes on reading the database), else here.
     `groups` then reads the file one band at a time to find the articles that share a band's
     key (the LSH candidates), and keeps a candidate pair only if its signatures agree on about
     as many bins as a near-duplicate's would (at least the threshold minus ESTIMATE_MARGIN)
@@ -212,8 +214,12 @@ class NearDuplicates:
     BATCH_TEXTS = 32
     BATCH_CHARS = 1 << 18
 
-    def __init__(self, threshold: float, directory=None):
+    IN_FLIGHT = 8  # batches handed to the pool and not written yet
+
+    def __init__(self, threshold: float, directory=None, pool: Executor | None = None):
         self.threshold = threshold
+        self._pool = pool  # computes the signatures while the caller goes on, if given
+        self._pending: deque[Future] = deque()
         self.bands, self.rows = bands_for(threshold)
         self._ids = array("q")
         self._signatures = tempfile.TemporaryFile(dir=directory)
@@ -225,6 +231,8 @@ class NearDuplicates:
         return self
 
     def __exit__(self, *exc_info):
+        for pending in self._pending:
+            pending.cancel()
         self._signatures.close()
 
     def add(self, article_id: int, text: str) -> None:
@@ -234,10 +242,15 @@ class NearDuplicates:
         if len(self._waiting) >= self.BATCH_TEXTS or self._waiting_chars >= self.BATCH_CHARS:
             self._flush()
 
-    def _flush(self) -> None:
-        if self._waiting:
-            self._signatures.write(signatures(self._waiting).tobytes())
-            self._waiting, self._waiting_chars = [], 0
+    def _flush(self, wait: bool = False) -> None:
+        batch, self._waiting, self._waiting_chars = self._waiting, [], 0
+        if batch and self._pool is None:
+            self._signatures.write(signatures(batch).tobytes())
+        elif batch:
+            self._pending.append(self._pool.submit(signatures, batch))
+        # In order, so row i of the file is article i; at most IN_FLIGHT batches wait in memory.
+        while self._pending and (wait or len(self._pending) > self.IN_FLIGHT or self._pending[0].done()):
+            self._signatures.write(self._pending.popleft().result().tobytes())
 
     def _band_keys(self, band: int) -> np.ndarray:
         """A 32-bit key of every article's band `band`, read from the signature file in blocks."""
@@ -281,7 +294,7 @@ class NearDuplicates:
         `texts(ids)` returns the texts of the given articles; it is called a few ids at a time.
         """
         try:
-            self._flush()
+            self._flush(wait=True)
             pairs = []
             for code in self._candidates().tolist():
                 a, b = code >> 32, code & 0xFFFFFFFF
