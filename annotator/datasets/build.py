@@ -3,8 +3,9 @@
 1. Split: read every selected record from the database once, keeping a few dozen bytes per
    article in flat arrays (id, text hash, primary topic, MinHash band keys) and spooling the
    record to a temporary file; group near-duplicates and give each article a split.
-2. Write: read the records back from the spool and hand each to every format's writer, add it
-   to the counts and to the card's agreement tallies (counts only, never the records).
+2. Write: read the records back from the spool and hand each to every format's writer; the
+   counts and the card's agreement (`tallies.SplitTally`: counts only, never the records) are
+   added up from the spool too, by the helper process in a large build, while this one writes.
 Memory therefore does not grow with the number of articles beyond those arrays.
 Then the dataset card, then every file is hashed and renamed from its temporary name; only
 after that, in one transaction, are the file rows saved and the snapshot marked ready.
@@ -41,16 +42,18 @@ from annotator.projects.models import Project
 from . import card
 from .formats import Output, writer_class
 from .models import Snapshot, SnapshotFile, snapshot_root
-from .records import Selection, selected_records
-from .splits import SPLITS, NearDuplicates, Units, assign, primary_topic
+from .records import Scope, Selection, selected_records
+from .splits import SPLITS, NearDuplicates, Units, assign
+from .tallies import SplitTally, record_primary_topic, tally_spool
 
 PROGRESS_EVERY_SECONDS = 0.5
 
 logger = logging.getLogger(__name__)
 
 
-# A selection this large has its MinHash signatures worked out in a second process (`helper_pool`)
-# while this one reads the database; below it, starting that process would cost more than it saves.
+# A selection this large has its CPU-only work (MinHash signatures, then the counts and the
+# agreement) done in a second process (`helper_pool`) while this one reads the database and
+# writes the files; below it, handing work to that process would cost more than it saves.
 PARALLEL_FROM_ARTICLES = 2000
 
 _helper_pool: ProcessPoolExecutor | None = None
@@ -184,18 +187,6 @@ def _texts(project: Project):
     return load
 
 
-def _split_counts(schema: dict) -> dict:
-    return {
-        "articles": 0,
-        "examples": 0,
-        "spans": 0,
-        "labels": dict.fromkeys((label["name"] for label in schema["labels"]), 0),
-        "topics": dict.fromkeys(schema["topics"], 0),
-        "stance": {target: dict.fromkeys(schema["stance_values"], 0) for target in schema["stance_targets"]},
-        "primary_topics": {},
-    }
-
-
 def build(snapshot: Snapshot) -> None:
     """Write the snapshot's files and mark it ready; on any error, leave no file and mark it failed."""
     directory = snapshot_root() / snapshot.directory
@@ -247,11 +238,10 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
     split = parameters["split"]
     threshold = split["near_duplicate_threshold"]
 
+    pool = helper_pool() if candidates >= PARALLEL_FROM_ARTICLES else None
     with (
-        tempfile.TemporaryFile(dir=output.directory) as spool,
-        NearDuplicates(
-            threshold, directory=output.directory, pool=helper_pool() if candidates >= PARALLEL_FROM_ARTICLES else None
-        ) as near,
+        tempfile.NamedTemporaryFile(dir=output.directory, prefix=".spool-") as spool,
+        NearDuplicates(threshold, directory=output.directory, pool=pool) as near,
     ):
         # Pass 1, from the database: what splitting needs (a few dozen bytes per article) and
         # each record, spooled to disk, so the second pass needs no second read of the database.
@@ -261,9 +251,10 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
             progress.step()
             if record is None:
                 continue
-            units.add(record["id"], record["sha256"], _primary_topic(record, schema))
+            units.add(record["id"], record["sha256"], record_primary_topic(record, schema))
             near.add(record["id"], record["text"])
             spool.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
+        spool.flush()
         assignment = assign(
             units, near.groups(_texts(project)), {s: split[s] for s in SPLITS}, split["seed"], schema["topics"]
         )
@@ -271,10 +262,13 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
         del units
         progress.save()
 
-        # Pass 2, from the spool: every format, the counts and the card's agreement, a record at a time.
+        # Pass 2, from the spool: every format, a record at a time. The counts and the card's
+        # agreement read the spool too: in the helper process when there is one, else here.
+        from_records = selection.scope == Scope.ANALYSTS
+        counting = pool.submit(tally_spool, spool.name, assignment, schema, from_records) if pool else None
+        tally = SplitTally(schema, from_records) if counting is None else None
+        reading = None if from_records else card.SplitAgreement(schema)
         writers = {key: writer_class(key)(output, schema) for key in parameters["formats"]}
-        per_split = {s: _split_counts(schema) for s in SPLITS}
-        agreement = card.SplitAgreement(schema, selection.scope)
         spool.seek(0)
         for line in spool:
             progress.step()
@@ -282,8 +276,13 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
             where = assignment.split_of(record["id"])
             for writer in writers.values():
                 writer.add(record, where)
-            _count(per_split[where], record, _primary_topic(record, schema))
-            agreement.add(record, where)
+            if tally is not None:
+                tally.add(record, where)
+            if reading is not None:
+                reading.add(record["id"], where)
+        tally = counting.result() if counting is not None else tally.finish()
+    per_split = tally.counts
+    agreement = tally.agreement if from_records else reading.result()
     reports = {key: writer.close() for key, writer in writers.items()}
     written = output.finish()
     progress.save()
@@ -305,7 +304,7 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
     readme.write_text(
         card.render(
             project=project, parameters=parameters, schema=schema, counts=counts, files=written,
-            agreement=agreement.result(), versions=_versions(parameters["formats"]),
+            agreement={split: agreement[split].result() for split in SPLITS}, versions=_versions(parameters["formats"]),
         ),
         encoding="utf-8",
         newline="\n",
@@ -314,26 +313,6 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
     progress.step()
     progress.save()
     return schema, counts, sorted(written, key=lambda f: f.name)
-
-
-def _primary_topic(record: dict, schema: dict) -> str:
-    return primary_topic((a["topics"] for a in record["annotations"]), schema["topics"])
-
-
-def _count(counts: dict, record: dict, primary: str) -> None:
-    counts["articles"] += 1
-    counts["primary_topics"][primary] = counts["primary_topics"].get(primary, 0) + 1
-    for annotation in record["annotations"]:
-        counts["examples"] += 1
-        counts["spans"] += len(annotation["spans"])
-        for span in annotation["spans"]:
-            counts["labels"][span["label"]] = counts["labels"].get(span["label"], 0) + 1
-        for topic in annotation["topics"]:
-            counts["topics"][topic] = counts["topics"].get(topic, 0) + 1
-        for target, value in annotation["stance"].items():
-            by_value = counts["stance"].setdefault(target, {})
-            by_value[value] = by_value.get(value, 0) + 1
-    counts["primary_topics"] = dict(sorted(counts["primary_topics"].items()))
 
 
 def _versions(formats) -> dict:

@@ -7,7 +7,7 @@ data file; the export page shows when and by whom a snapshot was made.
 from collections.abc import Sequence
 
 from annotator.agreement.data import codings_of
-from annotator.agreement.metrics import Agreement, Coding, SpanMark, Tally, by_article
+from annotator.agreement.metrics import Tally, by_article
 from annotator.labelling.models import Annotation
 
 from .records import Scope
@@ -46,26 +46,23 @@ def table(header: Sequence[str], rows: Sequence[Sequence]) -> list[str]:
 
 
 class SplitAgreement:
-    """Agreement between analysts on each split's articles, added up as the build writes them.
+    """Agreement between analysts on each split's articles, read from the database as the build goes.
 
     It rests on every analyst's submitted annotation of the articles in a split, whatever the
-    snapshot's scope. In the "analysts" scope the records already hold exactly those; otherwise
-    they are read a chunk of articles at a time. Either way only counts are kept (`Tally`).
+    snapshot's scope. In the "analysts" scope the records hold exactly those, and
+    `tallies.SplitTally` adds them up; in the others this reads them a chunk of articles at a
+    time. Either way only counts are kept (`Tally`).
     """
 
-    def __init__(self, schema: dict, scope: str):
+    def __init__(self, schema: dict):
         labels = [label["name"] for label in schema["labels"]]
         self.tallies = {
             split: Tally(topics=schema["topics"], targets=schema["stance_targets"], labels=labels) for split in SPLITS
         }
-        self.from_records = scope == Scope.ANALYSTS
         self.waiting: dict[str, list[int]] = {split: [] for split in SPLITS}
 
-    def add(self, record: dict, split: str) -> None:
-        if self.from_records:
-            self.tallies[split].add({a["annotator"]: _coding(record["id"], a) for a in record["annotations"]})
-            return
-        self.waiting[split].append(record["id"])
+    def add(self, article_id: int, split: str) -> None:
+        self.waiting[split].append(article_id)
         if len(self.waiting[split]) >= CODINGS_CHUNK:
             self._read(split)
 
@@ -77,21 +74,11 @@ class SplitAgreement:
         for coded in by_article(codings_of(annotations)).values():
             self.tallies[split].add(coded)
 
-    def result(self) -> dict[str, Agreement]:
+    def result(self) -> dict[str, Tally]:
         for split in SPLITS:
             if self.waiting[split]:
                 self._read(split)
-        return {split: tally.result() for split, tally in self.tallies.items()}
-
-
-def _coding(article_id: int, annotation: dict) -> Coding:
-    return Coding(
-        article=article_id,
-        analyst=annotation["annotator"],
-        topics=frozenset(annotation["topics"]),
-        stances=annotation["stance"],
-        spans=tuple(SpanMark(s["label"], s["start"], s["end"]) for s in annotation["spans"]),
-    )
+        return self.tallies
 
 
 def _figure(figure) -> str:

@@ -178,6 +178,23 @@ class TestScopes:
         assert "## Agreement between analysts on these articles" in card
         assert "| Articles with two or more analysts | 1 |" in card
 
+    @pytest.mark.parametrize("scope", ["analysts", "gold"])
+    def test_a_large_build_counts_in_the_helper_process_and_writes_the_same_files(
+        self, project, admin_user, two_analysts, monkeypatch, scope
+    ):
+        here = build(project, admin_user, scope=scope, formats=["jsonl", "csv"])
+        handed = []
+        pool = build_module.helper_pool()
+        monkeypatch.setattr(build_module, "PARALLEL_FROM_ARTICLES", 0)  # "large" from the first article
+        monkeypatch.setattr(build_module, "helper_pool", lambda: handed.append(pool) or pool)
+        helped = build(project, admin_user, scope=scope, formats=["jsonl", "csv"])
+        assert handed and here.status == helped.status == "ready"
+        assert helped.counts == here.counts and helped.counts["examples"] > 0
+        assert {f.name: f.sha256 for f in helped.files.all()} == {f.name: f.sha256 for f in here.files.all()}
+        card = file_path(helped, "README.md").read_text(encoding="utf-8")
+        [row] = [line for line in card.splitlines() if line.startswith("| Articles with two or more analysts |")]
+        assert sum(int(cell) for cell in row.strip("| ").split(" | ")[1:]) == {"analysts": 2, "gold": 1}[scope]
+
 
 class TestPage:
     def url(self, project):

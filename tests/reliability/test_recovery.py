@@ -125,13 +125,13 @@ def test_a_build_given_up_by_recovery_stops_and_stays_failed(project, admin_user
     """Recovery fails a build that was slow, not dead: the build must not make it ready after all."""
     for n in range(3):
         annotate(article(project, f"Lavrov met envoy {n}."), admin_user, [("Source", "Lavrov")], gold=True)
-    primary_topic = build_module.primary_topic
+    primary_topic = build_module.record_primary_topic
 
     def primary_topic_after_recovery(*args):
         snapshots_recover(stale_after=timedelta(0))
         return primary_topic(*args)
 
-    monkeypatch.setattr(build_module, "primary_topic", primary_topic_after_recovery)
+    monkeypatch.setattr(build_module, "record_primary_topic", primary_topic_after_recovery)
     monkeypatch.setattr(build_module, "PROGRESS_EVERY_SECONDS", 0)
     with pytest.raises(build_module.Abandoned):
         build(project, admin_user, formats=["jsonl"])

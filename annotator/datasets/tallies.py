@@ -1,0 +1,93 @@
+"""What a snapshot counts of its records, split by split, for the dataset card: counts only.
+
+Per split: articles, examples, spans, labels, topics, stances and primary topics; and, when the
+records hold every analyst's submitted annotation (the "analysts" scope), the agreement between
+them (`agreement.metrics.Tally`). Other scopes' agreement is read from the database by
+`card.SplitAgreement`.
+
+No Django here: a large build runs `tally_spool` in its helper process (`build.helper_pool`),
+reading the spooled records itself while the build's own process writes the files.
+"""
+
+import orjson
+
+from annotator.agreement.metrics import Coding, SpanMark, Tally
+
+from .splits import SPLITS, Assignment, primary_topic
+
+
+def record_primary_topic(record: dict, schema: dict) -> str:
+    return primary_topic((a["topics"] for a in record["annotations"]), schema["topics"])
+
+
+def codings(record: dict) -> dict[str, Coding]:
+    """Each analyst's annotation in the record as the agreement measures see it."""
+    return {
+        annotation["annotator"]: Coding(
+            article=record["id"],
+            analyst=annotation["annotator"],
+            topics=frozenset(annotation["topics"]),
+            stances=annotation["stance"],
+            spans=tuple(SpanMark(s["label"], s["start"], s["end"]) for s in annotation["spans"]),
+        )
+        for annotation in record["annotations"]
+    }
+
+
+def _counts(schema: dict) -> dict:
+    return {
+        "articles": 0,
+        "examples": 0,
+        "spans": 0,
+        "labels": dict.fromkeys((label["name"] for label in schema["labels"]), 0),
+        "topics": dict.fromkeys(schema["topics"], 0),
+        "stance": {target: dict.fromkeys(schema["stance_values"], 0) for target in schema["stance_targets"]},
+        "primary_topics": {},
+    }
+
+
+class SplitTally:
+    """Counts (and, with `agreement`, the analysts' agreement) of the records added, per split."""
+
+    def __init__(self, schema: dict, agreement: bool):
+        self.schema = schema
+        self.counts = {split: _counts(schema) for split in SPLITS}
+        labels = [label["name"] for label in schema["labels"]]
+        self.agreement = (
+            {split: Tally(topics=schema["topics"], targets=schema["stance_targets"], labels=labels) for split in SPLITS}
+            if agreement
+            else None
+        )
+
+    def add(self, record: dict, split: str) -> None:
+        counts = self.counts[split]
+        counts["articles"] += 1
+        primary = record_primary_topic(record, self.schema)
+        counts["primary_topics"][primary] = counts["primary_topics"].get(primary, 0) + 1
+        for annotation in record["annotations"]:
+            counts["examples"] += 1
+            counts["spans"] += len(annotation["spans"])
+            for span in annotation["spans"]:
+                counts["labels"][span["label"]] = counts["labels"].get(span["label"], 0) + 1
+            for topic in annotation["topics"]:
+                counts["topics"][topic] = counts["topics"].get(topic, 0) + 1
+            for target, value in annotation["stance"].items():
+                by_value = counts["stance"].setdefault(target, {})
+                by_value[value] = by_value.get(value, 0) + 1
+        if self.agreement is not None:
+            self.agreement[split].add(codings(record))
+
+    def finish(self) -> "SplitTally":
+        for counts in self.counts.values():
+            counts["primary_topics"] = dict(sorted(counts["primary_topics"].items()))
+        return self
+
+
+def tally_spool(path: str, assignment: Assignment, schema: dict, agreement: bool) -> SplitTally:
+    """The tally of every record in a spool file (one JSON record a line), each in its split."""
+    tally = SplitTally(schema, agreement)
+    with open(path, "rb") as spool:
+        for line in spool:
+            record = orjson.loads(line)
+            tally.add(record, assignment.split_of(record["id"]))
+    return tally.finish()
