@@ -29,7 +29,8 @@ class Annotation(models.Model):
         SUBMITTED = "submitted", "Submitted"
         SKIPPED = "skipped", "Skipped"
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="annotations")
+    # No index of its own: the (article, kind, status) index leads with it.
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="annotations", db_index=False)
     annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations")
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.ANALYST)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_PROGRESS)
@@ -61,7 +62,8 @@ class Annotation(models.Model):
 class Span(models.Model):
     """`[start, end)` in code points of the article text; `text` is what those offsets cover."""
 
-    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="spans")
+    # No index of its own: the (annotation, start) index and the client id's unique one lead with it.
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="spans", db_index=False)
     # RESTRICT: a label in use cannot be deleted (no orphaned spans), yet a whole project can be.
     label = models.ForeignKey(SpanLabel, on_delete=models.RESTRICT, related_name="spans")
     start = models.PositiveIntegerField()
@@ -76,7 +78,7 @@ class Span(models.Model):
     class Meta:
         ordering = ["start", "-end", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(start__gte=0), name="span_start_not_negative"),
+            # With the CHECK (start >= 0) each positive field brings: 0 <= start < end.
             models.CheckConstraint(condition=Q(start__lt=F("end")), name="span_start_before_end"),
             # Both databases count characters (code points) in length(): offsets and text agree.
             models.CheckConstraint(condition=Q(end=F("start") + Length("text")), name="span_text_length_matches"),
@@ -153,7 +155,8 @@ class Change(models.Model):
         SUBMIT = "submit", "Submitted"
         SKIP = "skip", "Skipped"
 
-    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="changes")
+    # No index of its own: the (annotation, created_at) index leads with it.
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="changes", db_index=False)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=8, choices=Action.choices)
     # What changed: "span", "relation", "labels" (topics and stance) or "annotation".
