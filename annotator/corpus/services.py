@@ -30,6 +30,7 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
+from annotator import bulk
 from annotator.projects.models import Project
 
 from . import readers
@@ -105,7 +106,7 @@ def article_import(*, project: Project, files: Sequence[tuple[str, bytes]]) -> I
         Project.objects.select_for_update().get(pk=project.pk)
         new = _skip_duplicates(project, candidates, report)
         if not report.errors:
-            report.created = Article.objects.bulk_create(new)
+            report.created = bulk.create(new)  # COPY on PostgreSQL
     return report
 
 

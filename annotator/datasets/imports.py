@@ -44,9 +44,10 @@ import orjson
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from annotator import bulk
 from annotator.corpus.models import Article
 from annotator.corpus.services import article_import
 from annotator.corpus.text import normalise, sha256
@@ -486,21 +487,23 @@ def _write(batch: list[tuple[int, ImportedDocument]], schema: _Schema, users: di
         status = imported.status in (Annotation.Status.SUBMITTED, Annotation.Status.SKIPPED)
         return len(imported.spans) + len(relations) + bool(topics or stance) + status
 
-    annotation_ids = _insert(
-        Annotation,
-        ["article_id", "annotator_id", "kind", "status", "skip_reason", "version", "created_at", "updated_at", "submitted_at"],
-        [
-            (
-                article_id, actor.pk, imported.kind, imported.status,
-                SKIPPED_REASON if imported.status == Annotation.Status.SKIPPED else "",
-                1 + changes(imported, relations, topics, stance), now, now,
-                now if imported.status == Annotation.Status.SUBMITTED else None,
-            )
-            for article_id, imported, actor, relations, topics, stance in planned
-        ],
-        returning=True,
-        on_conflict="someone else annotated one of these articles while it was imported; nothing was imported",
-    )
+    try:
+        annotation_ids = bulk.insert(
+            Annotation,
+            ["article_id", "annotator_id", "kind", "status", "skip_reason", "version", "created_at", "updated_at", "submitted_at"],
+            [
+                (
+                    article_id, actor.pk, imported.kind, imported.status,
+                    SKIPPED_REASON if imported.status == Annotation.Status.SKIPPED else "",
+                    1 + changes(imported, relations, topics, stance), now, now,
+                    now if imported.status == Annotation.Status.SUBMITTED else None,
+                )
+                for article_id, imported, actor, relations, topics, stance in planned
+            ],
+            returning=True,
+        )
+    except IntegrityError as error:  # one analyst annotation a person an article, one gold: the unique indexes
+        raise ImportFailed(["someone else annotated one of these articles while it was imported; nothing was imported"]) from error
     span_rows = [
         (annotation_id, schema.labels[span.label].id, span.start, span.end, span.text, span.attributes, None, now, now)
         for annotation_id, (_, imported, *_) in zip(annotation_ids, planned)
@@ -508,7 +511,7 @@ def _write(batch: list[tuple[int, ImportedDocument]], schema: _Schema, users: di
     ]
     client_ids = _client_ids(len(span_rows))
     span_rows = [(*row[:6], client_id, *row[7:]) for row, client_id in zip(span_rows, client_ids)]
-    span_ids = iter(_insert(
+    span_ids = iter(bulk.insert(
         Span, ["annotation_id", "label_id", "start", "end", "text", "attributes", "client_id", "created_at", "updated_at"],
         span_rows, returning=True,
     ))
@@ -521,12 +524,12 @@ def _write(batch: list[tuple[int, ImportedDocument]], schema: _Schema, users: di
         for annotation_id, (_, _, _, relations, *_) in zip(annotation_ids, planned)
         for kind, source, target in relations
     ]
-    relation_ids = iter(_insert(Relation, ["annotation_id", "type_id", "source_id", "target_id", "created_at"], relation_rows, returning=True))
-    _insert(
+    relation_ids = iter(bulk.insert(Relation, ["annotation_id", "type_id", "source_id", "target_id", "created_at"], relation_rows, returning=True))
+    bulk.insert(
         Annotation.topics.through, ["annotation_id", "topic_id"],
         [(annotation_id, schema.topics[topic].id) for annotation_id, (*_, topics, _) in zip(annotation_ids, planned) for topic in topics],
     )
-    _insert(
+    bulk.insert(
         Stance, ["annotation_id", "target_id", "value_id"],
         [
             (annotation_id, schema.targets[target].id, schema.values[value].id)
@@ -554,7 +557,7 @@ def _write(batch: list[tuple[int, ImportedDocument]], schema: _Schema, users: di
         elif imported.status == Annotation.Status.SKIPPED:
             made.append((Change.Action.SKIP, "annotation", annotation_id, {"status": Annotation.Status.IN_PROGRESS}, {"status": imported.status}, SKIPPED_REASON))
         change_rows += [(annotation_id, actor.pk, *change, now) for change in made]
-    _insert(Change, ["annotation_id", "actor_id", "action", "subject", "subject_id", "before", "after", "reason", "created_at"], change_rows)
+    bulk.insert(Change, ["annotation_id", "actor_id", "action", "subject", "subject_id", "before", "after", "reason", "created_at"], change_rows)
     result.annotations += len(planned)
     result.spans += len(span_rows)
 
@@ -566,44 +569,3 @@ def _client_ids(count: int) -> list[str]:
         f"{raw[i:i + 12]}4{raw[i + 13:i + 16]}{'89ab'[int(raw[i + 16], 16) & 3]}{raw[i + 17:i + 32]}"
         for i in range(0, 32 * count, 32)
     ]
-
-
-def _insert(model, fields: list[str], rows: list[tuple], returning: bool = False, on_conflict: str = "") -> list[int]:
-    """Insert rows (values in `fields` order, by attribute name); with `returning`, their new ids in order.
-
-    PostgreSQL: COPY, with ids taken from the table's sequence first. Elsewhere: `bulk_create`.
-    A unique constraint that fails becomes `ImportFailed(on_conflict)` when `on_conflict` says why.
-    """
-    if not rows:
-        return []
-    try:
-        if connection.vendor != "postgresql":
-            made = model.objects.bulk_create([model(**dict(zip(fields, row))) for row in rows])
-            return [obj.pk for obj in made] if returning else []
-        ids = []
-        table = model._meta.db_table
-        columns = {f.attname: f for f in model._meta.concrete_fields}
-        as_json = [isinstance(columns[name], models.JSONField) for name in fields]
-        quote = connection.ops.quote_name
-        # wrap_database_errors: COPY is psycopg's own call, so its errors come as Django's too.
-        with connection.cursor() as cursor, connection.wrap_database_errors:
-            if returning:
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                    [quote(table), model._meta.pk.column, len(rows)],
-                )
-                ids = sorted(row[0] for row in cursor.fetchall())
-            names = ([model._meta.pk.column] if returning else []) + [columns[name].column for name in fields]
-
-            def as_text(value):
-                return orjson.dumps(value).decode()
-
-            with cursor.copy(f"COPY {quote(table)} ({', '.join(map(quote, names))}) FROM STDIN") as copy:
-                for n, row in enumerate(rows):
-                    values = [as_text(v) if j and v is not None else v for v, j in zip(row, as_json)] if any(as_json) else list(row)
-                    copy.write_row([ids[n], *values] if returning else values)
-        return ids
-    except IntegrityError as error:
-        if on_conflict:
-            raise ImportFailed([on_conflict]) from error
-        raise
