@@ -266,7 +266,7 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
         # agreement read the spool too: in the helper process when there is one, else here.
         from_records = selection.scope == Scope.ANALYSTS
         counting = pool.submit(tally_spool, spool.name, assignment, schema, from_records) if pool else None
-        tally = SplitTally(schema, from_records) if counting is None else None
+        here = SplitTally(schema, from_records) if counting is None else None
         reading = None if from_records else card.SplitAgreement(schema)
         writers = {key: writer_class(key)(output, schema) for key in parameters["formats"]}
         spool.seek(0)
@@ -276,11 +276,11 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
             where = assignment.split_of(record["id"])
             for writer in writers.values():
                 writer.add(record, where)
-            if tally is not None:
-                tally.add(record, where)
+            if here is not None:
+                here.add(record, where)
             if reading is not None:
                 reading.add(record["id"], where)
-        tally = counting.result() if counting is not None else tally.finish()
+        tally = counting.result() if counting is not None else here.finish()
     per_split = tally.counts
     agreement = tally.agreement if from_records else reading.result()
     reports = {key: writer.close() for key, writer in writers.items()}

@@ -213,7 +213,6 @@ class NearDuplicates:
     # Texts whose signatures are computed together; a batch stays under about 1 MB of text.
     BATCH_TEXTS = 32
     BATCH_CHARS = 1 << 18
-
     IN_FLIGHT = 8  # batches handed to the pool and not written yet
 
     def __init__(self, threshold: float, directory=None, pool: Executor | None = None):
