@@ -54,20 +54,33 @@ def _check_seen(state: dict, seen: str | None) -> None:
         raise ChangedElsewhere()
 
 
-def annotation_get_or_create(*, article: Article, annotator: AbstractBaseUser) -> Annotation:
-    """The analyst's own annotation of the article (get_or_create copes with two first saves at once)."""
-    annotation, _ = Annotation.objects.get_or_create(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST)
+def annotation_get_or_create(*, article: Article, annotator: AbstractBaseUser, lock: bool = False) -> Annotation:
+    """The analyst's own annotation of the article (get_or_create copes with two first saves at once).
+
+    With `lock`, it is locked as it is read, until the caller's transaction ends (as by
+    `annotation_lock`, without a second query).
+    """
+    annotations = Annotation.objects.select_for_update() if lock else Annotation.objects
+    annotation, _ = annotations.get_or_create(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST)
     annotation.article = article  # the caller's copy: saves loading the text again
     return annotation
 
 
-def annotation_lock(*, annotation: Annotation) -> int:
-    """Lock the annotation until the caller's transaction ends; its version now.
+ANNOTATION_COLUMNS = [field.attname for field in Annotation._meta.concrete_fields]
 
-    Between two calls in one transaction nothing but the caller changes the annotation, so a
-    page known to show the first version can be brought to the second by what the caller did.
+
+def annotation_lock(*, annotation: Annotation) -> Annotation:
+    """Lock the annotation until the caller's transaction ends; the caller's copy is brought up to date.
+
+    Between the lock and the end of the transaction nothing but the caller changes the
+    annotation, and every change through these functions moves the same copy's version on, so
+    a page known to show the version at the lock can be brought to the version after by what
+    the caller did. The copy keeps what it had loaded with it (its article's long text).
     """
-    return Annotation.objects.select_for_update().values_list("version", flat=True).get(pk=annotation.pk)
+    row = Annotation.objects.select_for_update().values(*ANNOTATION_COLUMNS).get(pk=annotation.pk)
+    for column, value in row.items():
+        setattr(annotation, column, value)
+    return annotation
 
 
 def span_check_offsets(*, article: Article, start: int, end: int, text: str) -> None:
@@ -99,10 +112,14 @@ def span_state(span: Span) -> dict:
 
 def _locked(annotation: Annotation, expected_version: int | None) -> Annotation:
     """The annotation, locked for this transaction, if it is still at the version the caller saw."""
-    current = Annotation.objects.select_for_update().get(pk=annotation.pk)
-    if expected_version is not None and current.version != expected_version:
-        raise StaleVersion(current)
-    return current
+    annotation_lock(annotation=annotation)
+    _check_version(annotation, expected_version)
+    return annotation
+
+
+def _check_version(annotation: Annotation, expected_version: int | None) -> None:
+    if expected_version is not None and annotation.version != expected_version:
+        raise StaleVersion(annotation)
 
 
 def _record(annotation, actor, action, subject, subject_id=None, before=None, after=None, reason="") -> None:
@@ -141,13 +158,13 @@ def span_add(
         raise ValidationError("That label belongs to another project.", code="wrong_project")
     span_check_offsets(article=article, start=start, end=end, text=text)
     client_id = client_id or uuid.uuid4()
+    annotation_lock(annotation=annotation)
+    # Looked for once locked, so a retry that arrived while the first request held the lock finds
+    # its span; and before the version check, so a retry is answered with its span at any version.
     existing = annotation.spans.filter(client_id=client_id).first()
     if existing is not None:
         return _same_span_or_conflict(existing, label=label, start=start, end=end)
-    annotation = _locked(annotation, expected_version)
-    existing = annotation.spans.filter(client_id=client_id).first()
-    if existing is not None:  # the same retry, which arrived while we waited for the lock
-        return _same_span_or_conflict(existing, label=label, start=start, end=end)
+    _check_version(annotation, expected_version)
     span = Span.objects.create(
         annotation=annotation,
         label=label,
@@ -194,7 +211,7 @@ def span_update(
     annotation = _locked(span.annotation, expected_version)
     if label.project_id != annotation.article.project_id:
         raise ValidationError("That label belongs to another project.", code="wrong_project")
-    span.refresh_from_db()
+    _refreshed(span)
     before = span_state(span)
     _check_seen(before, seen)
     if label.id != span.label_id:
@@ -208,6 +225,11 @@ def span_update(
     if after != before:
         _record(annotation, actor or annotation.annotator, Change.Action.UPDATE, "span", span.id, before, after, reason)
     return span
+
+
+def _refreshed(span: Span) -> None:
+    """The span as it is now, with its label (which a plain refresh would drop, to read again)."""
+    span.refresh_from_db(from_queryset=Span.objects.select_related("label"))
 
 
 def span_attributes_clean(*, label: SpanLabel, attributes: dict[str, str]) -> dict[str, str]:
@@ -239,7 +261,7 @@ def span_delete(
     seen: str | None = None,
 ) -> None:
     annotation = _locked(span.annotation, expected_version)
-    span.refresh_from_db()
+    _refreshed(span)
     before = span_state(span)
     _check_seen(before, seen)
     span_id = span.id
@@ -336,8 +358,7 @@ def document_labels_set(
     after = labels_state(locked)
     if after != before:
         _record(locked, actor or locked.annotator, Change.Action.UPDATE, "labels", None, before, after, reason)
-    annotation.version = locked.version
-    return annotation
+    return locked
 
 
 @transaction.atomic

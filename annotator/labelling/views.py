@@ -57,7 +57,7 @@ def _page_context(project, article, annotation):
     }
 
 
-def _editor_answer_context(project, article, annotation, editing, spans, labels):
+def _editor_answer_context(project, article, annotation, editing, spans, labels, *, new=False):
     context = {
         "project": project,
         "article": article,
@@ -67,12 +67,12 @@ def _editor_answer_context(project, article, annotation, editing, spans, labels)
         "oob": True,
     }
     if editing:
-        context |= _editor_context(project, editing, spans, annotation)
+        context |= _editor_context(project, editing, spans, annotation, new=new)
     return context
 
 
-def _editor_context(project, span, spans, annotation):
-    """The fields and links the span editor offers for one span."""
+def _editor_context(project, span, spans, annotation, *, new=False):
+    """The fields and links the span editor offers for one span (`new`: made just now, so it has no links yet)."""
     lists = {SpanAttribute.Kind.STANCE: project.stance_values, SpanAttribute.Kind.TARGET: project.stance_targets}
     attributes = list(span.label.attributes.all())
     choices = {kind: [c.name for c in lists[kind].all()] for kind in {a.kind for a in attributes} & lists.keys()}
@@ -80,7 +80,7 @@ def _editor_context(project, span, spans, annotation):
         {"name": a.name, "value": span.attributes.get(a.name, ""), "choices": choices.get(a.kind)}
         for a in attributes
     ]
-    relations = annotation.relations.filter(source=span).select_related("type", "target")
+    relations = [] if new else annotation.relations.filter(source=span).select_related("type", "target")
     relation_types = RelationType.objects.filter(project=project, source_label_id=span.label_id).select_related(
         "target_label"
     )
@@ -134,26 +134,27 @@ def _own_annotation(request, article):
 def _locked(annotation, change, labels=None):
     """Make `change()` with the annotation locked from before it until its spans are read.
 
-    `annotation` is the annotation, or a function that gets (or makes) it in the same
-    transaction; `change` is given it. Returns what `change(annotation)` returned, the version before and after it, and (given
-    the project's `labels`) the spans after it: as they are at that version, since nothing else
-    can change the annotation meanwhile.
+    `annotation` is the annotation, or a function that gets (or makes) it locked in the same
+    transaction; `change` is given it. Returns what `change(annotation)` returned, the version
+    before and after it, and (given the project's `labels`) the spans after it: as they are at
+    that version, since nothing else can change the annotation meanwhile. Every service moves
+    the version of the copy it was given on, so the version after needs no second look.
     """
     with transaction.atomic():
-        if callable(annotation):
-            annotation = annotation()
-        base = services.annotation_lock(annotation=annotation)
+        annotation = annotation() if callable(annotation) else services.annotation_lock(annotation=annotation)
+        base = annotation.version
         result = change(annotation)
         after = spans_shown(annotation=annotation, labels=labels) if labels is not None else []
-        version = services.annotation_lock(annotation=annotation)
-    return result, base, version, after
+    return result, base, annotation.version, after
 
 
 def _change_answer(request, project, article, annotation, *, base, version, spans, labels, redraw=(), editing=None,
                    added=None, replaced=None, removed=None, status=200):
     """What a change changed, as out-of-band swaps: the paragraphs that `redraw` ranges reach,
     the editor (`editing`, a Span), and the span list's count and changed item."""
-    context = _editor_answer_context(project, article, annotation, editing, spans, labels)
+    # A span added by this change (not one a retry found) has no links yet.
+    new = added is not None and version != base
+    context = _editor_answer_context(project, article, annotation, editing, spans, labels, new=new)
     if version != base:
         if redraw:
             context["paragraphs_html"] = text_html(
@@ -220,7 +221,7 @@ def span_create(request, project, article_id):
 
     try:
         # Made in the same transaction: a refused first span leaves no annotation behind.
-        own = lambda: services.annotation_get_or_create(article=article, annotator=request.user)  # noqa: E731
+        own = lambda: services.annotation_get_or_create(article=article, annotator=request.user, lock=True)  # noqa: E731
         span, base, version, spans = _locked(own, create, labels)
     except ValidationError as error:
         return _invalid(error)
@@ -275,7 +276,7 @@ def span_update(request, project, article_id, span_id):
     annotation = span.annotation
     try:
         _, base, version, spans = _locked(annotation, lambda _: services.span_update(
-            span=span, label=label, attributes=attributes, seen=request.POST.get("seen")
+            span=span, label=label, attributes=attributes, actor=request.user, seen=request.POST.get("seen")
         ), labels)
     except ValidationError as error:
         return _invalid(error)
@@ -296,7 +297,7 @@ def span_delete(request, project, article_id, span_id):
     labels = _labels(project)
     try:
         _, base, version, spans = _locked(
-            annotation, lambda _: services.span_delete(span=span, seen=request.POST.get("seen")), labels
+            annotation, lambda _: services.span_delete(span=span, actor=request.user, seen=request.POST.get("seen")), labels
         )
     except ValidationError as error:
         return _invalid(error)
@@ -320,7 +321,7 @@ def relation_create(request, project, article_id):
     labels = _labels(project)
     try:
         _, base, version, spans = _locked(annotation, lambda _: services.relation_create(
-            relation_type=relation_type, source=source, target=target
+            relation_type=relation_type, source=source, target=target, actor=request.user
         ), labels)
     except ValidationError as error:
         return _invalid(error)
@@ -342,7 +343,7 @@ def relation_delete(request, project, article_id, relation_id):
     source = relation.source
     annotation = relation.annotation
     labels = _labels(project)
-    _, base, version, spans = _locked(annotation, lambda _: services.relation_delete(relation=relation), labels)
+    _, base, version, spans = _locked(annotation, lambda _: services.relation_delete(relation=relation, actor=request.user), labels)
     if not request.htmx:
         return redirect("label_article", project.id, article.id)
     return _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
@@ -359,7 +360,7 @@ def document_labels(request, project, article_id):
         return HttpResponseBadRequest("Topics and stances are ids.")
     try:
         # Made in the same transaction: refused labels on a fresh article leave no annotation behind.
-        own = lambda: services.annotation_get_or_create(article=article, annotator=request.user)  # noqa: E731
+        own = lambda: services.annotation_get_or_create(article=article, annotator=request.user, lock=True)  # noqa: E731
         annotation, base, version, _ = _locked(own, lambda annotation: services.document_labels_set(
             annotation=annotation, topic_ids=topic_ids, stances=stances, actor=request.user,
             seen=request.POST.get("seen"),

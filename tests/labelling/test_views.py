@@ -275,6 +275,20 @@ class TestSpanCreate:
         assert (first.status_code, again.status_code) == (201, 201)
         assert Span.objects.filter(text="ministry").count() == 1
 
+    def test_a_retry_answers_with_the_span_as_it_is_now_links_included(self, analyst_client, w):
+        route = routes(w)["span_create"]
+        request(analyst_client, route, htmx=True)
+        span = Span.objects.get(text="ministry")
+        link = services.relation_create(relation_type=w.types["source"], source=span, target=w.source)
+        version = Annotation.objects.get(pk=w.annotation.pk).version
+
+        again = request(analyst_client, route, htmx=True)
+        assert again.status_code == 201
+        assert (again["X-Annotation-Base"], again["X-Annotation-Version"]) == (str(version), str(version))
+        content = body(again)
+        assert re.search(rf'<section id="span-editor"[^>]* data-span="{span.id}"', content)
+        assert f'action="{url("relation_delete", w, link.id)}"' in content
+
     def test_reused_client_id_for_another_span_is_422(self, analyst_client, w):
         route = routes(w)["span_create"]
         request(analyst_client, route, htmx=True)
