@@ -2,6 +2,8 @@
 
     python -m bench.export --articles 1000 10000 --formats jsonl spacy conll parquet csv label-studio jsonl-download --runs 3
 
+A format may be several joined by "+" ("jsonl+csv"): one snapshot that writes them all.
+
 Each run is a fresh process (so its peak RSS is its own) that streams the export to a file
 under /tmp and prints seconds and peak RSS; the median of the runs is reported. A snapshot of
 2,000 articles or more does part of its work in the build's helper process: its peak RSS is

@@ -1,7 +1,8 @@
 """How the export benchmark builds one format: a real snapshot, through the export page's form.
 
 `snapshot` runs exactly what a worker runs for a snapshot of every analyst's submitted work
-in one format: the split pass, the format's writer, the dataset card, hashing and renaming.
+in one format (or several, joined by "+": "jsonl+csv"): the split pass, the formats' writers,
+the dataset card, hashing and renaming.
 `jsonl-download` is the plain JSONL download (no snapshot), streamed to a file.
 """
 
@@ -16,7 +17,7 @@ from annotator.datasets.records import article_records
 
 def snapshot(project, format_name: str) -> int:
     form = SnapshotForm(
-        {"scope": "analysts", "formats": [format_name], "train": 80, "validation": 10, "test": 10, "seed": 13,
+        {"scope": "analysts", "formats": format_name.split("+"), "train": 80, "validation": 10, "test": 10, "seed": 13,
          "near_duplicate_threshold": "0.8"},
         project=project,
     )

@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 import traceback
+from array import array
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -40,7 +41,7 @@ from django.utils import timezone
 from annotator.projects.models import Project
 
 from . import card
-from .formats import Output, writer_class
+from .formats import Output, jsonl, writer_class
 from .models import Snapshot, SnapshotFile, snapshot_root
 from .records import Scope, Selection, selected_records
 from .splits import SPLITS, NearDuplicates, Units, assign
@@ -244,8 +245,10 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
         NearDuplicates(threshold, directory=output.directory, pool=pool) as near,
     ):
         # Pass 1, from the database: what splitting needs (a few dozen bytes per article) and
-        # each record, spooled to disk, so the second pass needs no second read of the database.
+        # each record, spooled to disk as its JSONL line, so the second pass needs no second
+        # read of the database, and the JSONL files are the spooled lines as they are.
         units = Units()
+        spooled = array("q")  # the article id of each spooled line
         left_out: Counter = Counter()
         for record in selected_records(project, selection, left_out=left_out):
             progress.step()
@@ -253,7 +256,8 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
                 continue
             units.add(record["id"], record["sha256"], record_primary_topic(record, schema))
             near.add(record["id"], record["text"])
-            spool.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
+            spool.write(jsonl.line(record))
+            spooled.append(record["id"])
         spool.flush()
         assignment = assign(
             units, near.groups(_texts(project)), {s: split[s] for s in SPLITS}, split["seed"], schema["topics"]
@@ -269,17 +273,25 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
         here = SplitTally(schema, from_records) if counting is None else None
         reading = None if from_records else card.SplitAgreement(schema)
         writers = {key: writer_class(key)(output, schema) for key in parameters["formats"]}
+        # A writer that takes JSONL lines is given the spooled line; a record is decoded only
+        # for the writers (and the tally made here) that need one.
+        line_writers = [w for w in writers.values() if hasattr(w, "add_line")]
+        record_writers = [w for w in writers.values() if not hasattr(w, "add_line")]
+        decode = bool(record_writers) or here is not None
         spool.seek(0)
-        for line in spool:
+        for line, article_id in zip(spool, spooled, strict=True):
             progress.step()
-            record = orjson.loads(line)
-            where = assignment.split_of(record["id"])
-            for writer in writers.values():
-                writer.add(record, where)
-            if here is not None:
-                here.add(record, where)
+            where = assignment.split_of(article_id)
+            for writer in line_writers:
+                writer.add_line(line, where)
+            if decode:
+                record = orjson.loads(line)
+                for writer in record_writers:
+                    writer.add(record, where)
+                if here is not None:
+                    here.add(record, where)
             if reading is not None:
-                reading.add(record["id"], where)
+                reading.add(article_id, where)
         tally = counting.result() if counting is not None else here.finish()
     per_split = tally.counts
     agreement = tally.agreement if from_records else reading.result()

@@ -178,6 +178,16 @@ class TestScopes:
         assert "## Agreement between analysts on these articles" in card
         assert "| Articles with two or more analysts | 1 |" in card
 
+    @pytest.mark.parametrize("formats", [["jsonl"], ["jsonl", "csv"]])
+    def test_each_jsonl_line_is_the_records_line(self, project, admin_user, two_analysts, formats):
+        # With CSV the spooled records are decoded too; JSONL alone writes the spooled lines.
+        snapshot = build(project, admin_user, scope="analysts", formats=formats)
+        expected = [jsonl.line(r) for r in self.records(project, scope="analysts")]
+        written = [
+            line for path in split_files(snapshot, "jsonl").values() for line in path.read_bytes().splitlines(keepends=True)
+        ]
+        assert len(expected) == 3 and sorted(written) == sorted(expected)
+
     @pytest.mark.parametrize("scope", ["analysts", "gold"])
     def test_a_large_build_counts_in_the_helper_process_and_writes_the_same_files(
         self, project, admin_user, two_analysts, monkeypatch, scope

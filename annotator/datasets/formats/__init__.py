@@ -4,7 +4,8 @@ A writer is given the snapshot's `Output` (where files go, under temporary names
 build finishes) and its schema; `add(record, split)` writes one article's record, whose
 annotations are the ones the snapshot exports, and `close()` finishes the files and returns
 what the dataset card should report about them (spans that could not be written, and why).
-Every writer writes one example per (article, annotation) unless it says otherwise.
+Every writer writes one example per (article, annotation) unless it says otherwise. A writer
+with `add_line(line, split)` is given each record as its JSONL line (`jsonl.line`) instead.
 
 Modules are imported when a snapshot asks for them: spaCy and pyarrow take a while to load.
 """

@@ -31,9 +31,13 @@ class Writer:
         self.handles = {}
 
     def add(self, record: dict, split: str) -> None:
+        self.add_line(line(record), split)
+
+    def add_line(self, record_line: bytes, split: str) -> None:
+        """A record already made into its `line` (a snapshot spools its records so)."""
         if split not in self.handles:
             self.handles[split] = self.output.open(f"{split}.{EXTENSION}", self.format)
-        self.handles[split].write(line(record))
+        self.handles[split].write(record_line)
 
     def close(self) -> dict:
         for handle in self.handles.values():
