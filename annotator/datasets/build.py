@@ -45,7 +45,7 @@ from .formats import Output, jsonl, writer_class
 from .models import Snapshot, SnapshotFile, snapshot_root
 from .records import Scope, Selection, selected_records
 from .splits import SPLITS, NearDuplicates, Units, assign
-from .tallies import SplitTally, record_primary_topic, tally_spool
+from .tallies import SplitTally, record_primary_topic, spool_pass
 
 PROGRESS_EVERY_SECONDS = 0.5
 
@@ -53,9 +53,12 @@ logger = logging.getLogger(__name__)
 
 
 # A selection this large has its CPU-only work (MinHash signatures, then the counts and the
-# agreement) done in a second process (`helper_pool`) while this one reads the database and
-# writes the files; below it, handing work to that process would cost more than it saves.
+# agreement, and the slowest format's file) done in a second process (`helper_pool`) while this
+# one reads the database and writes the files; below it, handing work to that process would
+# cost more than it saves.
 PARALLEL_FROM_ARTICLES = 2000
+# The formats that take much the longest to write (tokenizing every article), slowest first.
+SLOWEST_FORMATS = ("spacy", "conll")
 
 _helper_pool: ProcessPoolExecutor | None = None
 
@@ -77,6 +80,13 @@ def helper_pool() -> ProcessPoolExecutor | None:
     if _helper_pool is None:
         _helper_pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
     return _helper_pool
+
+
+def helper_formats(formats: list[str]) -> list[str]:
+    """What a build with a helper process writes there: the slowest format asked for, so long
+    as another is left to write here at the same time."""
+    slowest = next((key for key in SLOWEST_FORMATS if key in formats), None)
+    return [slowest] if slowest and len(formats) > 1 else []
 
 
 def heartbeat_seconds() -> float:
@@ -267,12 +277,18 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
         progress.save()
 
         # Pass 2, from the spool: every format, a record at a time. The counts and the card's
-        # agreement read the spool too: in the helper process when there is one, else here.
+        # agreement read the spool too: in the helper process when there is one (which writes
+        # the slowest format as it goes), else here.
         from_records = selection.scope == Scope.ANALYSTS
-        counting = pool.submit(tally_spool, spool.name, assignment, schema, from_records) if pool else None
-        here = SplitTally(schema, from_records) if counting is None else None
+        there = helper_formats(parameters["formats"]) if pool else []
+        helping = (
+            pool.submit(spool_pass, spool.name, assignment, schema, from_records, there, str(output.directory))
+            if pool
+            else None
+        )
+        here = SplitTally(schema, from_records) if helping is None else None
         reading = None if from_records else card.SplitAgreement(schema)
-        writers = {key: writer_class(key)(output, schema) for key in parameters["formats"]}
+        writers = {key: writer_class(key)(output, schema) for key in parameters["formats"] if key not in there}
         # A writer that takes JSONL lines is given the spooled line; a record is decoded only
         # for the writers (and the tally made here) that need one.
         line_writers = [w for w in writers.values() if hasattr(w, "add_line")]
@@ -292,10 +308,15 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
                     here.add(record, where)
             if reading is not None:
                 reading.add(article_id, where)
-        tally = counting.result() if counting is not None else here.finish()
+        reports = {key: writer.close() for key, writer in writers.items()}
+        if helping is not None:
+            tally, helped, files = helping.result()
+            reports |= helped
+            output.adopt(files)
+        else:
+            tally = here.finish()
     per_split = tally.counts
     agreement = tally.agreement if from_records else reading.result()
-    reports = {key: writer.close() for key, writer in writers.items()}
     written = output.finish()
     progress.save()
 

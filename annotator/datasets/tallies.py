@@ -5,9 +5,12 @@ records hold every analyst's submitted annotation (the "analysts" scope), the ag
 them (`agreement.metrics.Tally`). Other scopes' agreement is read from the database by
 `card.SplitAgreement`.
 
-No Django here: a large build runs `tally_spool` in its helper process (`build.helper_pool`),
-reading the spooled records itself while the build's own process writes the files.
+No Django here: a large build runs `spool_pass` in its helper process (`build.helper_pool`),
+reading the spooled records itself, while the build's own process writes the files (all but
+the ones it hands to the helper: see `build.helper_formats`).
 """
+
+from pathlib import Path
 
 import orjson
 
@@ -83,11 +86,26 @@ class SplitTally:
         return self
 
 
-def tally_spool(path: str, assignment: Assignment, schema: dict, agreement: bool) -> SplitTally:
-    """The tally of every record in a spool file (one JSON record a line), each in its split."""
+def spool_pass(
+    path: str, assignment: Assignment, schema: dict, agreement: bool, formats: list[str], directory: str
+) -> tuple[SplitTally, dict, dict]:
+    """Every record in a spool file (one JSON record a line), each in its split: their tally, and
+    the `formats` written into the snapshot's `directory` (under temporary names, as `Output`
+    does). Returns the tally, each format's report and the files written (name → format)."""
+    from .formats import Output, writer_class
+
     tally = SplitTally(schema, agreement)
-    with open(path, "rb") as spool:
-        for line in spool:
-            record = orjson.loads(line)
-            tally.add(record, assignment.split_of(record["id"]))
-    return tally.finish()
+    output = Output(Path(directory))
+    try:
+        writers = [writer_class(key)(output, schema) for key in formats]
+        with open(path, "rb") as spool:
+            for line in spool:
+                record = orjson.loads(line)
+                where = assignment.split_of(record["id"])
+                tally.add(record, where)
+                for writer in writers:
+                    writer.add(record, where)
+        reports = {key: writer.close() for key, writer in zip(formats, writers)}
+    finally:
+        output.close()
+    return tally.finish(), reports, output.files

@@ -189,21 +189,34 @@ class TestScopes:
         assert len(expected) == 3 and sorted(written) == sorted(expected)
 
     @pytest.mark.parametrize("scope", ["analysts", "gold"])
-    def test_a_large_build_counts_in_the_helper_process_and_writes_the_same_files(
+    def test_a_large_build_counts_and_writes_spacy_in_the_helper_process_and_writes_the_same_files(
         self, project, admin_user, two_analysts, monkeypatch, scope
     ):
-        here = build(project, admin_user, scope=scope, formats=["jsonl", "csv"])
+        from annotator.datasets.formats import spacy_docbin
+
+        formats = ["jsonl", "csv", "conll", "spacy"]
+        here = build(project, admin_user, scope=scope, formats=formats)
         handed = []
         pool = build_module.helper_pool()
         monkeypatch.setattr(build_module, "PARALLEL_FROM_ARTICLES", 0)  # "large" from the first article
         monkeypatch.setattr(build_module, "helper_pool", lambda: handed.append(pool) or pool)
-        helped = build(project, admin_user, scope=scope, formats=["jsonl", "csv"])
-        assert handed and here.status == helped.status == "ready"
+        # Only the helper process (a fresh interpreter, without this patch) may write the spaCy files.
+        monkeypatch.setattr(spacy_docbin.Writer, "add", lambda *args: pytest.fail("spaCy written here"))
+        helped = build(project, admin_user, scope=scope, formats=formats)
+        assert handed and here.status == helped.status == "ready", helped.error
+        assert {"train.spacy", "train.conll"} <= {f.name for f in helped.files.all()}
         assert helped.counts == here.counts and helped.counts["examples"] > 0
         assert {f.name: f.sha256 for f in helped.files.all()} == {f.name: f.sha256 for f in here.files.all()}
         card = file_path(helped, "README.md").read_text(encoding="utf-8")
         [row] = [line for line in card.splitlines() if line.startswith("| Articles with two or more analysts |")]
         assert sum(int(cell) for cell in row.strip("| ").split(" | ")[1:]) == {"analysts": 2, "gold": 1}[scope]
+
+
+def test_a_helper_writes_the_slowest_format_when_another_is_left_here():
+    assert build_module.helper_formats(["jsonl", "conll", "spacy"]) == ["spacy"]
+    assert build_module.helper_formats(["conll", "csv"]) == ["conll"]
+    assert build_module.helper_formats(["spacy"]) == []
+    assert build_module.helper_formats(["jsonl", "csv", "parquet"]) == []
 
 
 class TestPage:

@@ -66,6 +66,13 @@ class Output:
         self.files[name] = format
         return self._temporary(name)
 
+    def adopt(self, files: dict[str, str]) -> None:
+        """Files (name → format) that another process wrote here, under their temporary names."""
+        for name, format in files.items():
+            if name in self.files:
+                raise ValueError(f"Two formats want to write {name}.")
+            self.files[name] = format
+
     def rename(self, old: str, new: str) -> None:
         os.replace(self._temporary(old), self._temporary(new))
         self.files[new] = self.files.pop(old)
