@@ -59,6 +59,10 @@ logger = logging.getLogger(__name__)
 PARALLEL_FROM_ARTICLES = 2000
 # The formats that take much the longest to write (tokenizing every article), slowest first.
 SLOWEST_FORMATS = ("spacy", "conll")
+# Of a format written in two parts, the share of the records written here: the helper process
+# also reads and counts every record.
+FIRST_PART = 0.55
+SECOND_PART = ".second"
 
 _helper_pool: ProcessPoolExecutor | None = None
 
@@ -82,11 +86,17 @@ def helper_pool() -> ProcessPoolExecutor | None:
     return _helper_pool
 
 
-def helper_formats(formats: list[str]) -> list[str]:
-    """What a build with a helper process writes there: the slowest format asked for, so long
-    as another is left to write here at the same time."""
+def helper_formats(formats: list[str]) -> tuple[list[str], list[str]]:
+    """What a build with a helper process writes there: (formats it writes whole, formats of
+    which it writes the second part). The slowest format asked for, whole, so long as another is
+    left to write here at the same time; a slow format asked for alone, its second part if its
+    files can be written in two parts."""
     slowest = next((key for key in SLOWEST_FORMATS if key in formats), None)
-    return [slowest] if slowest and len(formats) > 1 else []
+    if slowest is None:
+        return [], []
+    if len(formats) > 1:
+        return [slowest], []
+    return ([], [slowest]) if getattr(writer_class(slowest), "concatenable", False) else ([], [])
 
 
 def heartbeat_seconds() -> float:
@@ -277,25 +287,36 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
         progress.save()
 
         # Pass 2, from the spool: every format, a record at a time. The counts and the card's
-        # agreement read the spool too: in the helper process when there is one (which writes
-        # the slowest format as it goes), else here.
+        # agreement read the spool too: in the helper process when there is one, which writes
+        # the slowest format as it goes (or, of a slow format asked for alone, the records after
+        # the first part written here: `helper_formats`), else here.
         from_records = selection.scope == Scope.ANALYSTS
-        there = helper_formats(parameters["formats"]) if pool else []
+        there, halved = helper_formats(parameters["formats"]) if pool else ([], [])
+        first_part = int(len(spooled) * FIRST_PART) if halved else len(spooled)
         helping = (
-            pool.submit(spool_pass, spool.name, assignment, schema, from_records, there, str(output.directory))
+            pool.submit(
+                spool_pass, spool.name, assignment, schema, from_records, there or halved, str(output.directory),
+                first_part if halved else 0, SECOND_PART if halved else "",
+            )
             if pool
             else None
         )
         here = SplitTally(schema, from_records) if helping is None else None
         reading = None if from_records else card.SplitAgreement(schema)
         writers = {key: writer_class(key)(output, schema) for key in parameters["formats"] if key not in there}
-        # A writer that takes JSONL lines is given the spooled line; a record is decoded only
-        # for the writers (and the tally made here) that need one.
-        line_writers = [w for w in writers.values() if hasattr(w, "add_line")]
-        record_writers = [w for w in writers.values() if not hasattr(w, "add_line")]
-        decode = bool(record_writers) or here is not None
+
+        def given(writers):
+            # A writer that takes JSONL lines is given the spooled line; a record is decoded
+            # only for the writers (and the tally made here) that need one.
+            lines = [w for w in writers if hasattr(w, "add_line")]
+            records = [w for w in writers if not hasattr(w, "add_line")]
+            return lines, records, bool(records) or here is not None
+
+        line_writers, record_writers, decode = given(writers.values())
         spool.seek(0)
-        for line, article_id in zip(spool, spooled, strict=True):
+        for number, (line, article_id) in enumerate(zip(spool, spooled, strict=True)):
+            if number == first_part:  # the helper writes the rest of the formats written in two parts
+                line_writers, record_writers, decode = given(w for key, w in writers.items() if key not in halved)
             progress.step()
             where = assignment.split_of(article_id)
             for writer in line_writers:
@@ -311,8 +332,12 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
         reports = {key: writer.close() for key, writer in writers.items()}
         if helping is not None:
             tally, helped, files = helping.result()
-            reports |= helped
-            output.adopt(files)
+            if halved:
+                reports |= {key: _summed(reports[key], helped[key]) for key in halved}
+                output.append(files, SECOND_PART)
+            else:
+                reports |= helped
+                output.adopt(files)
         else:
             tally = here.finish()
     per_split = tally.counts
@@ -346,6 +371,11 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
     progress.step()
     progress.save()
     return schema, counts, sorted(written, key=lambda f: f.name)
+
+
+def _summed(first: dict, second: dict) -> dict:
+    """Two parts' reports (counts, nested by name and split) as one."""
+    return {key: _summed(value, second[key]) if isinstance(value, dict) else value + second[key] for key, value in first.items()}
 
 
 def _versions(formats) -> dict:

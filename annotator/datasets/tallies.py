@@ -87,24 +87,27 @@ class SplitTally:
 
 
 def spool_pass(
-    path: str, assignment: Assignment, schema: dict, agreement: bool, formats: list[str], directory: str
+    path: str, assignment: Assignment, schema: dict, agreement: bool, formats: list[str], directory: str,
+    from_line: int = 0, part: str = "",
 ) -> tuple[SplitTally, dict, dict]:
     """Every record in a spool file (one JSON record a line), each in its split: their tally, and
     the `formats` written into the snapshot's `directory` (under temporary names, as `Output`
-    does). Returns the tally, each format's report and the files written (name → format)."""
+    does; with `part`, named apart) from the spool's line `from_line` on. Returns the tally,
+    each format's report and the files written (name → format)."""
     from .formats import Output, writer_class
 
     tally = SplitTally(schema, agreement)
-    output = Output(Path(directory))
+    output = Output(Path(directory), part)
     try:
         writers = [writer_class(key)(output, schema) for key in formats]
         with open(path, "rb") as spool:
-            for line in spool:
+            for number, line in enumerate(spool):
                 record = orjson.loads(line)
                 where = assignment.split_of(record["id"])
                 tally.add(record, where)
-                for writer in writers:
-                    writer.add(record, where)
+                if number >= from_line:
+                    for writer in writers:
+                        writer.add(record, where)
         reports = {key: writer.close() for key, writer in zip(formats, writers)}
     finally:
         output.close()

@@ -211,12 +211,45 @@ class TestScopes:
         [row] = [line for line in card.splitlines() if line.startswith("| Articles with two or more analysts |")]
         assert sum(int(cell) for cell in row.strip("| ").split(" | ")[1:]) == {"analysts": 2, "gold": 1}[scope]
 
+    def test_a_large_conll_snapshot_is_written_in_two_parts_that_make_the_same_files(
+        self, project, admin_user, two_analysts, monkeypatch
+    ):
+        from annotator.datasets.formats import conll
 
-def test_a_helper_writes_the_slowest_format_when_another_is_left_here():
-    assert build_module.helper_formats(["jsonl", "conll", "spacy"]) == ["spacy"]
-    assert build_module.helper_formats(["conll", "csv"]) == ["conll"]
-    assert build_module.helper_formats(["spacy"]) == []
-    assert build_module.helper_formats(["jsonl", "csv", "parquet"]) == []
+        here = build(project, admin_user, scope="analysts", formats=["conll"])
+        monkeypatch.setattr(build_module, "PARALLEL_FROM_ARTICLES", 0)
+        written_here = []
+        add = conll.Writer.add
+        monkeypatch.setattr(conll.Writer, "add", lambda self, record, split: written_here.append(record["id"]) or add(self, record, split))
+        helped = build(project, admin_user, scope="analysts", formats=["conll"])
+        assert helped.status == "ready", helped.error
+        # Three records: the first here (55 %, rounded down), the other two in the helper process.
+        assert written_here == [two_analysts["same"].id]
+        assert helped.counts == here.counts and helped.counts["formats"]["conll"]
+        assert {f.name: f.sha256 for f in helped.files.all()} == {f.name: f.sha256 for f in here.files.all()}
+
+
+def test_a_helper_writes_the_slowest_format_or_the_second_part_of_one_alone():
+    assert build_module.helper_formats(["jsonl", "conll", "spacy"]) == (["spacy"], [])
+    assert build_module.helper_formats(["conll", "csv"]) == (["conll"], [])
+    assert build_module.helper_formats(["conll"]) == ([], ["conll"])
+    assert build_module.helper_formats(["spacy"]) == ([], [])  # its files are not one stream
+    assert build_module.helper_formats(["jsonl", "csv", "parquet"]) == ([], [])
+
+
+def test_second_parts_go_after_the_first_or_are_the_whole_file(tmp_path):
+    from annotator.datasets.formats import Output
+
+    here, there = Output(tmp_path), Output(tmp_path, ".second")
+    with here.open("train.conll", "conll") as first:
+        first.write(b"first\n")
+    for name, data in [("train.conll", b"second\n"), ("test.conll", b"only\n")]:
+        with there.open(name, "conll") as second:
+            second.write(data)
+    here.append(there.files, ".second")
+    written = {f.name: (tmp_path / f.name).read_bytes() for f in here.finish()}
+    assert written == {"train.conll": b"first\nsecond\n", "test.conll": b"only\n"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["test.conll", "train.conll"]
 
 
 class TestPage:

@@ -5,13 +5,17 @@ build finishes) and its schema; `add(record, split)` writes one article's record
 annotations are the ones the snapshot exports, and `close()` finishes the files and returns
 what the dataset card should report about them (spans that could not be written, and why).
 Every writer writes one example per (article, annotation) unless it says otherwise. A writer
-with `add_line(line, split)` is given each record as its JSONL line (`jsonl.line`) instead.
+with `add_line(line, split)` is given each record as its JSONL line (`jsonl.line`) instead. A
+writer whose `concatenable` is true writes each split's file as its records' documents one after
+another, with nothing before or after them: two processes may write the first and the second
+part of the records apart, and the file is the two parts one after the other.
 
 Modules are imported when a snapshot asks for them: spaCy and pyarrow take a while to load.
 """
 
 import hashlib
 import os
+import shutil
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
@@ -43,8 +47,11 @@ class WrittenFile:
 class Output:
     """The files of one snapshot being built, each under a temporary name until `finish()`."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, part: str = ""):
+        """`part` names this process's files apart from another's writing the same names in the
+        same directory (the second part of a concatenable format's files)."""
         self.directory = directory
+        self.part = part
         self.files: dict[str, str] = {}  # name -> format
         self.finished: set[str] = set()
         self.handles: list = []
@@ -73,12 +80,25 @@ class Output:
                 raise ValueError(f"Two formats want to write {name}.")
             self.files[name] = format
 
+    def append(self, files: dict[str, str], part: str) -> None:
+        """The second parts of files (name → format) that another process wrote here as `part`:
+        each goes after this process's first part, or is the whole file if there is none."""
+        for name, format in files.items():
+            second = self.directory / f".{name}{part}.part"
+            if name in self.files:
+                with self._temporary(name).open("ab") as whole, second.open("rb") as rest:
+                    shutil.copyfileobj(rest, whole, 1 << 20)
+                second.unlink()
+            else:
+                os.replace(second, self._temporary(name))
+                self.files[name] = format
+
     def rename(self, old: str, new: str) -> None:
         os.replace(self._temporary(old), self._temporary(new))
         self.files[new] = self.files.pop(old)
 
     def _temporary(self, name: str) -> Path:
-        return self.directory / f".{name}.part"
+        return self.directory / f".{name}{self.part}.part"
 
     def finish(self) -> list[WrittenFile]:
         """Hash every file not finished yet, then give it its real name; until then it has none."""
