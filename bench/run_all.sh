@@ -8,7 +8,8 @@ export PYTHONPATH=.
 PY=.venv/bin/python
 out=bench-results
 mkdir -p "$out"
-$PY -m bench.export --articles 1000 10000 --formats jsonl-download jsonl csv label-studio parquet conll spacy --runs 3 > "$out/export.txt"
+$PY -m bench.export --articles 1000 10000 --formats jsonl-download jsonl csv label-studio parquet conll spacy \
+    jsonl+csv+label-studio+parquet+conll+spacy --runs 3 > "$out/export.txt"
 $PY -m bench.import_articles --articles 10000 --runs 3 --annotations > "$out/import_annotated.txt"
 $PY -m bench.import_articles --articles 10000 --runs 3 > "$out/import_articles.txt"
 $PY -m bench.labelling_page --runs 20 > "$out/labelling_page.txt"
