@@ -72,6 +72,10 @@ class NominalUnits:
                 counts[value] = counts.get(value, 0) + 1
             self.rows[tuple(sorted(counts.items(), key=repr))] += 1
 
+    def merge(self, other: "NominalUnits") -> None:
+        """Add another's units, as if they had been added here."""
+        self.rows.update(other.rows)
+
     def alpha(self) -> Figure:
         pairable = sum(self.rows.values())
         if not pairable:
@@ -223,6 +227,12 @@ class _PairTally:
         self.topics = {topic: Counter() for topic in topics}
         self.stances = {target: Counter() for target in targets}
 
+    def merge(self, other: "_PairTally") -> None:
+        self.shared += other.shared
+        for mine, theirs in ((self.topics, other.topics), (self.stances, other.stances)):
+            for key, table in theirs.items():
+                mine[key].update(table)
+
 
 class Tally:
     """Every agreement figure, added up one article at a time.
@@ -273,6 +283,20 @@ class Tally:
                 self.matched[label]["spans"] += len(a_spans) + len(b_spans)
                 self.matched[label]["exact"] += exact_matches(a_spans, b_spans)
                 self.matched[label]["overlap"] += overlap_matches(a_spans, b_spans)
+
+    def merge(self, other: "Tally") -> None:
+        """Add another tally of the same schema (other articles), as if they had been added here."""
+        self.analysts |= other.analysts
+        self.annotations += other.annotations
+        self.articles += other.articles
+        self.shared_articles += other.shared_articles
+        for mine, theirs in ((self.topic_units, other.topic_units), (self.stance_units, other.stance_units)):
+            for key, units in theirs.items():
+                mine[key].merge(units)
+        for key, pair in other.pairs.items():
+            self.pairs.setdefault(key, _PairTally(self.topics, self.targets)).merge(pair)
+        for label, counts in other.matched.items():
+            self.matched[label].update(counts)
 
     def result(self) -> Agreement:
         analysts = sorted(self.analysts)

@@ -59,10 +59,7 @@ logger = logging.getLogger(__name__)
 PARALLEL_FROM_ARTICLES = 2000
 # The formats that take much the longest to write (tokenizing every article), slowest first.
 SLOWEST_FORMATS = ("spacy", "conll")
-# Of a format written in two parts, the share of the records written here: the helper process
-# also reads and counts every record.
-FIRST_PART = 0.55
-SECOND_PART = ".second"
+SECOND_PART = ".second"  # the helper's files of a format written in two parts are named apart
 
 _helper_pool: ProcessPoolExecutor | None = None
 
@@ -286,37 +283,40 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
         del units
         progress.save()
 
-        # Pass 2, from the spool: every format, a record at a time. The counts and the card's
-        # agreement read the spool too: in the helper process when there is one, which writes
-        # the slowest format as it goes (or, of a slow format asked for alone, the records after
-        # the first part written here: `helper_formats`), else here.
+        # Pass 2, from the spool: every format, a record at a time, and the counts and the
+        # card's agreement. With a helper process, the records are shared at `first_part`: this
+        # process counts those before it, the helper those from it on. The helper also writes the
+        # slowest format when there are others to write here (and then counts every record
+        # itself, this process having enough to write), or, of a slow format asked for alone,
+        # the records after the first part, which this process writes (`helper_formats`).
         from_records = selection.scope == Scope.ANALYSTS
         there, halved = helper_formats(parameters["formats"]) if pool else ([], [])
-        first_part = int(len(spooled) * FIRST_PART) if halved else len(spooled)
+        first_part = len(spooled) if pool is None else 0 if there else len(spooled) // 2
         helping = (
             pool.submit(
                 spool_pass, spool.name, assignment, schema, from_records, there or halved, str(output.directory),
-                first_part if halved else 0, SECOND_PART if halved else "",
+                first_part, SECOND_PART if halved else "",
             )
             if pool
             else None
         )
-        here = SplitTally(schema, from_records) if helping is None else None
+        here = SplitTally(schema, from_records)
         reading = None if from_records else card.SplitAgreement(schema)
         writers = {key: writer_class(key)(output, schema) for key in parameters["formats"] if key not in there}
 
-        def given(writers):
+        def given(writers, counting):
             # A writer that takes JSONL lines is given the spooled line; a record is decoded
-            # only for the writers (and the tally made here) that need one.
+            # only for the writers (and the counting) that need one.
             lines = [w for w in writers if hasattr(w, "add_line")]
             records = [w for w in writers if not hasattr(w, "add_line")]
-            return lines, records, bool(records) or here is not None
+            return lines, records, counting, bool(records) or counting
 
-        line_writers, record_writers, decode = given(writers.values())
+        line_writers, record_writers, counting, decode = given(writers.values(), True)
         spool.seek(0)
         for number, (line, article_id) in enumerate(zip(spool, spooled, strict=True)):
-            if number == first_part:  # the helper writes the rest of the formats written in two parts
-                line_writers, record_writers, decode = given(w for key, w in writers.items() if key not in halved)
+            if number == first_part:  # the helper counts the rest, and writes the rest of `halved`
+                rest = [w for key, w in writers.items() if key not in halved]
+                line_writers, record_writers, counting, decode = given(rest, False)
             progress.step()
             where = assignment.split_of(article_id)
             for writer in line_writers:
@@ -325,21 +325,21 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
                 record = orjson.loads(line)
                 for writer in record_writers:
                     writer.add(record, where)
-                if here is not None:
+                if counting:
                     here.add(record, where)
             if reading is not None:
                 reading.add(article_id, where)
         reports = {key: writer.close() for key, writer in writers.items()}
         if helping is not None:
-            tally, helped, files = helping.result()
+            counted, helped, files = helping.result()
+            here.merge(counted)
             if halved:
                 reports |= {key: _summed(reports[key], helped[key]) for key in halved}
                 output.append(files, SECOND_PART)
             else:
                 reports |= helped
                 output.adopt(files)
-        else:
-            tally = here.finish()
+        tally = here.finish()
     per_split = tally.counts
     agreement = tally.agreement if from_records else reading.result()
     written = output.finish()

@@ -49,6 +49,14 @@ def _counts(schema: dict) -> dict:
     }
 
 
+def _add_counts(mine: dict, theirs: dict) -> None:
+    for key, value in theirs.items():
+        if isinstance(value, dict):
+            _add_counts(mine.setdefault(key, {}), value)
+        else:
+            mine[key] = mine.get(key, 0) + value
+
+
 class SplitTally:
     """Counts (and, with `agreement`, the analysts' agreement) of the records added, per split."""
 
@@ -80,6 +88,14 @@ class SplitTally:
         if self.agreement is not None:
             self.agreement[split].add(codings(record))
 
+    def merge(self, other: "SplitTally") -> "SplitTally":
+        """Add another's records (other articles, same schema), as if they had been added here."""
+        for split in SPLITS:
+            _add_counts(self.counts[split], other.counts[split])
+            if self.agreement is not None:
+                self.agreement[split].merge(other.agreement[split])
+        return self
+
     def finish(self) -> "SplitTally":
         for counts in self.counts.values():
             counts["primary_topics"] = dict(sorted(counts["primary_topics"].items()))
@@ -90,10 +106,10 @@ def spool_pass(
     path: str, assignment: Assignment, schema: dict, agreement: bool, formats: list[str], directory: str,
     from_line: int = 0, part: str = "",
 ) -> tuple[SplitTally, dict, dict]:
-    """Every record in a spool file (one JSON record a line), each in its split: their tally, and
-    the `formats` written into the snapshot's `directory` (under temporary names, as `Output`
-    does; with `part`, named apart) from the spool's line `from_line` on. Returns the tally,
-    each format's report and the files written (name → format)."""
+    """The records of a spool file (one JSON record a line) from line `from_line` on, each in its
+    split: their tally, and the `formats` written into the snapshot's `directory` (under
+    temporary names, as `Output` does; with `part`, named apart). Returns the tally, each
+    format's report and the files written (name → format)."""
     from .formats import Output, writer_class
 
     tally = SplitTally(schema, agreement)
@@ -102,12 +118,13 @@ def spool_pass(
         writers = [writer_class(key)(output, schema) for key in formats]
         with open(path, "rb") as spool:
             for number, line in enumerate(spool):
+                if number < from_line:
+                    continue
                 record = orjson.loads(line)
                 where = assignment.split_of(record["id"])
                 tally.add(record, where)
-                if number >= from_line:
-                    for writer in writers:
-                        writer.add(record, where)
+                for writer in writers:
+                    writer.add(record, where)
         reports = {key: writer.close() for key, writer in zip(formats, writers)}
     finally:
         output.close()

@@ -328,3 +328,31 @@ def test_tally_fed_in_chunks_gives_the_same_figures_as_all_at_once():
         tally.add(grouped[article])
     assert tally.result() == whole
     assert whole.articles == len(grouped) and whole.topic_alpha_mean.defined
+
+
+@pytest.mark.parametrize("cut", [0, 1, 17, 59])
+def test_two_tallies_merged_give_the_same_figures_as_one(cut):
+    # A snapshot's build and its helper process each add up part of the articles.
+    import random
+
+    from annotator.agreement.metrics import Tally, by_article
+
+    rng = random.Random(cut)
+    codings = [
+        Coding(
+            article=article,
+            analyst=analyst,
+            topics=frozenset(t for t in TOPICS if rng.random() < 0.5),
+            stances={"NATO": rng.choice(["pro", "anti"])} if rng.random() < 0.7 else {},
+            spans=tuple(SpanMark(rng.choice(LABELS), s, s + rng.randint(1, 5)) for s in rng.sample(range(40), 4)),
+        )
+        for article in range(60)
+        for analyst in ["ann", "bob", "cat"]
+        if rng.random() < 0.8
+    ]
+    whole = agreement(codings, topics=TOPICS, targets=TARGETS, labels=LABELS)
+    first, second = (Tally(topics=TOPICS, targets=TARGETS, labels=LABELS) for _ in range(2))
+    for article, coded in sorted(by_article(codings).items()):
+        (first if article < cut else second).add(coded)
+    first.merge(second)
+    assert first.result() == whole

@@ -223,9 +223,28 @@ class TestScopes:
         monkeypatch.setattr(conll.Writer, "add", lambda self, record, split: written_here.append(record["id"]) or add(self, record, split))
         helped = build(project, admin_user, scope="analysts", formats=["conll"])
         assert helped.status == "ready", helped.error
-        # Three records: the first here (55 %, rounded down), the other two in the helper process.
+        # Three records: the first here (half, rounded down), the other two in the helper process.
         assert written_here == [two_analysts["same"].id]
         assert helped.counts == here.counts and helped.counts["formats"]["conll"]
+        assert {f.name: f.sha256 for f in helped.files.all()} == {f.name: f.sha256 for f in here.files.all()}
+
+
+    def test_a_large_jsonl_snapshot_is_counted_half_here_half_in_the_helper(
+        self, project, admin_user, two_analysts, monkeypatch
+    ):
+        scope = "analysts"
+        from annotator.datasets import tallies
+
+        here = build(project, admin_user, scope=scope, formats=["jsonl"])
+        monkeypatch.setattr(build_module, "PARALLEL_FROM_ARTICLES", 0)
+        counted_here = []
+        add = tallies.SplitTally.add
+        monkeypatch.setattr(tallies.SplitTally, "add", lambda self, record, split: counted_here.append(record["id"]) or add(self, record, split))
+        helped = build(project, admin_user, scope=scope, formats=["jsonl"])
+        assert helped.status == "ready", helped.error
+        # Three records: the first counted here (half, rounded down), the other two in the helper.
+        assert counted_here == [two_analysts["same"].id]
+        assert helped.counts == here.counts and helped.counts["articles"] == 3
         assert {f.name: f.sha256 for f in helped.files.all()} == {f.name: f.sha256 for f in here.files.all()}
 
 
@@ -448,3 +467,29 @@ class TestDelete:
         theirs = make_project(name="Theirs", admin=admin_user)
         assert client.post(reverse("snapshot_delete", args=[theirs.id, snapshot.id])).status_code == 404
         assert Snapshot.objects.filter(pk=snapshot.pk).exists()
+
+
+def test_split_tallies_merged_count_as_one(project, analyst, admin_user):
+    from annotator.datasets.build import schema_of
+    from annotator.datasets.tallies import SplitTally
+
+    second = UserFactory(username="zed")
+    Membership.objects.create(project=project, user=second, role=Membership.Role.ANALYST)
+    texts = ["Lavrov met Blinken in Geneva.", "Shoigu visited Damascus and Tehran.", "Only one analyst did this."]
+    for n, text in enumerate(texts):
+        made = article(project, text, source="TASS", published="2024-01-10")
+        annotate(made, analyst, [("Source", text.split()[0])], topics=["Armenia", "Syria"][: n + 1], stances={"NATO": "critical"})
+        if n < 2:
+            annotate(made, second, [("Claim", text.split()[1])], topics=["Syria"], stances={"the West": "neutral"})
+    records = [r for r in selected_records(project, Selection.from_parameters(parameters(scope="analysts"))) if r]
+    schema = schema_of(project)
+    splits = ["train", "test", "train"]
+    whole = SplitTally(schema, True)
+    first, rest = SplitTally(schema, True), SplitTally(schema, True)
+    for n, (record, split) in enumerate(zip(records, splits)):
+        whole.add(record, split)
+        (first if n < 1 else rest).add(record, split)
+    merged = first.merge(rest.finish()).finish()
+    whole.finish()
+    assert merged.counts == whole.counts and whole.counts["train"]["articles"] == 2
+    assert {s: merged.agreement[s].result() for s in merged.agreement} == {s: whole.agreement[s].result() for s in whole.agreement}
