@@ -303,13 +303,12 @@ def test_alpha_from_distinct_units_equals_krippendorff_on_the_raw_data(seed):
     assert figure.n == sum(1 for unit in data if len(unit) >= 2)
 
 
-def test_tally_fed_in_chunks_gives_the_same_figures_as_all_at_once():
+def random_codings(seed: int) -> list[Coding]:
+    """Three analysts' codings of 60 articles, each coded with probability 0.8."""
     import random
 
-    from annotator.agreement.metrics import Tally, by_article
-
-    rng = random.Random(4)
-    codings = [
+    rng = random.Random(seed)
+    return [
         Coding(
             article=article,
             analyst=analyst,
@@ -321,6 +320,12 @@ def test_tally_fed_in_chunks_gives_the_same_figures_as_all_at_once():
         for analyst in ["ann", "bob", "cat"]
         if rng.random() < 0.8
     ]
+
+
+def test_tally_fed_in_chunks_gives_the_same_figures_as_all_at_once():
+    from annotator.agreement.metrics import Tally, by_article
+
+    codings = random_codings(4)
     whole = agreement(codings, topics=TOPICS, targets=TARGETS, labels=LABELS)
     tally = Tally(topics=TOPICS, targets=TARGETS, labels=LABELS)
     grouped = by_article(codings)
@@ -333,23 +338,9 @@ def test_tally_fed_in_chunks_gives_the_same_figures_as_all_at_once():
 @pytest.mark.parametrize("cut", [0, 1, 17, 59])
 def test_two_tallies_merged_give_the_same_figures_as_one(cut):
     # A snapshot's build and its helper process each add up part of the articles.
-    import random
-
     from annotator.agreement.metrics import Tally, by_article
 
-    rng = random.Random(cut)
-    codings = [
-        Coding(
-            article=article,
-            analyst=analyst,
-            topics=frozenset(t for t in TOPICS if rng.random() < 0.5),
-            stances={"NATO": rng.choice(["pro", "anti"])} if rng.random() < 0.7 else {},
-            spans=tuple(SpanMark(rng.choice(LABELS), s, s + rng.randint(1, 5)) for s in rng.sample(range(40), 4)),
-        )
-        for article in range(60)
-        for analyst in ["ann", "bob", "cat"]
-        if rng.random() < 0.8
-    ]
+    codings = random_codings(cut)
     whole = agreement(codings, topics=TOPICS, targets=TARGETS, labels=LABELS)
     first, second = (Tally(topics=TOPICS, targets=TARGETS, labels=LABELS) for _ in range(2))
     for article, coded in sorted(by_article(codings).items()):

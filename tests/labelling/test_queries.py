@@ -50,12 +50,18 @@ def save_queries(client, project, article, label) -> tuple[int, str]:
     return len(queries), response.content.decode()
 
 
-def test_span_save_queries_do_not_grow_with_spans_and_it_sends_one_paragraph(client, project, analyst):
+def few_and_many(client, project, analyst):
+    """Two articles of 20 lines, with 3 and with 300 of the analyst's spans; the analyst logged in."""
     labels = list(project.span_labels.all())
     few, many = (ArticleFactory(project=project, text="\n".join([letter * 99] * 20)) for letter in "xy")
     add_spans(few, analyst, labels, 3)
     add_spans(many, analyst, labels, 300)
     client.force_login(analyst)
+    return labels, few, many
+
+
+def test_span_save_queries_do_not_grow_with_spans_and_it_sends_one_paragraph(client, project, analyst):
+    labels, few, many = few_and_many(client, project, analyst)
     (few_count, _), (many_count, answer) = (save_queries(client, project, a, labels[0]) for a in (few, many))
     assert few_count == many_count <= 20
     assert answer.count("<p id=") == 1 and 'id="para-300"' in answer
@@ -71,11 +77,7 @@ def change_queries(client, project, article, name, span, data=None) -> int:
 
 
 def test_span_edit_and_delete_queries_do_not_grow_with_spans(client, project, analyst):
-    labels = list(project.span_labels.all())
-    few, many = (ArticleFactory(project=project, text="\n".join([letter * 99] * 20)) for letter in "xy")
-    add_spans(few, analyst, labels, 3)
-    add_spans(many, analyst, labels, 300)
-    client.force_login(analyst)
+    labels, few, many = few_and_many(client, project, analyst)
     edits, deletes = [], []
     for article in (few, many):
         span = Span.objects.filter(annotation__article=article).order_by("id").first()
