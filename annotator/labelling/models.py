@@ -154,6 +154,7 @@ class Change(models.Model):
         REJECT = "reject", "Rejected"
         SUBMIT = "submit", "Submitted"
         SKIP = "skip", "Skipped"
+        IMPORT = "import", "Imported"  # a whole annotation, from a file (`datasets.imports`)
 
     # No index of its own: the (annotation, created_at) index leads with it.
     annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="changes", db_index=False)

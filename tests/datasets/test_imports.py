@@ -55,21 +55,19 @@ def full_annotation(annotator, status="submitted"):
     }
 
 
-def history(annotation):
-    """The annotation's changes in order, span and relation ids replaced by what they point at."""
+def imported_history(annotation):
+    """The import's one change, span and relation ids replaced by what they point at."""
     spans = {s.id: (s.start, s.end) for s in Span.objects.filter(annotation=annotation)}
     relations = {r.id: (r.type.name, spans[r.source_id], spans[r.target_id]) for r in Relation.objects.filter(annotation=annotation)}
     rows = []
     for change in Change.objects.filter(annotation=annotation).order_by("created_at", "id"):
-        after = dict(change.after or {})
-        if change.subject == "relation":
-            after.update(source=spans[after["source"]], target=spans[after["target"]])
-            subject = relations[change.subject_id]
-        elif change.subject == "span":
-            subject = spans[change.subject_id]
-        else:
-            subject = change.subject_id == annotation.id if change.subject_id else None
-        rows.append((change.actor.username, change.action, change.subject, subject, change.before, after, change.reason))
+        after = dict(change.after)
+        after["spans"] = [{**item, "id": spans[item["id"]]} for item in after["spans"]]
+        after["relations"] = [
+            {**item, "id": relations[item["id"]], "source": spans[item["source"]], "target": spans[item["target"]]}
+            for item in after["relations"]
+        ]
+        rows.append((change.actor.username, change.action, change.subject, change.subject_id == annotation.id, change.before, after, change.reason))
     return rows
 
 
@@ -84,7 +82,6 @@ def state(annotation):
         "spans": sorted((s.start, s.end, s.label.name, s.text, json.dumps(s.attributes, sort_keys=True)) for s in annotation.spans.all()),
         "relations": sorted((r.type.name, r.source.start, r.target.start) for r in annotation.relations.all()),
         "services": services.labels_state(annotation),
-        "history": history(annotation),
     }
 
 
@@ -116,18 +113,35 @@ def through_services(project, annotator, status):
 
 
 @pytest.mark.parametrize("status", ["submitted", "skipped", "in_progress"])
-def test_the_import_leaves_exactly_what_the_labelling_services_leave(analyst, status):
+def test_the_import_leaves_what_the_labelling_services_leave_and_one_change_for_it(analyst, status):
     by_services = through_services(make_project(name="By hand", analyst=analyst), analyst, status)
     imported_into = make_project(name="Imported", analyst=analyst)
     result = snapshot_jsonl_import(project=imported_into, data=jsonl(record([full_annotation("analyst", status)])))
     assert (result.articles_created, result.annotations, result.spans) == (1, 1, 3)
     imported = Annotation.objects.get(article__project=imported_into)
     expected = state(by_services)
-    assert state(imported) == expected
-    # Three spans, one relation, the labels, and the status unless still in progress.
-    assert expected["version"] == 1 + 3 + 1 + 1 + (status != "in_progress")
+    assert state(imported) == {**expected, "version": 2}
     assert expected["spans"][1][4] == json.dumps({"speaker": "Lavrov", "stance": "critical"}, sort_keys=True)
     assert len({s.client_id for s in Span.objects.filter(annotation__article__project=imported_into)}) == 3
+    # Its history: one change, the import, with everything it brought (attributes cleaned).
+    quote, source, claim = (TEXT.index(p) for p in ("the West is trying", "Lavrov", FAMILY))
+    quote, source, claim = (quote, quote + 18), (source, source + 6), (claim, claim + len(FAMILY))
+    assert imported_history(imported) == [(
+        "analyst", "import", "annotation", True, None,
+        {
+            "status": status,
+            "spans": [
+                {"id": quote, "label": "Quote", "start": quote[0], "end": quote[1], "text": "the West is trying",
+                 "attributes": {"speaker": "Lavrov", "stance": "critical"}},
+                {"id": source, "label": "Source", "start": source[0], "end": source[1], "text": "Lavrov", "attributes": {}},
+                {"id": claim, "label": "Claim", "start": claim[0], "end": claim[1], "text": FAMILY, "attributes": {}},
+            ],
+            "relations": [{"id": ("speaker", quote, source), "type": "speaker", "source": quote, "target": source}],
+            "topics": ["Armenia", "Syria"],
+            "stance": {"NATO": "neutral", "the West": "critical"},
+        },
+        "Skipped before it was imported" if status == "skipped" else "",
+    )]
 
 
 def test_gold_by_a_user_is_written_by_that_user(analyst, admin_user):
@@ -135,8 +149,8 @@ def test_gold_by_a_user_is_written_by_that_user(analyst, admin_user):
     annotation = full_annotation("someone-not-here")
     snapshot_jsonl_import(project=target, data=jsonl(record([annotation])), gold_by=admin_user)
     gold = Annotation.objects.get(article__project=target)
-    assert (gold.kind, gold.annotator, gold.status, gold.version) == ("gold", admin_user, "submitted", 7)
-    assert set(Change.objects.filter(annotation=gold).values_list("actor__username", flat=True)) == {admin_user.username}
+    assert (gold.kind, gold.annotator, gold.status, gold.version) == ("gold", admin_user, "submitted", 2)
+    assert list(Change.objects.filter(annotation=gold).values_list("actor__username", "action")) == [(admin_user.username, "import")]
 
 
 def test_every_problem_is_listed_and_nothing_is_written(analyst):

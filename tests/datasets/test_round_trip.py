@@ -69,8 +69,10 @@ class TestJsonl:
         again = build(target, admin_user, scope="analysts", formats=["jsonl"])
         assert comparable(again) == comparable(original)
         assert len(comparable(again)) == 2
-        # Written through the labelling services: every span left its change.
-        assert Change.objects.filter(annotation__article__project=target, subject="span", action="create").count() == 7
+        # Each annotation's history holds its import, with every span it brought.
+        imports = Change.objects.filter(annotation__article__project=target, subject="annotation", action="import")
+        assert sum(len(change.after["spans"]) for change in imports) == 7
+        assert imports.count() == Annotation.objects.filter(article__project=target).count()
         assert Annotation.objects.filter(article__project=target, status="submitted").count() == 4
 
     def test_gold_snapshot_round_trips_by_the_reviewer(self, project, admin_user, labelled):
