@@ -5,7 +5,9 @@
    record to a temporary file; group near-duplicates and give each article a split.
 2. Write: read the records back from the spool and hand each to every format's writer; the
    counts and the card's agreement (`tallies.SplitTally`: counts only, never the records) are
-   added up from the spool too, by the helper process in a large build, while this one writes.
+   added up from the spool too. In a large build a helper process reads the spool too, while
+   this one writes: it counts, and writes the slowest format, or of a slow format asked for
+   alone (CoNLL or spaCy) the second part of the records (`helper_formats`).
 Memory therefore does not grow with the number of articles beyond those arrays.
 Then the dataset card, then every file is hashed and renamed from its temporary name; only
 after that, in one transaction, are the file rows saved and the snapshot marked ready.
@@ -41,10 +43,10 @@ from django.utils import timezone
 from annotator.projects.models import Project
 
 from . import card
-from .formats import Output, jsonl, writer_class
+from .formats import Output, jsonl, make_writer, writer_class
 from .models import Snapshot, SnapshotFile, snapshot_root
 from .records import Scope, Selection, selected_records
-from .splits import SPLITS, NearDuplicates, Units, assign
+from .splits import SPLITS, Assignment, NearDuplicates, Units, assign
 from .tallies import SplitTally, record_primary_topic, spool_pass
 
 PROGRESS_EVERY_SECONDS = 0.5
@@ -86,14 +88,13 @@ def helper_pool() -> ProcessPoolExecutor | None:
 def helper_formats(formats: list[str]) -> tuple[list[str], list[str]]:
     """What a build with a helper process writes there: (formats it writes whole, formats of
     which it writes the second part). The slowest format asked for, whole, so long as another is
-    left to write here at the same time; a slow format asked for alone, its second part if its
-    files can be written in two parts."""
+    left to write here at the same time; a slow format asked for alone, its second part (both
+    can be written in two parts, CoNLL's files as one stream, spaCy's shards each whole: see
+    `formats`)."""
     slowest = next((key for key in SLOWEST_FORMATS if key in formats), None)
     if slowest is None:
         return [], []
-    if len(formats) > 1:
-        return [slowest], []
-    return ([], [slowest]) if getattr(writer_class(slowest), "concatenable", False) else ([], [])
+    return ([slowest], []) if len(formats) > 1 else ([], [slowest])
 
 
 def heartbeat_seconds() -> float:
@@ -266,6 +267,7 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
         # read of the database, and the JSONL files are the spooled lines as they are.
         units = Units()
         spooled = array("q")  # the article id of each spooled line
+        examples = array("I")  # and its number of annotations: a format's examples of it
         left_out: Counter = Counter()
         for record in selected_records(project, selection, left_out=left_out):
             progress.step()
@@ -275,6 +277,7 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
             near.add(record["id"], record["text"])
             spool.write(jsonl.line(record))
             spooled.append(record["id"])
+            examples.append(len(record["annotations"]))
         spool.flush()
         assignment = assign(
             units, near.groups(_texts(project)), {s: split[s] for s in SPLITS}, split["seed"], schema["topics"]
@@ -288,21 +291,32 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
         # process counts those before it, the helper those from it on. The helper also writes the
         # slowest format when there are others to write here (and then counts every record
         # itself, this process having enough to write), or, of a slow format asked for alone,
-        # the records after the first part, which this process writes (`helper_formats`).
+        # the records after the first part, which this process writes (`helper_formats`). Of
+        # such a format whose files are not one stream (spaCy's shards), both writers are told
+        # where the cut falls in each split's examples (`parts`).
         from_records = selection.scope == Scope.ANALYSTS
         there, halved = helper_formats(parameters["formats"]) if pool else ([], [])
         first_part = len(spooled) if pool is None else 0 if there else len(spooled) // 2
+        parts = {
+            key: writer_class(key).parts(*_examples_before(first_part, spooled, examples, assignment))
+            for key in halved
+            if hasattr(writer_class(key), "parts")
+        }
         helping = (
             pool.submit(
                 spool_pass, spool.name, assignment, schema, from_records, there or halved, str(output.directory),
-                first_part, SECOND_PART if halved else "",
+                first_part, SECOND_PART if halved else "", {key: second for key, (_, second) in parts.items()},
             )
             if pool
             else None
         )
         here = SplitTally(schema, from_records)
         reading = None if from_records else card.SplitAgreement(schema)
-        writers = {key: writer_class(key)(output, schema) for key in parameters["formats"] if key not in there}
+        writers = {
+            key: make_writer(key, output, schema, parts[key][0] if key in parts else None)
+            for key in parameters["formats"]
+            if key not in there
+        }
 
         def given(writers, counting):
             # A writer that takes JSONL lines is given the spooled line; a record is decoded
@@ -329,10 +343,14 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
                     here.add(record, where)
             if reading is not None:
                 reading.add(article_id, where)
-        reports = {key: writer.close() for key, writer in writers.items()}
+        # A writer of a first part in `parts` closes only with what the helper leaves it.
+        reports = {key: writer.close() for key, writer in writers.items() if key not in parts}
         if helping is not None:
-            counted, helped, files = helping.result()
+            counted, helped, files, rests = helping.result()
             here.merge(counted)
+            for key in parts:
+                writers[key].take_rest(rests[key])
+                reports[key] = writers[key].close()
             if halved:
                 reports |= {key: _summed(reports[key], helped[key]) for key in halved}
                 output.append(files, SECOND_PART)
@@ -371,6 +389,19 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
     progress.step()
     progress.save()
     return schema, counts, sorted(written, key=lambda f: f.name)
+
+
+def _examples_before(
+    first_part: int, spooled: array, examples: array, assignment: Assignment
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Each split's examples in the spooled records before record `first_part`, and in all."""
+    before, total = dict.fromkeys(SPLITS, 0), dict.fromkeys(SPLITS, 0)
+    for number, (article_id, count) in enumerate(zip(spooled, examples, strict=True)):
+        split = assignment.split_of(article_id)
+        total[split] += count
+        if number < first_part:
+            before[split] += count
+    return before, total
 
 
 def _summed(first: dict, second: dict) -> dict:

@@ -104,18 +104,21 @@ class SplitTally:
 
 def spool_pass(
     path: str, assignment: Assignment, schema: dict, agreement: bool, formats: list[str], directory: str,
-    from_line: int = 0, part: str = "",
-) -> tuple[SplitTally, dict, dict]:
+    from_line: int = 0, part: str = "", parts: dict | None = None,
+) -> tuple[SplitTally, dict, dict, dict]:
     """The records of a spool file (one JSON record a line) from line `from_line` on, each in its
     split: their tally, and the `formats` written into the snapshot's `directory` (under
-    temporary names, as `Output` does; with `part`, named apart). Returns the tally, each
-    format's report and the files written (name → format)."""
-    from .formats import Output, writer_class
+    temporary names, as `Output` does; with `part`, named apart; a format in `parts` with the
+    writer's part argument, `formats.make_writer`). Returns the tally, each format's report, the
+    files written (name → format) and, of each format in `parts`, what it leaves for the first
+    part's writer (`rest`)."""
+    from .formats import Output, make_writer
 
+    parts = parts or {}
     tally = SplitTally(schema, agreement)
     output = Output(Path(directory), part)
     try:
-        writers = [writer_class(key)(output, schema) for key in formats]
+        writers = [make_writer(key, output, schema, parts.get(key)) for key in formats]
         with open(path, "rb") as spool:
             for number, line in enumerate(spool):
                 if number < from_line:
@@ -128,4 +131,5 @@ def spool_pass(
         reports = {key: writer.close() for key, writer in zip(formats, writers)}
     finally:
         output.close()
-    return tally.finish(), reports, output.files
+    rests = {key: writer.rest for key, writer in zip(formats, writers) if key in parts}
+    return tally.finish(), reports, output.files, rests

@@ -228,6 +228,67 @@ class TestScopes:
         assert helped.counts == here.counts and helped.counts["formats"]["conll"]
         assert {f.name: f.sha256 for f in helped.files.all()} == {f.name: f.sha256 for f in here.files.all()}
 
+    @pytest.fixture
+    def one_to_three_analysts(self, project, analyst):
+        """Fifteen articles with one, two or three analysts' annotations: records of 1 to 3 docs."""
+        analysts = [analyst]
+        for name in ("yan", "zed"):
+            analysts.append(UserFactory(username=name))
+            Membership.objects.create(project=project, user=analysts[-1], role=Membership.Role.ANALYST)
+        places = ["Geneva", "Yerevan", "Damascus", "Kyiv", "Tehran"]
+        for n in range(15):
+            text = f"Dispatch {n}: Lavrov met Blinken in {places[n % 5]} on day {n}, and {n * 7} talks followed."
+            story = article(project, text, published=f"2024-02-{n + 1:02d}")
+            for user in analysts[: 1 + n % 3]:
+                annotate(story, user, [("Source", "Lavrov"), ("Claim", "met Blinken")], topics=[["Armenia", "Syria", "Other"][n % 3]])
+
+    def test_a_large_spacy_snapshot_is_written_in_two_parts_that_make_the_same_files(
+        self, project, admin_user, one_to_three_analysts, monkeypatch
+    ):
+        import spacy
+        from spacy.tokens import DocBin
+
+        from annotator.datasets.formats import spacy_docbin
+
+        ids = [r["id"] for r in self.records(project, scope="analysts")]
+        add = spacy_docbin.Writer.add
+        cases = set()
+        # Shards of a few docs, so that each split has several and the cut falls in one or
+        # between two; the helper process (a fresh interpreter) is told the size by the build.
+        for shard_docs in (2, 3, 4):
+            monkeypatch.setattr(spacy_docbin, "SHARD_DOCS", shard_docs)
+            monkeypatch.setattr(spacy_docbin.Writer, "add", add)
+            monkeypatch.setattr(build_module, "PARALLEL_FROM_ARTICLES", 10**9)
+            here = build(project, admin_user, scope="analysts", formats=["spacy"])
+            monkeypatch.setattr(build_module, "PARALLEL_FROM_ARTICLES", 0)
+            written_here = []
+            monkeypatch.setattr(
+                spacy_docbin.Writer, "add", lambda self, record, split: written_here.append(record["id"]) or add(self, record, split)
+            )
+            helped = build(project, admin_user, scope="analysts", formats=["spacy"])
+            assert here.status == helped.status == "ready", helped.error
+            # Fifteen records: the first seven here (half, rounded down), the others in the helper.
+            assert written_here == ids[:7]
+            assert helped.counts == here.counts and helped.counts["examples"] == 30
+            assert {f.name: f.sha256 for f in helped.files.all()} == {f.name: f.sha256 for f in here.files.all()}
+
+            # Where the cut fell in each split's docs, read from the files.
+            vocab = spacy.blank("en").vocab
+            docs = {}  # split -> article id of each doc, in order
+            for name in sorted(helped.files.filter(format="spacy").values_list("name", flat=True)):
+                for doc in DocBin().from_bytes(file_path(helped, name).read_bytes()).get_docs(vocab):
+                    docs.setdefault(doc.user_data["split"], []).append(doc.user_data["article_id"])
+            assert sorted(article_id for split_ids in docs.values() for article_id in split_ids) == sorted(
+                r["id"] for r in self.records(project, scope="analysts") for _ in r["annotations"]
+            )
+            assert max(len(split_ids) for split_ids in docs.values()) > 2 * shard_docs  # several shards
+            for split_ids in docs.values():
+                before = sum(article_id in written_here for article_id in split_ids)
+                if 0 < before < len(split_ids):
+                    cases.add("inside a shard" if before % shard_docs else "between two shards")
+                elif before == len(split_ids) > shard_docs:
+                    cases.add("after the split's docs, several shards of them")
+        assert cases == {"inside a shard", "between two shards", "after the split's docs, several shards of them"}
 
     def test_a_large_jsonl_snapshot_is_counted_half_here_half_in_the_helper(
         self, project, admin_user, two_analysts, monkeypatch
@@ -252,7 +313,7 @@ def test_a_helper_writes_the_slowest_format_or_the_second_part_of_one_alone():
     assert build_module.helper_formats(["jsonl", "conll", "spacy"]) == (["spacy"], [])
     assert build_module.helper_formats(["conll", "csv"]) == (["conll"], [])
     assert build_module.helper_formats(["conll"]) == ([], ["conll"])
-    assert build_module.helper_formats(["spacy"]) == ([], [])  # its files are not one stream
+    assert build_module.helper_formats(["spacy"]) == ([], ["spacy"])
     assert build_module.helper_formats(["jsonl", "csv", "parquet"]) == ([], [])
 
 

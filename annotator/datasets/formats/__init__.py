@@ -5,10 +5,16 @@ build finishes) and its schema; `add(record, split)` writes one article's record
 annotations are the ones the snapshot exports, and `close()` finishes the files and returns
 what the dataset card should report about them (spans that could not be written, and why).
 Every writer writes one example per (article, annotation) unless it says otherwise. A writer
-with `add_line(line, split)` is given each record as its JSONL line (`jsonl.line`) instead. A
-writer whose `concatenable` is true writes each split's file as its records' documents one after
-another, with nothing before or after them: two processes may write the first and the second
-part of the records apart, and the file is the two parts one after the other.
+with `add_line(line, split)` is given each record as its JSONL line (`jsonl.line`) instead.
+
+Two processes may write the first and the second part of the records apart, into files named
+apart (`Output(directory, part)`), of a writer that says how (`build.helper_formats`). One whose
+`concatenable` is true writes each split's file as its records' documents one after another,
+with nothing before or after them: the file is the two parts one after the other
+(`Output.append`). One with `parts(before, total)` (spaCy, whose files are shards of so many
+docs) is told, as its third argument, its part and where the cut falls in each split's examples;
+the second part's writer leaves in `rest` what belongs in a file the first part writes, and the
+first part's writer takes it (`take_rest`) before it closes.
 
 Modules are imported when a snapshot asks for them: spaCy and pyarrow take a while to load.
 """
@@ -36,6 +42,11 @@ def writer_class(key: str):
     return import_module(f"{__name__}.{FORMATS[key][0]}").Writer
 
 
+def make_writer(key: str, output: "Output", schema: dict, part=None):
+    """A writer of format `key`; of a part of the records, with the `part` its `parts` gave."""
+    return writer_class(key)(output, schema) if part is None else writer_class(key)(output, schema, part)
+
+
 @dataclass(frozen=True)
 class WrittenFile:
     name: str
@@ -49,7 +60,7 @@ class Output:
 
     def __init__(self, directory: Path, part: str = ""):
         """`part` names this process's files apart from another's writing the same names in the
-        same directory (the second part of a concatenable format's files)."""
+        same directory (the second part of a format's files written in two parts)."""
         self.directory = directory
         self.part = part
         self.files: dict[str, str] = {}  # name -> format
