@@ -88,7 +88,7 @@ def plain_spacy(records, shard_docs):
         shards = [split_docs[i : i + shard_docs] for i in range(0, len(split_docs), shard_docs)]
         for n, shard in enumerate(shards):
             name = f"{split}.spacy" if len(shards) == 1 else f"{split}-{n:05d}.spacy"
-            files[name] = DocBin(docs=shard, store_user_data=True).to_bytes()
+            files[name] = DocBin(docs=shard, attrs=spacy_docbin.ATTRS, store_user_data=True).to_bytes()
     return files, {"unaligned_spans": unaligned, "overlapping_spans_left_out_of_ents": overlapping}
 
 
@@ -301,6 +301,21 @@ def test_annotations_of_one_article_keep_their_own_spans(tmp_path):
     assert ana.user_data["stance"] == {"Russia": "neutral", "the West": "critical"}
     assert consensus.user_data["annotator"] == "ana+bob"
     assert ana.text == bob.text == consensus.text == records[0][0]["text"]
+
+
+def test_the_attributes_left_out_of_the_files_are_empty_so_the_docs_read_back_are_the_same():
+    vocab = spacy.blank("en").vocab
+    docs = []
+    for record, _ in corpus():
+        for _, doc, _, kept, _ in plain_docs(record):
+            doc.ents = [span for _, span in kept]
+            docs.append(doc)
+    assert sum(len(doc.ents) for doc in docs) > 10
+
+    def read_back(attrs):
+        return [doc.to_json() for doc in DocBin(attrs=attrs).from_bytes(DocBin(docs=docs, attrs=attrs).to_bytes()).get_docs(vocab)]
+
+    assert read_back(spacy_docbin.ATTRS) == read_back(DocBin().attrs)
 
 
 def test_tokens_are_spacys_whatever_its_cache_holds():

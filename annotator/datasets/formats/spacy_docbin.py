@@ -44,6 +44,11 @@ from . import annotator_name
 from .tokens import longest_first, tokenize
 
 SHARD_DOCS = 250
+# The token attributes a file keeps (with each token's spacing, which DocBin always keeps): its
+# text, norm and entity. The rest of DocBin's default thirteen (tag, lemma, dependency, sentence
+# start, …) are never set here, no pipeline having run: their zeros were two thirds of every file
+# before compression, and compressing them most of the time a spaCy export took.
+ATTRS = ("ORTH", "NORM", "ENT_IOB", "ENT_TYPE")
 SPAN_GROUP = "sc"
 # Token.ent_iob values in a Doc's array: inside, outside, beginning.
 IOB_I, IOB_O, IOB_B = 1, 2, 3
@@ -77,7 +82,7 @@ class Writer:
         from spacy.tokens import DocBin
         from srsly.msgpack import Packer
 
-        self._docbin = lambda: DocBin(store_user_data=True)
+        self._docbin = lambda: DocBin(attrs=ATTRS, store_user_data=True)
         self._pack = Packer(use_bin_type=True).pack  # what srsly.msgpack_dumps does, with one packer
         self._spacy = SPACY
         attrs = self._docbin().attrs
