@@ -185,6 +185,42 @@ def test_every_problem_is_listed_and_nothing_is_written(analyst):
     assert not Change.objects.filter(annotation__article__project=target).exists()
 
 
+@pytest.mark.parametrize("fails", [False, True])
+def test_the_cycle_collector_is_off_while_an_import_runs_and_as_it_was_after(analyst, monkeypatch, fails):
+    import gc
+
+    target = make_project(name="Collector", analyst=analyst)
+    seen = []
+    checked = imports._check
+
+    def check(*args):
+        seen.append(gc.isenabled())
+        users, problems = checked(*args)
+        return users, problems + (["refused"] if fails else [])
+
+    monkeypatch.setattr(imports, "_check", check)
+    assert gc.isenabled()
+    for importer, data, gold_by in [
+        (imports.snapshot_jsonl_import, jsonl(record([full_annotation("analyst")])), None),
+        (imports.label_studio_import, json.dumps([{"data": {"text": TEXT}, "annotations": []}]).encode(), analyst),
+        (imports.doccano_import, jsonl({"text": TEXT, "label": []}), analyst),
+    ]:
+        try:
+            importer(project=target, data=data, gold_by=gold_by)
+        except ImportFailed:
+            assert fails
+        assert gc.isenabled()
+    assert seen == [False, False, False]
+    gc.disable()
+    try:
+        imports.snapshot_jsonl_import(project=make_project(name="Collector off"), data=jsonl(record([])))
+    except ImportFailed:
+        assert fails
+    finally:
+        assert not gc.isenabled()  # left as it was
+        gc.enable()
+
+
 def test_queries_do_not_grow_with_articles_or_spans(analyst):
     def queries(articles):
         target = make_project(name=f"Queries {articles}", analyst=analyst)
