@@ -14,7 +14,7 @@ from django.db import connection, models
 
 
 def reserve(model: type[models.Model], count: int) -> list[int]:
-    """`count` ids for new rows of `model`, ascending, to write with the rows (`"id"` in `fields`).
+    """`count` ids for new rows of `model`, ascending, to write with the rows (the primary key in `fields`).
 
     On PostgreSQL they come from the table's sequence, as `bulk_create` would take them. SQLite
     has no sequence: the ids follow the largest; SQLite lets one connection write at a time, so
@@ -39,9 +39,7 @@ def reserve(model: type[models.Model], count: int) -> list[int]:
         return sorted(row[0] for row in cursor.fetchall())
 
 
-def insert(
-    model: type[models.Model], fields: list[str], rows: list[tuple], *, returning: bool = False
-) -> list[int]:
+def insert(model: type[models.Model], fields: list[str], rows: list[tuple], *, returning: bool = False) -> list[int]:
     """Insert rows (values in `fields` order, by attribute name); with `returning`, their new ids in order.
 
     Give every column: COPY fills in no model default. With `returning`, the ids are reserved
@@ -51,7 +49,7 @@ def insert(
         return []
     if returning:
         ids = reserve(model, len(rows))
-        insert(model, ["id", *fields], [(pk, *row) for pk, row in zip(ids, rows)])
+        insert(model, [model._meta.pk.attname, *fields], [(pk, *row) for pk, row in zip(ids, rows)])
         return ids
     if connection.vendor != "postgresql":
         model.objects.bulk_create([model(**dict(zip(fields, row))) for row in rows])

@@ -512,7 +512,7 @@ def _write(
     `annotation_submit` / `annotation_skip` would leave. The history differs on purpose: one
     `Change` an annotation, "import", holding all it brought (version 2: made, then imported),
     not one a span as if an analyst had made each in the app; the per-span rows were half of
-    what an import wrote and most of its time. `ids`: each model's reserved ids, taken in order.
+    what an import wrote and about a quarter of its time. `ids`: each model's reserved ids, taken in order.
     """
     now = timezone.now()
     client_ids = iter(_client_ids(sum(len(imported.spans) for _, document in batch for imported in document.annotations)))

@@ -15,7 +15,7 @@ from annotator.datasets import imports
 from annotator.datasets.imports import ImportFailed, snapshot_jsonl_import
 from annotator.labelling import services
 from annotator.labelling.models import Annotation, Change, Relation, Span
-from tests.factories import UserFactory, make_project
+from tests.factories import make_project
 
 from .conftest import FAMILY
 from .helpers import article
