@@ -108,7 +108,7 @@ def read_json(text: str) -> list[Row]:
         raise ReadError(f"must hold a list of articles, not {kind_of(items)}")
     if not items:
         raise ReadError("holds no articles")
-    return [_object_row(number, item) for number, item in enumerate(items, start=1)]
+    return [object_row(number, item) for number, item in enumerate(items, start=1)]
 
 
 def read_jsonl(text: str) -> list[Row]:
@@ -126,7 +126,7 @@ def read_jsonl(text: str) -> list[Row]:
         except RecursionError:
             rows.append(Row(number, problem=TOO_DEEP))
             continue
-        rows.append(_object_row(number, item))
+        rows.append(object_row(number, item))
     if not rows:
         raise ReadError("holds no articles")
     return rows
@@ -215,7 +215,8 @@ def read(name: str, data: bytes) -> list[Row]:
     return reader(decode(data))
 
 
-def _object_row(number: int, item: Any) -> Row:
+def object_row(number: int | None, item: Any) -> Row:
+    """A row from a JSON value read from a file: an object without control characters, or its problem."""
     if not isinstance(item, dict):
         return Row(number, problem=f"must be a JSON object, not {kind_of(item)}")
     # JSON can spell a control character as an escape (\u0000) that decode() cannot see.

@@ -76,24 +76,34 @@ class _Candidate(NamedTuple):
 def article_import(*, project: Project, files: Sequence[tuple[str, bytes]]) -> ImportReport:
     """Import every article of the batch, or none of them if any file or row has an error."""
     report = ImportReport()
-    candidates: list[_Candidate] = []
+    rows: list[tuple[str, readers.Row]] = []
     limit = settings.ANNOTATOR_MAX_UPLOAD_BYTES
     for name, data in files:
         if len(data) > limit:
             report.errors.append(ImportIssue(name, None, f"is larger than the limit of {filesizeformat(limit)}"))
             continue
         try:
-            rows = readers.read(name, data)
+            rows += [(name, row) for row in readers.read(name, data)]
         except readers.ReadError as error:
             report.errors.append(ImportIssue(name, None, str(error)))
-            continue
-        for row in rows:
-            problems = [row.problem] if row.problem else []
-            if not problems:
-                fields, problems = _clean(row.fields)
-            report.errors.extend(ImportIssue(name, row.number, problem) for problem in problems)
-            if not problems:
-                candidates.append(_Candidate(name, row.number, Article(project=project, **fields)))
+    return _import_rows(project, rows, report)
+
+
+def article_import_objects(*, project: Project, objects: Sequence[tuple[str, Any]]) -> ImportReport:
+    """Articles already read as JSON objects, each with its place in its file ("line 3"),
+    imported as `article_import` imports a .jsonl file's rows: the same checks and rules."""
+    return _import_rows(project, [(place, readers.object_row(None, item)) for place, item in objects], ImportReport())
+
+
+def _import_rows(project: Project, rows: list[tuple[str, readers.Row]], report: ImportReport) -> ImportReport:
+    candidates: list[_Candidate] = []
+    for name, row in rows:
+        problems = [row.problem] if row.problem else []
+        if not problems:
+            fields, problems = _clean(row.fields)
+        report.errors.extend(ImportIssue(name, row.number, problem) for problem in problems)
+        if not problems:
+            candidates.append(_Candidate(name, row.number, Article(project=project, **fields)))
 
     if not report.errors:
         # Detected before the transaction (a few milliseconds an article) to keep it short.

@@ -6,7 +6,7 @@ Policy:
   (`ImportFailed.problems`, each with its place: "line 3", "task 2").
 - Articles are matched by their normalised text (`corpus.text.normalise`, then SHA-256): an
   article already in the project receives the annotations; a new text becomes a new article
-  through `corpus.services.article_import`, the same cleaning and rules as every import.
+  through `corpus.services.article_import_objects`, the same cleaning and rules as every import.
 - Every span goes through `labelling.services.span_check_offsets` against the normalised text,
   and its attributes through the services' own cleaning; a relation must link spans its type
   allows. The annotations written are those the labelling services would leave (`tests/datasets/
@@ -51,14 +51,13 @@ from django.utils import timezone
 
 from annotator import bulk
 from annotator.corpus.models import Article
-from annotator.corpus.services import article_import
+from annotator.corpus.services import article_import_objects
 from annotator.corpus.text import normalise, sha256
 from annotator.labelling import services
 from annotator.labelling.models import Annotation, Change, Relation, Span, Stance
 from annotator.projects.models import Project
 
 ARTICLE_FIELDS = ("title", "source", "url", "published", "language", "metadata")
-ARTICLES_PER_FILE = 500
 # Documents written with one set of statements: bounds the rows held in memory at once.
 WRITE_CHUNK = 1000
 SKIPPED_REASON = "Skipped before it was imported"
@@ -448,7 +447,7 @@ def _import(project: Project, documents: list[ImportedDocument], gold_by) -> Imp
     texts = [normalise(d.text) for d in documents]
     hashes = [sha256(text) for text in texts]
     users, problems = _check(project, documents, texts, hashes, schema, gold_by)
-    del texts  # megabytes, and `article_import` normalises what it is given itself
+    del texts  # megabytes, and `article_import_objects` normalises what it is given itself
     if problems:
         raise ImportFailed(problems)
     result = ImportResult()
@@ -480,18 +479,14 @@ def _articles(project: Project, documents: list[ImportedDocument], hashes: list[
     for document, digest in zip(documents, hashes):
         if digest not in seen:
             seen.add(digest)
-            rows.append((digest, {"text": document.text, **document.fields}))
+            rows.append((digest, (document.place, {"text": document.text, **document.fields})))
     digests = list(seen)
     existing = set()
     for start in range(0, len(digests), 500):
         existing.update(project.articles.filter(sha256__in=digests[start : start + 500]).values_list("sha256", flat=True))
     new = [row for digest, row in rows if digest not in existing]
-    files = [
-        (f"import-{n}.jsonl", b"".join(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE) for row in new[start : start + ARTICLES_PER_FILE]))
-        for n, start in enumerate(range(0, len(new), ARTICLES_PER_FILE), start=1)
-    ]
-    if files:
-        report = article_import(project=project, files=files)
+    if new:
+        report = article_import_objects(project=project, objects=new)
         if report.errors:
             raise ImportFailed([str(issue) for issue in report.errors])
         result.articles_created = len(report.created)

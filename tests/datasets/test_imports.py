@@ -221,6 +221,22 @@ def test_the_cycle_collector_is_off_while_an_import_runs_and_as_it_was_after(ana
         gc.enable()
 
 
+def test_an_article_the_article_rules_refuse_is_a_problem_at_its_line(analyst):
+    target = make_project(name="Bad articles", analyst=analyst)
+    data = jsonl(
+        record([full_annotation("analyst")]),
+        record([], text="Another story.", url="ftp://example.org/story"),
+        record([], text="A third story.", title="Bell\u0007 in the title".encode().decode("unicode_escape")),
+    )
+    with pytest.raises(ImportFailed) as failed:
+        snapshot_jsonl_import(project=target, data=data)
+    assert failed.value.problems == [
+        "line 2: url is not an http:// or https:// address ('ftp://example.org/story')",
+        "line 3: contains a control character (such as \\u0000), which text cannot hold",
+    ]
+    assert not target.articles.exists() and not Annotation.objects.filter(article__project=target).exists()
+
+
 def test_queries_do_not_grow_with_articles_or_spans(analyst):
     def queries(articles):
         target = make_project(name=f"Queries {articles}", analyst=analyst)
