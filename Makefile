@@ -14,6 +14,8 @@ DEV := env -u DATABASE_URL DEBUG=1 $(PY) manage.py
 run: $(VENV)/.installed-run
 	$(DEV) migrate
 	$(DEV) seed_demo
+	@# The dev server builds snapshots in its own process: one still "running" now lost it when it stopped.
+	$(DEV) recover_snapshots --stale-after 0 --no-wait
 	$(DEV) runserver 127.0.0.1:8000
 
 test: $(VENV)/.installed-test
