@@ -47,7 +47,7 @@ from .formats import Output, jsonl, make_writer, writer_class
 from .models import Snapshot, SnapshotFile, snapshot_root
 from .records import Scope, Selection, selected_records
 from .splits import SPLITS, Assignment, NearDuplicates, Units, assign
-from .tallies import SplitTally, record_primary_topic, spool_pass
+from .tallies import SplitTally, add_counts, record_primary_topic, spool_pass
 
 PROGRESS_EVERY_SECONDS = 0.5
 
@@ -352,7 +352,7 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
                 writers[key].take_rest(rests[key])
                 reports[key] = writers[key].close()
             if halved:
-                reports |= {key: _summed(reports[key], helped[key]) for key in halved}
+                reports |= {key: add_counts(reports[key], helped[key]) for key in halved}
                 output.append(files, SECOND_PART)
             else:
                 reports |= helped
@@ -402,11 +402,6 @@ def _examples_before(
         if number < first_part:
             before[split] += count
     return before, total
-
-
-def _summed(first: dict, second: dict) -> dict:
-    """Two parts' reports (counts, nested by name and split) as one."""
-    return {key: _summed(value, second[key]) if isinstance(value, dict) else value + second[key] for key, value in first.items()}
 
 
 def _versions(formats) -> dict:

@@ -49,12 +49,14 @@ def _counts(schema: dict) -> dict:
     }
 
 
-def _add_counts(mine: dict, theirs: dict) -> None:
+def add_counts(mine: dict, theirs: dict) -> dict:
+    """Another's counts (numbers, nested by name) added into `mine`; returns `mine`."""
     for key, value in theirs.items():
         if isinstance(value, dict):
-            _add_counts(mine.setdefault(key, {}), value)
+            add_counts(mine.setdefault(key, {}), value)
         else:
             mine[key] = mine.get(key, 0) + value
+    return mine
 
 
 class SplitTally:
@@ -91,7 +93,7 @@ class SplitTally:
     def merge(self, other: "SplitTally") -> "SplitTally":
         """Add another's records (other articles, same schema), as if they had been added here."""
         for split in SPLITS:
-            _add_counts(self.counts[split], other.counts[split])
+            add_counts(self.counts[split], other.counts[split])
             if self.agreement is not None:
                 self.agreement[split].merge(other.agreement[split])
         return self

@@ -95,7 +95,7 @@ class Output:
         """The second parts of files (name → format) that another process wrote here as `part`:
         each goes after this process's first part, or is the whole file if there is none."""
         for name, format in files.items():
-            second = self.directory / f".{name}{part}.part"
+            second = self._temporary(name, part)
             if name in self.files:
                 with self._temporary(name).open("ab") as whole, second.open("rb") as rest:
                     shutil.copyfileobj(rest, whole, 1 << 20)
@@ -108,8 +108,9 @@ class Output:
         os.replace(self._temporary(old), self._temporary(new))
         self.files[new] = self.files.pop(old)
 
-    def _temporary(self, name: str) -> Path:
-        return self.directory / f".{name}{self.part}.part"
+    def _temporary(self, name: str, part: str | None = None) -> Path:
+        """Where `name` is written until `finish()`: by this process, or by the one writing `part`."""
+        return self.directory / f".{name}{self.part if part is None else part}.part"
 
     def finish(self) -> list[WrittenFile]:
         """Hash every file not finished yet, then give it its real name; until then it has none."""
