@@ -451,18 +451,12 @@ def _import(project: Project, documents: list[ImportedDocument], gold_by) -> Imp
     if problems:
         raise ImportFailed(problems)
     result = ImportResult()
-    annotations = [a for d in documents for a in d.annotations]
     with transaction.atomic():
         articles = _articles(project, documents, hashes, result)
-        ids = {
-            Annotation: iter(bulk.reserve(Annotation, len(annotations))),
-            Span: iter(bulk.reserve(Span, sum(len(a.spans) for a in annotations))),
-            Relation: iter(bulk.reserve(Relation, sum(len(_relations(a)) for a in annotations))),
-        }
         for start in range(0, len(documents), WRITE_CHUNK):
             _write(
                 [(articles[digest], document) for digest, document in zip(hashes[start : start + WRITE_CHUNK], documents[start : start + WRITE_CHUNK])],
-                schema, users, gold_by, ids, result,
+                schema, users, gold_by, result,
             )
     return result
 
@@ -497,9 +491,7 @@ def _articles(project: Project, documents: list[ImportedDocument], hashes: list[
     return ids
 
 
-def _write(
-    batch: list[tuple[int, ImportedDocument]], schema: _Schema, users: dict, gold_by, ids: dict, result: ImportResult
-) -> None:
+def _write(batch: list[tuple[int, ImportedDocument]], schema: _Schema, users: dict, gold_by, result: ImportResult) -> None:
     """Write checked annotations as the labelling services would, a few statements for the batch.
 
     The annotations, spans, relations, topics, stances and statuses are those
@@ -507,45 +499,49 @@ def _write(
     `annotation_submit` / `annotation_skip` would leave. The history differs on purpose: one
     `Change` an annotation, "import", holding all it brought (version 2: made, then imported),
     not one a span as if an analyst had made each in the app; the per-span rows were half of
-    what an import wrote and about a quarter of its time. `ids`: each model's reserved ids, taken in order.
+    what an import wrote and about a quarter of its time. The rows' ids are reserved first, so
+    that each row is made once, with the ids it points at.
     """
     now = timezone.now()
-    client_ids = iter(_client_ids(sum(len(imported.spans) for _, document in batch for imported in document.annotations)))
+    planned = [(article_id, imported, _relations(imported)) for article_id, document in batch for imported in document.annotations]
+    spans = sum(len(imported.spans) for _, imported, _ in planned)
+    annotation_ids = iter(bulk.reserve(Annotation, len(planned)))
+    span_ids, client_ids = iter(bulk.reserve(Span, spans)), iter(_client_ids(spans))
+    relation_ids = iter(bulk.reserve(Relation, sum(len(made) for *_, made in planned)))
     annotation_rows, span_rows, relation_rows, topic_rows, stance_rows, change_rows = [], [], [], [], [], []
-    for article_id, document in batch:
-        for imported in document.annotations:
-            actor = gold_by if imported.kind == Annotation.Kind.GOLD and imported.annotator is None else users[imported.annotator]
-            annotation_id = next(ids[Annotation])
-            skipped = imported.status == Annotation.Status.SKIPPED
-            annotation_rows.append((
-                annotation_id, article_id, actor.pk, imported.kind, imported.status, SKIPPED_REASON if skipped else "",
-                2, now, now, now if imported.status == Annotation.Status.SUBMITTED else None,
-            ))
-            span_id = {id(span): next(ids[Span]) for span in imported.spans}
-            span_rows += [
-                (span_id[id(span)], annotation_id, schema.labels[span.label].id, span.start, span.end, span.text, span.attributes,
-                 now, now, next(client_ids))
+    for article_id, imported, made in planned:
+        actor = gold_by if imported.kind == Annotation.Kind.GOLD and imported.annotator is None else users[imported.annotator]
+        annotation_id = next(annotation_ids)
+        skipped = imported.status == Annotation.Status.SKIPPED
+        annotation_rows.append((
+            annotation_id, article_id, actor.pk, imported.kind, imported.status, SKIPPED_REASON if skipped else "",
+            2, now, now, now if imported.status == Annotation.Status.SUBMITTED else None,
+        ))
+        span_id = {id(span): next(span_ids) for span in imported.spans}
+        span_rows += [
+            (span_id[id(span)], annotation_id, schema.labels[span.label].id, span.start, span.end, span.text, span.attributes,
+             now, now, next(client_ids))
+            for span in imported.spans
+        ]
+        relations = [(next(relation_ids), kind, span_id[id(source)], span_id[id(target)]) for kind, source, target in made]
+        relation_rows += [(pk, annotation_id, schema.relation_types[kind].id, source, target, now) for pk, kind, source, target in relations]
+        topics = sorted(set(imported.topics))
+        topic_rows += [(annotation_id, schema.topics[topic].id) for topic in topics]
+        stance = sorted(imported.stance.items(), key=lambda pair: (schema.targets[pair[0]].order, schema.targets[pair[0]].id))
+        stance_rows += [(annotation_id, schema.targets[target].id, schema.values[value].id) for target, value in stance]
+        after = {
+            "status": imported.status,
+            "spans": [
+                {"id": span_id[id(span)], "label": span.label, "start": span.start, "end": span.end, "text": span.text,
+                 "attributes": span.attributes}
                 for span in imported.spans
-            ]
-            relations = [(next(ids[Relation]), kind, span_id[id(source)], span_id[id(target)]) for kind, source, target in _relations(imported)]
-            relation_rows += [(pk, annotation_id, schema.relation_types[kind].id, source, target, now) for pk, kind, source, target in relations]
-            topics = sorted(set(imported.topics))
-            topic_rows += [(annotation_id, schema.topics[topic].id) for topic in topics]
-            stance = sorted(imported.stance.items(), key=lambda pair: (schema.targets[pair[0]].order, schema.targets[pair[0]].id))
-            stance_rows += [(annotation_id, schema.targets[target].id, schema.values[value].id) for target, value in stance]
-            after = {
-                "status": imported.status,
-                "spans": [
-                    {"id": span_id[id(span)], "label": span.label, "start": span.start, "end": span.end, "text": span.text,
-                     "attributes": span.attributes}
-                    for span in imported.spans
-                ],
-                "relations": [{"id": pk, "type": kind, "source": source, "target": target} for pk, kind, source, target in relations],
-                "topics": topics,
-                "stance": dict(stance),
-            }
-            change_rows.append((annotation_id, actor.pk, Change.Action.IMPORT, "annotation", annotation_id, None, after,
-                                SKIPPED_REASON if skipped else "", now))
+            ],
+            "relations": [{"id": pk, "type": kind, "source": source, "target": target} for pk, kind, source, target in relations],
+            "topics": topics,
+            "stance": dict(stance),
+        }
+        change_rows.append((annotation_id, actor.pk, Change.Action.IMPORT, "annotation", annotation_id, None, after,
+                            SKIPPED_REASON if skipped else "", now))
     try:
         bulk.insert(
             Annotation,
