@@ -7,6 +7,13 @@ An article's text is normalised once, at import, and never changes. Span offsets
 import hashlib
 import unicodedata
 
+# Extended grapheme clusters by the `regex` module's `\X`: it follows Unicode's segmentation
+# rules (UAX #29: emoji ZWJ sequences, flags, skin tones, Indic conjuncts) and is re-released for
+# each Unicode version, unlike `grapheme` (stuck at Unicode 13) or `uniseg` (fewer users).
+import regex
+
+_CLUSTER = regex.compile(r"\X")
+
 
 def normalise(text: str) -> str:
     """NFC, and every line break as a single `\\n`."""
@@ -38,3 +45,30 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
 def utf16_length(text: str) -> int:
     """How many UTF-16 code units a browser counts for this text."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def _is_plain(char: str) -> bool:
+    # Two printable ASCII characters in a row always have a cluster boundary between them: no
+    # rule of UAX #29 joins them (only CR LF, and "\r" never survives `normalise`).
+    return " " <= char <= "~"
+
+
+def cluster_around(text: str, offset: int) -> tuple[int, int] | None:
+    """The extended grapheme cluster `[start, end)` that `offset` falls strictly inside, or None.
+
+    None means the offset is a cluster boundary (the text's ends included), where a span may
+    start or end. Clusters are found from the nearest earlier point that is certainly a boundary
+    (a line start, or between two printable ASCII characters), so a check reads a few characters,
+    not the whole article.
+    """
+    if offset <= 0 or offset >= len(text) or "\n" in (text[offset - 1], text[offset]):
+        return None
+    if _is_plain(text[offset - 1]) and _is_plain(text[offset]):
+        return None
+    origin = offset - 1
+    while origin > 0 and text[origin - 1] != "\n" and not (_is_plain(text[origin - 1]) and _is_plain(text[origin])):
+        origin -= 1
+    for cluster in _CLUSTER.finditer(text, origin):
+        if cluster.end() > offset:
+            return None if cluster.start() == offset else cluster.span()
+    return None

@@ -9,6 +9,7 @@ from annotator.corpus.text import normalise
 from annotator.projects.models import SpanLabel, StanceTarget, StanceValue, Topic
 
 from .models import Annotation, Change, Relation, Span, Stance
+from .services import span_check_clusters
 
 
 class SpanForm(forms.ModelForm):
@@ -36,6 +37,8 @@ class SpanForm(forms.ModelForm):
                 self.add_error("end", f"Offsets must satisfy 0 ≤ start < end ≤ {len(article.text)}.")
             elif article.text[start:end] != text:
                 raise ValidationError(f"The article text at [{start}, {end}) is {article.text[start:end]!r}, not {text!r}.")
+            else:
+                span_check_clusters(text=article.text, start=start, end=end)
         return data
 
 

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotator.corpus.models import Article
+from annotator.corpus.text import cluster_around
 from annotator.projects.models import RelationType, SpanAttribute, SpanLabel, StanceTarget, StanceValue, Topic
 
 from .models import Annotation, Change, Relation, Span, Stance
@@ -98,6 +99,22 @@ def span_check_offsets(*, article: Article, start: int, end: int, text: str) -> 
             f"the article has “{actual[:60]}”, the browser sent “{text[:60]}”. Nothing was saved; reload the page.",
             code="text_mismatch",
         )
+    span_check_clusters(text=article.text, start=start, end=end)
+
+
+def span_check_clusters(*, text: str, start: int, end: int) -> None:
+    """Neither edge of `[start, end)` may fall inside a grapheme cluster (what a reader sees as one
+    character: an emoji ZWJ sequence, a flag, a letter and its combining marks): half of one is
+    not text, and token formats would get lone joiners and marks."""
+    for edge, offset in (("starts", start), ("ends", end)):
+        cluster = cluster_around(text, offset)
+        if cluster is not None:
+            first, last = cluster
+            raise ValidationError(
+                f"The span [{start}, {end}) {edge} at offset {offset}, inside the character “{text[first:last]}” "
+                f"(offsets {first} to {last}), which would split it. Select whole characters.",
+                code="splits_cluster",
+            )
 
 
 def span_state(span: Span) -> dict:
