@@ -14,7 +14,6 @@ one bad line does not hide the others.
 import csv
 import io
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -23,6 +22,7 @@ from typing import Any
 import trafilatura
 
 from .models import Article
+from .text import CONTROL, control_character
 
 # The import page's paste box is read like a .txt file of this name.
 PASTED_TEXT = "pasted text"
@@ -35,9 +35,6 @@ _BOMS = (
     (b"\xff\xfe", "utf-16", "UTF-16"),
     (b"\xfe\xff", "utf-16", "UTF-16"),
 )
-# Control characters (Unicode category Cc) other than tab and line breaks: one of them means
-# the file is binary, or was decoded with the wrong encoding somewhere upstream.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 FIELDS = ("text", "title", "source", "url", "published", "language", "metadata")
 
@@ -77,7 +74,7 @@ def decode(data: bytes) -> str:
                 f"is not UTF-8 text (byte 0x{data[error.start]:02x} at position {error.start} is not UTF-8). "
                 "Save it as UTF-8 and upload it again"
             ) from error
-    control = _CONTROL.search(text)
+    control = CONTROL.search(text)
     if control:
         line = text.count("\n", 0, control.start()) + 1
         raise ReadError(
@@ -221,21 +218,11 @@ def object_row(number: int | None, item: Any) -> Row:
         return Row(number, problem=f"must be a JSON object, not {kind_of(item)}")
     # JSON can spell a control character as an escape (\u0000) that decode() cannot see.
     try:
-        if _has_control(item):
+        if control_character(item) is not None:
             return Row(number, problem="contains a control character (such as \\u0000), which text cannot hold")
     except RecursionError:
         return Row(number, problem=TOO_DEEP)
     return Row(number, item)
-
-
-def _has_control(value: Any) -> bool:
-    if isinstance(value, str):
-        return _CONTROL.search(value) is not None
-    if isinstance(value, dict):
-        return any(_has_control(key) or _has_control(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_control(item) for item in value)
-    return False
 
 
 def _csv_column(name: str) -> str:

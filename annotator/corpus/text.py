@@ -5,7 +5,11 @@ An article's text is normalised once, at import, and never changes. Span offsets
 """
 
 import hashlib
+import re
 import unicodedata
+from typing import Any
+
+from django.core.exceptions import ValidationError
 
 # Extended grapheme clusters by the `regex` module's `\X`: it follows Unicode's segmentation
 # rules (UAX #29: emoji ZWJ sequences, flags, skin tones, Indic conjuncts) and is re-released for
@@ -13,6 +17,11 @@ import unicodedata
 import regex
 
 _CLUSTER = regex.compile(r"\X")
+
+# Control characters (Unicode category Cc) other than tab and line breaks. No text a person types
+# or a text file holds has one; one means binary data or a wrong decoding upstream, and NUL
+# cannot even be stored by PostgreSQL (a bare 500 where it got that far).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def normalise(text: str) -> str:
@@ -72,3 +81,29 @@ def cluster_around(text: str, offset: int) -> tuple[int, int] | None:
         if cluster.end() > offset:
             return None if cluster.start() == offset else cluster.span()
     return None
+
+
+def control_character(value: Any) -> str | None:
+    """The first control character in `value`, a string or JSON-like lists and dicts of them (keys
+    included), or None. Raises RecursionError for data nested deeper than Python recurses."""
+    if isinstance(value, str):
+        found = CONTROL.search(value)
+        return found.group() if found else None
+    items = value.items() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for item in items:
+        for part in item if isinstance(value, dict) else (item,):
+            found = control_character(part)
+            if found is not None:
+                return found
+    return None
+
+
+def refuse_control_characters(value: Any, *, what: str) -> None:
+    """Every way text comes in refuses control characters with this one message, naming the field."""
+    found = control_character(value)
+    if found is not None:
+        raise ValidationError(
+            f"{what} contains the control character U+{ord(found):04X}, which text cannot hold: remove it "
+            "(tabs and line breaks are fine).",
+            code="control_character",
+        )

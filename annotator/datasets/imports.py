@@ -52,7 +52,7 @@ from django.utils import timezone
 from annotator import bulk
 from annotator.corpus.models import Article
 from annotator.corpus.services import article_import_objects
-from annotator.corpus.text import normalise, sha256
+from annotator.corpus.text import normalise, refuse_control_characters, sha256
 from annotator.labelling import services
 from annotator.labelling.models import Annotation, Change, Relation, Span, Stance
 from annotator.projects.models import Project
@@ -196,9 +196,15 @@ def _parse(rows, read) -> list[ImportedDocument]:
     documents, problems = [], []
     for place, row in rows:
         try:
+            # Anywhere in a row: names are looked up in the database, and JSON spells NUL as \u0000.
+            refuse_control_characters(row, what="the record")
             documents.append(read(place, row))
+        except ValidationError as error:
+            problems.append(f"{place}: {error.messages[0]}")
         except (ValueError, TypeError, AttributeError) as error:
             problems.append(f"{place}: {error}")
+        except RecursionError:
+            problems.append(f"{place}: is nested too deeply to be an annotation")
     if problems:
         raise ImportFailed(problems)
     return documents

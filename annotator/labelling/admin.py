@@ -6,13 +6,14 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from annotator.corpus.text import normalise
+from annotator.forms import TextChecked
 from annotator.projects.models import SpanLabel, StanceTarget, StanceValue, Topic
 
 from .models import Annotation, Change, Relation, Span, Stance
 from .services import span_check_clusters
 
 
-class SpanForm(forms.ModelForm):
+class SpanForm(TextChecked):
     # Whitespace at either end is part of a span; a textarea posts line breaks as \r\n.
     text = forms.CharField(strip=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}))
 
@@ -51,6 +52,8 @@ def annotation_being_edited(request) -> Annotation | None:
 class ProjectChoicesInline(admin.TabularInline):
     """Offers only the schema of the annotation's own project."""
 
+    form = TextChecked
+
     project_models = {"label": SpanLabel, "target": StanceTarget, "value": StanceValue}
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -73,6 +76,7 @@ class StanceInline(ProjectChoicesInline):
 
 
 class RelationInline(admin.TabularInline):
+    form = TextChecked
     model = Relation
     fk_name = "annotation"
     extra = 0
@@ -81,6 +85,7 @@ class RelationInline(admin.TabularInline):
 
 @admin.register(Annotation)
 class AnnotationAdmin(admin.ModelAdmin):
+    form = TextChecked
     list_display = ["id", "article", "annotator", "status", "updated_at", "submitted_at"]
     list_filter = ["status", "article__project"]
     search_fields = ["article__title", "annotator__username"]
@@ -109,6 +114,7 @@ class SpanAdmin(admin.ModelAdmin):
 
 @admin.register(Relation)
 class RelationAdmin(admin.ModelAdmin):
+    form = TextChecked
     list_display = ["id", "type", "source", "target", "annotation"]
     list_filter = ["type__project", "type__name"]
     search_fields = ["source__text", "target__text", "annotation__annotator__username"]
@@ -124,6 +130,7 @@ class RelationAdmin(admin.ModelAdmin):
 
 @admin.register(Stance)
 class StanceAdmin(admin.ModelAdmin):
+    form = TextChecked
     list_display = ["id", "annotation", "target", "value"]
     list_filter = ["target__project", "value__name"]
     list_select_related = ["annotation__article", "annotation__annotator", "target", "value"]

@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotator.corpus.models import Article
-from annotator.corpus.text import cluster_around
+from annotator.corpus.text import cluster_around, refuse_control_characters
 from annotator.projects.models import RelationType, SpanAttribute, SpanLabel, StanceTarget, StanceValue, Topic
 
 from .models import Annotation, Change, Relation, Span, Stance
@@ -170,6 +170,7 @@ def span_add(
     action: str = Change.Action.CREATE,
 ) -> Span:
     """Save a span once: a retried request with the same `client_id` returns the first span."""
+    refuse_control_characters(reason, what="The reason")
     article = annotation.article
     if label.project_id != article.project_id:
         raise ValidationError("That label belongs to another project.", code="wrong_project")
@@ -225,6 +226,7 @@ def span_update(
     seen: str | None = None,
 ) -> Span:
     """Change a span's label and attributes; with `seen`, only if it is as the caller's page showed it."""
+    refuse_control_characters(reason, what="The reason")
     annotation = _locked(span.annotation, expected_version)
     if label.project_id != annotation.article.project_id:
         raise ValidationError("That label belongs to another project.", code="wrong_project")
@@ -258,6 +260,7 @@ def span_attributes_clean(*, label: SpanLabel, attributes: dict[str, str]) -> di
         value = (attributes.get(attribute.name) or "").strip()
         if not value:
             continue
+        refuse_control_characters(value, what=f"The {attribute.name}")
         if attribute.kind in lists and attribute.kind not in allowed:
             names = lists[attribute.kind].objects.filter(project_id=label.project_id).values_list("name", flat=True)
             allowed[attribute.kind] = set(names)
@@ -277,6 +280,7 @@ def span_delete(
     action: str = Change.Action.DELETE,
     seen: str | None = None,
 ) -> None:
+    refuse_control_characters(reason, what="The reason")
     annotation = _locked(span.annotation, expected_version)
     _refreshed(span)
     before = span_state(span)
@@ -353,6 +357,7 @@ def document_labels_set(
     seen: str | None = None,
 ) -> Annotation:
     """Replace the annotator's topics and their stance toward each target."""
+    refuse_control_characters(reason, what="The reason")
     locked = _locked(annotation, expected_version)
     _check_seen(labels_state(locked), seen)
     project_id = annotation.article.project_id
@@ -397,6 +402,7 @@ def annotation_submit(*, annotation: Annotation, actor: AbstractBaseUser | None 
 def annotation_skip(*, annotation: Annotation, reason: str, actor: AbstractBaseUser | None = None) -> Annotation:
     if not reason.strip():
         raise ValidationError("Say why you skip this article.", code="reason_required")
+    refuse_control_characters(reason, what="The reason")
     return _set_status(annotation, Annotation.Status.SKIPPED, actor=actor, reason=reason.strip()[:500])
 
 
