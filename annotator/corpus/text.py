@@ -56,26 +56,40 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _is_plain(char: str) -> bool:
-    # Two printable ASCII characters in a row always have a cluster boundary between them: no
-    # rule of UAX #29 joins them (only CR LF, and "\r" never survives `normalise`).
-    return " " <= char <= "~"
+# What never starts a cluster of its own, by UAX #29's rules GB9 and GB9a: it joins the character
+# before it (a combining mark, a skin tone, a joiner, a vowel sign).
+_JOINS_PREVIOUS = regex.compile(
+    r"[\p{Grapheme_Cluster_Break=Extend}\p{Grapheme_Cluster_Break=ZWJ}\p{Grapheme_Cluster_Break=SpacingMark}]"
+)
+
+
+def _certain_boundary(text: str, offset: int) -> bool:
+    """Whether a cluster boundary at `offset` follows from the two characters around it alone.
+
+    After a line break there always is one (GB4). After a printable ASCII character (an "Other"
+    for every rule of UAX #29) there is one unless the next character joins it, so words and the
+    spaces between them give a certain boundary every few characters, in Arabic as in English.
+    """
+    before = text[offset - 1]
+    # (Below U+0300, where combining marks begin, nothing joins the character before it.)
+    return before == "\n" or (" " <= before <= "~" and (text[offset] < "\u0300" or not _JOINS_PREVIOUS.match(text, offset)))
 
 
 def cluster_around(text: str, offset: int) -> tuple[int, int] | None:
     """The extended grapheme cluster `[start, end)` that `offset` falls strictly inside, or None.
 
     None means the offset is a cluster boundary (the text's ends included), where a span may
-    start or end. Clusters are found from the nearest earlier point that is certainly a boundary
-    (a line start, or between two printable ASCII characters), so a check reads a few characters,
-    not the whole article.
+    start or end. Clusters are found from the nearest earlier certain boundary, so a check reads
+    a few characters, not the whole article.
     """
-    if offset <= 0 or offset >= len(text) or "\n" in (text[offset - 1], text[offset]):
+    if offset <= 0 or offset >= len(text):
         return None
-    if _is_plain(text[offset - 1]) and _is_plain(text[offset]):
+    if " " <= text[offset - 1] <= "~" and text[offset] < "\u0300":
+        return None  # the common case, decided without a call: see `_certain_boundary`
+    if _certain_boundary(text, offset):
         return None
     origin = offset - 1
-    while origin > 0 and text[origin - 1] != "\n" and not (_is_plain(text[origin - 1]) and _is_plain(text[origin])):
+    while origin > 0 and not _certain_boundary(text, origin):
         origin -= 1
     for cluster in _CLUSTER.finditer(text, origin):
         if cluster.end() > offset:

@@ -106,12 +106,13 @@ def span_check_clusters(*, text: str, start: int, end: int) -> None:
     """Neither edge of `[start, end)` may fall inside a grapheme cluster (what a reader sees as one
     character: an emoji ZWJ sequence, a flag, a letter and its combining marks): half of one is
     not text, and token formats would get lone joiners and marks."""
-    for edge, offset in (("starts", start), ("ends", end)):
+    for offset in (start, end):
         cluster = cluster_around(text, offset)
         if cluster is not None:
             first, last = cluster
             raise ValidationError(
-                f"The span [{start}, {end}) {edge} at offset {offset}, inside the character “{text[first:last]}” "
+                f"The span [{start}, {end}) {'starts' if offset == start else 'ends'} at offset {offset}, inside the "
+                f"character “{text[first:last]}” "
                 f"(offsets {first} to {last}), which would split it. Select whole characters.",
                 code="splits_cluster",
             )

@@ -10,7 +10,10 @@ import json
 import uuid
 
 import pytest
+import regex
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from annotator.corpus.text import cluster_around, normalise
 from annotator.datasets.imports import ImportFailed, doccano_import, snapshot_jsonl_import
@@ -88,6 +91,27 @@ class TestClusterAround:
         text = "x\n" + flags
         assert cluster_around(text, 2 + 41) == (2 + 40, 2 + 42)
         assert cluster_around(text, 2 + 42) is None
+
+
+# Characters that make clusters, and plain ones and line breaks between them.
+PIECES = ["a", " ", "\n", "~", "q", "\u0307", "\u0323", "\u200d", "👨", "👩", "👧", "🏽", "👍", "🇫", "🇷", "\ufe0f",
+          "م", "\u064e", "\u0651", "क", "\u094d", "\u093e", "\u0600", "한", "\u1100", "\u1161", "\r"]
+
+
+def brute_force(text: str, offset: int) -> tuple[int, int] | None:
+    """The cluster around `offset` from segmenting the whole text, as a slow reference."""
+    for cluster in regex.finditer(r"\X", text):
+        if cluster.start() < offset < cluster.end():
+            return cluster.span()
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=30))
+def test_the_local_search_agrees_with_segmenting_the_whole_text(pieces):
+    text = "".join(pieces)
+    for offset in range(len(text) + 1):
+        assert cluster_around(text, offset) == brute_force(text, offset), (text, offset)
 
 
 @pytest.fixture
