@@ -61,18 +61,26 @@ def utf16_length(text: str) -> int:
 _JOINS_PREVIOUS = regex.compile(
     r"[\p{Grapheme_Cluster_Break=Extend}\p{Grapheme_Cluster_Break=ZWJ}\p{Grapheme_Cluster_Break=SpacingMark}]"
 )
+# What joins the character after it (GB9b): a few signs such as U+0600 ARABIC NUMBER SIGN.
+_JOINS_NEXT = regex.compile(r"\p{Grapheme_Cluster_Break=Prepend}")
 
 
 def _certain_boundary(text: str, offset: int) -> bool:
     """Whether a cluster boundary at `offset` follows from the two characters around it alone.
 
-    After a line break there always is one (GB4). After a printable ASCII character (an "Other"
-    for every rule of UAX #29) there is one unless the next character joins it, so words and the
-    spaces between them give a certain boundary every few characters, in Arabic as in English.
+    Around a line break there always is one (GB4, GB5; "\r" never survives `normalise`). A
+    printable ASCII character is an "Other" for every rule of UAX #29: there is a boundary after
+    one unless the next character joins it, and before one unless the character before joins it.
+    So the spaces between words give a certain boundary every few characters, in Arabic as in English.
     """
-    before = text[offset - 1]
-    # (Below U+0300, where combining marks begin, nothing joins the character before it.)
-    return before == "\n" or (" " <= before <= "~" and (text[offset] < "\u0300" or not _JOINS_PREVIOUS.match(text, offset)))
+    before, here = text[offset - 1], text[offset]
+    if before == "\n" or (here == "\n" and before != "\r"):
+        return True
+    if " " <= before <= "~":
+        return here < "\u0300" or not _JOINS_PREVIOUS.match(here)
+    if " " <= here <= "~":
+        return not _JOINS_NEXT.match(before)
+    return False
 
 
 def cluster_around(text: str, offset: int) -> tuple[int, int] | None:

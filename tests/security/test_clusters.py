@@ -95,7 +95,7 @@ class TestClusterAround:
 
 # Characters that make clusters, and plain ones and line breaks between them.
 PIECES = ["a", " ", "\n", "~", "q", "\u0307", "\u0323", "\u200d", "👨", "👩", "👧", "🏽", "👍", "🇫", "🇷", "\ufe0f",
-          "م", "\u064e", "\u0651", "क", "\u094d", "\u093e", "\u0600", "한", "\u1100", "\u1161", "\r"]
+          "م", "\u064e", "\u0651", "क", "\u094d", "\u093e", "\u0600", "한", "\u1100", "\u1161", "\r", "#", "\u20e3"]
 
 
 def brute_force(text: str, offset: int) -> tuple[int, int] | None:
