@@ -9,13 +9,12 @@ import re
 import unicodedata
 from typing import Any
 
+import regex
 from django.core.exceptions import ValidationError
 
 # Extended grapheme clusters by the `regex` module's `\X`: it follows Unicode's segmentation
 # rules (UAX #29: emoji ZWJ sequences, flags, skin tones, Indic conjuncts) and is re-released for
 # each Unicode version, unlike `grapheme` (stuck at Unicode 13) or `uniseg` (fewer users).
-import regex
-
 _CLUSTER = regex.compile(r"\X")
 
 # Control characters (Unicode category Cc) other than tab and line breaks. No text a person types
