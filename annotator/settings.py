@@ -6,8 +6,10 @@ environment. The quick start (`make run`) sets DEBUG=1, which also allows a loca
 
 import ipaddress
 import os
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -16,8 +18,8 @@ from django.utils.csp import CSP
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
+def env_bool(name: str, default: bool, environ: Mapping[str, str] = os.environ) -> bool:
+    value = environ.get(name)
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
@@ -220,6 +222,60 @@ TASKS = {
 }
 # Snapshot files: outside static and media, served only by the permission-checked download view.
 ANNOTATOR_SNAPSHOT_ROOT = Path(os.environ.get("ANNOTATOR_SNAPSHOT_ROOT", BASE_DIR / "var" / "snapshots"))
+
+
+
+def mailer(environ: Mapping[str, str], debug: bool) -> dict:
+    """The default mailer (Django 6.1's MAILERS) from `EMAIL_URL`, else from `EMAIL_HOST` and its companions.
+
+    `EMAIL_URL` is `smtp://user:password@host:port` (plain, port 25), `smtp+tls://…` (STARTTLS,
+    port 587), `smtps://…` (TLS from the start, port 465) or `console://` (mail printed on the
+    server's output). With neither, the quick start (DEBUG) prints mail on the console, and
+    production hands it to an SMTP server on localhost:25, Django's default. A server that does
+    not answer fails the request in `EMAIL_TIMEOUT` seconds, not at the web server's timeout.
+    """
+    smtp = "django.core.mail.backends.smtp.EmailBackend"
+    console = {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    timeout = int(environ.get("EMAIL_TIMEOUT") or 10)
+    url = environ.get("EMAIL_URL", "").strip()
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme == "console":
+            return console
+        ports = {"smtp": 25, "smtp+tls": 587, "smtps": 465}
+        if parts.scheme not in ports or not parts.hostname:
+            raise ImproperlyConfigured(
+                "EMAIL_URL must look like smtp://user:password@host:port (or smtp+tls://, smtps://, console://)."
+            )
+        options = {
+            "host": parts.hostname,
+            "port": parts.port or ports[parts.scheme],
+            "username": unquote(parts.username or ""),
+            "password": unquote(parts.password or ""),
+            "use_tls": parts.scheme == "smtp+tls",
+            "use_ssl": parts.scheme == "smtps",
+        }
+        return {"BACKEND": smtp, "OPTIONS": options | {"timeout": timeout}}
+    if environ.get("EMAIL_HOST", "").strip():
+        use_ssl = env_bool("EMAIL_USE_SSL", False, environ)
+        use_tls = env_bool("EMAIL_USE_TLS", False, environ)
+        options = {
+            "host": environ["EMAIL_HOST"].strip(),
+            "port": int(environ.get("EMAIL_PORT") or (465 if use_ssl else 587 if use_tls else 25)),
+            "username": environ.get("EMAIL_HOST_USER", ""),
+            "password": environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": use_tls,
+            "use_ssl": use_ssl,
+        }
+        return {"BACKEND": smtp, "OPTIONS": options | {"timeout": timeout}}
+    if debug:
+        return console
+    return {"BACKEND": smtp, "OPTIONS": {"host": "localhost", "port": 25, "timeout": timeout}}
+
+
+MAILERS = {"default": mailer(os.environ, DEBUG)}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "annotator@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 LOGGING = {
     "version": 1,

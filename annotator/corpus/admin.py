@@ -1,11 +1,15 @@
 from django.contrib import admin
 
+from annotator.forms import TextChecked
+
 from .models import Article
 
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
     """Metadata may be corrected here; the text never is, since every span's offsets point into it."""
+
+    form = TextChecked
 
     list_display = ["id", "title", "project", "language", "source", "published", "created_at"]
     list_display_links = ["id", "title"]

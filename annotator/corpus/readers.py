@@ -14,7 +14,6 @@ one bad line does not hide the others.
 import csv
 import io
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -23,6 +22,7 @@ from typing import Any
 import trafilatura
 
 from .models import Article
+from .text import CONTROL, control_character
 
 # The import page's paste box is read like a .txt file of this name.
 PASTED_TEXT = "pasted text"
@@ -30,14 +30,12 @@ PASTED_TEXT = "pasted text"
 TITLE_MAX_LENGTH = Article._meta.get_field("title").max_length
 SOURCE_MAX_LENGTH = Article._meta.get_field("source").max_length
 
+# Decoded after the mark with the mark's own byte order, so a bad byte's position is the file's.
 _BOMS = (
-    (b"\xef\xbb\xbf", "utf-8-sig", "UTF-8"),
-    (b"\xff\xfe", "utf-16", "UTF-16"),
-    (b"\xfe\xff", "utf-16", "UTF-16"),
+    (b"\xef\xbb\xbf", "utf-8", "UTF-8"),
+    (b"\xff\xfe", "utf-16-le", "UTF-16"),
+    (b"\xfe\xff", "utf-16-be", "UTF-16"),
 )
-# Control characters (Unicode category Cc) other than tab and line breaks: one of them means
-# the file is binary, or was decoded with the wrong encoding somewhere upstream.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 FIELDS = ("text", "title", "source", "url", "published", "language", "metadata")
 
@@ -53,39 +51,58 @@ class Row:
     problem: str = ""
 
 
-def decode(data: bytes) -> str:
-    """UTF-8 (with or without a BOM) or UTF-16 with a BOM; anything else is refused."""
+def decode(data: bytes, suffix: str = "") -> str:
+    """UTF-8 (with or without a BOM) or UTF-16 with a BOM; anything else is refused.
+
+    A byte that does not decode, or a control character, is named with its row (in a file of
+    rows, the `suffix` says which) and line, so a person can find it in a file of thousands.
+    """
     if not data:
         raise ReadError("is empty")
-    for bom, codec, label in _BOMS:
-        if data.startswith(bom):
-            try:
-                text = data.decode(codec)
-            except UnicodeDecodeError as error:
-                raise ReadError(f"starts with a {label} byte-order mark but is not valid {label}") from error
-            break
-    else:
-        if b"\x00" in data:
-            raise ReadError(
-                "contains NUL bytes: it is a binary file, or UTF-16 without a byte-order mark. "
-                "Save it as UTF-8 text and upload it again"
-            )
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise ReadError(
-                f"is not UTF-8 text (byte 0x{data[error.start]:02x} at position {error.start} is not UTF-8). "
-                "Save it as UTF-8 and upload it again"
-            ) from error
-    control = _CONTROL.search(text)
-    if control:
-        line = text.count("\n", 0, control.start()) + 1
+    bom, codec, label = next(((b, c, l) for b, c, l in _BOMS if data.startswith(b)), (b"", "utf-8", "UTF-8"))
+    if not bom and b"\x00" in data:
         raise ReadError(
-            f"contains the control character U+{ord(control.group()):04X} on line {line}, so it is not a text file"
+            "contains NUL bytes: it is a binary file, or UTF-16 without a byte-order mark. "
+            "Save it as UTF-8 text and upload it again"
+        )
+    try:
+        text = (data[len(bom):] if bom else data).decode(codec)
+    except UnicodeDecodeError as error:
+        position = len(bom) + error.start
+        place = _place(data[len(bom):position].decode(codec, errors="replace"), suffix)
+        what = f"starts with a {label} byte-order mark but is not valid {label}" if bom else "is not UTF-8 text"
+        raise ReadError(
+            f"{what}: byte 0x{data[position]:02x} at position {position}, {place}, is not {label}. "
+            "Save it as UTF-8 and upload it again"
+        ) from error
+    control = CONTROL.search(text)
+    if control:
+        raise ReadError(
+            f"contains the control character U+{ord(control.group()):04X} {_place(text[:control.start()], suffix)}, "
+            "so it is not a text file"
         )
     if not text.strip():
         raise ReadError("is empty")
     return text
+
+
+def _place(before: str, suffix: str) -> str:
+    """Where the text that follows `before` is: its line, and its row as the file's reader numbers rows."""
+    line = before.replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
+    if suffix == ".jsonl":
+        return f"in row {line}, on line {line}"
+    if suffix == ".csv":
+        # Rows as `read_csv` numbers them: after the header, every record, a blank one too. The
+        # "x" stands for the unreadable character, so a record it starts is counted.
+        try:
+            records = sum(1 for _ in csv.reader(io.StringIO(before + "x", newline="")))
+        except csv.Error:
+            records = 0
+        if records == 1:
+            return f"in the header row, on line {line}"
+        if records > 1:
+            return f"in row {records - 1}, on line {line}"
+    return f"on line {line}"
 
 
 def read_txt(text: str) -> list[Row]:
@@ -212,7 +229,7 @@ def read(name: str, data: bytes) -> list[Row]:
     if reader is None:
         supported = ", ".join(sorted(READERS))
         raise ReadError(f"is not a supported kind of file ({suffix or 'no extension'}); use one of {supported}")
-    return reader(decode(data))
+    return reader(decode(data, suffix))
 
 
 def object_row(number: int | None, item: Any) -> Row:
@@ -221,21 +238,11 @@ def object_row(number: int | None, item: Any) -> Row:
         return Row(number, problem=f"must be a JSON object, not {kind_of(item)}")
     # JSON can spell a control character as an escape (\u0000) that decode() cannot see.
     try:
-        if _has_control(item):
+        if control_character(item) is not None:
             return Row(number, problem="contains a control character (such as \\u0000), which text cannot hold")
     except RecursionError:
         return Row(number, problem=TOO_DEEP)
     return Row(number, item)
-
-
-def _has_control(value: Any) -> bool:
-    if isinstance(value, str):
-        return _CONTROL.search(value) is not None
-    if isinstance(value, dict):
-        return any(_has_control(key) or _has_control(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_control(item) for item in value)
-    return False
 
 
 def _csv_column(name: str) -> str:

@@ -35,7 +35,7 @@ from annotator.projects.models import Project
 
 from . import readers
 from .models import Article
-from .text import normalise, sha256
+from .text import normalise, refuse_control_characters, sha256
 
 # Below this probability the detected language is more likely wrong than right (a headline,
 # a list of names), and a blank language is better than a wrong one.
@@ -222,6 +222,12 @@ def _metadata(raw: dict[str, Any], problems: list[str]) -> dict[str, Any]:
         value = {}
     if not isinstance(value, dict):
         problems.append(f"metadata must be an object, not {readers.kind_of(value)}")
+        return {}
+    # A CSV cell's JSON can spell a control character as an escape (\u0000) the reader cannot see.
+    try:
+        refuse_control_characters(value, what="metadata")
+    except ValidationError as error:
+        problems.append(error.messages[0])
         return {}
     extra = {key: item for key, item in raw.items() if key not in readers.FIELDS}
     return {**extra, **value}

@@ -52,7 +52,7 @@ from django.utils import timezone
 from annotator import bulk
 from annotator.corpus.models import Article
 from annotator.corpus.services import article_import_objects
-from annotator.corpus.text import normalise, sha256
+from annotator.corpus.text import normalise, refuse_control_characters, sha256
 from annotator.labelling import services
 from annotator.labelling.models import Annotation, Change, Relation, Span, Stance
 from annotator.projects.models import Project
@@ -111,14 +111,13 @@ class ImportResult:
 def _json_lines(data: bytes) -> list[tuple[str, Any]]:
     # Parsed a line at a time, from the bytes (orjson checks they are UTF-8 as it parses): the
     # whole file as one string would take four bytes a character as soon as it holds one emoji.
-    # Only a line orjson refuses is decoded, to tell a broken character (reported as decoding
-    # the whole file reports it, at its byte after any byte order mark) from broken JSON, and to
-    # let through a line of nothing but Unicode white space.
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+    # Only a line orjson refuses is decoded, to tell a broken character (reported at its line and
+    # its byte in the file) from broken JSON, and to let through a line of nothing but Unicode
+    # white space.
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     view = memoryview(data)
     rows, problems = [], []
-    start, number = 0, 0
+    start, number = bom, 0
     while start < len(data) or number == 0:
         end = data.find(b"\n", start)
         end = len(data) if end == -1 else end + 1
@@ -129,13 +128,25 @@ def _json_lines(data: bytes) -> list[tuple[str, Any]]:
             try:
                 line = data[start:end].decode("utf-8")
             except UnicodeDecodeError as bad:
-                raise ImportFailed([f"the file is not UTF-8 ({bad.reason} at byte {start + bad.start})"]) from None
+                raise ImportFailed([_not_utf8(data, start + bad.start, bad)]) from None
             if line.strip():
                 problems.append(f"line {number}: not JSON ({error.msg})")
         start = end
     if problems:
         raise ImportFailed(problems)
     return rows
+
+
+def _not_utf8(data: bytes, position: int, error: UnicodeDecodeError) -> str:
+    """A byte that is not UTF-8, by its line and its position in the file (a byte order mark counted)."""
+    line = data.count(b"\n", 0, position) + 1
+    return f"line {line}: the file is not UTF-8 (byte 0x{data[position]:02x} at position {position}: {error.reason})"
+
+
+def _refuse_control_characters(row: dict, article_keys) -> None:
+    """Anywhere in a record but its article's fields, which the article import checks with its other
+    rules: names are looked up in the database, and JSON spells NUL as \u0000."""
+    refuse_control_characters({key: value for key, value in row.items() if key not in article_keys}, what="the record")
 
 
 def _require(condition: bool, message: str) -> None:
@@ -157,6 +168,7 @@ def _span(key, start, end, label, text: str, record_text: str | None = None, att
 
 def _snapshot_document(place: str, row: Any, gold: bool) -> ImportedDocument:
     _require(isinstance(row, dict), "must be a JSON object")
+    _refuse_control_characters(row, ("text", *ARTICLE_FIELDS))
     text = row.get("text")
     _require(isinstance(text, str) and text.strip() != "", "text is missing or empty")
     annotations = []
@@ -197,8 +209,12 @@ def _parse(rows, read) -> list[ImportedDocument]:
     for place, row in rows:
         try:
             documents.append(read(place, row))
+        except ValidationError as error:
+            problems.append(f"{place}: {error.messages[0]}")
         except (ValueError, TypeError, AttributeError) as error:
             problems.append(f"{place}: {error}")
+        except RecursionError:
+            problems.append(f"{place}: is nested too deeply to be an annotation")
     if problems:
         raise ImportFailed(problems)
     return documents
@@ -209,6 +225,7 @@ def _parse(rows, read) -> list[ImportedDocument]:
 
 def _label_studio_document(place: str, task: Any) -> ImportedDocument:
     _require(isinstance(task, dict) and isinstance(task.get("data"), dict), "must be a task with data")
+    _refuse_control_characters(task, ("data",))
     data = task["data"]
     text = data.get("text")
     _require(isinstance(text, str) and text.strip() != "", "data.text is missing or empty")
@@ -241,9 +258,12 @@ def _label_studio_document(place: str, task: Any) -> ImportedDocument:
 
 
 def _parse_label_studio(data: bytes) -> list[ImportedDocument]:
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
-        tasks = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        tasks = json.loads(data[bom:].decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise ImportFailed([_not_utf8(data, bom + error.start, error)]) from None
+    except json.JSONDecodeError as error:
         raise ImportFailed([f"the file is not Label Studio JSON ({error})"]) from None
     if isinstance(tasks, dict):
         tasks = [tasks]
@@ -257,6 +277,7 @@ def _parse_label_studio(data: bytes) -> list[ImportedDocument]:
 
 def _doccano_document(place: str, row: Any) -> ImportedDocument:
     _require(isinstance(row, dict), "must be a JSON object")
+    _refuse_control_characters(row, ("text",))
     text = row.get("text")
     _require(isinstance(text, str) and text.strip() != "", "text is missing or empty")
     imported = ImportedAnnotation(annotator=None)

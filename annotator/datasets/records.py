@@ -106,19 +106,34 @@ class Selection:
 ARTICLE_FIELDS = ("id", "title", "text", "sha256", "source", "url", "published", "language", "metadata")
 
 
-def _records(articles: QuerySet, annotations: QuerySet, chunk_size: int) -> Iterator[dict]:
+def _records(project: Project, articles: QuerySet, annotations: QuerySet, chunk_size: int) -> Iterator[dict]:
     """Articles in id order, a chunk at a time (keyset pagination), each with its annotations.
 
     Every chunk is six flat queries of plain values (no model instances), so the time per
     article is small and the memory is one chunk's worth, whatever the project's size.
     """
+    kept = _attribute_names(project)
     last_id = 0
     while True:
         chunk = list(articles.filter(id__gt=last_id).order_by("id").values_list(*ARTICLE_FIELDS)[:chunk_size])
         if not chunk:
             return
         last_id = chunk[-1][0]
-        yield from _chunk_records(chunk, annotations.filter(article_id__in=_any_of([row[0] for row in chunk])))
+        yield from _chunk_records(chunk, annotations.filter(article_id__in=_any_of([row[0] for row in chunk])), kept)
+
+
+def _attribute_names(project: Project) -> dict[str, frozenset[str]]:
+    """Each span label's attribute names: the schema decides what a span exports.
+
+    A value saved under a name its label no longer has (the attribute was deleted from the schema)
+    stays on the span and in its history, and comes back if the attribute is added again, but is
+    never exported; the labelling page drops it at the span's next edit.
+    """
+    names = defaultdict(set)
+    for label, name in project.span_labels.values_list("name", "attributes__name"):
+        if name is not None:
+            names[label].add(name)
+    return {label: frozenset(attributes) for label, attributes in names.items()}
 
 
 def _any_of(ids: list[int]):
@@ -132,7 +147,7 @@ def _any_of(ids: list[int]):
     return ids
 
 
-def _chunk_records(articles: list[tuple], annotations: QuerySet) -> Iterator[dict]:
+def _chunk_records(articles: list[tuple], annotations: QuerySet, kept: dict[str, frozenset[str]]) -> Iterator[dict]:
     # Gold first, then analysts by name: the same order in every export.
     rows = list(
         annotations.order_by("article_id", "-kind", "annotator__username", "id").values_list(
@@ -147,7 +162,11 @@ def _chunk_records(articles: list[tuple], annotations: QuerySet) -> Iterator[dic
         # Most spans have no attributes: read the JSON as text and decode only the others.
         .values_list("annotation_id", "id", "start", "end", "label__name", "text", Cast("attributes", TextField()))
     ):
-        spans[annotation_id].append((span_id, start, end, label, text, {} if attributes == "{}" else orjson.loads(attributes)))
+        values = {}
+        if attributes != "{}":
+            names = kept.get(label, frozenset())
+            values = {name: value for name, value in orjson.loads(attributes).items() if name in names}
+        spans[annotation_id].append((span_id, start, end, label, text, values))
     for annotation_id, *relation in (
         Relation.objects.filter(annotation_id__in=_any_of(ids)).order_by("id").values_list(
             "annotation_id", "type__name", "source_id", "target_id"
@@ -210,7 +229,7 @@ def article_records(project: Project, *, annotator=None, chunk_size: int = 500) 
     annotations = Annotation.objects.all()
     if annotator is not None:
         annotations = annotations.filter(annotator=annotator)
-    return _records(project.articles.all(), annotations, chunk_size)
+    return _records(project, project.articles.all(), annotations, chunk_size)
 
 
 def selected_records(
@@ -230,7 +249,7 @@ def selected_records(
     """
     articles = selection.articles(project)
     wanted = None if article_ids is None else set(article_ids)
-    for record in _records(articles, selection.annotations(), chunk_size):
+    for record in _records(project, articles, selection.annotations(), chunk_size):
         if wanted is not None and record["id"] not in wanted:
             yield None
             continue

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from annotator.corpus.text import control_character
 from annotator.projects.access import STAFF_ROLES, project_view
 
 from . import services
@@ -79,7 +80,8 @@ def snapshot_detail(request, project, snapshot_id):
 def snapshot_file(request, project, snapshot_id, name):
     """A file of a ready snapshot, as an attachment; files have no other address."""
     snapshot = get_object_or_404(project.snapshots, pk=snapshot_id, status=Snapshot.Status.READY)
-    file = snapshot.files.filter(name=name).first()
+    # No file is named with a control character, and PostgreSQL cannot even compare one with NUL.
+    file = None if control_character(name) else snapshot.files.filter(name=name).first()
     if file is None:
         raise Http404("No such file in this snapshot.")
     storage = snapshot_storage()

@@ -6,12 +6,14 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from annotator.corpus.text import normalise
+from annotator.forms import TextChecked
 from annotator.projects.models import SpanLabel, StanceTarget, StanceValue, Topic
 
 from .models import Annotation, Change, Relation, Span, Stance
+from .services import span_check_clusters
 
 
-class SpanForm(forms.ModelForm):
+class SpanForm(TextChecked):
     # Whitespace at either end is part of a span; a textarea posts line breaks as \r\n.
     text = forms.CharField(strip=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}))
 
@@ -36,6 +38,8 @@ class SpanForm(forms.ModelForm):
                 self.add_error("end", f"Offsets must satisfy 0 ≤ start < end ≤ {len(article.text)}.")
             elif article.text[start:end] != text:
                 raise ValidationError(f"The article text at [{start}, {end}) is {article.text[start:end]!r}, not {text!r}.")
+            else:
+                span_check_clusters(text=article.text, start=start, end=end)
         return data
 
 
@@ -47,6 +51,8 @@ def annotation_being_edited(request) -> Annotation | None:
 
 class ProjectChoicesInline(admin.TabularInline):
     """Offers only the schema of the annotation's own project."""
+
+    form = TextChecked
 
     project_models = {"label": SpanLabel, "target": StanceTarget, "value": StanceValue}
 
@@ -70,6 +76,7 @@ class StanceInline(ProjectChoicesInline):
 
 
 class RelationInline(admin.TabularInline):
+    form = TextChecked
     model = Relation
     fk_name = "annotation"
     extra = 0
@@ -78,6 +85,7 @@ class RelationInline(admin.TabularInline):
 
 @admin.register(Annotation)
 class AnnotationAdmin(admin.ModelAdmin):
+    form = TextChecked
     list_display = ["id", "article", "annotator", "status", "updated_at", "submitted_at"]
     list_filter = ["status", "article__project"]
     search_fields = ["article__title", "annotator__username"]
@@ -106,6 +114,7 @@ class SpanAdmin(admin.ModelAdmin):
 
 @admin.register(Relation)
 class RelationAdmin(admin.ModelAdmin):
+    form = TextChecked
     list_display = ["id", "type", "source", "target", "annotation"]
     list_filter = ["type__project", "type__name"]
     search_fields = ["source__text", "target__text", "annotation__annotator__username"]
@@ -121,6 +130,7 @@ class RelationAdmin(admin.ModelAdmin):
 
 @admin.register(Stance)
 class StanceAdmin(admin.ModelAdmin):
+    form = TextChecked
     list_display = ["id", "annotation", "target", "value"]
     list_filter = ["target__project", "value__name"]
     list_select_related = ["annotation__article", "annotation__annotator", "target", "value"]

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotator.corpus.models import Article
+from annotator.corpus.text import cluster_around, refuse_control_characters
 from annotator.projects.models import RelationType, SpanAttribute, SpanLabel, StanceTarget, StanceValue, Topic
 
 from .models import Annotation, Change, Relation, Span, Stance
@@ -98,6 +99,23 @@ def span_check_offsets(*, article: Article, start: int, end: int, text: str) -> 
             f"the article has “{actual[:60]}”, the browser sent “{text[:60]}”. Nothing was saved; reload the page.",
             code="text_mismatch",
         )
+    span_check_clusters(text=article.text, start=start, end=end)
+
+
+def span_check_clusters(*, text: str, start: int, end: int) -> None:
+    """Neither edge of `[start, end)` may fall inside a grapheme cluster (what a reader sees as one
+    character: an emoji ZWJ sequence, a flag, a letter and its combining marks): half of one is
+    not text, and token formats would get lone joiners and marks."""
+    for offset in (start, end):
+        cluster = cluster_around(text, offset)
+        if cluster is not None:
+            first, last = cluster
+            raise ValidationError(
+                f"The span [{start}, {end}) {'starts' if offset == start else 'ends'} at offset {offset}, inside the "
+                f"character “{text[first:last]}” "
+                f"(offsets {first} to {last}), which would split it. Select whole characters.",
+                code="splits_cluster",
+            )
 
 
 def span_state(span: Span) -> dict:
@@ -153,6 +171,7 @@ def span_add(
     action: str = Change.Action.CREATE,
 ) -> Span:
     """Save a span once: a retried request with the same `client_id` returns the first span."""
+    refuse_control_characters(reason, what="The reason")
     article = annotation.article
     if label.project_id != article.project_id:
         raise ValidationError("That label belongs to another project.", code="wrong_project")
@@ -208,6 +227,7 @@ def span_update(
     seen: str | None = None,
 ) -> Span:
     """Change a span's label and attributes; with `seen`, only if it is as the caller's page showed it."""
+    refuse_control_characters(reason, what="The reason")
     annotation = _locked(span.annotation, expected_version)
     if label.project_id != annotation.article.project_id:
         raise ValidationError("That label belongs to another project.", code="wrong_project")
@@ -241,6 +261,7 @@ def span_attributes_clean(*, label: SpanLabel, attributes: dict[str, str]) -> di
         value = (attributes.get(attribute.name) or "").strip()
         if not value:
             continue
+        refuse_control_characters(value, what=f"The {attribute.name}")
         if attribute.kind in lists and attribute.kind not in allowed:
             names = lists[attribute.kind].objects.filter(project_id=label.project_id).values_list("name", flat=True)
             allowed[attribute.kind] = set(names)
@@ -260,6 +281,7 @@ def span_delete(
     action: str = Change.Action.DELETE,
     seen: str | None = None,
 ) -> None:
+    refuse_control_characters(reason, what="The reason")
     annotation = _locked(span.annotation, expected_version)
     _refreshed(span)
     before = span_state(span)
@@ -336,6 +358,7 @@ def document_labels_set(
     seen: str | None = None,
 ) -> Annotation:
     """Replace the annotator's topics and their stance toward each target."""
+    refuse_control_characters(reason, what="The reason")
     locked = _locked(annotation, expected_version)
     _check_seen(labels_state(locked), seen)
     project_id = annotation.article.project_id
@@ -380,6 +403,7 @@ def annotation_submit(*, annotation: Annotation, actor: AbstractBaseUser | None 
 def annotation_skip(*, annotation: Annotation, reason: str, actor: AbstractBaseUser | None = None) -> Annotation:
     if not reason.strip():
         raise ValidationError("Say why you skip this article.", code="reason_required")
+    refuse_control_characters(reason, what="The reason")
     return _set_status(annotation, Annotation.Status.SKIPPED, actor=actor, reason=reason.strip()[:500])
 
 

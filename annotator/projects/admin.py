@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from annotator.forms import TextChecked
+
 from .models import Membership, Project, RelationType, SpanAttribute, SpanLabel, StanceTarget, StanceValue, Topic
 
 
@@ -12,12 +14,14 @@ def project_id_being_edited(request) -> str | None:
 
 
 class MembershipInline(admin.TabularInline):
+    form = TextChecked
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
 
 
 class SpanLabelInline(admin.TabularInline):
+    form = TextChecked
     model = SpanLabel
     extra = 0
     fields = ["name", "colour", "hotkey", "order"]
@@ -25,6 +29,7 @@ class SpanLabelInline(admin.TabularInline):
 
 
 class RelationTypeInline(admin.TabularInline):
+    form = TextChecked
     model = RelationType
     extra = 0
 
@@ -35,22 +40,26 @@ class RelationTypeInline(admin.TabularInline):
 
 
 class TopicInline(admin.TabularInline):
+    form = TextChecked
     model = Topic
     extra = 0
 
 
 class StanceValueInline(admin.TabularInline):
+    form = TextChecked
     model = StanceValue
     extra = 0
 
 
 class StanceTargetInline(admin.TabularInline):
+    form = TextChecked
     model = StanceTarget
     extra = 0
 
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
+    form = TextChecked
     list_display = ["name", "created_at"]
     search_fields = ["name", "description"]
     inlines = [MembershipInline, SpanLabelInline, TopicInline, StanceValueInline, StanceTargetInline, RelationTypeInline]
@@ -58,6 +67,7 @@ class ProjectAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    form = TextChecked
     list_display = ["user", "project", "role"]
     list_filter = ["role", "project"]
     search_fields = ["user__username", "project__name"]
@@ -66,12 +76,14 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 class SpanAttributeInline(admin.TabularInline):
+    form = TextChecked
     model = SpanAttribute
     extra = 0
 
 
 @admin.register(SpanLabel)
 class SpanLabelAdmin(admin.ModelAdmin):
+    form = TextChecked
     list_display = ["name", "project", "colour", "hotkey", "order"]
     list_filter = ["project"]
     search_fields = ["name", "project__name"]
@@ -82,6 +94,7 @@ class SpanLabelAdmin(admin.ModelAdmin):
 
 @admin.register(SpanAttribute)
 class SpanAttributeAdmin(admin.ModelAdmin):
+    form = TextChecked
     list_display = ["name", "label", "kind", "order", "project"]
     list_filter = ["kind", "label__project"]
     search_fields = ["name", "label__name"]
@@ -94,6 +107,7 @@ class SpanAttributeAdmin(admin.ModelAdmin):
 
 @admin.register(RelationType)
 class RelationTypeAdmin(admin.ModelAdmin):
+    form = TextChecked
     list_display = ["name", "project", "source_label", "target_label"]
     list_filter = ["project"]
     search_fields = ["name"]
@@ -103,6 +117,7 @@ class RelationTypeAdmin(admin.ModelAdmin):
 class ProjectListAdmin(admin.ModelAdmin):
     """Topics, stance values and stance targets: named, ordered lists inside one project."""
 
+    form = TextChecked
     list_display = ["name", "project", "order"]
     list_filter = ["project"]
     search_fields = ["name"]

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotator.corpus.models import Article
+from annotator.corpus.text import refuse_control_characters
 from annotator.labelling import services as labelling
 from annotator.labelling.models import Annotation, Change, Span
 from annotator.labelling.services import StaleVersion
@@ -126,6 +127,7 @@ def gold_span_reject(
     reason = reason.strip()
     if not reason:
         raise ValidationError("Say why you reject this span: it overrules the analyst.", code="reason_required")
+    refuse_control_characters(reason, what="The reason")
     gold = _gold(article=article, reviewer=reviewer, expected_version=expected_version)
     change = Change.objects.create(
         annotation=gold,

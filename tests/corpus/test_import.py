@@ -1,3 +1,4 @@
+import codecs
 import json
 from datetime import date
 from pathlib import Path
@@ -230,6 +231,17 @@ class TestFileErrors:
         [error] = report.errors
         assert (error.file, error.row) == ("cafe.txt", None)
         assert str(error).startswith("cafe.txt: is not UTF-8 text")
+        assert Article.objects.count() == 0
+
+    def test_a_bad_byte_in_a_multi_row_file_names_the_file_row_and_line(self, project):
+        good = '{"text": "Lavrov spoke."}\n{"text": "Shoigu spoke."}\n'.encode()
+        data = codecs.BOM_UTF8 + good + b'{"text": "caf\xe9"}\n'
+        report = article_import(project=project, files=[("ok.jsonl", good), ("batch.jsonl", data)])
+
+        assert [str(error) for error in report.errors] == [
+            f"batch.jsonl: starts with a UTF-8 byte-order mark but is not valid UTF-8: byte 0xe9 at position "
+            f"{data.index(b'\xe9')}, in row 3, on line 3, is not UTF-8. Save it as UTF-8 and upload it again"
+        ]
         assert Article.objects.count() == 0
 
     @pytest.mark.parametrize(

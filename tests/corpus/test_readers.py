@@ -41,7 +41,36 @@ class TestDecode:
     def test_refuses_broken_utf16(self):
         # A lone high surrogate after the BOM.
         assert refusal("a.txt", b"\xff\xfe\x00\xd8a\x00") == (
-            "starts with a UTF-16 byte-order mark but is not valid UTF-16"
+            "starts with a UTF-16 byte-order mark but is not valid UTF-16: byte 0x00 at position 2, on line 1, "
+            "is not UTF-16. Save it as UTF-8 and upload it again"
+        )
+
+    def test_a_bad_byte_in_a_csv_file_is_named_by_its_row_and_line(self):
+        # Row 2's quoted text spans two lines, so row 3 starts on line 5.
+        data = b'text,title\n"one",a\n"two\nstill",b\n"th\xffree",c\n'
+        assert refusal("articles.csv", data) == (
+            f"is not UTF-8 text: byte 0xff at position {data.index(b'\xff')}, in row 3, on line 5, is not UTF-8. "
+            "Save it as UTF-8 and upload it again"
+        )
+
+    def test_a_bad_byte_in_a_csv_header_says_so(self):
+        assert "byte 0xff at position 2, in the header row, on line 1," in refusal("a.csv", b"te\xffxt\nok\n")
+
+    def test_a_bad_byte_after_a_utf8_bom_is_named_by_its_row_line_and_position_in_the_file(self):
+        data = b'\xef\xbb\xbf{"text": "a"}\n{"text": "b"}\n{"text": "c\xff"}\n'
+        assert refusal("articles.jsonl", data) == (
+            "starts with a UTF-8 byte-order mark but is not valid UTF-8: "
+            f"byte 0xff at position {data.index(b'\xff')}, in row 3, on line 3, is not UTF-8. "
+            "Save it as UTF-8 and upload it again"
+        )
+
+    def test_a_bad_unit_in_utf16_is_named_by_its_line(self):
+        data = b"\xfe\xff" + "first\nsecond\n".encode("utf-16-be") + b"\xdc\x00"  # a lone low surrogate
+        assert "byte 0xdc at position 28, on line 3, is not UTF-16" in refusal("a.txt", data)
+
+    def test_a_control_character_in_a_csv_file_is_named_by_its_row(self):
+        assert refusal("a.csv", b"text\r\nok\r\nbad\x07\r\n") == (
+            "contains the control character U+0007 in row 2, on line 3, so it is not a text file"
         )
 
     @pytest.mark.parametrize("data", [b"", b"  \n\r\n\t", b"\xef\xbb\xbf", b"\xff\xfe"])

@@ -308,6 +308,18 @@ def test_a_file_that_is_not_utf8_is_refused_at_its_byte(analyst):
     data = codecs.BOM_UTF8 + fine + b'{"text": "caf\xe9"}\n'  # é in Latin-1, 13 bytes into its line
     with pytest.raises(ImportFailed) as failed:
         snapshot_jsonl_import(project=target, data=data)
-    # Counted, as decoding the whole file counts, from after the byte order mark.
-    assert failed.value.problems == [f"the file is not UTF-8 (invalid continuation byte at byte {len(fine) + 13})"]
+    # Its line, and its position in the file, the byte order mark counted.
+    assert failed.value.problems == [
+        f"line 2: the file is not UTF-8 (byte 0xe9 at position {3 + len(fine) + 13}: invalid continuation byte)"
+    ]
     assert not target.articles.exists()
+
+
+def test_a_label_studio_file_that_is_not_utf8_is_refused_at_its_line(analyst, admin_user):
+    target = make_project(name="Not UTF-8", analyst=analyst)
+    data = b'[\n  {"data": {"text": "Lavrov"}},\n  {"data": {"text": "caf\xe9"}}\n]\n'
+    with pytest.raises(ImportFailed) as failed:
+        imports.label_studio_import(project=target, data=data, gold_by=admin_user)
+    assert failed.value.problems == [
+        f"line 3: the file is not UTF-8 (byte 0xe9 at position {data.index(b'\xe9')}: invalid continuation byte)"
+    ]

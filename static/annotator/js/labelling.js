@@ -69,7 +69,46 @@ window.annotatorText = (function () {
       end--;
     }
     if (chars.length === 0 || end <= start) return null;
-    return { start, end, text: chars.join("") };
+    return snapToClusters(container, { start, end, text: chars.join("") });
+  }
+
+  // A selection made by script, or by a browser that does not snap its own, can end inside what
+  // a reader sees as one character (an emoji ZWJ sequence, a flag, a letter and its combining
+  // marks). The server refuses such a span, so it is widened to the whole clusters first, found
+  // by the browser's own Unicode grapheme rules.
+  function snapToClusters(container, span) {
+    if (!window.Intl || !Intl.Segmenter) return span;
+    const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+    // The cluster [start, end) that `offset` is strictly inside, with its line's characters.
+    const clusterAround = (offset) => {
+      const line = Array.from(container.querySelectorAll("p[data-start]")).find(
+        (p) => Number(p.dataset.start) < offset && offset < Number(p.dataset.end),
+      );
+      if (!line) return null;
+      const lineStart = Number(line.dataset.start);
+      let position = lineStart;
+      for (const { segment } of segmenter.segment(line.textContent)) {
+        const next = position + codePoints(segment);
+        if (next > offset) {
+          if (position === offset) return null;
+          return { start: position, end: next, lineStart, chars: Array.from(line.textContent) };
+        }
+        position = next;
+      }
+      return null;
+    };
+    let { start, end, text } = span;
+    const first = clusterAround(start);
+    if (first) {
+      text = first.chars.slice(first.start - first.lineStart, start - first.lineStart).join("") + text;
+      start = first.start;
+    }
+    const last = clusterAround(end);
+    if (last) {
+      text += last.chars.slice(end - last.lineStart, last.end - last.lineStart).join("");
+      end = last.end;
+    }
+    return { start, end, text };
   }
 
   return { codePoints, pointAt, selectedSpan };
