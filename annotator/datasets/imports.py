@@ -427,6 +427,8 @@ def _doccano_document(place: str, row: Any, names: _Names) -> ImportedDocument:
     _require(isinstance(text, str) and text.strip() != "", "text is missing or empty")
     imported = ImportedAnnotation(annotator=None)
     labels = row.get("label", row.get("labels")) or []
+    if isinstance(labels, str):  # one category, as single-label classification is sometimes written
+        labels = [labels]
     _require(isinstance(labels, list), "label must be a list")
     categories = [item for item in labels if isinstance(item, str)] + list(row.get("cats") or [])
     spans = [item for item in labels if not isinstance(item, str)] + list(row.get("entities") or [])

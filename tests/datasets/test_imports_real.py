@@ -248,6 +248,12 @@ class TestDoccano:
         topics = {a.article.text: list(a.topics.values_list("name", flat=True)) for a in Annotation.objects.filter(article__project=target)}
         assert topics == {"Terrible customer service.": ["Syria"], "Really great transaction.": ["Armenia"], "Great price.": ["Armenia"]}
 
+    def test_a_single_category_as_a_string(self, admin_user):
+        target = make_project(name="doccano one class", admin=admin_user)
+        result = doccano_import(project=target, data=b'{"text": "Great price.", "label": "positive"}\n', gold_by=admin_user,
+                                mapping={"positive": "Armenia"})
+        assert (result.annotations, result.topics) == (1, 1)
+
     def test_an_example_without_labels_is_counted(self, admin_user):
         target = make_project(name="doccano labels", admin=admin_user)
         result = doccano_import(project=target, data=read("doccano/text_classification_labels.jsonl"), gold_by=admin_user,
@@ -292,7 +298,7 @@ def test_the_command_maps_names_and_prints_what_came_in_per_kind(admin_user, ana
     assert list(Annotation.objects.get(article__project=target).topics.values_list("name", flat=True)) == ["Syria"]
 
 
-def test_the_command_refuses_label_studio_options_for_doccano(admin_user, tmp_path):
+def test_the_command_refuses_label_studio_options_for_doccano(admin_user):
     target = make_project(name="Command doccano", admin=admin_user)
     with pytest.raises(CommandError, match="are for Label Studio files"):
         call_command("import_annotations", str(target.id), str(DATA / "doccano/sequence_labeling.jsonl"), "--format", "doccano",
