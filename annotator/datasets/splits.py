@@ -372,8 +372,10 @@ class NearDuplicates:
         candidate when they share at least EXCERPT_SHARE of the samples of the one with fewer.
         A sample in more than COMMON_SAMPLE articles (a formula, a dateline, boilerplate) says
         nothing about copying and is left out of both counts; this also bounds the pairs one
-        sample can make. The samples are read in ranges of their hash, at most READ_SAMPLES
-        rows at a time, so memory does not grow with the corpus beyond 4 bytes an article.
+        sample can make. The price: an excerpt of a story the selection holds more than
+        COMMON_SAMPLE copies of is found only if it is also close by Jaccard. The samples are
+        read in ranges of their hash, at most READ_SAMPLES at a time, so memory does not grow
+        with the corpus beyond 8 bytes an article.
         """
         n = len(self._ids)
         informative = np.zeros(n, dtype=np.int64)

@@ -184,6 +184,22 @@ class TestNearDuplicates:
                 near.add(i, text)
             assert near.groups(lambda ids: {i: texts[i] for i in ids}) == []
 
+    def test_boilerplate_in_every_article_makes_no_candidate(self):
+        footer = ("This site uses cookies to improve your experience and to measure how our pages are read; "
+                  "read our privacy policy to learn more about the data we keep and why we keep it")
+        texts = {i: " ".join(f"w{i}x{k}" for k in range(40)) + ". " + footer for i in range(1, 41)}
+        read = []
+
+        def load(ids):
+            read.extend(ids)
+            return {i: texts[i] for i in ids}
+
+        with NearDuplicates(0.8) as near:
+            for i, text in texts.items():
+                near.add(i, text)
+            assert near.groups(load) == []
+        assert read == []  # the footer's samples are in all 40: no evidence of copying, never a candidate
+
     def test_the_exact_check(self):
         story = (SEEDS / "001_af2662020e8c6291.txt").read_text(encoding="utf-8")
         assert near_duplicates(shingles(story), shingles(edited(story, 3)), 0.8)
