@@ -11,7 +11,7 @@ from annotator.agreement.metrics import Tally, by_article
 from annotator.labelling.models import Annotation
 
 from .records import Scope
-from .splits import SHINGLE_WORDS, SPLITS
+from .splits import MIN_EXCERPT, SHINGLE_WORDS, SPLITS
 
 CODINGS_CHUNK = 500
 
@@ -111,8 +111,11 @@ def render(*, project, parameters, schema, counts, files, agreement, versions) -
         f"- Sources: {md(', '.join(filters.get('sources', [])) or 'all')}",
         f"- Formats: {md(', '.join(parameters['formats']))}",
         f"- Split by article: train {split['train']}%, validation {split['validation']}%, test {split['test']}%, "
-        f"seed {split['seed']}; stratified by primary topic; near-duplicate articles ({SHINGLE_WORDS}-word shingle "
-        f"Jaccard ≥ {split['near_duplicate_threshold']}) are kept in one split.",
+        f"seed {split['seed']}; stratified by primary topic; near-duplicate articles are kept in one split: the same "
+        f"story lightly edited ({SHINGLE_WORDS}-word shingle Jaccard ≥ {split['near_duplicate_threshold']}) and excerpts "
+        f"(at least {split['near_duplicate_threshold']} of an article's {SHINGLE_WORDS}-word shingles, {MIN_EXCERPT} or more, "
+        f"inside another; found from sampled shingles, so a short excerpt can be missed: about 4 % of those of "
+        f"{2 * MIN_EXCERPT} shingles at 0.8, under 0.3 % of those of {5 * MIN_EXCERPT}).",
         "- Versions: " + ", ".join(f"{name} {v}" for name, v in sorted(versions.items())),
         "",
         "## Counts",

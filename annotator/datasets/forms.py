@@ -34,7 +34,8 @@ class SnapshotForm(forms.Form):
     seed = forms.IntegerField(min_value=0, max_value=SEED_MAX, initial=13)
     near_duplicate_threshold = forms.DecimalField(
         min_value=0.5, max_value=1, decimal_places=2, initial="0.8", label="Near-duplicate threshold",
-        help_text="Articles whose word 5-gram Jaccard similarity is at least this are kept in one split.",
+        help_text="Articles whose word 5-gram Jaccard similarity is at least this, or one at least this share of whose "
+        "5-grams are in the other (an excerpt), are kept in one split.",
     )
 
     def __init__(self, *args, project, **kwargs):

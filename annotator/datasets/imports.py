@@ -21,16 +21,37 @@ Policy:
   members here, and for the "agreed" scope (whose annotations have no annotator). Label Studio
   and doccano carry no account of ours, so they always import as gold by `gold_by`.
 - Labels, relation types, topics, stance targets and values must exist in the project's schema,
-  by name.
+  by name. Every name the schema lacks is listed once, first, with how often the file used it.
 - An import never merges into existing work: an article that already has that person's
   annotation (or a gold annotation, for gold) is a problem, not an update.
-- Label Studio: each task's annotation marked `ground_truth`, or its only annotation (cancelled
-  ones ignored); `predictions` are model output, not labels, and are not imported. `labels`
-  results become spans (offsets in code points), `relation` results relations, and the `choices`
-  result named "topics" topics.
-- doccano: one JSON object a line with `text` and `label`: `[[start, end, "Label"], ...]` for
-  spans (or a list of topic names for document labels); the newer `entities` / `relations` form
-  (`start_offset`, `end_offset`, `label`, `id`; `from_id`, `to_id`, `type`) is read too.
+- Nothing comes in empty without saying so: `ImportResult` counts what came in per kind
+  (articles, annotations, spans, relations, topics, stance) and what the file held that was not
+  imported (`not_imported`: predictions, cancelled annotations, result types this app has no
+  place for). A Label Studio or doccano file that yields no annotation at all is refused, with
+  what it held instead.
+
+Other tools' files (Label Studio, doccano) name things as their own project did: `mapping`
+({their name: ours}, `--map NAME=Label` on the command) turns each label, choice, category and
+relation name into one of the schema's; names without a mapping are taken as they are.
+
+- Label Studio (a JSON list of tasks, or one task as Label Studio before 1.0 kept them):
+  annotations under `annotations`, or `completions` (the shape before 1.0). Each task's
+  annotation marked `ground_truth`, or its only annotation (cancelled ones are counted, not
+  imported). The text is the task's `data` key given as `text_key`, else `text`, else the one
+  key every task holds a text under (refused, naming them, when several could be). Results:
+  `labels` regions become spans (offsets in code points, as Label Studio counts them), one a
+  label; `relation` results relations, one a label (`direction: left` is read target to source);
+  a `choices` result whose control (`from_name`, mapped) is a stance target sets that stance,
+  and every other `choices` result gives topics. Other result types are counted, not imported.
+  `predictions` are model output: counted and not imported, unless `predictions_by` names a
+  member, whose annotation in progress each task's prediction then becomes (to check and
+  submit like their own; there is no suggestions feature yet); `prediction_model` picks one
+  model version where a task has several.
+- doccano (JSONL, one example a line, `text` and): sequence labelling `label` (or `entities`)
+  as `[start, end, "Label"]` lists or `{"start_offset", "end_offset", "label", "id"}` objects,
+  with `relations` (`from_id`, `to_id`, `type`) naming the objects' ids; text classification
+  `label` as a list of category names, and intent detection's `cats` beside `entities`.
+  Categories become topics.
 """
 
 import codecs
@@ -38,6 +59,7 @@ import functools
 import gc
 import json
 import os
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +85,7 @@ WRITE_CHUNK = 1000
 SKIPPED_REASON = "Skipped before it was imported"
 KINDS = frozenset(Annotation.Kind.values)  # (`values` is worked out again at every use)
 STATUSES = frozenset(Annotation.Status.values)
+UNKNOWN_NAMES = "names this project's schema does not have"
 
 
 class ImportFailed(Exception):
@@ -102,10 +125,28 @@ class ImportedDocument:
 
 @dataclass
 class ImportResult:
+    """What came in, per kind, and what the file held that was not imported (`not_imported`, by what)."""
+
     articles_created: int = 0
     articles_matched: int = 0
+    articles_without_annotations: int = 0
     annotations: int = 0
     spans: int = 0
+    relations: int = 0
+    topics: int = 0  # (annotation, topic) pairs
+    stance: int = 0  # (annotation, target) pairs
+    not_imported: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        counts = [
+            f"{self.articles_created} new article(s)", f"{self.articles_matched} already here",
+            f"{self.annotations} annotation(s)", f"{self.spans} span(s)", f"{self.relations} relation(s)",
+            f"{self.topics} topic(s)", f"{self.stance} stance(s)",
+        ]
+        if self.articles_without_annotations:
+            counts.append(f"{self.articles_without_annotations} document(s) without any annotation")
+        counts += [f"{count} {what}" for what, count in sorted(self.not_imported.items()) if count]
+        return ", ".join(counts)
 
 
 def _json_lines(data: bytes) -> list[tuple[str, Any]]:
@@ -220,44 +261,35 @@ def _parse(rows, read) -> list[ImportedDocument]:
     return documents
 
 
+# Label Studio and doccano: names ----------------------------------------------------------------
+
+
+class _Names:
+    """Names in another tool's file, turned into this project's: `mapping` first, then as they are.
+
+    A file from another tool names its labels, choices and relations as its own project did
+    ("PER", "Not Humor", "sentiment"); `mapping` ({their name: ours}) says which of ours each
+    one is. Names with no mapping are taken as they are and must then be in our schema: the
+    check lists every one that is not, so that a single run of the import shows every
+    `--map` it needs.
+    """
+
+    def __init__(self, mapping: dict[str, str] | None, targets: set[str]):
+        self.mapping = dict(mapping or {})
+        self.targets = targets  # the project's stance targets: a choice named after one is a stance
+
+    def __call__(self, name):
+        return self.mapping.get(name, name) if isinstance(name, str) else name
+
+
 # Label Studio ---------------------------------------------------------------------------------
 
-
-def _label_studio_document(place: str, task: Any) -> ImportedDocument:
-    _require(isinstance(task, dict) and isinstance(task.get("data"), dict), "must be a task with data")
-    _refuse_control_characters(task, ("data",))
-    data = task["data"]
-    text = data.get("text")
-    _require(isinstance(text, str) and text.strip() != "", "data.text is missing or empty")
-    chosen = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
-    truth = [a for a in chosen if a.get("ground_truth")]
-    if len(truth) > 1 or (not truth and len(chosen) > 1):
-        raise ValueError(f"has {len(chosen)} annotations; mark the one to import as ground truth")
-    annotations = []
-    for annotation in truth or chosen:
-        imported = ImportedAnnotation(annotator=None)
-        for item in annotation.get("result") or []:
-            kind = item.get("type")
-            if kind == "labels":
-                value = item.get("value") or {}
-                labels = value.get("labels") or []
-                _require(len(labels) >= 1, f"region {item.get('id')} has no label")
-                for label in labels:
-                    imported.spans.append(
-                        _span(item.get("id"), value.get("start"), value.get("end"), label, value.get("text"), text)
-                    )
-            elif kind == "relation":
-                labels = item.get("labels") or []
-                _require(len(labels) == 1, "a relation must have exactly one label (its type)")
-                imported.relations.append((labels[0], item.get("from_id"), item.get("to_id")))
-            elif kind == "choices" and item.get("from_name") == "topics":
-                imported.topics.extend((item.get("value") or {}).get("choices") or [])
-        annotations.append(imported)
-    fields = {name: data[name] for name in ("title", "source", "url", "published", "language") if data.get(name)}
-    return ImportedDocument(place, text, fields, annotations)
+# Where a Label Studio task keeps its annotations: `annotations` since 1.0, `completions` before.
+LABEL_STUDIO_ANNOTATIONS = ("annotations", "completions")
+LABEL_STUDIO_FIELDS = ("title", "source", "url", "published", "language")
 
 
-def _parse_label_studio(data: bytes) -> list[ImportedDocument]:
+def _label_studio_tasks(data: bytes) -> list[tuple[str, Any]]:
     bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
         tasks = json.loads(data[bom:].decode("utf-8"))
@@ -265,42 +297,175 @@ def _parse_label_studio(data: bytes) -> list[ImportedDocument]:
         raise ImportFailed([_not_utf8(data, bom + error.start, error)]) from None
     except json.JSONDecodeError as error:
         raise ImportFailed([f"the file is not Label Studio JSON ({error})"]) from None
-    if isinstance(tasks, dict):
+    if isinstance(tasks, dict):  # one task a file, as Label Studio before 1.0 kept them
         tasks = [tasks]
     if not isinstance(tasks, list):
         raise ImportFailed(["the file must hold a list of tasks"])
-    return _parse(((f"task {n}", t) for n, t in enumerate(tasks, start=1)), _label_studio_document)
+    return [(f"task {n}", task) for n, task in enumerate(tasks, start=1)]
+
+
+def _label_studio_text_key(tasks: list[tuple[str, Any]], text_key: str | None) -> str:
+    """The `data` key that holds the text: the one asked for, else `text`, else the one every task has.
+
+    Label Studio names it in the labelling config (`<Text value="$review">`), which an export
+    does not carry; the tasks' `data` is all there is to go by.
+    """
+    datas = [task.get("data") for _, task in tasks if isinstance(task, dict)]
+    datas = [d for d in datas if isinstance(d, dict)]
+    if text_key is not None or not datas:
+        return text_key or "text"
+    if all(isinstance(d.get("text"), str) for d in datas):
+        return "text"
+    shared = set.intersection(*({k for k, v in d.items() if isinstance(v, str) and v.strip()} for d in datas))
+    shared -= set(LABEL_STUDIO_FIELDS)
+    if len(shared) == 1:
+        return shared.pop()
+    if not shared:
+        raise ImportFailed(["no key of the tasks' data holds a text in every task: say which with --text-key"])
+    names = ", ".join(f"data.{k}" for k in sorted(shared))
+    raise ImportFailed([f"the tasks' text could be any of {names}: say which with --text-key"])
+
+
+def _label_studio_result(results: Any, text: str, names: _Names, imported: "ImportedAnnotation", unread: Counter) -> None:
+    """A Label Studio `result` list into `imported`: regions, relations, choices."""
+    _require(isinstance(results, list), "an annotation's result must be a list")
+    for item in results:
+        _require(isinstance(item, dict), "each result must be an object")
+        kind = item.get("type")
+        value = item.get("value") if isinstance(item.get("value"), dict) else {}
+        if kind == "labels":
+            labels = value.get("labels") or []
+            _require(isinstance(labels, list) and len(labels) >= 1, f"region {item.get('id')} has no label")
+            for label in labels:  # a region with two labels is two spans, as our labelling page makes them
+                imported.spans.append(_span(item.get("id"), value.get("start"), value.get("end"), names(label), value.get("text"), text))
+        elif kind == "relation":
+            labels = item.get("labels") or []
+            _require(len(labels) >= 1, f"the relation from {item.get('from_id')} to {item.get('to_id')} has no label (its type here)")
+            source, target = item.get("from_id"), item.get("to_id")
+            if item.get("direction") == "left":  # drawn from the target back to the source
+                source, target = target, source
+            for label in labels:
+                imported.relations.append((names(label), source, target))
+        elif kind == "choices":
+            choices = value.get("choices") or []
+            _require(isinstance(choices, list), "choices must be a list")
+            control = names(item.get("from_name"))
+            if control in names.targets:
+                _require(len(choices) == 1, f"the stance on “{control}” must be one choice, not {len(choices)}")
+                imported.stance[control] = names(choices[0])
+            else:
+                imported.topics.extend(names(choice) for choice in choices)
+        else:
+            unread[f"Label Studio “{kind}” results (not read)"] += 1
+
+
+def _label_studio_document(
+    place: str, task: Any, *, key: str, names: _Names, predictions_by: str | None, prediction_model: str | None, unread: Counter
+) -> ImportedDocument:
+    _require(isinstance(task, dict) and isinstance(task.get("data"), dict), "must be a task with data")
+    _refuse_control_characters(task, ("data",))
+    data = task["data"]
+    text = data.get(key)
+    _require(isinstance(text, str) and text.strip() != "", f"data.{key} is missing or empty")
+    given = [a for field_name in LABEL_STUDIO_ANNOTATIONS for a in task.get(field_name) or []]
+    _require(all(isinstance(a, dict) for a in given), "each annotation must be an object")
+    chosen = [a for a in given if not a.get("was_cancelled")]
+    unread["cancelled Label Studio annotations"] += len(given) - len(chosen)
+    truth = [a for a in chosen if a.get("ground_truth")]
+    if len(truth) > 1 or (not truth and len(chosen) > 1):
+        raise ValueError(f"has {len(chosen)} annotations; mark the one to import as ground truth")
+    annotations = []
+    for annotation in truth or chosen:
+        imported = ImportedAnnotation(annotator=None)
+        results = annotation.get("result") or []
+        _label_studio_result(results, text, names, imported, unread)
+        # An empty result is a judgement ("nothing here") and comes in; results this app cannot
+        # read (boxes, ratings, text areas) do not make an empty annotation that says otherwise.
+        if results and not (imported.spans or imported.relations or imported.topics or imported.stance):
+            unread["Label Studio annotations with nothing this app reads"] += 1
+            continue
+        annotations.append(imported)
+
+    predictions = task.get("predictions") or []
+    _require(isinstance(predictions, list) and all(isinstance(p, dict) for p in predictions), "predictions must be a list of objects")
+    if predictions_by is None:
+        unread["Label Studio predictions (not imported: see --predictions-as)"] += len(predictions)
+    else:
+        if prediction_model is not None:
+            unread["Label Studio predictions of other model versions"] += sum(p.get("model_version") != prediction_model for p in predictions)
+            predictions = [p for p in predictions if p.get("model_version") == prediction_model]
+        if len(predictions) > 1:
+            versions = ", ".join(sorted({str(p.get("model_version")) for p in predictions}))
+            raise ValueError(f"has {len(predictions)} predictions (model versions {versions}); choose one with --prediction-model")
+        for prediction in predictions:
+            # Model output is not anyone's judgement yet: it becomes the named analyst's
+            # annotation in progress, for them to check and submit like their own.
+            imported = ImportedAnnotation(annotator=predictions_by, kind=Annotation.Kind.ANALYST, status=Annotation.Status.IN_PROGRESS)
+            results = prediction.get("result") or []
+            _label_studio_result(results, text, names, imported, unread)
+            if results and not (imported.spans or imported.relations or imported.topics or imported.stance):
+                unread["Label Studio predictions with nothing this app reads"] += 1
+                continue
+            annotations.append(imported)
+    fields = {name: data[name] for name in LABEL_STUDIO_FIELDS if name != key and isinstance(data.get(name), str) and data[name]}
+    return ImportedDocument(place, text, fields, annotations)
+
+
+def _parse_label_studio(
+    data: bytes, names: _Names, unread: Counter, *, text_key=None, predictions_by=None, prediction_model=None
+) -> list[ImportedDocument]:
+    tasks = _label_studio_tasks(data)
+    key = _label_studio_text_key(tasks, text_key)
+    read = functools.partial(
+        _label_studio_document, key=key, names=names, predictions_by=predictions_by, prediction_model=prediction_model, unread=unread
+    )
+    return _parse(tasks, read)
 
 
 # doccano --------------------------------------------------------------------------------------
 
 
-def _doccano_document(place: str, row: Any) -> ImportedDocument:
+def _doccano_span(names: _Names, text: str, n: int, item: Any) -> ImportedSpan:
+    """One of doccano's span shapes: `[start, end, "Label"]`, or an object with offsets (and an id)."""
+    if isinstance(item, list):
+        _require(len(item) == 3, f"span {item!r} is not [start, end, label]")
+        return _span(n, item[0], item[1], names(item[2]), None, text)
+    _require(isinstance(item, dict), f"span {item!r} is neither [start, end, label] nor an object")
+    return _span(item.get("id", n), item.get("start_offset"), item.get("end_offset"), names(item.get("label")), None, text)
+
+
+def _doccano_document(place: str, row: Any, names: _Names) -> ImportedDocument:
+    """A doccano JSONL row, in any of the shapes doccano writes for text:
+
+    sequence labelling `label` (or the newer `entities`) as `[start, end, "Label"]` lists or as
+    objects with `start_offset`, `end_offset`, `label` (and `id`, which `relations` name in
+    `from_id` / `to_id`); text classification `label` as a list of category names, and `cats`
+    beside `entities` (intent detection). Categories are topics; every name goes through `names`.
+    """
     _require(isinstance(row, dict), "must be a JSON object")
     _refuse_control_characters(row, ("text",))
     text = row.get("text")
     _require(isinstance(text, str) and text.strip() != "", "text is missing or empty")
     imported = ImportedAnnotation(annotator=None)
-    for n, item in enumerate(row.get("label") or []):
-        if isinstance(item, str):
-            imported.topics.append(item)
-        else:
-            _require(isinstance(item, list) and len(item) == 3, f"label {item!r} is not [start, end, label]")
-            imported.spans.append(_span(n, item[0], item[1], item[2], None, text))
-    for item in row.get("entities") or []:
-        imported.spans.append(
-            _span(item.get("id"), item.get("start_offset"), item.get("end_offset"), item.get("label"), None, text)
-        )
+    labels = row.get("label", row.get("labels")) or []
+    if isinstance(labels, str):  # one category, as single-label classification is sometimes written
+        labels = [labels]
+    _require(isinstance(labels, list), "label must be a list")
+    categories = [item for item in labels if isinstance(item, str)] + list(row.get("cats") or [])
+    spans = [item for item in labels if not isinstance(item, str)] + list(row.get("entities") or [])
+    imported.spans = [_doccano_span(names, text, n, item) for n, item in enumerate(spans)]
+    for category in categories:
+        _require(isinstance(category, str), f"category {category!r} is not a name")
+        imported.topics.append(names(category))
     for item in row.get("relations") or []:
-        imported.relations.append((item.get("type"), item.get("from_id"), item.get("to_id")))
-    for topic in row.get("cats") or []:
-        imported.topics.append(topic)
+        _require(isinstance(item, dict), f"relation {item!r} is not an object")
+        imported.relations.append((names(item.get("type")), item.get("from_id"), item.get("to_id")))
     annotations = [imported] if imported.spans or imported.topics else []
     return ImportedDocument(place, text, {}, annotations)
 
 
-def _parse_doccano(data: bytes) -> list[ImportedDocument]:
-    return _parse(_json_lines(data), _doccano_document)
+def _parse_doccano(data: bytes, names: _Names) -> list[ImportedDocument]:
+    return _parse(_json_lines(data), lambda place, row: _doccano_document(place, row, names))
 
 
 # The import itself ----------------------------------------------------------------------------
@@ -334,13 +499,35 @@ def snapshot_jsonl_import(*, project: Project, data: bytes, gold_by: AbstractBas
 
 
 @_collector_paused
-def label_studio_import(*, project: Project, data: bytes, gold_by: AbstractBaseUser) -> ImportResult:
-    return _import(project, _parse_label_studio(data), gold_by)
+def label_studio_import(
+    *,
+    project: Project,
+    data: bytes,
+    gold_by: AbstractBaseUser,
+    mapping: dict[str, str] | None = None,
+    text_key: str | None = None,
+    predictions_by: str | None = None,
+    prediction_model: str | None = None,
+) -> ImportResult:
+    """A Label Studio JSON export (or one task of Label Studio before 1.0) into the project.
+
+    `mapping` turns the file's names into the schema's, `text_key` says which `data` key holds
+    the text, and `predictions_by` (a member's username) imports each task's prediction as that
+    analyst's annotation in progress (`prediction_model` picks one model version's).
+    """
+    schema, unread = _Schema(project), Counter()
+    names = _Names(mapping, set(schema.targets))
+    documents = _parse_label_studio(
+        data, names, unread, text_key=text_key, predictions_by=predictions_by, prediction_model=prediction_model
+    )
+    return _import(project, documents, gold_by, schema=schema, unread=unread, names=names)
 
 
 @_collector_paused
-def doccano_import(*, project: Project, data: bytes, gold_by: AbstractBaseUser) -> ImportResult:
-    return _import(project, _parse_doccano(data), gold_by)
+def doccano_import(*, project: Project, data: bytes, gold_by: AbstractBaseUser, mapping: dict[str, str] | None = None) -> ImportResult:
+    schema = _Schema(project)
+    names = _Names(mapping, set(schema.targets))
+    return _import(project, _parse_doccano(data, names), gold_by, schema=schema, unread=Counter(), names=names)
 
 
 IMPORTERS = {"jsonl": snapshot_jsonl_import, "label-studio": label_studio_import, "doccano": doccano_import}
@@ -378,6 +565,7 @@ def _check(
     write needs no query per span and every problem is listed, not only the first.
     """
     problems = []
+    unknown = Counter()  # (what, name): how often a name the schema lacks was used
     names = {a.annotator for d in documents for a in d.annotations if a.annotator is not None}
     users = {u.get_username(): u for u in get_user_model().objects.filter(username__in=names, memberships__project=project)}
     existing = {}
@@ -392,6 +580,14 @@ def _check(
 
     for document, text, digest in zip(documents, texts, hashes):
         probe = Article(text=text)
+        said = set()  # an unknown name is said once a document, not once a span
+
+        def unknown_name(what: str, name, place=document.place, said=said) -> None:
+            unknown[what, name] += 1
+            if (what, name) not in said:
+                said.add((what, name))
+                problems.append(f"{place}: unknown {what} “{name}”")
+
         for annotation in document.annotations:
             place = document.place
             if annotation.kind == Annotation.Kind.GOLD or annotation.annotator is None:
@@ -412,7 +608,7 @@ def _check(
             made = {}  # what relations call each span; a later span with the same key wins, as it did
             for span in annotation.spans:
                 if span.label not in schema.labels:
-                    problems.append(f"{place}: unknown span label “{span.label}”")
+                    unknown_name("span label", span.label)
                 else:
                     problems.extend(f"{place}: {problem}" for problem in _attribute_problems(schema, span))
                 try:
@@ -422,7 +618,7 @@ def _check(
                 made[span.key] = span
             for kind, source, target in annotation.relations:
                 if kind not in schema.relation_types:
-                    problems.append(f"{place}: unknown relation type “{kind}”")
+                    unknown_name("relation type", kind)
                 elif source not in made or target not in made:
                     problems.append(f"{place}: a “{kind}” relation links a span that is not in the annotation")
                 else:
@@ -431,10 +627,16 @@ def _check(
                     )
             for topic in annotation.topics:
                 if topic not in schema.topics:
-                    problems.append(f"{place}: unknown topic “{topic}”")
+                    unknown_name("topic", topic)
             for target, value in annotation.stance.items():
-                if target not in schema.targets or value not in schema.values:
-                    problems.append(f"{place}: unknown stance “{target}: {value}”")
+                if target not in schema.targets:
+                    unknown_name("stance target", target)
+                elif value not in schema.values:
+                    unknown_name("stance value", value)
+    if unknown:
+        # First, so that a file from another tool says at once every name it needs mapped.
+        listed = ", ".join(f"{what} “{name}” ({count}×)" for (what, name), count in sorted(unknown.items(), key=lambda i: (i[0][0], str(i[0][1]))))
+        problems.insert(0, f"{UNKNOWN_NAMES}: {listed}")
     return users, problems
 
 
@@ -463,15 +665,30 @@ def _relation_problems(kind, source: ImportedSpan, target: ImportedSpan) -> list
     return []
 
 
-def _import(project: Project, documents: list[ImportedDocument], gold_by) -> ImportResult:
-    schema = _Schema(project)
+def _import(
+    project: Project, documents: list[ImportedDocument], gold_by, *, schema: _Schema | None = None,
+    unread: Counter | None = None, names: _Names | None = None,
+) -> ImportResult:
+    """Check, then write; `names` is given for another tool's file (Label Studio, doccano)."""
+    schema = schema or _Schema(project)
+    unread = unread if unread is not None else Counter()
+    if names is not None and not any(document.annotations for document in documents):
+        # Articles alone are not what an annotation import is for: say why nothing would come in.
+        reasons = [f"{len(documents)} document(s), none with an annotation to import"]
+        reasons += [f"{count} {what}" for what, count in sorted(unread.items()) if count]
+        raise ImportFailed([f"the file yields no annotations ({'; '.join(reasons)})"])
     texts = [normalise(d.text) for d in documents]
     hashes = [sha256(text) for text in texts]
     users, problems = _check(project, documents, texts, hashes, schema, gold_by)
     del texts  # megabytes, and `article_import_objects` normalises what it is given itself
     if problems:
+        if names is not None and problems[0].startswith(UNKNOWN_NAMES):
+            problems[0] += ": add them to the schema, or map each to one of yours with --map NAME=Label"
         raise ImportFailed(problems)
-    result = ImportResult()
+    result = ImportResult(
+        articles_without_annotations=sum(not document.annotations for document in documents),
+        not_imported={what: count for what, count in sorted(unread.items()) if count},
+    )
     with transaction.atomic():
         articles = _articles(project, documents, hashes, result)
         for start in range(0, len(documents), WRITE_CHUNK):
@@ -581,6 +798,9 @@ def _write(batch: list[tuple[int, ImportedDocument]], schema: _Schema, users: di
     bulk.insert(Change, ["annotation_id", "actor_id", "action", "subject", "subject_id", "before", "after", "reason", "created_at"], change_rows)
     result.annotations += len(annotation_rows)
     result.spans += len(span_rows)
+    result.relations += len(relation_rows)
+    result.topics += len(topic_rows)
+    result.stance += len(stance_rows)
 
 
 def _client_ids(count: int) -> list[str]:

@@ -202,8 +202,10 @@ def test_the_cycle_collector_is_off_while_an_import_runs_and_as_it_was_after(ana
     assert gc.isenabled()
     for importer, data, gold_by in [
         (imports.snapshot_jsonl_import, jsonl(record([full_annotation("analyst")])), None),
-        (imports.label_studio_import, json.dumps([{"data": {"text": TEXT}, "annotations": []}]).encode(), analyst),
-        (imports.doccano_import, jsonl({"text": TEXT, "label": []}), analyst),
+        # (Label Studio and doccano files without any annotation are refused: each brings a topic.)
+        (imports.label_studio_import, json.dumps([{"data": {"text": "Another story."}, "annotations": [
+            {"result": [{"type": "choices", "from_name": "topics", "value": {"choices": ["Syria"]}}]}]}]).encode(), analyst),
+        (imports.doccano_import, jsonl({"text": "A third story.", "label": ["Syria"]}), analyst),
     ]:
         try:
             importer(project=target, data=data, gold_by=gold_by)

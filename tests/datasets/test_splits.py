@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from annotator.datasets.splits import SPLITS, NearDuplicates, Unit, Units, assign, bands_for, jaccard, primary_topic, shingles
+from annotator.datasets.splits import (
+    SPLITS, NearDuplicates, Unit, Units, assign, bands_for, containment, jaccard, near_duplicates, primary_topic, shingles,
+)
 from annotator.corpus.text import sha256
 from annotator.datasets.build import helper_pool
 
@@ -81,6 +83,21 @@ def edited(text, n):
     return " ".join(words)
 
 
+def excerpt(text, jaccard_target=0.12, contained=0.8, at=1 / 3):
+    """A passage of the story with new words after it: `contained` of its 5-grams are the story's,
+    and its Jaccard similarity to the story is about `jaccard_target` (the issue's 0.8 and 0.12)."""
+    from annotator.datasets.splits import _WORD
+
+    words = _WORD.findall(text)
+    whole = len(shingles(text))
+    inside = round(jaccard_target * whole / (1 - jaccard_target * (1 - contained) / contained))  # 5-grams from the story
+    start = int(len(words) * at)
+    passage = words[start : start + inside + 4]
+    new = int(len(shingles(" ".join(passage))) * (1 - contained) / contained)  # one new 5-gram a new word
+    salt = sha256(f"{at} {text}")[:6]  # new words of its own: two excerpts share none
+    return " ".join(passage + [f"qz{salt}{k}" for k in range(new)])
+
+
 class OutOfOrder(ThreadPoolExecutor):
     """Three threads, each batch slower than the next: later batches are ready first."""
 
@@ -136,6 +153,60 @@ class TestNearDuplicates:
             assert near.groups(load) == [[1, 10]]
         assert sorted(read) == [1, 10]
 
+    @pytest.mark.parametrize("passes", [1, 3])
+    def test_excerpts_are_grouped_with_their_story(self, monkeypatch, passes):
+        stories = {i: path.read_text(encoding="utf-8") for i, path in enumerate(sorted(SEEDS.glob("*.txt")), start=1)}
+        texts = dict(stories)
+        for i, story in stories.items():
+            texts[10 + i] = excerpt(story)
+            # As the issue found them: most of the excerpt is the story's, and MinHash cannot see it.
+            assert containment(shingles(texts[10 + i]), shingles(story)) >= 0.8
+            assert jaccard(shingles(texts[10 + i]), shingles(story)) < 0.15
+        texts[20] = excerpt(stories[1], contained=0.6, at=0.6)  # too many new words: not an excerpt
+        texts.update({i: f"Report {i}: the ministry met envoys from city {i} about item {i * 7}." for i in range(30, 40)})
+        if passes > 1:  # the samples read in several ranges of their hash, as a large corpus reads them
+            samples = sum(len(set(shingles(t))) for t in texts.values()) // 8
+            monkeypatch.setattr(NearDuplicates, "READ_SAMPLES", samples // passes + 1)
+        monkeypatch.setattr(NearDuplicates, "BATCH_TEXTS", 4)
+        with NearDuplicates(0.8) as near:
+            for i, text in sorted(texts.items()):
+                near.add(i, text)
+            groups = near.groups(lambda ids: {i: texts[i] for i in ids})
+        assert groups == [[i, 10 + i] for i in sorted(stories)]
+
+    def test_a_short_passage_in_two_stories_does_not_join_them(self):
+        line = "Subscribe to our newsletter for the latest news from the region every morning"
+        stories = [path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt"))][:2]
+        texts = {1: stories[0] + "\n" + line, 2: stories[1] + "\n" + line, 3: line}
+        assert containment(shingles(line), shingles(texts[1])) == 1.0 and len(shingles(line)) < 20
+        with NearDuplicates(0.8) as near:
+            for i, text in texts.items():
+                near.add(i, text)
+            assert near.groups(lambda ids: {i: texts[i] for i in ids}) == []
+
+    def test_boilerplate_in_every_article_makes_no_candidate(self):
+        footer = ("This site uses cookies to improve your experience and to measure how our pages are read; "
+                  "read our privacy policy to learn more about the data we keep and why we keep it")
+        texts = {i: " ".join(f"w{i}x{k}" for k in range(40)) + ". " + footer for i in range(1, 41)}
+        read = []
+
+        def load(ids):
+            read.extend(ids)
+            return {i: texts[i] for i in ids}
+
+        with NearDuplicates(0.8) as near:
+            for i, text in texts.items():
+                near.add(i, text)
+            assert near.groups(load) == []
+        assert read == []  # the footer's samples are in all 40: no evidence of copying, never a candidate
+
+    def test_the_exact_check(self):
+        story = (SEEDS / "001_af2662020e8c6291.txt").read_text(encoding="utf-8")
+        assert near_duplicates(shingles(story), shingles(edited(story, 3)), 0.8)
+        assert near_duplicates(shingles(excerpt(story)), shingles(story), 0.8)
+        assert not near_duplicates(shingles(excerpt(story, contained=0.7)), shingles(story), 0.8)
+        assert not near_duplicates(shingles(" ".join(story.split()[:18])), shingles(story), 0.8)  # under 20 5-grams
+
     def test_the_banding_finds_pairs_at_the_threshold(self):
         for threshold in (0.5, 0.8, 0.95):
             bands, rows = bands_for(threshold)
@@ -175,6 +246,25 @@ class TestSnapshotSplits:
         card = (split_files(snapshot, "jsonl")["train"].parent / "README.md").read_text(encoding="utf-8")
         assert "1 groups of near-duplicate articles (3 articles)" in card
         assert ", ".join(str(i) for i in sorted(c.id for c in copies)) in card
+
+    def test_an_excerpt_stays_in_its_storys_split(self, project, admin_user):
+        stories = [path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt"))]
+        made = [article(project, f"Report {n}: the ministry met envoys from city {n} about item {n * 7}.\nNo more.") for n in range(30)]
+        pairs = [(article(project, story), article(project, excerpt(story))) for story in stories]
+        for i, item in enumerate(made + [a for pair in pairs for a in pair]):
+            annotate(item, admin_user, [], topics=[TOPICS[i % 4]], gold=True)
+        for seed in (1, 2, 3):
+            snapshot = build(project, admin_user, formats=["jsonl"], seed=seed)
+            where = {
+                json.loads(line)["id"]: split
+                for split, path in split_files(snapshot, "jsonl").items()
+                for line in path.read_text(encoding="utf-8").splitlines()
+            }
+            assert all(where[story.id] == where[part.id] for story, part in pairs)
+            assert snapshot.counts["near_duplicates"]["groups"] == sorted([story.id, part.id] for story, part in pairs)
+        card = (split_files(snapshot, "jsonl")["train"].parent / "README.md").read_text(encoding="utf-8")
+        assert "and excerpts (at least 0.8 of an article's 5-word shingles, 20 or more, inside another" in card
+        assert "5 groups of near-duplicate articles (10 articles)" in card
 
     def test_another_seed_moves_articles_but_the_same_seed_does_not(self, project, admin_user, labelled):
         def splits(snapshot):
