@@ -110,8 +110,8 @@ def test_seeding_again_keeps_everyone_logged_in(settings, page):
 
     seed()
 
-    assert get_user_model().objects.get(username="analyst1").password == password
     page.reload()
     assert "/accounts/login/" not in page.url
     assert page.get_by_role("heading", name=PROJECT).is_visible()
     assert page.locator(".site-header nav").get_by_text("analyst1").is_visible()
+    assert get_user_model().objects.get(username="analyst1").password == password
