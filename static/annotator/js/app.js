@@ -91,13 +91,21 @@
     return { message: `The server failed (${status}). Your change is not saved.`, retry: true };
   }
 
+  // The notice of an htmx request is keyed by the element that made it. Not `detail.elt`: when the
+  // answer replaced that element, htmx reports the end of the request on its nearest remaining
+  // parent, and the notice of a failure that this success fixed would stay.
+  function htmxKey(detail) {
+    const elt = (detail.requestConfig && detail.requestConfig.elt) || detail.elt;
+    return "htmx:" + (elt.id || detail.pathInfo.requestPath);
+  }
+
   function htmxFailure(event) {
     const detail = event.detail;
-    const elt = detail.elt;
+    const elt = (detail.requestConfig && detail.requestConfig.elt) || detail.elt;
     const xhr = detail.xhr;
     const status = event.type === "htmx:sendError" ? 0 : xhr.status;
     const trigger = detail.requestConfig && detail.requestConfig.triggeringEvent;
-    const key = "htmx:" + (elt.id || detail.pathInfo.requestPath);
+    const key = htmxKey(detail);
     const what = describe(status, xhr && xhr.responseText, xhr && xhr.getResponseHeader("Content-Type"));
     report(key, what.message, {
       login: what.login,
@@ -153,7 +161,7 @@
   document.addEventListener("htmx:responseError", htmxFailure);
   document.addEventListener("htmx:sendError", htmxFailure);
   document.addEventListener("htmx:afterRequest", (event) => {
-    if (event.detail.successful) resolve("htmx:" + (event.detail.elt.id || event.detail.pathInfo.requestPath));
+    if (event.detail.successful) resolve(htmxKey(event.detail));
   });
 
   window.annotator = { csrfToken, report, resolve, resolveAll, retryAll, describe, post, send };
