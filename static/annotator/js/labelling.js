@@ -146,7 +146,9 @@ window.annotatorText = (function () {
     fetch(window.location.pathname, { credentials: "same-origin", headers: { "HX-Request": "true" } })
       .then((response) => (response.ok && !response.redirected ? response.text() : Promise.reject(response.status)))
       .then((html) => {
-        const page = new DOMParser().parseFromString(html, "text/html");
+        // Without its <style>: it carries that answer's CSP nonce, not this page's, so parsing it here
+        // would be reported as a violation (and this page has the label colours already).
+        const page = new DOMParser().parseFromString(html.replace(/<style[^>]*>[^<]*<\/style>/g, ""), "text/html");
         const text = page.getElementById("article-text");
         const list = page.getElementById("span-list");
         if (!text || !list || Number(text.dataset.version) < Number(articleText().dataset.version)) return;
