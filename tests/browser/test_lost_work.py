@@ -225,3 +225,64 @@ def test_the_review_page_drops_an_error_once_the_save_that_fixes_it_succeeds(pag
     page.locator("#save-status").wait_for(state="hidden")
     gold = Annotation.objects.get(article=article, kind=Annotation.Kind.GOLD)
     assert sorted(t.name for t in gold.topics.all()) == ["Syria"]
+
+
+def test_retry_after_logging_in_again_sends_the_topics_with_the_new_token(page, project, analyst):
+    # The issue's own steps: the session expires, the analyst logs in again in another tab (which
+    # gives a new CSRF token) and presses Retry on the page they were working in, without reloading.
+    article = make_article(project, TEXT, title="Retry", language="en")
+    errors = watch_errors(page)
+    log_in(page, "analyst1")
+    page.goto(f"/p/{project.id}/a/{article.id}/")
+    page.context.clear_cookies(name="sessionid")
+    select_phrase(page, "NATO is expanding")
+    page.keyboard.press("q")
+    page.get_by_label("Syria").check()
+    page.wait_for_function("() => document.querySelectorAll('#save-status .retry').length === 2")
+
+    log_in_elsewhere(page)
+    for change in ["Topics and stance", "NATO is expanding"]:
+        page.locator("#save-status .problem", has_text=change).get_by_role("button", name="Retry").click()
+    page.locator("#unsaved").wait_for(state="hidden")
+    page.locator("#document-labels [role=status]").get_by_text("Saved at").wait_for()
+    annotation = Annotation.objects.get(article=article, annotator=analyst)
+    assert [t.name for t in annotation.topics.all()] == ["Syria"]
+    assert [s.text for s in annotation.spans.all()] == ["NATO is expanding"]
+    assert page.locator("#save-status").is_hidden()
+    assert errors == []
+
+
+def test_an_htmx_form_retried_after_logging_in_again_uses_the_new_token(page):
+    # The review page's forms carry the token they were rendered with; the new one must win.
+    analysts = [UserFactory(username="analyst1"), UserFactory(username="analyst2")]
+    project = make_project(name="Review project", analyst=analysts, reviewer=[UserFactory(username="reviewer1")])
+    article = make_article(project, TEXT, title="Token", language="en")
+    quote = mark(article, analysts[0], project.span_labels.get(name="Quote"), "NATO is expanding")
+    for analyst in analysts:
+        submit(article, analyst)
+    log_in(page, "reviewer1")
+    page.goto(f"/p/{project.id}/review/{article.id}/")
+    page.context.clear_cookies(name="sessionid")
+    with page.expect_response("**/accept/") as answer:
+        page.get_by_role("button", name="Accept analyst1's Quote").click()
+    assert answer.value.status == 401
+    log_in_elsewhere(page, "reviewer1")
+    with page.expect_response("**/accept/") as answer:
+        page.locator("#save-status").get_by_role("button", name="Retry").click()
+    assert answer.value.status == 200
+    page.locator("#save-status").wait_for(state="hidden")
+    gold = Annotation.objects.get(article=article, kind=Annotation.Kind.GOLD)
+    assert [(s.text, s.start) for s in gold.spans.all()] == [("NATO is expanding", quote.start)]
+
+
+def test_not_found_and_forbidden_pages_have_the_site_header_and_a_way_back(page, project):
+    log_in(page, "analyst1")
+    for path, heading in [("/no-such-page/", "This page does not exist"),
+                          (f"/p/{project.id}/review/", "You cannot open this page")]:
+        response = page.goto(path)
+        assert response.status == (404 if "no-such" in path else 403)
+        assert page.get_by_role("heading", name=heading).is_visible()
+        assert page.locator(".site-header").get_by_text("analyst1").is_visible()
+        page.get_by_role("link", name="Back to your projects").click()
+        page.get_by_role("link", name="Test project").wait_for()
+    assert page.csp_errors == []
