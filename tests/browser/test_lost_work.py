@@ -286,3 +286,25 @@ def test_not_found_and_forbidden_pages_have_the_site_header_and_a_way_back(page,
         page.get_by_role("link", name="Back to your projects").click()
         page.get_by_role("link", name="Test project").wait_for()
     assert page.csp_errors == []
+
+
+def test_the_review_page_drops_an_error_once_another_save_shows_the_review_anew(page):
+    analysts = [UserFactory(username="analyst1"), UserFactory(username="analyst2")]
+    project = make_project(name="Review project", analyst=analysts, reviewer=[UserFactory(username="reviewer1")])
+    article = make_article(project, TEXT, title="Other save", language="en")
+    mark(article, analysts[0], project.span_labels.get(name="Quote"), "NATO is expanding")
+    for analyst in analysts:
+        choose(article, analyst, topics=["Armenia"])
+        submit(article, analyst)
+    log_in(page, "reviewer1")
+    page.goto(f"/p/{project.id}/review/{article.id}/")
+    page.get_by_label("Gold topic: Syria").check()
+    page.get_by_role("button", name="Save gold topics and stance").click()
+    page.locator("#save-status").get_by_text("say why in the reason").wait_for()
+
+    with page.expect_response("**/accept/") as answer:
+        page.get_by_role("button", name="Accept analyst1's Quote").click()
+    assert answer.value.status == 200
+    page.locator("#save-status").wait_for(state="hidden")
+    # The review shown is the server's: the refused topic is not checked.
+    assert not page.get_by_label("Gold topic: Syria").is_checked()

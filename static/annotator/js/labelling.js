@@ -346,8 +346,12 @@ window.annotatorText = (function () {
       }
       CSS.highlights.set("unsaved", new Highlight(...ranges));
     }
-    for (const element of root.querySelectorAll(".unsaved")) element.classList.remove("unsaved");
     const labels = document.getElementById("document-labels");
+    // Refused (a notice says why) rather than saved: the form no longer claims it is on its way.
+    if (labels.classList.contains("unsaved") && !pending.some((e) => e.kind === "labels")) {
+      labels.querySelector("[role=status]").textContent = "";
+    }
+    for (const element of root.querySelectorAll(".unsaved")) element.classList.remove("unsaved");
     for (const entry of pending) {
       if (entry.span) {
         for (const element of root.querySelectorAll(`#span-${CSS.escape(entry.span)}, #article-text mark[data-span="${CSS.escape(entry.span)}"]`)) {
