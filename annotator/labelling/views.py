@@ -252,7 +252,8 @@ def _own_span(request, article, span_id) -> Span:
         .first()
     )
     if span is None:
-        raise Gone("This span no longer exists: it was deleted, perhaps in another tab. The page now shows your spans as they are.")
+        raise Gone("This span no longer exists: it was deleted, perhaps in another tab. "
+                   "The page now shows your spans as they are.")
     span.annotation.article = article  # the same article: saves reading its text again
     return span
 
@@ -380,7 +381,8 @@ def relation_delete(request, project, article_id, relation_id):
         .first()
     )
     if relation is None:
-        raise Gone("This link no longer exists: it was removed, perhaps in another tab. The page now shows your spans as they are.")
+        raise Gone("This link no longer exists: it was removed, perhaps in another tab. "
+                   "The page now shows your spans as they are.")
     source = relation.source
     annotation = relation.annotation
     labels = _labels(project)

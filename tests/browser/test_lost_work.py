@@ -20,7 +20,8 @@ def watch_errors(page):
     """Script errors and console errors; not the browser's own line for each request the test makes fail."""
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: m.type == "error" and not m.text.startswith("Failed to load resource") and errors.append(m.text + str(m.location)))
+    page.on("console", lambda m: m.type == "error" and not m.text.startswith("Failed to load resource")
+            and errors.append(f"{m.text} at {m.location}"))
     return errors
 
 
@@ -121,7 +122,8 @@ def test_every_kind_of_change_survives_a_lost_session_a_reload_and_a_server_that
     page.locator("#unsaved").wait_for(state="hidden")
     page.locator("#save-status").wait_for(state="hidden")
     assert Span.objects.get(pk=quote.pk).attributes == {"speaker": "Lavrov"}
-    assert [(r.type.name, r.source_id, r.target_id) for r in Relation.objects.all()] == [("speaker", quote.id, source.id)]
+    links = [(r.type.name, r.source_id, r.target_id) for r in Relation.objects.all()]
+    assert links == [("speaker", quote.id, source.id)]
     assert [t.name for t in annotation.topics.all()] == ["Armenia"]
     assert [(s.target.name, s.value.name) for s in annotation.stances.all()] == [("the West", "critical")]
     assert sorted(Span.objects.values_list("text", flat=True)) == ["Lavrov", "NATO is expanding", "today"]
