@@ -142,6 +142,25 @@ def test_unknown_url_gives_a_plain_404(server):
     assert "DEBUG = True" not in body
 
 
+def test_not_found_and_csrf_failure_pages_have_the_site_header_and_a_way_back(server):
+    status, _, body = server.request("GET", "/no-such-page/")
+    assert status == 404
+    assert '<a class="brand" href="/">annotator</a>' in body
+    assert "<h1>This page does not exist</h1>" in body
+    assert '<a href="/">Back to your projects</a>' in body
+    assert re.search(r'<link rel="stylesheet" href="/static/annotator/css/app\.[0-9a-f]+\.css">', body)
+
+    # A form sent without its token (or with an old one): the CSRF failure page, not Django's bare one.
+    status, _, body = server.request(
+        "POST", "/accounts/login/", body=urlencode({"username": "x", "password": "y"}),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert status == 403
+    assert '<a class="brand" href="/">annotator</a>' in body
+    assert "<h1>This form was out of date</h1>" in body
+    assert "Nothing was saved." in body
+
+
 def test_logging_in_works_over_plain_http_when_https_is_off(server):
     _, _, page = server.request("GET", "/accounts/login/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)

@@ -50,8 +50,11 @@ def state_token(state: dict) -> str:
     return hashlib.sha256(json.dumps(state, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
-def _check_seen(state: dict, seen: str | None) -> None:
-    if seen is not None and state_token(state) != seen:
+def _check_seen(state: dict, seen: str | None, *, after: dict | None = None) -> None:
+    """Refuse a change made from a page that showed another state than `state`. Given the state
+    the change leads to (`after`), one that changes nothing is let through: it is a retry whose
+    first send arrived (its answer lost), or the same edit made in another tab."""
+    if seen is not None and state_token(state) != seen and (after is None or after != state):
         raise ChangedElsewhere()
 
 
@@ -233,15 +236,16 @@ def span_update(
         raise ValidationError("That label belongs to another project.", code="wrong_project")
     _refreshed(span)
     before = span_state(span)
-    _check_seen(before, seen)
+    attributes = span_attributes_clean(label=label, attributes=attributes)
+    after = before | {"label": label.name, "attributes": attributes}
+    _check_seen(before, seen, after=after)
     if label.id != span.label_id:
         # Links that the new label cannot take part in would be invalid: drop them with the change.
         Relation.objects.filter(source=span).exclude(type__source_label=label).delete()
         Relation.objects.filter(target=span, type__target_label__isnull=False).exclude(type__target_label=label).delete()
     span.label = label
-    span.attributes = span_attributes_clean(label=label, attributes=attributes)
+    span.attributes = attributes
     span.save(update_fields=["label", "attributes", "updated_at"])
-    after = span_state(span)
     if after != before:
         _record(annotation, actor or annotation.annotator, Change.Action.UPDATE, "span", span.id, before, after, reason)
     return span
@@ -360,7 +364,6 @@ def document_labels_set(
     """Replace the annotator's topics and their stance toward each target."""
     refuse_control_characters(reason, what="The reason")
     locked = _locked(annotation, expected_version)
-    _check_seen(labels_state(locked), seen)
     project_id = annotation.article.project_id
     topics = list(Topic.objects.filter(project_id=project_id, id__in=topic_ids))
     if len(topics) != len(set(topic_ids)):
@@ -379,6 +382,8 @@ def document_labels_set(
                 annotation=locked, target=targets[target_id], defaults={"value": values[value_id]}
             )
     after = labels_state(locked)
+    # Checked once the result is known: raising here undoes the writes above with the transaction.
+    _check_seen(before, seen, after=after)
     if after != before:
         _record(locked, actor or locked.annotator, Change.Action.UPDATE, "labels", None, before, after, reason)
     return locked

@@ -9,6 +9,7 @@ tab changed the annotation, or answers crossed) loads the whole text and list ag
 page always shows what the database holds after the change.
 """
 
+from functools import wraps
 from types import SimpleNamespace
 
 from django.contrib import messages
@@ -177,6 +178,12 @@ def _versioned(response, base, version):
     return response
 
 
+def _seen(response, token):
+    # The state this change left, as a `seen` for an edit the page queued behind it (labelling.js).
+    response["X-Seen"] = token
+    return response
+
+
 def _invalid(error: ValidationError) -> HttpResponse:
     # 409: the page is out of date (another tab changed it); 422: the change itself is wrong.
     status = 409 if error.code == "stale" else 422
@@ -233,16 +240,43 @@ def span_create(request, project, article_id):
                           labels=labels, redraw=redrawn(before, spans), editing=span, added=span, status=201)
 
 
+class Gone(Exception):
+    """What the page showed is no longer there: deleted, most likely from another tab."""
+
+
 def _own_span(request, article, span_id) -> Span:
-    span = get_object_or_404(Span.objects.select_related("annotation", "label"),
-                             pk=span_id, annotation__article=article, annotation__annotator=request.user,
-                             annotation__kind=Annotation.Kind.ANALYST)
+    span = (
+        Span.objects.select_related("annotation", "label")
+        .filter(pk=span_id, annotation__article=article, annotation__annotator=request.user,
+                annotation__kind=Annotation.Kind.ANALYST)
+        .first()
+    )
+    if span is None:
+        raise Gone("This span no longer exists: it was deleted, perhaps in another tab. "
+                   "The page now shows your spans as they are.")
     span.annotation.article = article  # the same article: saves reading its text again
     return span
 
 
+def _gone(view):
+    """A change to a span or link that was deleted meanwhile is a 404 that says so, as plain text to
+    htmx: the labelling page shows it and loads the text again (never an error page over it)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except Gone as gone:
+            if request.htmx:
+                return HttpResponse(str(gone), status=404, content_type="text/plain; charset=utf-8")
+            raise Http404(str(gone)) from gone
+
+    return wrapper
+
+
 @require_GET
 @project_view()
+@_gone
 def span_edit(request, project, article_id, span_id):
     article = _article(project, article_id)
     span = _own_span(request, article, span_id)
@@ -262,6 +296,7 @@ def article_url(project, article):
 
 @require_POST
 @project_view()
+@_gone
 def span_update(request, project, article_id, span_id):
     article = _article(project, article_id)
     span = _own_span(request, article, span_id)
@@ -283,12 +318,14 @@ def span_update(request, project, article_id, span_id):
     if not request.htmx:
         return redirect("label_article", project.id, article.id)
     # Offsets never change and tracks do not depend on labels: only the span's own paragraphs.
-    return _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
-                          labels=labels, redraw=[(span.start, span.end)], editing=span, replaced=span)
+    response = _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
+                              labels=labels, redraw=[(span.start, span.end)], editing=span, replaced=span)
+    return _seen(response, services.state_token(services.span_state(span)))
 
 
 @require_POST
 @project_view()
+@_gone
 def span_delete(request, project, article_id, span_id):
     article = _article(project, article_id)
     span = _own_span(request, article, span_id)
@@ -309,6 +346,7 @@ def span_delete(request, project, article_id, span_id):
 
 @require_POST
 @project_view()
+@_gone
 def relation_create(request, project, article_id):
     article = _article(project, article_id)
     try:
@@ -333,13 +371,18 @@ def relation_create(request, project, article_id):
 
 @require_POST
 @project_view()
+@_gone
 def relation_delete(request, project, article_id, relation_id):
     article = _article(project, article_id)
-    relation = get_object_or_404(
-        Relation.objects.select_related("annotation", "source__label"),
-        pk=relation_id, annotation__article=article, annotation__annotator=request.user,
-        annotation__kind=Annotation.Kind.ANALYST,
+    relation = (
+        Relation.objects.select_related("annotation", "source__label")
+        .filter(pk=relation_id, annotation__article=article, annotation__annotator=request.user,
+                annotation__kind=Annotation.Kind.ANALYST)
+        .first()
     )
+    if relation is None:
+        raise Gone("This link no longer exists: it was removed, perhaps in another tab. "
+                   "The page now shows your spans as they are.")
     source = relation.source
     annotation = relation.annotation
     labels = _labels(project)
@@ -370,11 +413,10 @@ def document_labels(request, project, article_id):
     if not request.htmx:
         return redirect("label_article", project.id, article.id)
     # The form stays as the analyst left it; only its status line and the state it stands on change.
+    token = _labels_seen(annotation)
     saved = render_to_string("labelling/article.html#labels_saved", {"saved": True}, request)
-    seen = render_to_string(
-        "labelling/article.html#labels_seen", {"labels_seen": _labels_seen(annotation), "oob": True}, request
-    )
-    return _versioned(HttpResponse(saved + seen), base, version)
+    seen = render_to_string("labelling/article.html#labels_seen", {"labels_seen": token, "oob": True}, request)
+    return _seen(_versioned(HttpResponse(saved + seen), base, version), token)
 
 
 @require_POST

@@ -829,3 +829,33 @@ class TestEscaping:
         )
         assert response.status_code == 422
         assert response["Content-Type"] == "text/plain; charset=utf-8"
+
+
+class TestDeletedMeanwhile:
+    """A change to a span or link that another tab deleted: a 404 that says so, as text for htmx."""
+
+    @pytest.mark.parametrize("name", ["span_edit", "span_update", "span_delete", "relation_create"])
+    def test_a_deleted_span_is_a_404_that_says_what_happened(self, analyst_client, w, name):
+        services.span_delete(span=Span.objects.get(pk=w.quote.pk))
+        route = routes(w)[name]
+        if name == "relation_create":
+            route = (route[0], route[1], {"type": w.types["speaker"].id, "source": w.quote.id, "target": w.source.id})
+        response = request(analyst_client, route, htmx=True)
+        assert response.status_code == 404
+        assert response["Content-Type"] == "text/plain; charset=utf-8"
+        assert response.content.decode().startswith("This span no longer exists: it was deleted, perhaps in another tab.")
+        assert request(analyst_client, route).status_code == 404
+
+    def test_a_removed_link_is_a_404_that_says_what_happened(self, analyst_client, w):
+        route = routes(w)["relation_delete"]
+        services.relation_delete(relation=w.speaker)
+        response = request(analyst_client, route, htmx=True)
+        assert response.status_code == 404
+        assert response.content.decode().startswith("This link no longer exists")
+
+    def test_saves_name_the_state_they_left(self, analyst_client, w):
+        response = request(analyst_client, routes(w)["span_update"], htmx=True)
+        assert response.status_code == 200
+        assert response["X-Seen"] == services.state_token(services.span_state(Span.objects.get(pk=w.quote.pk)))
+        response = request(analyst_client, routes(w)["document_labels"], htmx=True)
+        assert response["X-Seen"] == services.state_token(services.labels_state(Annotation.objects.get(pk=w.annotation.pk)))

@@ -6,6 +6,7 @@ from django.core.management import CommandError, call_command
 
 from annotator.corpus.models import Article
 from annotator.projects.models import Membership, Project
+from tests.browser.helpers import log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +95,23 @@ def test_force_runs_without_debug(settings):
     seed(force=True)
 
     assert Project.objects.get(name=PROJECT).articles.count() == 5
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_seeding_again_keeps_everyone_logged_in(settings, page):
+    # `make run` seeds at every start: restarting the demo must not log anybody out.
+    settings.DEBUG = True
+    seed()
+    log_in(page, "analyst1", "demo-analyst1")
+    project = Project.objects.get(name=PROJECT)
+    page.goto(f"/p/{project.id}/")
+    password = get_user_model().objects.get(username="analyst1").password
+
+    seed()
+
+    page.reload()
+    assert "/accounts/login/" not in page.url
+    assert page.get_by_role("heading", name=PROJECT).is_visible()
+    assert page.locator(".site-header nav").get_by_text("analyst1").is_visible()
+    assert get_user_model().objects.get(username="analyst1").password == password

@@ -61,6 +61,13 @@
     if (problems.delete(key)) render();
   }
 
+  // Forget every notice whose key starts with `prefix` (a page that now shows the server's state).
+  function resolveAll(prefix) {
+    let changed = false;
+    for (const key of Array.from(problems.keys())) if (key.startsWith(prefix)) changed = problems.delete(key) || changed;
+    if (changed) render();
+  }
+
   function retry(key) {
     const problem = problems.get(key);
     if (problem && problem.retry) problem.retry();
@@ -70,68 +77,92 @@
     for (const key of Array.from(problems.keys())) retry(key);
   }
 
-  // What a failed response means for the person whose change it was.
-  function describe(status, body) {
+  // What a failed response means for the person whose change it was. The app explains a refusal in
+  // a plain-text body; an HTML body is an error page (Django's own 404, say), never shown as text.
+  function describe(status, body, type) {
     if (status === 0) return { message: "The server cannot be reached. Your change is not saved.", retry: true };
     if (status === 401) return { message: "Your session has expired. Your change is not saved.", retry: true, login: true };
     if (status === 403) return { message: "The server refused this change (permission or expired form). It is not saved.", retry: true, login: true };
     if (status === 400 || status === 404 || status === 409 || status === 422) {
-      return { message: (body || "The change was refused.").slice(0, 300), retry: false };
+      const said = type && type.startsWith("text/plain") && body;
+      const fallback = status === 404 ? "What you changed is no longer there (deleted in another tab?)." : "The change was refused.";
+      return { message: (said || fallback).slice(0, 300), retry: false };
     }
     return { message: `The server failed (${status}). Your change is not saved.`, retry: true };
   }
 
+  // The notice of an htmx request is keyed by the element that made it. Not `detail.elt`: when the
+  // answer replaced that element, htmx reports the end of the request on its nearest remaining
+  // parent, and the notice of a failure that this success fixed would stay.
+  function htmxKey(detail) {
+    const elt = (detail.requestConfig && detail.requestConfig.elt) || detail.elt;
+    return "htmx:" + (elt.id || detail.pathInfo.requestPath);
+  }
+
   function htmxFailure(event) {
     const detail = event.detail;
-    const elt = detail.elt;
+    const elt = (detail.requestConfig && detail.requestConfig.elt) || detail.elt;
     const xhr = detail.xhr;
     const status = event.type === "htmx:sendError" ? 0 : xhr.status;
     const trigger = detail.requestConfig && detail.requestConfig.triggeringEvent;
-    const key = "htmx:" + (elt.id || detail.pathInfo.requestPath);
-    const what = describe(status, xhr && xhr.responseText);
+    const key = htmxKey(detail);
+    const what = describe(status, xhr && xhr.responseText, xhr && xhr.getResponseHeader("Content-Type"));
     report(key, what.message, {
       login: what.login,
       retry: what.retry && (() => htmx.trigger(elt, trigger ? trigger.type : "submit")),
     });
   }
 
-  // POST a new highlight and report its fate: `saved(body, response)` with the answer, `refused()` when
-  // retrying cannot help; otherwise the notice offers Retry, which sends the same item again
-  // (its client_id makes a retry harmless).
-  function send(url, item, { saved, refused }) {
-    const key = "span:" + item.client_id;
-    const label = `“${item.text.slice(0, 40)}”: `;
-    const failed = (what) =>
-      report(key, label + what.message, { login: what.login, retry: what.retry && (() => send(url, item, { saved, refused })) });
+  // POST a change (`body`, form fields) and report its fate under `key`: `saved(body, response)` with
+  // the answer, `refused(what, status)` when retrying cannot help; otherwise the notice offers Retry,
+  // which calls `retry` (by default: send the same change again). The CSRF token is read at each
+  // send, so a retry after logging in again carries the new one.
+  function post(url, body, { key, what, saved, refused, retry }) {
+    const label = what ? `${what}: ` : "";
+    const again = retry || (() => post(url, body, { key, what, saved, refused }));
+    const failed = (problem) => report(key, label + problem.message, { login: problem.login, retry: problem.retry && again });
     return fetch(url, {
       method: "POST",
       credentials: "same-origin",
       headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true" },
-      body: new URLSearchParams(item),
+      body: new URLSearchParams(body),
     })
-      .then((response) => response.text().then((body) => ({ response, body })))
-      .then(({ response, body }) => {
+      .then((response) => response.text().then((text) => ({ response, text })))
+      .then(({ response, text }) => {
         if (response.redirected || !response.ok) {
           // A redirect here is the login page: the session expired.
-          const what = describe(response.redirected ? 401 : response.status, body);
-          if (!what.retry && refused) refused();
-          failed(what);
-          return;
+          const status = response.redirected ? 401 : response.status;
+          const problem = describe(status, text, response.headers.get("Content-Type"));
+          if (!problem.retry && refused) refused(problem, status);
+          failed(problem);
+          return false;
         }
         resolve(key);
-        saved(body, response);
+        saved(text, response);
+        return true;
       })
-      .catch(() => failed(describe(0, "")));
+      .catch(() => {
+        failed(describe(0, ""));
+        return false;
+      });
+  }
+
+  // POST a new highlight; its client_id makes a retry harmless.
+  function send(url, item, { saved, refused }) {
+    return post(url, item, { key: "span:" + item.client_id, what: `“${item.text.slice(0, 40)}”`, saved, refused });
   }
 
   document.addEventListener("htmx:configRequest", (event) => {
     event.detail.headers["X-CSRFToken"] = csrfToken();
+    // Django reads a form's own token before the header: the one the page was rendered with is
+    // stale once the analyst has logged in again.
+    if (event.detail.parameters.csrfmiddlewaretoken !== undefined) event.detail.parameters.csrfmiddlewaretoken = csrfToken();
   });
   document.addEventListener("htmx:responseError", htmxFailure);
   document.addEventListener("htmx:sendError", htmxFailure);
   document.addEventListener("htmx:afterRequest", (event) => {
-    if (event.detail.successful) resolve("htmx:" + (event.detail.elt.id || event.detail.pathInfo.requestPath));
+    if (event.detail.successful) resolve(htmxKey(event.detail));
   });
 
-  window.annotator = { csrfToken, report, resolve, retryAll, describe, send };
+  window.annotator = { csrfToken, report, resolve, resolveAll, retryAll, describe, post, send };
 })();

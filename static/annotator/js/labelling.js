@@ -185,7 +185,9 @@ window.annotatorText = (function () {
     fetch(window.location.pathname, { credentials: "same-origin", headers: { "HX-Request": "true" } })
       .then((response) => (response.ok && !response.redirected ? response.text() : Promise.reject(response.status)))
       .then((html) => {
-        const page = new DOMParser().parseFromString(html, "text/html");
+        // Without its <style>: it carries that answer's CSP nonce, not this page's, so parsing it here
+        // would be reported as a violation (and this page has the label colours already).
+        const page = new DOMParser().parseFromString(html.replace(/<style[^>]*>[^<]*<\/style>/g, ""), "text/html");
         const text = page.getElementById("article-text");
         const list = page.getElementById("span-list");
         if (!text || !list || Number(text.dataset.version) < Number(articleText().dataset.version)) return;
@@ -194,8 +196,14 @@ window.annotatorText = (function () {
         const shown = document.adoptNode(list);
         document.getElementById("span-list").replaceWith(shown);
         htmx.process(shown);
+        // An editor open on a span that is gone (deleted in another tab) closes.
+        const editing = document.getElementById("span-editor").dataset.span;
+        if (editing && !document.getElementById("span-" + editing)) {
+          document.getElementById("span-editor").replaceWith(document.adoptNode(page.getElementById("span-editor")));
+        }
         restoreSelection();
         markEditing();
+        showPending();
         window.annotator.resolve("reload");
       })
       .catch(() => window.annotator.report("reload", "This page may be out of date: reload it to see every change.", {}))
@@ -207,6 +215,12 @@ window.annotatorText = (function () {
         }
       });
   }
+
+  // Opening a span that another tab deleted: the notice says so (app.js), and the text and list
+  // are loaded again.
+  document.addEventListener("htmx:responseError", (event) => {
+    if (event.detail.xhr.status === 404) reloadText();
+  });
 
   document.addEventListener("htmx:beforeSwap", (event) => {
     const xhr = event.detail.xhr;
@@ -230,35 +244,183 @@ window.annotatorText = (function () {
   // After settling: until then htmx leaves the old attributes on a swapped element.
   document.addEventListener("htmx:afterSettle", markEditing);
 
+  // Changes wait in localStorage until the server has them, so a network error, a server error, an
+  // expired session, a reload or a restarted server never loses one: new highlights, and what the
+  // side panel's forms marked data-unsaved send (a span's label and attributes, links, deleting a
+  // span, topics and stance). Each is kept under a key: a later change under the same key (the same
+  // span's editor, the topics form) replaces it, as it sends the whole state again. They are sent
+  // with fetch, the CSRF token read at each send, one at a time per key, and shown as unsaved until
+  // the server has them.
   function loadPending() {
+    let pending;
     try {
-      return JSON.parse(localStorage.getItem(storageKey) || "{}");
+      pending = JSON.parse(localStorage.getItem(storageKey) || "{}");
     } catch (e) {
       return {};
     }
+    // Highlights stored before changes had kinds: {client_id: {start, end, text, label, client_id}}.
+    for (const [key, entry] of Object.entries(pending)) {
+      if (!entry.kind) pending[key] = highlightEntry(entry);
+    }
+    return pending;
   }
 
   function savePending(pending) {
     if (Object.keys(pending).length) localStorage.setItem(storageKey, JSON.stringify(pending));
     else localStorage.removeItem(storageKey);
+    showPending();
   }
 
-  function send(item) {
-    return window.annotator.send(createUrl, item, {
-      saved(body, response) {
-        forget(item.client_id);
-        changeArrived(response.headers.get("X-Annotation-Base"), response.headers.get("X-Annotation-Version"));
-        htmx.swap("#article-text", body, { swapStyle: "none" });
-        root.dispatchEvent(new CustomEvent("annotator:span-saved", { bubbles: true, detail: item }));
-      },
-      refused: () => forget(item.client_id),
-    });
+  function highlightEntry(item) {
+    const button = root.querySelector(`.label-button[data-label="${CSS.escape(item.label)}"]`);
+    const name = button ? button.firstChild.textContent.trim() : "Highlight";
+    return {
+      id: item.client_id, key: "span:" + item.client_id, kind: "highlight", url: createUrl,
+      fields: Object.entries(item), what: `${name} “${item.text.slice(0, 40)}”`, start: item.start, end: item.end,
+    };
   }
 
-  function forget(clientId) {
+  function field(entry, name) {
+    const found = entry.fields.find(([key]) => key === name);
+    return found ? found[1] : null;
+  }
+
+  function keep(entry) {
     const pending = loadPending();
-    delete pending[clientId];
+    pending[entry.key] = entry;
     savePending(pending);
+    sendChange(entry);
+  }
+
+  function forget(entry) {
+    const pending = loadPending();
+    if (pending[entry.key] && pending[entry.key].id === entry.id) {
+      delete pending[entry.key];
+      savePending(pending);
+    }
+  }
+
+  const sending = new Set(); // keys with a request in flight
+
+  function sendChange(entry) {
+    if (sending.has(entry.key)) return; // sent when the answer in flight is in
+    sending.add(entry.key);
+    window.annotator
+      .post(entry.url, entry.fields, {
+        key: "change:" + entry.key,
+        what: entry.what,
+        retry: () => {
+          const latest = loadPending()[entry.key];
+          if (latest) sendChange(latest);
+          else window.annotator.resolve("change:" + entry.key);
+        },
+        saved(body, response) {
+          forget(entry);
+          rebase(entry, response.headers.get("X-Seen"));
+          arrived(entry, body, response);
+        },
+        refused(problem, status) {
+          forget(entry);
+          // Deleted meanwhile (in another tab): show what there is now.
+          if (status === 404) reloadText();
+        },
+      })
+      .then((ok) => {
+        sending.delete(entry.key);
+        const latest = loadPending()[entry.key];
+        if (ok && latest && latest.id !== entry.id) sendChange(latest);
+      });
+  }
+
+  // A newer change under the same key was made from the state this one started from, which this
+  // one has just moved on: it now starts from the state this one left.
+  function rebase(entry, seen) {
+    const pending = loadPending();
+    const latest = pending[entry.key];
+    if (!seen || !latest || field(latest, "seen") === null || field(latest, "seen") !== field(entry, "seen")) return;
+    latest.fields = latest.fields.map(([key, value]) => [key, key === "seen" ? seen : value]);
+    savePending(pending);
+  }
+
+  function arrived(entry, body, response) {
+    changeArrived(response.headers.get("X-Annotation-Base"), response.headers.get("X-Annotation-Version"));
+    if (entry.kind === "labels") {
+      htmx.swap("#document-labels [role=status]", body, { swapStyle: "innerHTML" });
+      return;
+    }
+    htmx.swap("#article-text", body, { swapStyle: "none" });
+    if (entry.kind === "highlight") {
+      root.dispatchEvent(new CustomEvent("annotator:span-saved", { bubbles: true, detail: Object.fromEntries(entry.fields) }));
+    }
+  }
+
+  // The side panel's changes go the same way as highlights, not through htmx.
+  document.addEventListener("htmx:configRequest", (event) => {
+    const form = event.detail.elt.closest && event.detail.elt.closest("form[data-unsaved]");
+    if (!form || !root.contains(form)) return;
+    event.preventDefault();
+    const fields = Array.from(event.detail.formData.entries()).filter(([name]) => name !== "csrfmiddlewaretoken");
+    const id = crypto.randomUUID();
+    keep({
+      id, key: form.dataset.unsavedKey || id, kind: form.id === "document-labels" ? "labels" : "change",
+      url: event.detail.path, fields, what: form.dataset.unsaved, span: form.dataset.span,
+    });
+  });
+
+  // What is not saved yet, shown where it belongs: new highlights drawn in the text (as a CSS
+  // highlight: the server draws the marks), changed spans marked in the text and the list, the
+  // topics form marked, and everything listed in the "Not saved yet" panel.
+  function showPending() {
+    const pending = Object.values(loadPending());
+    if (window.Highlight && CSS.highlights) {
+      const ranges = [];
+      for (const entry of pending.filter((e) => e.kind === "highlight")) {
+        const start = pointAt(entry.start);
+        const end = pointAt(entry.end);
+        if (!start || !end) continue;
+        const range = document.createRange();
+        range.setStart(...start);
+        range.setEnd(...end);
+        ranges.push(range);
+      }
+      CSS.highlights.set("unsaved", new Highlight(...ranges));
+    }
+    const labels = document.getElementById("document-labels");
+    // Refused (a notice says why) rather than saved: the form no longer claims it is on its way.
+    if (labels.classList.contains("unsaved") && !pending.some((e) => e.kind === "labels")) {
+      labels.querySelector("[role=status]").textContent = "";
+    }
+    for (const element of root.querySelectorAll(".unsaved")) element.classList.remove("unsaved");
+    for (const entry of pending) {
+      if (entry.span) {
+        for (const element of root.querySelectorAll(`#span-${CSS.escape(entry.span)}, #article-text mark[data-span="${CSS.escape(entry.span)}"]`)) {
+          element.classList.add("unsaved");
+        }
+      }
+      if (entry.kind === "labels") {
+        labels.classList.add("unsaved");
+        labels.querySelector("[role=status]").textContent = "Not saved yet.";
+      }
+    }
+    const panel = document.getElementById("unsaved");
+    panel.querySelector("ul").replaceChildren(
+      ...pending.map((entry) => {
+        const item = document.createElement("li");
+        item.textContent = entry.what;
+        return item;
+      })
+    );
+    panel.hidden = pending.length === 0;
+  }
+  document.addEventListener("htmx:afterSettle", showPending);
+
+  // The topics form shows the choice that is not saved yet, not the one the server had.
+  function showLabels(entry) {
+    const form = document.getElementById("document-labels");
+    for (const box of form.querySelectorAll("input[type=checkbox]")) {
+      box.checked = entry.fields.some(([name, value]) => name === box.name && value === box.value);
+    }
+    for (const select of form.querySelectorAll("select")) select.value = field(entry, select.name) || "";
   }
 
   function label(labelId) {
@@ -268,12 +430,8 @@ window.annotatorText = (function () {
       return;
     }
     window.annotator.resolve("selection");
-    const item = { ...span, label: String(labelId), client_id: crypto.randomUUID() };
-    const pending = loadPending();
-    pending[item.client_id] = item;
-    savePending(pending);
     window.getSelection().removeAllRanges();
-    send(item);
+    keep(highlightEntry({ ...span, label: String(labelId), client_id: crypto.randomUUID() }));
   }
 
   root.addEventListener("click", (event) => {
@@ -340,6 +498,13 @@ window.annotatorText = (function () {
     });
   });
 
-  // Highlights left unsaved by an earlier visit (closed tab, server down) are sent again.
-  for (const item of Object.values(loadPending())) send(item);
+  // Changes left unsaved by an earlier visit (closed tab, lost session, server down) are shown and
+  // sent again. After DOMContentLoaded: app.js, which sends them, is loaded after this file.
+  document.addEventListener("DOMContentLoaded", () => {
+    const pending = Object.values(loadPending());
+    const labels = pending.find((entry) => entry.kind === "labels");
+    if (labels) showLabels(labels);
+    showPending();
+    for (const entry of pending) sendChange(entry);
+  });
 })();

@@ -47,6 +47,14 @@
     }
   });
 
+  // A save's answer is the whole review as the server now has it: a notice about a form of the
+  // review it replaced (refused, or failed with a Retry that could only resend from a form no longer
+  // on the page) is out of date.
+  // (htmx:load: the form that asked is gone from the page, so its own events do not reach here.)
+  document.addEventListener("htmx:load", (event) => {
+    if (event.detail.elt.id === "review") window.annotator.resolveAll("htmx:");
+  });
+
   // A label button takes the focus from the text, but keeps the selection.
   page.addEventListener("mousedown", (event) => {
     if (event.target.closest(".label-button")) event.preventDefault();

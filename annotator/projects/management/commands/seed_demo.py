@@ -1,7 +1,8 @@
 """The local demo: four accounts with published passwords, one project, the five seed articles.
 
-Safe to run again: accounts and memberships are brought back to the state below, the
-project is reused by name, and the import skips articles it already holds.
+Safe to run again (`make run` runs it at every start): existing accounts are left alone, since
+setting a password again would end every session of it; memberships are brought back to the
+roles below, the project is reused by name, and the import skips articles it already holds.
 """
 
 from pathlib import Path
@@ -47,11 +48,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = {}
             for username, password, _role, superuser in DEMO_ACCOUNTS:
-                user, _ = get_user_model().objects.get_or_create(username=username)
-                user.set_password(password)
-                user.is_active = True
-                user.is_staff = user.is_superuser = superuser
-                user.save()
+                user = get_user_model().objects.filter(username=username).first()
+                if user is None:
+                    user = get_user_model()(username=username, is_staff=superuser, is_superuser=superuser)
+                    user.set_password(password)
+                    user.save()
                 users[username] = user
 
             project = Project.objects.filter(name=PROJECT_NAME).order_by("id").first()
