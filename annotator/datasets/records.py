@@ -136,18 +136,23 @@ def _chunk_records(articles: list[tuple], annotations: QuerySet) -> Iterator[dic
     # Gold first, then analysts by name: the same order in every export.
     rows = list(
         annotations.order_by("article_id", "-kind", "annotator__username", "id").values_list(
-            "id", "article_id", "annotator__username", "kind", "status"
+            "id", "article_id", "annotator__username", "kind", "status", "created_at", "updated_at"
         )
     )
     ids = [row[0] for row in rows]
     spans, relations, topics, stances = (defaultdict(list) for _ in range(4))
-    for annotation_id, span_id, start, end, label, text, attributes in (
+    for annotation_id, span_id, start, end, label, text, attributes, created, updated in (
         Span.objects.filter(annotation_id__in=_any_of(ids))
         .order_by("annotation_id", "start", "-end", "id")
         # Most spans have no attributes: read the JSON as text and decode only the others.
-        .values_list("annotation_id", "id", "start", "end", "label__name", "text", Cast("attributes", TextField()))
+        .values_list(
+            "annotation_id", "id", "start", "end", "label__name", "text", Cast("attributes", TextField()),
+            "created_at", "updated_at",
+        )
     ):
-        spans[annotation_id].append((span_id, start, end, label, text, {} if attributes == "{}" else orjson.loads(attributes)))
+        spans[annotation_id].append(
+            (span_id, start, end, label, text, {} if attributes == "{}" else orjson.loads(attributes), created, updated)
+        )
     for annotation_id, *relation in (
         Relation.objects.filter(annotation_id__in=_any_of(ids)).order_by("id").values_list(
             "annotation_id", "type__name", "source_id", "target_id"
@@ -166,22 +171,28 @@ def _chunk_records(articles: list[tuple], annotations: QuerySet) -> Iterator[dic
         stances[annotation_id].append((target, value))
 
     by_article = defaultdict(list)
-    for annotation_id, article_id, username, kind, status in rows:
-        by_article[article_id].append((annotation_id, username, kind, status))
+    for annotation_id, article_id, username, kind, status, created, updated in rows:
+        by_article[article_id].append((annotation_id, username, kind, status, created, updated))
     for article_id, title, text, sha256, source, url, published, language, metadata in articles:
         records = []
-        for annotation_id, username, kind, status in by_article[article_id]:
-            for span_id, start, end, _, span_text, _ in spans[annotation_id]:
+        for annotation_id, username, kind, status, created, updated in by_article[article_id]:
+            for span_id, start, end, _, span_text, *_ in spans[annotation_id]:
                 if text[start:end] != span_text:
                     raise OffsetMismatch(f"Span {span_id} of article {article_id} does not match the article text.")
             records.append(
                 {
+                    "id": annotation_id,
                     "annotator": username,
                     "kind": kind,
                     "status": status,
+                    "created": created.isoformat(),
+                    "updated": updated.isoformat(),
                     "spans": [
-                        {"id": i, "start": a, "end": b, "label": label, "text": t, "attributes": attrs}
-                        for i, a, b, label, t, attrs in spans[annotation_id]
+                        {
+                            "id": i, "start": a, "end": b, "label": label, "text": t, "attributes": attrs,
+                            "created": made.isoformat(), "updated": changed.isoformat(),
+                        }
+                        for i, a, b, label, t, attrs, made, changed in spans[annotation_id]
                     ],
                     "relations": [
                         {"type": name, "source": source_id, "target": target_id}
@@ -280,9 +291,14 @@ def agreed_annotation(annotations: list[dict]) -> dict | None:
 
     shared_relations = set.intersection(*(relation_keys(i) for i in range(len(annotations))))
     relations = [r for r in first["relations"] if (r["type"], slot_of[0][r["source"]], slot_of[0][r["target"]]) in shared_relations]
+    # A consensus is made here, not stored: it has no id and no time of its own (its spans keep
+    # the first analyst's ids and times, as they keep that analyst's text).
     return {
+        "id": None,
         "annotator": None,
         "kind": "agreed",
+        "created": None,
+        "updated": None,
         "status": Annotation.Status.SUBMITTED,
         "agreed_by": [a["annotator"] for a in annotations],
         "spans": spans,
