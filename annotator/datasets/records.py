@@ -15,7 +15,7 @@ from datetime import date
 
 import orjson
 from django.db import connection, models
-from django.db.models import Exists, OuterRef, QuerySet, TextField
+from django.db.models import Exists, Func, OuterRef, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
@@ -103,6 +103,23 @@ class Selection:
         return {**record, "annotations": annotations}, ""
 
 
+class UtcText(Func):
+    """A timestamp as ISO 8601 text in UTC with microseconds, "2025-01-02T03:04:05.600000Z", made by
+    the database: read as datetimes and formatted here, the spans' two times took longer than all
+    their other columns together (`docs/performance.md`)."""
+
+    output_field = TextField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = """to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # Django keeps SQLite's times as UTC text, "2025-01-02 03:04:05[.600000]".
+        template = "substr(replace(%(expressions)s, ' ', 'T') || '.000000', 1, 26) || 'Z'"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
 ARTICLE_FIELDS = ("id", "title", "text", "sha256", "source", "url", "published", "language", "metadata")
 
 
@@ -136,7 +153,7 @@ def _chunk_records(articles: list[tuple], annotations: QuerySet) -> Iterator[dic
     # Gold first, then analysts by name: the same order in every export.
     rows = list(
         annotations.order_by("article_id", "-kind", "annotator__username", "id").values_list(
-            "id", "article_id", "annotator__username", "kind", "status", "created_at", "updated_at"
+            "id", "article_id", "annotator__username", "kind", "status", UtcText("created_at"), UtcText("updated_at")
         )
     )
     ids = [row[0] for row in rows]
@@ -147,7 +164,7 @@ def _chunk_records(articles: list[tuple], annotations: QuerySet) -> Iterator[dic
         # Most spans have no attributes: read the JSON as text and decode only the others.
         .values_list(
             "annotation_id", "id", "start", "end", "label__name", "text", Cast("attributes", TextField()),
-            "created_at", "updated_at",
+            UtcText("created_at"), UtcText("updated_at"),
         )
     ):
         spans[annotation_id].append(
@@ -185,12 +202,12 @@ def _chunk_records(articles: list[tuple], annotations: QuerySet) -> Iterator[dic
                     "annotator": username,
                     "kind": kind,
                     "status": status,
-                    "created": created.isoformat(),
-                    "updated": updated.isoformat(),
+                    "created": created,
+                    "updated": updated,
                     "spans": [
                         {
                             "id": i, "start": a, "end": b, "label": label, "text": t, "attributes": attrs,
-                            "created": made.isoformat(), "updated": changed.isoformat(),
+                            "created": made, "updated": changed,
                         }
                         for i, a, b, label, t, attrs, made, changed in spans[annotation_id]
                     ],

@@ -64,15 +64,27 @@ class TestRecords:
         gold, mine = english["annotations"]  # gold first, then analysts by name
         assert (gold["id"], gold["kind"], gold["annotator"]) == (labelled["gold"].id, "gold", "projectadmin")
         assert (mine["id"], mine["kind"], mine["annotator"]) == (labelled["mine"].id, "analyst", "analyst")
-        assert (gold["created"], gold["updated"]) == ("2025-01-02T03:04:05.600000+00:00", "2025-02-03T04:05:06+00:00")
-        assert (mine["created"], mine["updated"]) == ("2025-02-03T04:05:06+00:00", "2025-02-03T04:05:06+00:00")
+        assert (gold["created"], gold["updated"]) == ("2025-01-02T03:04:05.600000Z", "2025-02-03T04:05:06.000000Z")
+        assert (mine["created"], mine["updated"]) == ("2025-02-03T04:05:06.000000Z", "2025-02-03T04:05:06.000000Z")
         assert [s["id"] for s in gold["spans"]] == span_ids(labelled["gold"])
         assert [(s["label"], s["created"], s["updated"]) for s in gold["spans"]] == [
-            ("Source", "2025-01-02T03:04:05.600000+00:00", "2025-02-03T04:05:06+00:00"),
-            ("Quote", "2025-01-02T03:04:05.600000+00:00", "2025-02-03T04:05:06+00:00"),
+            ("Source", "2025-01-02T03:04:05.600000Z", "2025-02-03T04:05:06.000000Z"),
+            ("Quote", "2025-01-02T03:04:05.600000Z", "2025-02-03T04:05:06.000000Z"),
         ]
         # Parsed back, the strings are the database's instants, in UTC.
         assert datetime.fromisoformat(gold["spans"][0]["created"]) == MADE
+
+    def test_times_as_the_database_keeps_them_are_the_same_instants(self, project, analyst):
+        # Not stamped: the times `auto_now` gave, microseconds and all, through the database's own formatting.
+        fresh = annotate(article(project, "Shoigu visited Damascus."), analyst, [("Source", "Shoigu")])
+        fresh.refresh_from_db()
+        [span] = fresh.spans.all()
+        [annotation] = next(r for r in article_records(project) if r["id"] == fresh.article_id)["annotations"]
+        assert annotation["created"].endswith("Z") and len(annotation["created"]) == len("2025-01-02T03:04:05.600000Z")
+        assert datetime.fromisoformat(annotation["created"]) == fresh.created_at
+        assert datetime.fromisoformat(annotation["updated"]) == fresh.updated_at
+        assert datetime.fromisoformat(annotation["spans"][0]["created"]) == span.created_at
+        assert datetime.fromisoformat(annotation["spans"][0]["updated"]) == span.updated_at
 
     def test_a_span_changed_later_keeps_its_own_times(self, project, labelled):
         source = labelled["gold"].spans.get(label__name="Source")
@@ -80,9 +92,9 @@ class TestRecords:
         Span.objects.filter(pk=source.pk).update(updated_at=later)
         [record] = [r for r in article_records(project) if r["id"] == labelled["english"].id]
         spans = {s["id"]: s for s in record["annotations"][0]["spans"]}
-        assert spans[source.id]["updated"] == "2025-06-01T00:00:00+00:00"
-        assert spans[source.id]["created"] == "2025-01-02T03:04:05.600000+00:00"
-        assert {s["updated"] for i, s in spans.items() if i != source.id} == {"2025-02-03T04:05:06+00:00"}
+        assert spans[source.id]["updated"] == "2025-06-01T00:00:00.000000Z"
+        assert spans[source.id]["created"] == "2025-01-02T03:04:05.600000Z"
+        assert {s["updated"] for i, s in spans.items() if i != source.id} == {"2025-02-03T04:05:06.000000Z"}
 
     def test_the_agreed_consensus_has_no_id_or_time_of_its_own(self, project, analyst, admin_user):
         second = UserFactory(username="zed")
@@ -97,7 +109,7 @@ class TestRecords:
         assert (consensus["id"], consensus["created"], consensus["updated"]) == (None, None, None)
         assert consensus["agreed_by"] == ["analyst", "zed"]
         # Its spans are the first analyst's: their ids and times.
-        assert [(s["id"], s["created"]) for s in consensus["spans"]] == [(span_ids(first)[0], "2025-01-02T03:04:05.600000+00:00")]
+        assert [(s["id"], s["created"]) for s in consensus["spans"]] == [(span_ids(first)[0], "2025-01-02T03:04:05.600000Z")]
         [row] = csv_rows(snapshot)
         assert (row["annotation_id"], row["created"], row["updated"], row["annotator"]) == ("", "", "", "analyst+zed")
         [task] = json.loads(file_path(snapshot, "label_studio.json").read_text(encoding="utf-8"))
@@ -116,10 +128,10 @@ class TestFiles:
         [mine] = english["annotations"]
         assert english["language"] == "en"
         assert (mine["id"], mine["annotator"], mine["created"], mine["updated"]) == (
-            labelled["mine"].id, "analyst", "2025-02-03T04:05:06+00:00", "2025-02-03T04:05:06+00:00",
+            labelled["mine"].id, "analyst", "2025-02-03T04:05:06.000000Z", "2025-02-03T04:05:06.000000Z",
         )
         assert [(s["id"], s["created"], s["updated"]) for s in mine["spans"]] == [
-            (span_ids(labelled["mine"])[0], "2025-02-03T04:05:06+00:00", "2025-02-03T04:05:06+00:00")
+            (span_ids(labelled["mine"])[0], "2025-02-03T04:05:06.000000Z", "2025-02-03T04:05:06.000000Z")
         ]
 
     def test_label_studio_annotations_use_its_own_fields(self, snapshot, labelled):
@@ -127,7 +139,7 @@ class TestFiles:
         [annotation] = task["annotations"]
         assert task["data"]["language"] == "en"
         assert annotation["id"] == labelled["mine"].id
-        assert (annotation["created_at"], annotation["updated_at"]) == ("2025-02-03T04:05:06+00:00", "2025-02-03T04:05:06+00:00")
+        assert (annotation["created_at"], annotation["updated_at"]) == ("2025-02-03T04:05:06.000000Z", "2025-02-03T04:05:06.000000Z")
         # Label Studio refuses an import whose completed_by names none of its users: left out.
         assert "completed_by" not in annotation
         assert annotation["meta"]["annotator"] == "analyst" and annotation["meta"]["kind"] == "analyst"
@@ -135,7 +147,7 @@ class TestFiles:
         [span_id] = span_ids(labelled["mine"])
         assert region["id"] == f"s{span_id}"
         assert annotation["meta"]["regions"] == {
-            f"s{span_id}": {"created": "2025-02-03T04:05:06+00:00", "updated": "2025-02-03T04:05:06+00:00", "review": None}
+            f"s{span_id}": {"created": "2025-02-03T04:05:06.000000Z", "updated": "2025-02-03T04:05:06.000000Z", "review": None}
         }
 
     def test_csv_rows_name_the_annotation_and_its_times(self, project, admin_user, labelled):
@@ -144,7 +156,7 @@ class TestFiles:
         by_article = {int(r["article_id"]): r for r in rows}
         english, arabic = by_article[labelled["english"].id], by_article[labelled["arabic"].id]
         assert (english["annotation_id"], english["annotator"], english["kind"]) == (str(labelled["gold"].id), "projectadmin", "gold")
-        assert (english["created"], english["updated"]) == ("2025-01-02T03:04:05.600000+00:00", "2025-02-03T04:05:06+00:00")
+        assert (english["created"], english["updated"]) == ("2025-01-02T03:04:05.600000Z", "2025-02-03T04:05:06.000000Z")
         assert (arabic["annotation_id"], arabic["language"]) == (str(labelled["arabic_gold"].id), "ar")
 
 
