@@ -2,9 +2,14 @@
 as the last line of stdout, and clear errors for bad input."""
 
 import io
+import os
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
@@ -13,9 +18,13 @@ from annotator.datasets.models import Snapshot
 from annotator.projects.models import Membership
 from tests.factories import UserFactory
 
-from .helpers import annotate
+from .helpers import annotate, article
 
-from .test_worker import database_backend  # noqa: F401 (a fixture)
+
+def article_of(project, n):
+    return article(project, f"Lavrov spoke to envoy {n} about grain deal number {n * 3}.", language="en")
+
+from .test_worker import database_backend, database_url  # noqa: F401 (a fixture)
 
 # The command commits as it would in production, so that the enqueue happens while it runs.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -100,6 +109,55 @@ class TestSameAsThePage:
         from annotator.datasets.services import snapshot_build
 
         assert snapshot_build.call(str(made.id)) == "skipped"
+
+    def test_with_a_database_worker_it_waits_for_the_worker(self, database_backend, project, admin_user, snapshot_root):  # noqa: F811
+        for n in range(4):
+            annotate(article_of(project, n), admin_user, [("Source", "Lavrov")], gold=True)
+        env = {
+            **os.environ, "DJANGO_SETTINGS_MODULE": "tests.datasets.worker_settings", "DATABASE_URL": database_url(),
+            "ANNOTATOR_SNAPSHOT_ROOT": str(snapshot_root), "CONN_MAX_AGE": "0",
+        }
+        worker = None
+
+        def start_worker_once_queued():
+            # The worker starts only once the command has asked for the snapshot and is waiting.
+            nonlocal worker
+            while not waiting.is_set():
+                waiting.wait(0.1)
+            worker = subprocess.Popen(
+                [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload"],
+                cwd=django_settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+
+        class Err(io.StringIO):
+            def write(self, text):
+                if text.startswith("Waiting for a worker"):
+                    waiting.set()
+                return super().write(text)
+
+        waiting = threading.Event()
+        starter = threading.Thread(target=start_worker_once_queued)
+        starter.start()
+        out, err = io.StringIO(), Err()
+        try:
+            call_command("snapshot", str(project.id), "--scope", "gold", "--formats", "jsonl,csv", "--wait-timeout", "120",
+                         stdout=out, stderr=err)
+        finally:
+            waiting.set()
+            starter.join()
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=20)
+        made = Snapshot.objects.get()
+        assert made.status == "ready" and made.counts["articles"] == 4
+        assert "Waiting for a worker" in err.getvalue() and "Building it in this process." not in err.getvalue()
+        assert out.getvalue().splitlines()[-1] == str(Path(snapshot_root) / str(project.id) / str(made.id))
+
+    def test_without_a_worker_waiting_gives_up_after_the_timeout(self, database_backend, project, admin_user):  # noqa: F811
+        annotate(article_of(project, 1), admin_user, [("Source", "Lavrov")], gold=True)
+        with pytest.raises(CommandError, match=r"No worker finished snapshot .* within 0.3 s; it is queued"):
+            run(project.id, "--scope", "gold", "--formats", "jsonl", "--wait-timeout", "0.3")
+        assert Snapshot.objects.get().status == "queued"
 
     def test_a_failed_build_exits_with_its_error(self, project, admin_user, gold_corpus, monkeypatch):
         from annotator.datasets import build

@@ -8,8 +8,9 @@ Progress goes to stderr; the snapshot's folder is the last line of stdout.
 Who builds it:
 - the immediate backend (the quick start) builds it at once, inside `snapshot_create`;
 - with a database worker (`django_tasks_db`), the command waits for a worker to build it,
-  showing its progress; with `--here` it builds it in this process instead (the queued task,
-  when a worker gets to it, finds the snapshot taken and does nothing).
+  showing its progress (`--wait-timeout` gives up, leaving it queued); with `--here` it builds it
+  in this process instead (the queued task, when a worker gets to it, finds the snapshot taken
+  and does nothing).
 """
 
 import time
@@ -56,8 +57,10 @@ class Command(BaseCommand):
                             help="who the snapshot is made by (default: the project's first admin)")
         parser.add_argument("--here", action="store_true",
                             help="with a database worker, build in this process instead of waiting for the worker")
+        parser.add_argument("--wait-timeout", type=float, metavar="SECONDS",
+                            help="with a database worker, give up waiting after this long (the snapshot stays queued)")
 
-    def handle(self, *args, project_id, scope, formats, user, here, **options):
+    def handle(self, *args, project_id, scope, formats, user, here, wait_timeout, **options):
         project = Project.objects.filter(pk=project_id).first()
         if project is None:
             raise CommandError(f"There is no project with id {project_id}.")
@@ -75,7 +78,7 @@ class Command(BaseCommand):
             services.snapshot_build.call(str(snapshot.id))  # does nothing if a worker took it meanwhile
             snapshot.refresh_from_db()
         if not snapshot.finished:
-            snapshot = self._wait(snapshot)
+            snapshot = self._wait(snapshot, wait_timeout)
         if snapshot.status == Snapshot.Status.FAILED:
             raise CommandError(f"Snapshot {snapshot.id} failed: {snapshot.error}")
         for file in snapshot.files.all():
@@ -120,13 +123,19 @@ class Command(BaseCommand):
         data["formats"] = keys
         return data
 
-    def _wait(self, snapshot):
+    def _wait(self, snapshot, timeout):
         self.stderr.write("Waiting for a worker to build it (manage.py db_worker); --here builds it in this process.")
         shown = None
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             snapshot.refresh_from_db()
             if snapshot.finished:
                 return snapshot
+            if deadline is not None and time.monotonic() >= deadline:
+                raise CommandError(
+                    f"No worker finished snapshot {snapshot.id} within {timeout:g} s; it is {snapshot.status}, "
+                    "and a worker will still build it (or delete it from the export page)."
+                )
             now = (snapshot.status, snapshot.progress_done, snapshot.progress_total)
             if now != shown:
                 self.stderr.write(f"  {snapshot.status}: {snapshot.percent}% ({snapshot.progress_done}/{snapshot.progress_total})")
