@@ -45,7 +45,7 @@ def test_the_hub_reads_every_field(licensed, admin_user, gold_corpus):
     assert data.configs == [{"config_name": "default", "data_files": parquet}]
     # The Markdown follows the header, and names the licence too.
     assert card.text.lstrip("\n").startswith("# Claims: “RT” & TASS, 2024: labelled dataset\n")
-    assert "- Licence: Creative Commons Attribution-ShareAlike 4.0 (CC BY-SA 4.0) (`cc-by-sa-4.0`)" in card.text
+    assert "- Licence: CC BY-SA 4.0 (Creative Commons Attribution-ShareAlike) (`cc-by-sa-4.0`)" in card.text
 
 
 def test_without_parquet_or_jsonl_there_are_no_configs_and_an_unset_licence_is_unknown(project, admin_user, gold_corpus):

@@ -190,3 +190,18 @@ class TestWhateverTheRecordHolds:
         output.finish()
         [row] = csv.DictReader(io.StringIO((tmp_path / "train.csv").read_text(encoding="utf-8")))
         assert (row["annotation_id"], row["created"], row["updated"], row["annotator"]) == ("", "", "", "admin")
+
+
+def test_importing_the_jsonl_ignores_its_ids_and_times(project, analyst, admin_user, labelled):
+    from annotator.datasets.imports import snapshot_jsonl_import
+    from tests.factories import make_project
+
+    snapshot = build(project, admin_user, scope="analysts", formats=["jsonl"])
+    target = make_project(name="Copy", analyst=analyst)
+    for path in split_files(snapshot, "jsonl").values():
+        snapshot_jsonl_import(project=target, data=path.read_bytes())
+    [copy] = Annotation.objects.filter(article__project=target)
+    # New rows, made now: the file's ids and times describe the rows it was exported from.
+    assert copy.id != labelled["mine"].id and copy.annotator == analyst
+    assert copy.created_at > CHANGED and all(s.created_at > CHANGED for s in copy.spans.all())
+    assert [s.text for s in copy.spans.all()] == ["Lavrov"]

@@ -71,7 +71,7 @@ class TestSettingsPage:
         assert response.status_code == 302
         assert saved_license(project) == "cc-by-sa-4.0"
         page = client.get(response["Location"]).text
-        assert "Dataset licence: Creative Commons Attribution-ShareAlike 4.0 (CC BY-SA 4.0)." in page
+        assert "Dataset licence: CC BY-SA 4.0 (Creative Commons Attribution-ShareAlike)." in page
 
     def test_htmx_post_answers_with_the_fragment(self, project, admin_user):
         response = logged_in(admin_user).post(self.url(project), {"overlap": "2", "license": "cc0-1.0"}, headers=HTMX)
