@@ -6,6 +6,10 @@ articles), so memory stays flat however large the project.
 `article_records` is the whole project as labelled so far (the JSONL download).
 `selected_records` is what a dataset snapshot holds: a `Selection` (scope and filters) picks
 the annotations and the articles; see `Scope` for what each scope means.
+
+Provenance: each annotation has its `id`, `annotator`, `kind`, `status`, `created` and `updated`
+(ISO 8601 UTC text, `UtcText`), each span its `id`, `created` and `updated`, and the article its
+`language`. Writers read keys added since (a gold span's `review`, ...) with `.get()`.
 """
 
 from collections import Counter, defaultdict
