@@ -269,10 +269,12 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
         spooled = array("q")  # the article id of each spooled line
         examples = array("I")  # and its number of annotations: a format's examples of it
         left_out: Counter = Counter()
+        languages: Counter = Counter()  # articles per language, for the card's header
         for record in selected_records(project, selection, left_out=left_out):
             progress.step()
             if record is None:
                 continue
+            languages[record["language"]] += 1
             units.add(record["id"], record["sha256"], record_primary_topic(record, schema))
             near.add(record["id"], record["text"])
             spool.write(jsonl.line(record))
@@ -368,6 +370,7 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
         "articles": sum(c["articles"] for c in per_split.values()),
         "examples": sum(c["examples"] for c in per_split.values()),
         "left_out": dict(sorted(left_out.items())),
+        "languages": dict(sorted(languages.items())),
         "splits": per_split,
         "near_duplicates": {
             "threshold": threshold,

@@ -2,9 +2,17 @@
 
 It holds no time and no snapshot id, so it is byte-identical for the same inputs like every
 data file; the export page shows when and by whom a snapshot was made.
+
+It starts with the YAML header the Hugging Face Hub reads from a dataset's README.md
+(`huggingface_hub.DatasetCard`): languages, task categories, size category, licence (the
+project's), a pretty name, and, when the snapshot has Parquet files, `configs` naming each
+split's, so that `load_dataset` on the uploaded folder loads them (not the JSONL, CSV or CoNLL
+files beside them; see `CONFIG_FORMAT`).
 """
 
 from collections.abc import Sequence
+
+import yaml
 
 from annotator.agreement.data import codings_of
 from annotator.agreement.metrics import Tally, by_article
@@ -95,16 +103,59 @@ def _scope(parameters: dict) -> str:
     return text
 
 
+# The Hub's size buckets, by number of examples (rows of the Parquet files).
+SIZE_CATEGORIES = [
+    (1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
+    (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B"),
+]
+# The one format named in `configs`. Parquet only: `datasets` reads every config of a folder with
+# its default config's builder (a JSONL config beside it would not load), and it cannot load the
+# JSONL files on their own either: it infers their nested schema file by file, and a split whose
+# annotations hold no relation gets a type the other splits do not cast to.
+CONFIG_FORMAT = "parquet"
+
+
+def size_category(examples: int) -> str:
+    return next((name for limit, name in SIZE_CATEGORIES if examples < limit), "n>1B")
+
+
+def _split_files(files, format: str) -> list[dict]:
+    """Each split's files of one format (one, or a split's shards): `data_files` of a config."""
+    by_split = []
+    for split in SPLITS:
+        names = sorted(f.name for f in files if f.format == format and f.name.split(".")[0].split("-")[0] == split)
+        if names:
+            by_split.append({"split": split, "path": names[0] if len(names) == 1 else names})
+    return by_split
+
+
+def header(*, project, counts, files) -> str:
+    """The YAML front matter the Hugging Face Hub reads (its dataset card metadata)."""
+    metadata = {
+        "pretty_name": project.name,
+        # Articles whose language was not detected have none to name.
+        "language": [code for code in counts.get("languages", {}) if code],
+        "license": project.license,
+        "task_categories": ["token-classification", "text-classification"],
+        "size_categories": [size_category(counts["examples"])],
+    }
+    data_files = _split_files(files, CONFIG_FORMAT)
+    if data_files:
+        metadata["configs"] = [{"config_name": "default", "data_files": data_files}]
+    return "---\n" + yaml.safe_dump(metadata, allow_unicode=True, sort_keys=False, width=1000) + "---\n"
+
+
 def render(*, project, parameters, schema, counts, files, agreement, versions) -> str:
     split = parameters["split"]
     filters = parameters.get("filters", {})
-    out = [f"# {md(project.name)}: labelled dataset", ""]
+    out = [header(project=project, counts=counts, files=files), f"# {md(project.name)}: labelled dataset", ""]
     out += [
         f"Exported by annotator {versions['annotator']}. The same labels exported with the same parameters give "
         "byte-identical files, this card included (it holds no time and no snapshot id).",
         "",
         "## How it was made",
         "",
+        f"- Licence: {md(project.get_license_display())} (`{project.license}`), set by the project's admin.",
         f"- Scope: {md(_scope(parameters))}. Only submitted work is exported.",
         f"- Topics filter: {md(', '.join(filters.get('topics', [])) or 'none')}",
         f"- Published: from {md(filters.get('published_from') or 'any date')} to {md(filters.get('published_to') or 'any date')}",

@@ -6,6 +6,10 @@ articles), so memory stays flat however large the project.
 `article_records` is the whole project as labelled so far (the JSONL download).
 `selected_records` is what a dataset snapshot holds: a `Selection` (scope and filters) picks
 the annotations and the articles; see `Scope` for what each scope means.
+
+Provenance: each annotation has its `id`, `annotator`, `kind`, `status`, `created` and `updated`
+(ISO 8601 UTC text, `UtcText`), each span its `id`, `created` and `updated`, and the article its
+`language`. Writers read keys added since (a gold span's `review`, ...) with `.get()`.
 """
 
 from collections import Counter, defaultdict
@@ -15,7 +19,7 @@ from datetime import date
 
 import orjson
 from django.db import connection, models
-from django.db.models import Exists, OuterRef, QuerySet, TextField
+from django.db.models import Exists, Func, OuterRef, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
@@ -103,6 +107,23 @@ class Selection:
         return {**record, "annotations": annotations}, ""
 
 
+class UtcText(Func):
+    """A timestamp as ISO 8601 text in UTC with microseconds, "2025-01-02T03:04:05.600000Z", made by
+    the database: read as datetimes and formatted here, the spans' two times took longer than all
+    their other columns together (`docs/performance.md`)."""
+
+    output_field = TextField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = """to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # Django keeps SQLite's times as UTC text, "2025-01-02 03:04:05[.600000]".
+        template = "substr(replace(%(expressions)s, ' ', 'T') || '.000000', 1, 26) || 'Z'"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
 ARTICLE_FIELDS = ("id", "title", "text", "sha256", "source", "url", "published", "language", "metadata")
 
 
@@ -151,22 +172,25 @@ def _chunk_records(articles: list[tuple], annotations: QuerySet, kept: dict[str,
     # Gold first, then analysts by name: the same order in every export.
     rows = list(
         annotations.order_by("article_id", "-kind", "annotator__username", "id").values_list(
-            "id", "article_id", "annotator__username", "kind", "status"
+            "id", "article_id", "annotator__username", "kind", "status", UtcText("created_at"), UtcText("updated_at")
         )
     )
     ids = [row[0] for row in rows]
     spans, relations, topics, stances = (defaultdict(list) for _ in range(4))
-    for annotation_id, span_id, start, end, label, text, attributes in (
+    for annotation_id, span_id, start, end, label, text, attributes, created, updated in (
         Span.objects.filter(annotation_id__in=_any_of(ids))
         .order_by("annotation_id", "start", "-end", "id")
         # Most spans have no attributes: read the JSON as text and decode only the others.
-        .values_list("annotation_id", "id", "start", "end", "label__name", "text", Cast("attributes", TextField()))
+        .values_list(
+            "annotation_id", "id", "start", "end", "label__name", "text", Cast("attributes", TextField()),
+            UtcText("created_at"), UtcText("updated_at"),
+        )
     ):
         values = {}
         if attributes != "{}":
             names = kept.get(label, frozenset())
             values = {name: value for name, value in orjson.loads(attributes).items() if name in names}
-        spans[annotation_id].append((span_id, start, end, label, text, values))
+        spans[annotation_id].append((span_id, start, end, label, text, values, created, updated))
     for annotation_id, *relation in (
         Relation.objects.filter(annotation_id__in=_any_of(ids)).order_by("id").values_list(
             "annotation_id", "type__name", "source_id", "target_id"
@@ -185,22 +209,28 @@ def _chunk_records(articles: list[tuple], annotations: QuerySet, kept: dict[str,
         stances[annotation_id].append((target, value))
 
     by_article = defaultdict(list)
-    for annotation_id, article_id, username, kind, status in rows:
-        by_article[article_id].append((annotation_id, username, kind, status))
+    for annotation_id, article_id, username, kind, status, created, updated in rows:
+        by_article[article_id].append((annotation_id, username, kind, status, created, updated))
     for article_id, title, text, sha256, source, url, published, language, metadata in articles:
         records = []
-        for annotation_id, username, kind, status in by_article[article_id]:
-            for span_id, start, end, _, span_text, _ in spans[annotation_id]:
+        for annotation_id, username, kind, status, created, updated in by_article[article_id]:
+            for span_id, start, end, _, span_text, *_ in spans[annotation_id]:
                 if text[start:end] != span_text:
                     raise OffsetMismatch(f"Span {span_id} of article {article_id} does not match the article text.")
             records.append(
                 {
+                    "id": annotation_id,
                     "annotator": username,
                     "kind": kind,
                     "status": status,
+                    "created": created,
+                    "updated": updated,
                     "spans": [
-                        {"id": i, "start": a, "end": b, "label": label, "text": t, "attributes": attrs}
-                        for i, a, b, label, t, attrs in spans[annotation_id]
+                        {
+                            "id": i, "start": a, "end": b, "label": label, "text": t, "attributes": attrs,
+                            "created": made, "updated": changed,
+                        }
+                        for i, a, b, label, t, attrs, made, changed in spans[annotation_id]
                     ],
                     "relations": [
                         {"type": name, "source": source_id, "target": target_id}
@@ -299,9 +329,14 @@ def agreed_annotation(annotations: list[dict]) -> dict | None:
 
     shared_relations = set.intersection(*(relation_keys(i) for i in range(len(annotations))))
     relations = [r for r in first["relations"] if (r["type"], slot_of[0][r["source"]], slot_of[0][r["target"]]) in shared_relations]
+    # A consensus is made here, not stored: it has no id and no time of its own (its spans keep
+    # the first analyst's ids and times, as they keep that analyst's text).
     return {
+        "id": None,
         "annotator": None,
         "kind": "agreed",
+        "created": None,
+        "updated": None,
         "status": Annotation.Status.SUBMITTED,
         "agreed_by": [a["annotator"] for a in annotations],
         "spans": spans,

@@ -60,7 +60,8 @@ class StanceTargetInline(admin.TabularInline):
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
     form = TextChecked
-    list_display = ["name", "created_at"]
+    list_display = ["name", "license", "created_at"]
+    list_filter = ["license"]
     search_fields = ["name", "description"]
     inlines = [MembershipInline, SpanLabelInline, TopicInline, StanceValueInline, StanceTargetInline, RelationTypeInline]
 

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
-from .models import Membership
+from .models import License, Membership
 
 
 def _role_choices(roles):
@@ -44,4 +44,11 @@ class ProjectSettingsForm(forms.Form):
         max_value=32767,
         help_text="How many analysts label each article before it goes to review. Lowering it takes "
         "no one off an article they already have.",
+    )
+    license = forms.ChoiceField(
+        label="Dataset licence",
+        choices=License.choices,
+        # Left out of a post (an older form still open in a tab): the licence stays as it is.
+        required=False,
+        help_text="Written in the card of every dataset exported from this project (its Hugging Face header).",
     )

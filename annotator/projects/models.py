@@ -16,18 +16,43 @@ class ProjectQuerySet(models.QuerySet):
         return self.filter(memberships__user=user).distinct()
 
 
+class License(models.TextChoices):
+    """Licences a dataset is commonly published under, by the identifiers the Hugging Face Hub
+    reads in a dataset card's `license` field."""
+
+    UNKNOWN = "unknown", "Not chosen yet"
+    CC_BY_4_0 = "cc-by-4.0", "CC BY 4.0 (Creative Commons Attribution)"
+    CC_BY_SA_4_0 = "cc-by-sa-4.0", "CC BY-SA 4.0 (Creative Commons Attribution-ShareAlike)"
+    CC_BY_NC_4_0 = "cc-by-nc-4.0", "CC BY-NC 4.0 (Creative Commons Attribution-NonCommercial)"
+    CC_BY_NC_SA_4_0 = "cc-by-nc-sa-4.0", "CC BY-NC-SA 4.0 (Creative Commons Attribution-NonCommercial-ShareAlike)"
+    CC_BY_ND_4_0 = "cc-by-nd-4.0", "CC BY-ND 4.0 (Creative Commons Attribution-NoDerivatives)"
+    CC_BY_NC_ND_4_0 = "cc-by-nc-nd-4.0", "CC BY-NC-ND 4.0 (Creative Commons Attribution-NonCommercial-NoDerivatives)"
+    CC0_1_0 = "cc0-1.0", "CC0 1.0 (public domain dedication)"
+    ODC_BY = "odc-by", "ODC-By (Open Data Commons Attribution)"
+    ODBL = "odbl", "ODbL (Open Data Commons Open Database License)"
+    PDDL = "pddl", "PDDL (Open Data Commons Public Domain Dedication)"
+    APACHE_2_0 = "apache-2.0", "Apache 2.0"
+    MIT = "mit", "MIT"
+    OTHER = "other", "Other (say which in the project description)"
+
+
 class Project(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     # How many analysts label each article before it goes to review.
     overlap = models.PositiveSmallIntegerField(default=1)
+    # The licence of the datasets exported from the project, written in every dataset card.
+    license = models.CharField("dataset licence", max_length=20, choices=License.choices, default=License.UNKNOWN)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProjectQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]
-        constraints = [models.CheckConstraint(condition=Q(overlap__gte=1), name="project_overlap_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(overlap__gte=1), name="project_overlap_positive"),
+            models.CheckConstraint(condition=Q(license__in=License.values), name="project_license_valid"),
+        ]
 
     def __str__(self):
         return self.name

@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import F
 
-from .models import Membership, Project, RelationType, SpanAttribute, SpanLabel, StanceTarget, StanceValue, Topic
+from .models import License, Membership, Project, RelationType, SpanAttribute, SpanLabel, StanceTarget, StanceValue, Topic
 
 # The schema a new project starts with; an admin edits it afterwards in Django admin.
 DEFAULT_SPAN_LABELS = [
@@ -75,16 +75,20 @@ def role_in(user: AbstractBaseUser, project: Project) -> str | None:
 
 
 @transaction.atomic
-def project_update(*, project: Project, actor: AbstractBaseUser, overlap: int) -> Project:
-    """Change the project's settings; only its admins may."""
+def project_update(*, project: Project, actor: AbstractBaseUser, overlap: int, license: str | None = None) -> Project:
+    """Change the project's settings; only its admins may. A `license` of None is left as it is."""
     locked = project_lock(project_id=project.pk)
     if role_in(actor, project) != Membership.Role.ADMIN:
         raise PermissionDenied("Only a project admin can change the project's settings.")
     if overlap < 1:
         raise ValidationError("Each article needs at least one analyst.", code="overlap_too_small")
+    if license is not None and license not in License.values:
+        raise ValidationError(f"“{license}” is not a licence this app knows.", code="license_unknown")
     locked.overlap = overlap
-    locked.save(update_fields=["overlap"])
     project.overlap = overlap
+    if license is not None:
+        locked.license = project.license = license
+    locked.save(update_fields=["overlap", "license"])
     return locked
 
 

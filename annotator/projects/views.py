@@ -78,7 +78,7 @@ def _members_context(request, project, *, add_form=None, settings_form=None, not
         "project": project,
         "rows": rows,
         "add_form": add_form or MemberAddForm(roles=add_roles),
-        "settings_form": settings_form or ProjectSettingsForm(initial={"overlap": project.overlap}),
+        "settings_form": settings_form or ProjectSettingsForm(initial={"overlap": project.overlap, "license": project.license}),
         "can_configure": request.role == Membership.Role.ADMIN,
         "notice": notice,
         "error": error,
@@ -184,8 +184,13 @@ def project_settings(request, project):
     form = ProjectSettingsForm(request.POST)
     if not form.is_valid():
         return _members_answer(request, project, "settings", settings_form=form)
-    services.project_update(project=project, actor=request.user, overlap=form.cleaned_data["overlap"])
-    notice = f"Each article now goes to {project.overlap} analyst{pluralize(project.overlap)}."
+    services.project_update(
+        project=project, actor=request.user, overlap=form.cleaned_data["overlap"], license=form.cleaned_data["license"] or None
+    )
+    notice = (
+        f"Each article now goes to {project.overlap} analyst{pluralize(project.overlap)}. "
+        f"Dataset licence: {project.get_license_display()}."
+    )
     return _members_changed(request, project, notice, partial="settings")
 
 

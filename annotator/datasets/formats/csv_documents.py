@@ -1,6 +1,7 @@
 """CSV of document labels: one row per (article, annotation), one file per split.
 
-Columns: article_id, sha256, annotator, kind, title, language, source, published, url,
+Columns: article_id, sha256, annotation_id, annotator, kind, created, updated (the annotation's
+id and times, ISO 8601 UTC; empty for an "agreed" consensus), title, language, source, published, url,
 topics (the chosen topics joined with " | "), then one 0/1 column per topic of the schema
 (`topic:<name>`), one column per stance target (`stance:<target>`, the value or empty), and
 the article text last.
@@ -22,6 +23,10 @@ def safe_cell(value) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
+def _blank(value) -> str | int:
+    return "" if value is None else value
+
+
 class Writer:
     format = "csv"
 
@@ -32,7 +37,7 @@ class Writer:
         self.handles = {}
         self.writers = {}
         self.header = [
-            "article_id", "sha256", "annotator", "kind", "title", "language", "source", "published", "url", "topics",
+            "article_id", "sha256", "annotation_id", "annotator", "kind", "created", "updated", "title", "language", "source", "published", "url", "topics",
             *(f"topic:{t}" for t in self.topics), *(f"stance:{t}" for t in self.targets), "text",
         ]
 
@@ -45,7 +50,8 @@ class Writer:
         for annotation in record["annotations"]:
             chosen = set(annotation["topics"])
             row = [
-                record["id"], record["sha256"], safe_cell(annotator_name(annotation)), annotation["kind"],
+                record["id"], record["sha256"], _blank(annotation.get("id")), safe_cell(annotator_name(annotation)),
+                annotation["kind"], _blank(annotation.get("created")), _blank(annotation.get("updated")),
                 safe_cell(record["title"]), safe_cell(record["language"]), safe_cell(record["source"]),
                 record["published"] or "", safe_cell(record["url"]),
                 safe_cell(" | ".join(t for t in self.topics if t in chosen)),

@@ -10,6 +10,14 @@ whose `result` holds
 - a `relation` per relation between two spans (`from_id`, `to_id`, `labels`: [type]);
 - a `choices` result `topics` with the chosen topics.
 Stance is not exported to Label Studio (the config has no control for it).
+
+Provenance goes where Label Studio keeps it: the annotation's `id`, `created_at` and `updated_at`
+(ISO 8601 UTC; null for an "agreed" consensus, which is made at export). `completed_by` is left
+out on purpose: Label Studio reads it as one of its own users (an id, or `{"email": ...}`) and
+refuses the whole import when it names nobody it knows; without it the importing user is
+recorded. Our annotator and kind are in the annotation's `meta`, with each region's times (and,
+for gold, its review decision) under `meta.regions`, keyed by the region's `id`: Label Studio
+has no field for those and ignores `meta` on import.
 `annotator.datasets.imports.label_studio_import` reads the tasks back.
 """
 
@@ -44,6 +52,10 @@ def result(record: dict, annotation: dict) -> list[dict]:
     return regions + relations + topics
 
 
+def region_meta(span: dict) -> dict:
+    return {"created": span.get("created"), "updated": span.get("updated"), "review": span.get("review")}
+
+
 def task(record: dict, split: str) -> dict:
     return {
         "id": record["id"],
@@ -58,8 +70,15 @@ def task(record: dict, split: str) -> dict:
         "annotations": [
             {
                 "result": result(record, annotation),
+                "id": annotation.get("id"),
+                "created_at": annotation.get("created"),
+                "updated_at": annotation.get("updated"),
                 "ground_truth": annotation["kind"] != "analyst",
-                "meta": {"annotator": annotator_name(annotation), "kind": annotation["kind"]},
+                "meta": {
+                    "annotator": annotator_name(annotation),
+                    "kind": annotation["kind"],
+                    "regions": {f"s{span['id']}": region_meta(span) for span in annotation["spans"]},
+                },
             }
             for annotation in record["annotations"]
         ],
