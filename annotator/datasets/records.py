@@ -141,16 +141,22 @@ def _chunk_records(articles: list[tuple], annotations: QuerySet) -> Iterator[dic
     )
     ids = [row[0] for row in rows]
     spans, relations, topics, stances = (defaultdict(list) for _ in range(4))
-    for annotation_id, span_id, start, end, label, text, attributes in (
+    for annotation_id, span_id, start, end, label, text, attributes, review in (
         Span.objects.filter(annotation_id__in=_any_of(ids))
         .order_by("annotation_id", "start", "-end", "id")
-        # Most spans have no attributes: read the JSON as text and decode only the others.
-        .values_list("annotation_id", "id", "start", "end", "label__name", "text", Cast("attributes", TextField()))
+        # Most spans have no attributes and no review: read the JSON as text and decode only the others.
+        .values_list(
+            "annotation_id", "id", "start", "end", "label__name", "text", Cast("attributes", TextField()),
+            Cast("review", TextField()),
+        )
     ):
-        spans[annotation_id].append((span_id, start, end, label, text, {} if attributes == "{}" else orjson.loads(attributes)))
+        spans[annotation_id].append((
+            span_id, start, end, label, text, {} if attributes == "{}" else orjson.loads(attributes),
+            None if review is None else orjson.loads(review),
+        ))
     for annotation_id, *relation in (
         Relation.objects.filter(annotation_id__in=_any_of(ids)).order_by("id").values_list(
-            "annotation_id", "type__name", "source_id", "target_id"
+            "annotation_id", "id", "type__name", "source_id", "target_id"
         )
     ):
         relations[annotation_id].append(relation)
@@ -171,7 +177,7 @@ def _chunk_records(articles: list[tuple], annotations: QuerySet) -> Iterator[dic
     for article_id, title, text, sha256, source, url, published, language, metadata in articles:
         records = []
         for annotation_id, username, kind, status in by_article[article_id]:
-            for span_id, start, end, _, span_text, _ in spans[annotation_id]:
+            for span_id, start, end, _, span_text, *_ in spans[annotation_id]:
                 if text[start:end] != span_text:
                     raise OffsetMismatch(f"Span {span_id} of article {article_id} does not match the article text.")
             records.append(
@@ -180,12 +186,12 @@ def _chunk_records(articles: list[tuple], annotations: QuerySet) -> Iterator[dic
                     "kind": kind,
                     "status": status,
                     "spans": [
-                        {"id": i, "start": a, "end": b, "label": label, "text": t, "attributes": attrs}
-                        for i, a, b, label, t, attrs in spans[annotation_id]
+                        {"id": i, "start": a, "end": b, "label": label, "text": t, "attributes": attrs, "review": review}
+                        for i, a, b, label, t, attrs, review in spans[annotation_id]
                     ],
                     "relations": [
-                        {"type": name, "source": source_id, "target": target_id}
-                        for name, source_id, target_id in relations[annotation_id]
+                        {"id": relation_id, "type": name, "source": source_id, "target": target_id}
+                        for relation_id, name, source_id, target_id in relations[annotation_id]
                     ],
                     "topics": sorted(topics[annotation_id]),
                     "stance": dict(stances[annotation_id]),
