@@ -33,8 +33,9 @@
     const defs = svg("defs", {});
     for (const style of ["analyst", "gold"]) {
       const marker = svg("marker", {
-        id: `arrow-${style}`, class: style, viewBox: "0 0 10 10", refX: "9", refY: "5",
-        markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse",
+        // In the layer's units: a gold arrow's thicker line does not make a bigger head.
+        id: `arrow-${style}`, class: style, viewBox: "0 0 10 10", refX: "9", refY: "5", markerUnits: "userSpaceOnUse",
+        markerWidth: "9", markerHeight: "9", orient: "auto-start-reverse",
       });
       marker.append(svg("path", { d: "M0,0 L10,5 L0,10 z" }));
       defs.append(marker);
@@ -48,7 +49,8 @@
       const style = link.dataset.linkStyle;
       // Arcs above the line, higher the farther apart the ends; each link a little apart from the last.
       const lift = 14 + Math.min(60, Math.abs(to.x - from.x) / 8 + Math.abs(to.y - from.y) / 4) + (index % 4) * 4;
-      const top = Math.min(from.y, to.y) - lift;
+      // Never above the layer, where the legend is: the stage's top padding leaves the first line room.
+      const top = Math.max(2, Math.min(from.y, to.y) - lift);
       const path = svg("path", {
         class: `link ${style}`,
         d: `M${from.x},${from.y} C${from.x},${top} ${to.x},${top} ${to.x},${to.y}`,
