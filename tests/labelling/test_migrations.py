@@ -130,3 +130,42 @@ def test_speaker_once_keeps_the_link_and_records_the_removed_free_text(scratch_d
     Span = apps.get_model("labelling.Span").objects.using(database.alias)
     assert Span.get(pk=linked.pk).attributes == {"speaker": "Sergei Lavrov", "stance": "critical"}
     assert not apps.get_model("labelling.Change").objects.using(database.alias).exists()
+
+
+def test_span_review_decisions_come_from_the_history(scratch_database):
+    """labelling 0004: gold spans made before it get their decision from the reviewers' changes."""
+    database = scratch_database
+    apps = migrate(database, [("labelling", "0003_change_action_import")])
+
+    def model(label):
+        return apps.get_model(label).objects.using(database.alias)
+
+    analysts = [model("auth.User").create(username=name, password="!") for name in ("ana", "bo")]
+    reviewer = model("auth.User").create(username="rev", password="!")
+    project = model("projects.Project").create(name="P", overlap=2)
+    quote = model("projects.SpanLabel").create(project=project, name="Quote", colour="#d62728", hotkey="q", order=0)
+    text = "Lavrov said “no”, and “yes”, and “maybe”."
+    article = model("corpus.Article").create(project=project, title="t", text=text, sha256="0" * 64)
+
+    def span(annotation, phrase):
+        start = text.index(phrase)
+        return model("labelling.Span").create(annotation=annotation, label=quote, start=start, end=start + len(phrase),
+                                              text=phrase, client_id=uuid.uuid4())
+
+    for analyst in analysts:
+        work = model("labelling.Annotation").create(article=article, annotator=analyst, kind="analyst", status="submitted")
+        span(work, "no")
+    gold = model("labelling.Annotation").create(article=article, annotator=reviewer, kind="gold", status="submitted")
+    accepted, edited, added, imported = span(gold, "no"), span(gold, "yes"), span(gold, "maybe"), span(gold, "Lavrov")
+    for action, made in (("accept", accepted), ("accept", edited), ("update", edited), ("create", added)):
+        model("labelling.Change").create(annotation=gold, actor=reviewer, action=action, subject="span", subject_id=made.pk)
+
+    apps = migrate(database, [("labelling", "0004_span_review")])
+    review = dict(apps.get_model("labelling.Span").objects.using(database.alias).filter(annotation__kind="gold")
+                  .values_list("text", "review"))
+    assert review == {
+        "no": {"decision": "accepted", "from": ["ana", "bo"]},
+        "yes": {"decision": "edited", "from": []},
+        "maybe": {"decision": "added", "from": []},
+        "Lavrov": None,  # imported gold: nobody recorded a decision
+    }
