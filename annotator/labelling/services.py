@@ -222,8 +222,8 @@ def span_update(
     span.attributes = span_attributes_clean(label=label, attributes=attributes)
     if span.attributes:
         # An attribute that a link of the span gives (a quote's `speaker` link, its `speaker`) is not typed again.
-        linked = Relation.objects.filter(source=span, type__name__in=list(span.attributes)).values_list("type__name", flat=True)
-        for name in set(linked):
+        linked = Relation.objects.filter(source=span, type__name__in=list(span.attributes))
+        for name in set(linked.values_list("type__name", flat=True)):
             del span.attributes[name]
     span.save(update_fields=["label", "attributes", "updated_at"])
     after = span_state(span)

@@ -117,9 +117,8 @@ def _review_context(project, article):
                 relation.style = f"analyst-{analyst.style}"
                 relation.rejection = relation_rejections.get(relation.id)
         # One action accepts an offered link: the first analyst's that was not rejected.
-        row.offer = next(
-            (r for cell in row.cells for r in cell if r.rejection is None), None
-        ) if row.offered else None
+        unrejected = [r for cell in row.cells for r in cell if r.rejection is None]
+        row.offer = unrejected[0] if row.offered and unrejected else None
     relation_types = list(project.relation_types.select_related("source_label", "target_label"))
 
     labels = list(project.span_labels.prefetch_related("attributes"))
@@ -173,7 +172,7 @@ def _gold_rows(project, labels, gold_spans, relation_types):
                  "linked": next((r.target.text for r in span.outgoing.all() if r.type.name == a.name), None)}
                 for a in attributes[span.label_id]
             ],
-            "relations": [r for r in span.outgoing.all()],
+            "relations": list(span.outgoing.all()),
             "link_choices": [
                 {
                     "type": t,
