@@ -30,7 +30,8 @@ OWN_WORK = {"span_edit", "span_update", "span_delete", "relation_delete"}
 STAFF = {
     "article_import", "project_progress", "project_members", "member_add", "member_remove", "review_queue",
     "review_article", "review_span_add", "review_accept", "review_reject", "review_span_update",
-    "review_span_delete", "review_labels", "review_done", "article_history", "dataset_list", "snapshot_detail",
+    "review_span_delete", "review_labels", "review_done", "review_relation_accept", "review_relation_reject",
+    "review_relation_add", "review_relation_delete", "article_history", "dataset_list", "snapshot_detail",
     "snapshot_file", "snapshot_delete", "project_agreement", "project_agreement_csv",
     # A reviewer may open this, but is offered no role above analyst (tests/assignment/test_members.py).
     "member_change_role",
@@ -59,6 +60,7 @@ class World:
     span: object
     relation: object
     gold_span: object
+    gold_relation: object
     membership: object
     snapshot: object
 
@@ -67,7 +69,7 @@ class World:
             "project_id": self.project.id,
             "article_id": self.article.id,
             "span_id": self.gold_span.id if name in {"review_span_update", "review_span_delete"} else self.span.id,
-            "relation_id": self.relation.id,
+            "relation_id": self.gold_relation.id if name == "review_relation_delete" else self.relation.id,
             "membership_id": self.membership.id,
             "snapshot_id": self.snapshot.id,
             "name": "README.md",
@@ -101,13 +103,15 @@ def make_world(name, analyst, reviewer, admin, settings) -> World:
                                  stances={project.stance_targets.first().id: project.stance_values.first().id})
     labelling.annotation_submit(annotation=quote.annotation)
     gold_span = review.gold_span_accept(article=article, reviewer=reviewer, span=quote, expected_version=0)
+    review.gold_span_accept(article=article, reviewer=reviewer, span=source, expected_version=2)
+    gold_relation = review.gold_relation_accept(article=article, reviewer=reviewer, relation=relation, expected_version=3)
     snapshot = Snapshot.objects.create(project=project, created_by=admin, parameters={}, status=Snapshot.Status.READY)
     path = f"{snapshot.directory}/README.md"
     (snapshot_root() / snapshot.directory).mkdir(parents=True)
     (snapshot_root() / path).write_text("# card\n")
     SnapshotFile.objects.create(snapshot=snapshot, name="README.md", format="card", size=7, sha256="0" * 64, path=path)
     membership = Membership.objects.get(project=project, user=analyst)
-    return World(project, article, quote, relation, gold_span, membership, snapshot)
+    return World(project, article, quote, relation, gold_span, gold_relation, membership, snapshot)
 
 
 @pytest.fixture

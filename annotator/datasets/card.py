@@ -182,6 +182,10 @@ def render(*, project, parameters, schema, counts, files, agreement, versions) -
         ["Spans", *(splits[s]["spans"] for s in SPLITS)],
     ]
     rows += [[f"Label: {label['name']}", *(splits[s]["labels"].get(label["name"], 0) for s in SPLITS)] for label in schema["labels"]]
+    rows += [
+        [f"Relation: {relation['name']}", *(splits[s].get("relations", {}).get(relation["name"], 0) for s in SPLITS)]
+        for relation in schema["relation_types"]
+    ]
     rows += [[f"Topic: {topic}", *(splits[s]["topics"].get(topic, 0) for s in SPLITS)] for topic in schema["topics"]]
     for target in schema["stance_targets"]:
         for value in schema["stance_values"]:

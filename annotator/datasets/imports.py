@@ -756,9 +756,16 @@ def _write(batch: list[tuple[int, ImportedDocument]], schema: _Schema, users: di
             2, now, now, now if imported.status == Annotation.Status.SUBMITTED else None,
         ))
         span_id = {id(span): next(span_ids) for span in imported.spans}
+        # As `relation_create` leaves it: a link named like an attribute of its source (a quote's
+        # speaker link, its speaker) gives that attribute, which is then not kept as free text.
+        given = {(id(source), kind) for kind, source, _ in made}
+        attributes = {
+            id(span): {name: value for name, value in span.attributes.items() if (id(span), name) not in given}
+            for span in imported.spans
+        }
         span_rows += [
-            (span_id[id(span)], annotation_id, schema.labels[span.label].id, span.start, span.end, span.text, span.attributes,
-             now, now, next(client_ids))
+            (span_id[id(span)], annotation_id, schema.labels[span.label].id, span.start, span.end, span.text,
+             attributes[id(span)], now, now, next(client_ids))
             for span in imported.spans
         ]
         relations = [(next(relation_ids), kind, span_id[id(source)], span_id[id(target)]) for kind, source, target in made]
@@ -771,7 +778,7 @@ def _write(batch: list[tuple[int, ImportedDocument]], schema: _Schema, users: di
             "status": imported.status,
             "spans": [
                 {"id": span_id[id(span)], "label": span.label, "start": span.start, "end": span.end, "text": span.text,
-                 "attributes": span.attributes}
+                 "attributes": attributes[id(span)]}
                 for span in imported.spans
             ],
             "relations": [{"id": pk, "type": kind, "source": source, "target": target} for pk, kind, source, target in relations],

@@ -177,23 +177,24 @@ def _chunk_records(articles: list[tuple], annotations: QuerySet, kept: dict[str,
     )
     ids = [row[0] for row in rows]
     spans, relations, topics, stances = (defaultdict(list) for _ in range(4))
-    for annotation_id, span_id, start, end, label, text, attributes, created, updated in (
+    for annotation_id, span_id, start, end, label, text, attributes, created, updated, review in (
         Span.objects.filter(annotation_id__in=_any_of(ids))
         .order_by("annotation_id", "start", "-end", "id")
-        # Most spans have no attributes: read the JSON as text and decode only the others.
+        # Most spans have no attributes and no review: read the JSON as text and decode only the others.
         .values_list(
             "annotation_id", "id", "start", "end", "label__name", "text", Cast("attributes", TextField()),
-            UtcText("created_at"), UtcText("updated_at"),
+            UtcText("created_at"), UtcText("updated_at"), Cast("review", TextField()),
         )
     ):
         values = {}
         if attributes != "{}":
             names = kept.get(label, frozenset())
             values = {name: value for name, value in orjson.loads(attributes).items() if name in names}
-        spans[annotation_id].append((span_id, start, end, label, text, values, created, updated))
+        review = None if review is None else orjson.loads(review)
+        spans[annotation_id].append((span_id, start, end, label, text, values, created, updated, review))
     for annotation_id, *relation in (
         Relation.objects.filter(annotation_id__in=_any_of(ids)).order_by("id").values_list(
-            "annotation_id", "type__name", "source_id", "target_id"
+            "annotation_id", "id", "type__name", "source_id", "target_id"
         )
     ):
         relations[annotation_id].append(relation)
@@ -228,13 +229,13 @@ def _chunk_records(articles: list[tuple], annotations: QuerySet, kept: dict[str,
                     "spans": [
                         {
                             "id": i, "start": a, "end": b, "label": label, "text": t, "attributes": attrs,
-                            "created": made, "updated": changed,
+                            "created": made, "updated": changed, "review": review,
                         }
-                        for i, a, b, label, t, attrs, made, changed in spans[annotation_id]
+                        for i, a, b, label, t, attrs, made, changed, review in spans[annotation_id]
                     ],
                     "relations": [
-                        {"type": name, "source": source_id, "target": target_id}
-                        for name, source_id, target_id in relations[annotation_id]
+                        {"id": relation_id, "type": name, "source": source_id, "target": target_id}
+                        for relation_id, name, source_id, target_id in relations[annotation_id]
                     ],
                     "topics": sorted(topics[annotation_id]),
                     "stance": dict(stances[annotation_id]),

@@ -1,6 +1,6 @@
 """What a snapshot counts of its records, split by split, for the dataset card: counts only.
 
-Per split: articles, examples, spans, labels, topics, stances and primary topics; and, when the
+Per split: articles, examples, spans, labels, relations per type, topics, stances and primary topics; and, when the
 records hold every analyst's submitted annotation (the "analysts" scope), the agreement between
 them (`agreement.metrics.Tally`). Other scopes' agreement is read from the database by
 `card.SplitAgreement`.
@@ -43,6 +43,7 @@ def _counts(schema: dict) -> dict:
         "examples": 0,
         "spans": 0,
         "labels": dict.fromkeys((label["name"] for label in schema["labels"]), 0),
+        "relations": dict.fromkeys((r["name"] for r in schema.get("relation_types", ())), 0),
         "topics": dict.fromkeys(schema["topics"], 0),
         "stance": {target: dict.fromkeys(schema["stance_values"], 0) for target in schema["stance_targets"]},
         "primary_topics": {},
@@ -82,6 +83,8 @@ class SplitTally:
             counts["spans"] += len(annotation["spans"])
             for span in annotation["spans"]:
                 counts["labels"][span["label"]] = counts["labels"].get(span["label"], 0) + 1
+            for relation in annotation.get("relations", ()):
+                counts["relations"][relation["type"]] = counts["relations"].get(relation["type"], 0) + 1
             for topic in annotation["topics"]:
                 counts["topics"][topic] = counts["topics"].get(topic, 0) + 1
             for target, value in annotation["stance"].items():

@@ -72,6 +72,10 @@ class Span(models.Model):
     attributes = models.JSONField(default=dict, blank=True)
     # Chosen by the browser, so that a retried save never creates a second span.
     client_id = models.UUIDField(default=uuid.uuid4)
+    # Only on gold spans: how the reviewer's decision made it, {"decision": "accepted" | "edited" |
+    # "added", "from": [analysts' usernames]} (see `review.services`); null on analysts' spans,
+    # and on gold that was imported from a file, whose decisions nobody recorded.
+    review = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

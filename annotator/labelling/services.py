@@ -237,6 +237,11 @@ def span_update(
     _refreshed(span)
     before = span_state(span)
     attributes = span_attributes_clean(label=label, attributes=attributes)
+    if attributes:
+        # An attribute that a link of the span gives (a quote's `speaker` link, its `speaker`) is not typed again.
+        linked = Relation.objects.filter(source=span, type__name__in=list(attributes))
+        for name in set(linked.values_list("type__name", flat=True)):
+            del attributes[name]
     after = before | {"label": label.name, "attributes": attributes}
     _check_seen(before, seen, after=after)
     if label.id != span.label_id:
@@ -303,7 +308,11 @@ def relation_create(
     target: Span,
     actor: AbstractBaseUser | None = None,
     expected_version: int | None = None,
+    reason: str = "",
+    action: str = Change.Action.CREATE,
 ) -> Relation:
+    """Link two spans of one annotation; a link that enters an attribute of the source (a
+    `speaker` link, a `speaker` attribute) clears that attribute, so it is said once."""
     if source.annotation_id != target.annotation_id:
         raise ValidationError("Both spans must be from the same annotation.", code="cross_annotation")
     if source.id == target.id:
@@ -323,24 +332,49 @@ def relation_create(
         annotation=annotation, type=relation_type, source=source, target=target
     )
     if created:
-        _record(annotation, actor or annotation.annotator, Change.Action.CREATE, "relation", relation.id,
-                after=relation_state(relation))
+        actor = actor or annotation.annotator
+        _record(annotation, actor, action, "relation", relation.id, after=relation_state(relation), reason=reason)
+        _clear_linked_attribute(annotation, actor, source, relation)
     return relation
 
 
+def _clear_linked_attribute(annotation: Annotation, actor: AbstractBaseUser, span: Span, relation: Relation) -> None:
+    _refreshed(span)
+    name = relation.type.name
+    if name not in span.attributes:
+        return
+    before = span_state(span)
+    span.attributes = {key: value for key, value in span.attributes.items() if key != name}
+    span.save(update_fields=["attributes", "updated_at"])
+    _record(
+        annotation, actor, Change.Action.UPDATE, "span", span.id, before, span_state(span),
+        f"The {name} is the linked span “{relation.target.text[:80]}”: the free-text {name} "
+        f"“{before['attributes'][name][:80]}” was removed.",
+    )
+
+
 def relation_state(relation: Relation) -> dict:
-    return {"type": relation.type.name, "source": relation.source_id, "target": relation.target_id}
+    # The spans' text too, so the history can say what was linked after the spans are gone.
+    return {
+        "type": relation.type.name,
+        "source": relation.source_id,
+        "target": relation.target_id,
+        "source_text": relation.source.text,
+        "target_text": relation.target.text,
+    }
 
 
 @transaction.atomic
 def relation_delete(
-    *, relation: Relation, actor: AbstractBaseUser | None = None, expected_version: int | None = None
+    *, relation: Relation, actor: AbstractBaseUser | None = None, expected_version: int | None = None,
+    reason: str = "",
 ) -> None:
     annotation = _locked(relation.annotation, expected_version)
     before = relation_state(relation)
     relation_id = relation.id
     relation.delete()
-    _record(annotation, actor or annotation.annotator, Change.Action.DELETE, "relation", relation_id, before=before)
+    _record(annotation, actor or annotation.annotator, Change.Action.DELETE, "relation", relation_id, before=before,
+            reason=reason)
 
 
 def labels_state(annotation: Annotation) -> dict:

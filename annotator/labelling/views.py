@@ -77,18 +77,21 @@ def _editor_context(project, span, spans, annotation, *, new=False):
     lists = {SpanAttribute.Kind.STANCE: project.stance_values, SpanAttribute.Kind.TARGET: project.stance_targets}
     attributes = list(span.label.attributes.all())
     choices = {kind: [c.name for c in lists[kind].all()] for kind in {a.kind for a in attributes} & lists.keys()}
+    relations = [] if new else list(annotation.relations.filter(source=span).select_related("type", "target"))
+    # A link named like an attribute (the speaker) enters it: the field is shown, not typed.
+    linked = {r.type.name: r.target.text for r in relations}
     fields = [
-        {"name": a.name, "value": span.attributes.get(a.name, ""), "choices": choices.get(a.kind)}
+        {"name": a.name, "value": span.attributes.get(a.name, ""), "choices": choices.get(a.kind),
+         "linked": linked.get(a.name)}
         for a in attributes
     ]
-    relations = [] if new else annotation.relations.filter(source=span).select_related("type", "target")
     relation_types = RelationType.objects.filter(project=project, source_label_id=span.label_id).select_related(
         "target_label"
     )
     return {
         "editing_seen": services.state_token(services.span_state(span)),
         "editing_fields": fields,
-        "editing_relations": list(relations),
+        "editing_relations": relations,
         "editing_relation_types": [
             {
                 "type": t,

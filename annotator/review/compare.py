@@ -145,3 +145,64 @@ def disagreement_kinds(analyst_spans: list[list], analyst_topics: list[set[int]]
     if len({frozenset(chosen.items()) for chosen in analyst_stances}) > 1:
         kinds.add("stance")
     return kinds
+
+
+def _end(span) -> tuple[int, int, int]:
+    return span.label_id, span.start, span.end
+
+
+@dataclass
+class LinkRow:
+    """One link (its type, and the label and offsets of both ends) as each analyst and gold have it."""
+
+    type: object
+    source: object  # the first such link's spans, for their text and label
+    target: object
+    cells: list[list]  # each analyst's links of this kind between these ends
+    gold: list = field(default_factory=list)
+    # Gold's spans at the ends' labels and offsets: the link can go into gold once both exist.
+    gold_source: object = None
+    gold_target: object = None
+
+    @property
+    def offered(self) -> bool:
+        """Both ends are in gold, the link is not, and an analyst drew it."""
+        return not self.gold and self.gold_source is not None and self.gold_target is not None and any(self.cells)
+
+    @property
+    def analysts_drew(self) -> bool:
+        return any(self.cells)
+
+    @property
+    def differs(self) -> bool:
+        return len(self.cells) >= 2 and any(self.cells) and not all(self.cells)
+
+
+def relation_rows(analyst_relations: list[list], gold_relations=(), gold_spans=()) -> list[LinkRow]:
+    """One row per distinct link: type and both ends' (label, start, end), in the order of the text.
+
+    Relations need `type`, `type_id`, `source` and `target` (spans as `span_groups` takes them).
+    """
+    rows: dict[tuple, LinkRow] = {}
+
+    def row(relation) -> LinkRow:
+        key = (relation.type_id, _end(relation.source), _end(relation.target))
+        if key not in rows:
+            rows[key] = LinkRow(
+                type=relation.type, source=relation.source, target=relation.target,
+                cells=[[] for _ in analyst_relations],
+            )
+        return rows[key]
+
+    for i, relations in enumerate(analyst_relations):
+        for relation in relations:
+            row(relation).cells[i].append(relation)
+    for relation in gold_relations:
+        row(relation).gold.append(relation)
+    gold_at = {}
+    for span in gold_spans:
+        gold_at.setdefault(_end(span), span)
+    for link in rows.values():
+        link.gold_source = gold_at.get(_end(link.source))
+        link.gold_target = gold_at.get(_end(link.target))
+    return sorted(rows.values(), key=lambda r: (r.source.start, -r.source.end, r.target.start, r.type.name))

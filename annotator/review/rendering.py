@@ -5,7 +5,7 @@ The same paragraphs as the labelling page (`labelling.rendering.layout`, one
 paragraph finds its own direction), built in Python for the same reason as `text_html` there:
 several analysts' spans over a long article make thousands of pieces. Each mark says whose
 span it is (`analyst-<n>` or `gold`, and its title) and which row of the side-by-side table
-it belongs to (`data-group`).
+it belongs to (`data-group`), and which span it draws (`data-span`, where the links' arrows end).
 """
 
 from django.utils.html import escape
@@ -24,7 +24,7 @@ def review_text_html(paragraphs: list[Paragraph]) -> str:
             for s in piece.spans:
                 out.append(
                     f'<mark class="rspan {s.style} label-{s.label_id} track-{s.track}" '
-                    f'data-group="{s.start}-{s.end}" title="{escape(s.owner)}: {escape(s.label.name)}">'
+                    f'data-group="{s.start}-{s.end}" title="{escape(s.owner)}: {escape(s.label.name)}" data-span="{s.id}">'
                 )
             out.append(escape(piece.text))
             out.append("</mark>" * len(piece.spans))

@@ -5,6 +5,11 @@ made by the first adjudication and kept for ever after; its `annotator` is set t
 who last changed it (so it says who to ask), while each change's own reviewer is in its
 `Change.actor`.
 
+Each gold span keeps how it got there in `Span.review`: "accepted" from the analysts who had
+exactly that span (label, offsets, attributes), "edited" once the reviewer changed it, "added"
+when it is the reviewer's own. Relations are adjudicated like spans, between gold spans: an
+analyst's link is accepted once gold holds both its ends (the same label and offsets).
+
 Every function takes `expected_version`: the gold version the reviewer's page showed, 0 when
 there was no gold yet. A save from a page that is no longer current raises `StaleVersion`
 (code "stale") and changes nothing. The writes themselves are the labelling services, called
@@ -22,9 +27,9 @@ from django.utils import timezone
 from annotator.corpus.models import Article
 from annotator.corpus.text import refuse_control_characters
 from annotator.labelling import services as labelling
-from annotator.labelling.models import Annotation, Change, Span
+from annotator.labelling.models import Annotation, Change, Relation, Span
 from annotator.labelling.services import StaleVersion
-from annotator.projects.models import SpanLabel
+from annotator.projects.models import RelationType, SpanLabel
 
 # A reviewer's accept of one analyst span always gets the same change id, so that a retried
 # accept (after a lost answer) adds the span once.
@@ -114,8 +119,20 @@ def gold_span_accept(
         reason=f"{source} {reason.strip()}".strip(),
         action=Change.Action.ACCEPT,
     )
+    accepted.review = {"decision": "accepted", "from": _analysts_with(article, accepted, span)}
+    accepted.save(update_fields=["review"])
     _claim(gold, reviewer, expected_version)
     return accepted
+
+
+def _analysts_with(article: Article, span: Span, accepted_from: Span) -> list[str]:
+    """The analyst it was accepted from, and every other whose submitted annotation has exactly
+    this span: label, offsets and attributes."""
+    same = Span.objects.filter(
+        annotation__in=submitted_analyst_annotations(article), label_id=span.label_id, start=span.start, end=span.end
+    ).select_related("annotation__annotator")
+    names = {s.annotation.annotator.get_username() for s in same if s.attributes == span.attributes}
+    return sorted(names | {accepted_from.annotation.annotator.get_username()})
 
 
 @transaction.atomic
@@ -167,6 +184,8 @@ def gold_span_add(
         annotation=gold, actor=reviewer, label=label, start=start, end=end, text=text, client_id=client_id,
         expected_version=gold.version, reason=reason.strip(),
     )
+    span.review = {"decision": "added", "from": []}
+    span.save(update_fields=["review"])
     _claim(gold, reviewer, expected_version)
     return span
 
@@ -182,6 +201,11 @@ def gold_span_update(
         span=span, label=label, attributes=attributes, actor=reviewer, expected_version=gold.version,
         reason=reason.strip(),
     )
+    changed = Annotation.objects.filter(pk=gold.pk, version__gt=gold.version).exists()
+    if changed and (span.review or {}).get("decision") == "accepted":
+        # Still from those analysts, but no longer as they marked it.
+        span.review = {**span.review, "decision": "edited"}
+        span.save(update_fields=["review"])
     _claim(gold, reviewer, expected_version)
     return span
 
@@ -193,6 +217,103 @@ def gold_span_delete(
     gold = _gold(article=article, reviewer=reviewer, expected_version=expected_version)
     _gold_span(gold, span)
     labelling.span_delete(span=span, actor=reviewer, expected_version=gold.version, reason=reason.strip())
+    _claim(gold, reviewer, expected_version)
+
+
+def _analyst_relation(article: Article, relation: Relation) -> Relation:
+    if not submitted_analyst_annotations(article).filter(pk=relation.annotation_id).exists():
+        raise ValidationError("Only links of submitted analyst annotations of this article can be adjudicated.",
+                              code="not_submitted")
+    return relation
+
+
+def gold_twin(gold: Annotation | None, span: Span) -> Span | None:
+    """Gold's span with the same label and offsets as an analyst's span, if gold has accepted (or made) one."""
+    if gold is None:
+        return None
+    return gold.spans.filter(label_id=span.label_id, start=span.start, end=span.end).order_by("id").first()
+
+
+@transaction.atomic
+def gold_relation_accept(
+    *, article: Article, reviewer: AbstractBaseUser, relation: Relation, expected_version: int, reason: str = ""
+) -> Relation:
+    """Copy an analyst's link into gold, between gold's spans at the same label and offsets as its ends."""
+    _analyst_relation(article, relation)
+    existing = gold_for(article)
+    source, target = gold_twin(existing, relation.source), gold_twin(existing, relation.target)
+    if source is not None and target is not None:
+        same = Relation.objects.filter(type_id=relation.type_id, source=source, target=target).first()
+        if same is not None:
+            # Accepted already: by this request before its answer was lost, or from another analyst.
+            return same
+    gold = _gold(article=article, reviewer=reviewer, expected_version=expected_version)
+    if source is None or target is None:
+        missing = " and ".join(
+            f"“{span.text[:60]}” ({span.label.name})"
+            for span, twin in ((relation.source, source), (relation.target, target)) if twin is None
+        )
+        raise ValidationError(f"Accept {missing} into gold first: a link joins two gold spans.", code="missing_span")
+    who = relation.annotation.annotator.get_username()
+    accepted = labelling.relation_create(
+        relation_type=relation.type, source=source, target=target, actor=reviewer, expected_version=gold.version,
+        reason=f"From {who}'s link {relation.pk}. {reason.strip()}".strip(), action=Change.Action.ACCEPT,
+    )
+    _claim(gold, reviewer, expected_version)
+    return accepted
+
+
+@transaction.atomic
+def gold_relation_reject(
+    *, article: Article, reviewer: AbstractBaseUser, relation: Relation, expected_version: int, reason: str
+) -> Change:
+    """Record that an analyst's link stays out of gold, and why."""
+    _analyst_relation(article, relation)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Say why you reject this link: it overrules the analyst.", code="reason_required")
+    gold = _gold(article=article, reviewer=reviewer, expected_version=expected_version)
+    change = Change.objects.create(
+        annotation=gold,
+        actor=reviewer,
+        action=Change.Action.REJECT,
+        subject="relation",
+        subject_id=relation.pk,
+        before=labelling.relation_state(relation) | {"annotator": relation.annotation.annotator.get_username()},
+        reason=reason,
+    )
+    Annotation.objects.filter(pk=gold.pk).update(version=F("version") + 1, updated_at=timezone.now())
+    _claim(gold, reviewer, expected_version)
+    return change
+
+
+@transaction.atomic
+def gold_relation_add(
+    *, article: Article, reviewer: AbstractBaseUser, relation_type: RelationType, source: Span, target: Span,
+    expected_version: int, reason: str = "",
+) -> Relation:
+    """The reviewer's own link between two gold spans."""
+    gold = _gold(article=article, reviewer=reviewer, expected_version=expected_version)
+    _gold_span(gold, source)
+    _gold_span(gold, target)
+    if Relation.objects.filter(type=relation_type, source=source, target=target).exists():
+        raise ValidationError("Gold already has this link.", code="duplicate")
+    relation = labelling.relation_create(
+        relation_type=relation_type, source=source, target=target, actor=reviewer, expected_version=gold.version,
+        reason=reason.strip(),
+    )
+    _claim(gold, reviewer, expected_version)
+    return relation
+
+
+@transaction.atomic
+def gold_relation_delete(
+    *, article: Article, reviewer: AbstractBaseUser, relation: Relation, expected_version: int, reason: str = ""
+) -> None:
+    gold = _gold(article=article, reviewer=reviewer, expected_version=expected_version)
+    if relation.annotation_id != gold.pk:
+        raise ValidationError("That link is not in this article's gold annotation.", code="not_gold")
+    labelling.relation_delete(relation=relation, actor=reviewer, expected_version=gold.version, reason=reason.strip())
     _claim(gold, reviewer, expected_version)
 
 

@@ -16,14 +16,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from annotator.labelling.models import Annotation, Change, Span, Stance
+from annotator.labelling.models import Annotation, Change, Relation, Span, Stance
 from annotator.labelling.rendering import layout
 from annotator.labelling.forms import document_labels_from, new_span_from
 from annotator.projects.access import STAFF_ROLES, project_view
-from annotator.projects.models import SpanAttribute
+from annotator.projects.models import RelationType, SpanAttribute
 
 from . import services
-from .compare import span_groups, stance_rows, topic_rows
+from .compare import relation_rows, span_groups, stance_rows, topic_rows
 from .history import state_lines
 from .queries import review_queue as queue_articles
 from .queries import reviewed_articles, with_disagreements
@@ -61,9 +61,15 @@ def review_queue(request, project):
 
 
 def _annotations(article):
-    spans = Prefetch("spans", queryset=Span.objects.select_related("label").order_by("start", "-end", "id"))
+    outgoing = Prefetch("outgoing", queryset=Relation.objects.select_related("type", "target"))
+    spans = Prefetch(
+        "spans", queryset=Span.objects.select_related("label").prefetch_related(outgoing).order_by("start", "-end", "id")
+    )
     stances = Prefetch("stances", queryset=Stance.objects.select_related("target", "value"))
-    return article.annotations.select_related("annotator").prefetch_related(spans, stances, "topics")
+    relations = Prefetch(
+        "relations", queryset=Relation.objects.select_related("type", "source__label", "target__label")
+    )
+    return article.annotations.select_related("annotator").prefetch_related(spans, stances, relations, "topics")
 
 
 def _review_context(project, article):
@@ -76,10 +82,9 @@ def _review_context(project, article):
     gold = annotations.filter(kind=Annotation.Kind.GOLD).first()
     gold_spans = list(gold.spans.all()) if gold else []
     in_gold = {(s.label_id, s.start, s.end) for s in gold_spans}
-    rejections = (
-        {c.subject_id: c for c in gold.changes.filter(action=Change.Action.REJECT, subject="span").order_by("id")}
-        if gold else {}
-    )
+    rejected = gold.changes.filter(action=Change.Action.REJECT).order_by("id") if gold else []
+    rejections = {c.subject_id: c for c in rejected if c.subject == "span"}
+    relation_rejections = {c.subject_id: c for c in rejected if c.subject == "relation"}
     drawn = []
     for number, analyst in enumerate(analysts):
         analyst.style = number % ANALYST_STYLES
@@ -101,6 +106,20 @@ def _review_context(project, article):
         group.columns = list(zip(analysts, group.cells))
         group.text = article.text[group.start : group.end]
         group.kind_names = [KIND_NAMES[k] for k in group.kind_list]
+
+    links = relation_rows(
+        [list(a.relations.all()) for a in analysts], list(gold.relations.all()) if gold else [], gold_spans
+    )
+    for row in links:
+        row.columns = list(zip(analysts, row.cells))
+        for analyst, cell in row.columns:
+            for relation in cell:
+                relation.style = f"analyst-{analyst.style}"
+                relation.rejection = relation_rejections.get(relation.id)
+        # One action accepts an offered link: the first analyst's that was not rejected.
+        unrejected = [r for cell in row.cells for r in cell if r.rejection is None]
+        row.offer = unrejected[0] if row.offered and unrejected else None
+    relation_types = list(project.relation_types.select_related("source_label", "target_label"))
 
     labels = list(project.span_labels.prefetch_related("attributes"))
     values = {v.id: v for v in project.stance_values.all()}
@@ -124,7 +143,9 @@ def _review_context(project, article):
         "version": gold.version if gold else 0,
         "text_html": review_text_html(layout(article.text, drawn)),
         "groups": groups,
-        "gold_rows": _gold_rows(project, labels, gold_spans),
+        "gold_rows": _gold_rows(project, labels, gold_spans, relation_types),
+        "links": links,
+        "offered": [row for row in links if row.offer],
         "labels": labels,
         "topic_rows": topics,
         "stance_rows": stances,
@@ -135,8 +156,9 @@ def _review_context(project, article):
     }
 
 
-def _gold_rows(project, labels, gold_spans):
-    """Each gold span with its label's attribute fields, as the labelling page's span editor offers them."""
+def _gold_rows(project, labels, gold_spans, relation_types):
+    """Each gold span with its label's attribute fields, as the labelling page's span editor offers them,
+    its links, and the links it could make (each type it can start, with the gold spans it can reach)."""
     choices = {
         SpanAttribute.Kind.STANCE: [v.name for v in project.stance_values.all()],
         SpanAttribute.Kind.TARGET: [t.name for t in project.stance_targets.all()],
@@ -146,8 +168,17 @@ def _gold_rows(project, labels, gold_spans):
         {
             "span": span,
             "fields": [
-                {"name": a.name, "value": span.attributes.get(a.name, ""), "choices": choices.get(a.kind)}
+                {"name": a.name, "value": span.attributes.get(a.name, ""), "choices": choices.get(a.kind),
+                 "linked": next((r.target.text for r in span.outgoing.all() if r.type.name == a.name), None)}
                 for a in attributes[span.label_id]
+            ],
+            "relations": list(span.outgoing.all()),
+            "link_choices": [
+                {
+                    "type": t,
+                    "targets": [s for s in gold_spans if s.id != span.id and t.target_label_id in (None, s.label_id)],
+                }
+                for t in relation_types if t.source_label_id == span.label_id
             ],
         }
         for span in gold_spans
@@ -276,6 +307,70 @@ def review_span_delete(request, project, article_id, span_id):
     span = _gold_span(article, span_id)
     refused = _adjudicate(
         request, project, article, services.gold_span_delete, span=span, reason=request.POST.get("reason", "")
+    )
+    return refused or _review(request, project, article)
+
+
+def _analyst_relation(article, relation_id) -> Relation:
+    return get_object_or_404(
+        Relation.objects.select_related("type", "source__label", "target__label", "annotation__annotator"),
+        pk=relation_id, annotation__article=article, annotation__kind=Annotation.Kind.ANALYST,
+        annotation__status=Annotation.Status.SUBMITTED,
+    )
+
+
+@require_POST
+@project_view(STAFF_ROLES)
+def review_relation_accept(request, project, article_id, relation_id):
+    article = _article(project, article_id)
+    relation = _analyst_relation(article, relation_id)
+    refused = _adjudicate(
+        request, project, article, services.gold_relation_accept, relation=relation,
+        reason=request.POST.get("reason", ""),
+    )
+    return refused or _review(request, project, article)
+
+
+@require_POST
+@project_view(STAFF_ROLES)
+def review_relation_reject(request, project, article_id, relation_id):
+    article = _article(project, article_id)
+    relation = _analyst_relation(article, relation_id)
+    refused = _adjudicate(
+        request, project, article, services.gold_relation_reject, relation=relation,
+        reason=request.POST.get("reason", ""),
+    )
+    return refused or _review(request, project, article)
+
+
+@require_POST
+@project_view(STAFF_ROLES)
+def review_relation_add(request, project, article_id):
+    article = _article(project, article_id)
+    try:
+        relation_type = get_object_or_404(RelationType, project=project, pk=int(request.POST["type"]))
+        source = _gold_span(article, int(request.POST["source"]))
+        target = _gold_span(article, int(request.POST["target"]))
+    except (KeyError, ValueError):
+        return HttpResponseBadRequest("type, source and target (gold span ids) are required.")
+    refused = _adjudicate(
+        request, project, article, services.gold_relation_add, relation_type=relation_type, source=source,
+        target=target, reason=request.POST.get("reason", ""),
+    )
+    return refused or _review(request, project, article)
+
+
+@require_POST
+@project_view(STAFF_ROLES)
+def review_relation_delete(request, project, article_id, relation_id):
+    article = _article(project, article_id)
+    relation = get_object_or_404(
+        Relation.objects.select_related("type", "source", "target"),
+        pk=relation_id, annotation__article=article, annotation__kind=Annotation.Kind.GOLD,
+    )
+    refused = _adjudicate(
+        request, project, article, services.gold_relation_delete, relation=relation,
+        reason=request.POST.get("reason", ""),
     )
     return refused or _review(request, project, article)
 

@@ -77,11 +77,12 @@ def test_every_kind_of_change_survives_a_lost_session_a_reload_and_a_server_that
     log_in(page, "analyst1")
     page.goto(url)
     page.locator(f"#span-{quote.id} .chip").click()
-    page.get_by_label("Speaker", exact=True).wait_for()
+    page.get_by_label("Stance", exact=True).wait_for()
 
     # The session ends; the analyst goes on working: attributes, a link, topics, stance, a highlight.
     page.context.clear_cookies(name="sessionid")
-    page.get_by_label("Speaker", exact=True).fill("Lavrov")
+    # (The quote's stance: its speaker is the link below, never typed beside it.)
+    page.get_by_label("Stance", exact=True).select_option("critical")
     page.get_by_role("button", name="Save span").click()
     page.locator("#save-status").get_by_text("session has expired").first.wait_for()
     page.get_by_role("button", name="Link", exact=True).click()
@@ -121,7 +122,7 @@ def test_every_kind_of_change_survives_a_lost_session_a_reload_and_a_server_that
     page.locator("body").press("r")
     page.locator("#unsaved").wait_for(state="hidden")
     page.locator("#save-status").wait_for(state="hidden")
-    assert Span.objects.get(pk=quote.pk).attributes == {"speaker": "Lavrov"}
+    assert Span.objects.get(pk=quote.pk).attributes == {"stance": "critical"}
     links = [(r.type.name, r.source_id, r.target_id) for r in Relation.objects.all()]
     assert links == [("speaker", quote.id, source.id)]
     assert [t.name for t in annotation.topics.all()] == ["Armenia"]

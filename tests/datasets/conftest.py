@@ -28,7 +28,7 @@ def gold_corpus(project, admin_user):
         source="+TASS", published="2024-03-01",
     )
     gold = annotate(english, admin_user, topics=["Armenia"], stances={"the West": "critical"}, gold=True, submit=False)
-    quote = add_span(gold, admin_user, "Quote", "the West is trying", {"speaker": "Lavrov"})
+    quote = add_span(gold, admin_user, "Quote", "the West is trying", {"stance": "critical"})
     source = add_span(gold, admin_user, "Source", "Lavrov")
     link(project, "speaker", quote, source, actor=admin_user)
     add_span(gold, admin_user, "Claim", "trying”.\nThe ministry")  # longer than the Quote it overlaps

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from annotator.datasets.records import OffsetMismatch, article_records
 from annotator.labelling import services
-from annotator.labelling.models import Span
+from annotator.labelling.models import Relation, Span
 from annotator.projects.models import Membership, RelationType
 from tests.factories import ArticleFactory, UserFactory, make_project
 
@@ -167,9 +167,13 @@ class TestDownload:
             assert text[s["start"] : s["end"]] == s["text"]
         quote = spans[1]
         assert (quote["start"], quote["end"]) == (13, 31)
-        assert quote["attributes"] == {"speaker": "Lavrov", "stance": "critical"}
+        # The speaker is the linked Source: the typed one went when the link was made.
+        assert quote["attributes"] == {"stance": "critical"}
         assert spans[0]["attributes"] == {}
-        assert annotation["relations"] == [{"type": "speaker", "source": quote["id"], "target": spans[0]["id"]}]
+        [relation] = Relation.objects.filter(annotation__article_id=english["id"])
+        assert annotation["relations"] == [
+            {"id": relation.id, "type": "speaker", "source": quote["id"], "target": spans[0]["id"]}
+        ]
         assert annotation["topics"] == ["Armenia", "Other"]
         assert annotation["stance"] == {"the West": "critical"}
 

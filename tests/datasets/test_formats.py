@@ -200,7 +200,7 @@ class TestParquet:
         assert english["stance"] == [{"target": "the West", "value": "critical"}]
         assert english["published"] == "2024-03-01"
         quote = next(s for s in english["spans"] if s["label"] == "Quote")
-        assert json.loads(quote["attributes"]) == {"speaker": "Lavrov"}
+        assert json.loads(quote["attributes"]) == {"stance": "critical"}
         assert english["relations"] == [
             {"type": "speaker", "source": quote["id"], "target": next(s["id"] for s in english["spans"] if s["label"] == "Source")}
         ]

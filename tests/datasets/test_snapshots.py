@@ -9,6 +9,7 @@ from annotator.datasets import build as build_module
 from annotator.datasets.formats import jsonl
 from annotator.datasets.models import Snapshot, SnapshotFile
 from annotator.datasets.records import Selection, agreed_annotation, selected_records
+from annotator.labelling.models import Relation
 from annotator.projects.models import Membership
 from tests.factories import UserFactory, make_project
 
@@ -154,7 +155,9 @@ class TestScopes:
         assert consensus["topics"] == ["Syria"]
         assert consensus["stance"] == {"NATO": "critical"}
         ids = {s["label"]: s["id"] for s in consensus["spans"]}
-        assert consensus["relations"] == [{"type": "speaker", "source": ids["Quote"], "target": ids["Source"]}]
+        # The consensus's relation keeps the first analyst's id, as its spans do.
+        first = Relation.objects.get(annotation__annotator__username="analyst", annotation__article=two_analysts["same"])
+        assert consensus["relations"] == [{"id": first.id, "type": "speaker", "source": ids["Quote"], "target": ids["Source"]}]
 
     def test_agreement_needs_two_and_counts_duplicates(self):
         base = {"annotator": "a", "kind": "analyst", "status": "submitted", "relations": [], "topics": [], "stance": {}}

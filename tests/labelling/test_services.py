@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from annotator.corpus.text import utf16_length
 from annotator.labelling import queries, services
-from annotator.labelling.models import Annotation, Relation, Span, Stance
+from annotator.labelling.models import Annotation, Change, Relation, Span, Stance
 from annotator.projects.models import RelationType, SpanAttribute, StanceTarget, StanceValue, Topic
 from tests.factories import ArticleFactory, UserFactory, make_project
 
@@ -328,6 +328,47 @@ class TestSpanUpdate:
         )
         assert Relation.objects.count() == 2
         assert Span.objects.get(pk=quote.pk).label == labels["Quote"]
+
+
+class TestSpeakerOnce:
+    """A quote's speaker is its `speaker` link when the speaker is named in the text, typed only when not."""
+
+    def test_linking_clears_a_typed_speaker_and_says_so_in_the_history(self, quote_article, analyst, labels,
+                                                                         relation_types):
+        quote = mark(quote_article, analyst, labels["Quote"], QUOTE)
+        services.span_update(span=quote, label=labels["Quote"], attributes={"speaker": "Sergei Lavrov",
+                                                                             "stance": "critical"})
+        source = mark(quote_article, analyst, labels["Source"], "Lavrov")
+        version = Annotation.objects.get(pk=quote.annotation_id).version
+        relation = services.relation_create(relation_type=relation_types["speaker"], source=quote, target=source)
+        quote.refresh_from_db()
+        assert quote.attributes == {"stance": "critical"}
+        created, cleared = Change.objects.filter(annotation=quote.annotation).order_by("-id")[:2][::-1]
+        assert (created.action, created.subject, created.subject_id) == ("create", "relation", relation.id)
+        assert (cleared.action, cleared.subject, cleared.subject_id, cleared.actor) == ("update", "span", quote.id, analyst)
+        assert cleared.before["attributes"] == {"speaker": "Sergei Lavrov", "stance": "critical"}
+        assert cleared.reason == ("The speaker is the linked span “Lavrov”: the free-text speaker “Sergei Lavrov” "
+                                  "was removed.")
+        assert Annotation.objects.get(pk=quote.annotation_id).version == version + 2
+
+    def test_while_linked_a_typed_speaker_is_not_kept_and_unlinking_allows_it_again(
+        self, quote_article, analyst, labels, relation_types
+    ):
+        quote = mark(quote_article, analyst, labels["Quote"], QUOTE)
+        source = mark(quote_article, analyst, labels["Source"], "Lavrov")
+        relation = services.relation_create(relation_type=relation_types["speaker"], source=quote, target=source)
+        services.span_update(span=quote, label=labels["Quote"], attributes={"speaker": "Putin", "stance": "critical"})
+        assert Span.objects.get(pk=quote.pk).attributes == {"stance": "critical"}
+        services.relation_delete(relation=relation)
+        services.span_update(span=quote, label=labels["Quote"], attributes={"speaker": "an official"})
+        assert Span.objects.get(pk=quote.pk).attributes == {"speaker": "an official"}
+
+    def test_other_links_leave_attributes_alone(self, quote_article, analyst, labels, relation_types):
+        claim = mark(quote_article, analyst, labels["Claim"], QUOTE)
+        services.span_update(span=claim, label=labels["Claim"], attributes={"claimant": "Lavrov", "stance": "critical"})
+        source = mark(quote_article, analyst, labels["Source"], "Lavrov")
+        services.relation_create(relation_type=relation_types["source"], source=claim, target=source)
+        assert Span.objects.get(pk=claim.pk).attributes == {"claimant": "Lavrov", "stance": "critical"}
 
 
 class TestRelations:

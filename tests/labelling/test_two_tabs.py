@@ -71,7 +71,8 @@ def test_a_refused_label_change_keeps_the_links(project, analyst, span):
                                   start=0, end=6, text="Lavrov", client_id=uuid.uuid4())
     services.relation_create(relation_type=project.relation_types.get(name="speaker"), source=quote, target=lavrov)
     seen = services.state_token(services.span_state(quote))
-    services.span_update(span=Span.objects.get(pk=span.pk), label=span.label, attributes={"speaker": "Lavrov"}, seen=seen)
+    # The speaker comes from the link (typed once), so the change that makes `seen` stale is the stance.
+    services.span_update(span=Span.objects.get(pk=span.pk), label=span.label, attributes={"stance": "critical"}, seen=seen)
     with pytest.raises(ValidationError):
         services.span_update(span=Span.objects.get(pk=span.pk), label=project.span_labels.get(name="Claim"),
                              attributes={}, seen=seen)

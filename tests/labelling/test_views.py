@@ -366,7 +366,11 @@ class TestSpanEdit:
         assert "X-Annotation-Version" not in response
         assert f"Characters {w.quote.start}–{w.quote.end}" in content
         assert f'<option value="{w.labels["Quote"].id}" selected>Quote</option>' in content
-        assert 'id="attr-speaker" name="attr-speaker"' in content
+        # The speaker link gives the speaker: shown, not typed (and not sent) again.
+        assert ('<input type="text" id="attr-speaker" value="Lavrov" dir="auto" disabled '
+                'aria-describedby="attr-speaker-hint">') in content
+        assert 'name="attr-speaker"' not in content
+        assert "Given by the speaker link; unlink it to type a speaker who is not named in the text." in content
         assert '<select id="attr-stance" name="attr-stance">' in content
         assert "<option>the West</option>" in content
         # The existing link, with a way to remove it, and a way to make another.
@@ -393,6 +397,7 @@ class TestSpanEdit:
 
 class TestSpanUpdate:
     def test_htmx_saves_and_answers_with_the_workspace(self, analyst_client, w):
+        services.relation_delete(relation=Relation.objects.get(pk=w.speaker.pk))  # no speaker link: the speaker is typed
         response = request(
             analyst_client, routes(w)["span_update"], htmx=True,
             **{"attr-speaker": "Sergei <Lavrov>", "attr-stance": "critical", "attr-bogus": "x"},
@@ -408,7 +413,16 @@ class TestSpanUpdate:
         assert list(swapped_paragraphs(content)) == [0]  # the quote's paragraph, not the other one
         assert re.search(rf'<li id="span-{w.quote.id}" hx-swap-oob="true">', content)
 
+    def test_a_typed_speaker_is_not_kept_beside_a_speaker_link(self, analyst_client, w):
+        response = request(analyst_client, routes(w)["span_update"], htmx=True,
+                           **{"attr-speaker": "Sergei Lavrov", "attr-stance": "critical"})
+        assert response.status_code == 200
+        w.quote.refresh_from_db()
+        assert w.quote.attributes == {"stance": "critical"}
+        assert 'id="attr-speaker" value="Lavrov" dir="auto" disabled' in body(response)
+
     def test_plain_post_redirects(self, analyst_client, w):
+        services.relation_delete(relation=Relation.objects.get(pk=w.speaker.pk))
         response = request(analyst_client, routes(w)["span_update"])
         assert response.status_code == 302
         assert response["Location"] == w.page

@@ -99,7 +99,9 @@ def gold_state(article):
 def test_route_list_covers_every_review_url():
     from annotator.review import urls
 
-    assert sorted(p.name for p in urls.urlpatterns) == sorted(ROUTE_NAMES)
+    from .test_relations import RELATION_ROUTE_NAMES
+
+    assert sorted(p.name for p in urls.urlpatterns) == sorted(ROUTE_NAMES + RELATION_ROUTE_NAMES)
 
 
 class TestAccess:

@@ -1,12 +1,93 @@
 // The review page: a selection plus a label key or button adds the reviewer's own span to gold,
 // at the gold version the page shows; clicking a mark in the text shows its row in the table.
 // The forms (accept, reject, edit, topics, mark reviewed) are plain htmx forms.
+// Every link the page lists (an element with data-link-source/-target/-style) is drawn as an
+// arrow over the text, from its source span's mark to its target's, redrawn when the page changes.
 (function () {
   "use strict";
 
   const page = document.getElementById("review-page");
   if (!page) return;
   const addUrl = page.dataset.addUrl;
+  const SVG = "http://www.w3.org/2000/svg";
+
+  function svg(name, attributes) {
+    const element = document.createElementNS(SVG, name);
+    for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, value);
+    return element;
+  }
+
+  function anchor(spanId, box) {
+    // The mark's first piece: in a right-to-left paragraph that is its rightmost, where it starts.
+    const mark = document.querySelector(`#article-text mark[data-span="${CSS.escape(spanId)}"]`);
+    const rect = mark && mark.getClientRects()[0];
+    if (!rect) return null;
+    return { x: rect.left + rect.width / 2 - box.left, y: rect.top - box.top };
+  }
+
+  function drawLinks() {
+    const layer = document.getElementById("link-layer");
+    if (!layer) return;
+    layer.replaceChildren();
+    const box = layer.getBoundingClientRect();
+    const defs = svg("defs", {});
+    for (const style of ["analyst", "gold"]) {
+      const marker = svg("marker", {
+        // In the layer's units: a gold arrow's thicker line does not make a bigger head.
+        id: `arrow-${style}`, class: style, viewBox: "0 0 10 10", refX: "9", refY: "5", markerUnits: "userSpaceOnUse",
+        markerWidth: "9", markerHeight: "9", orient: "auto-start-reverse",
+      });
+      marker.append(svg("path", { d: "M0,0 L10,5 L0,10 z" }));
+      defs.append(marker);
+    }
+    layer.append(defs);
+    let index = 0;
+    for (const link of page.querySelectorAll("[data-link-source]")) {
+      const from = anchor(link.dataset.linkSource, box);
+      const to = anchor(link.dataset.linkTarget, box);
+      if (!from || !to) continue;
+      const style = link.dataset.linkStyle;
+      // Arcs above the line, higher the farther apart the ends; each link a little apart from the last.
+      const lift = 14 + Math.min(60, Math.abs(to.x - from.x) / 8 + Math.abs(to.y - from.y) / 4) + (index % 4) * 4;
+      // Never above the layer, where the legend is: the stage's top padding leaves the first line room.
+      const top = Math.max(2, Math.min(from.y, to.y) - lift);
+      const path = svg("path", {
+        class: `link ${style}`,
+        d: `M${from.x},${from.y} C${from.x},${top} ${to.x},${top} ${to.x},${to.y}`,
+        "marker-end": `url(#arrow-${style === "gold" ? "gold" : "analyst"})`,
+      });
+      link.linkPath = path;
+      layer.append(path);
+      index += 1;
+    }
+  }
+
+  // Pointing at (or focusing) a listed link picks its arrow out.
+  function highlight(event, on) {
+    const link = event.target.closest && event.target.closest("[data-link-source]");
+    if (link && link.linkPath) link.linkPath.classList.toggle("active", on);
+  }
+  page.addEventListener("mouseover", (event) => highlight(event, true));
+  page.addEventListener("mouseout", (event) => highlight(event, false));
+  page.addEventListener("focusin", (event) => highlight(event, true));
+  page.addEventListener("focusout", (event) => highlight(event, false));
+
+  let offers = new Set();
+  function seenOffers() {
+    return new Set([...page.querySelectorAll(".offer-accept")].map((button) => button.dataset.offer));
+  }
+  document.addEventListener("htmx:beforeSwap", () => {
+    offers = seenOffers();
+  });
+  document.addEventListener("htmx:afterSettle", () => {
+    drawLinks();
+    // Accepting a link's second end offers the link: its button takes the focus, one key to accept.
+    const fresh = [...page.querySelectorAll(".offer-accept")].find((button) => !offers.has(button.dataset.offer));
+    if (fresh) fresh.focus();
+  });
+  window.addEventListener("resize", drawLinks);
+  if (document.fonts) document.fonts.ready.then(drawLinks);
+  drawLinks();
 
   function version() {
     return document.getElementById("review").dataset.version;
@@ -14,7 +95,10 @@
 
   function send(item) {
     return window.annotator.send(addUrl, item, {
-      saved: (body) => htmx.swap("#review", body, { swapStyle: "outerHTML" }),
+      saved: (body) => {
+        htmx.swap("#review", body, { swapStyle: "outerHTML" });
+        drawLinks();
+      },
     });
   }
 
