@@ -49,8 +49,11 @@ class TestBuild:
         snapshot = build(project, admin_user)
         assert snapshot.progress_done == snapshot.progress_total > 0
         directory = file_path(snapshot, "README.md").parent
-        on_disk = sorted(p.name for p in directory.iterdir())
-        assert on_disk == sorted(snapshot.files.values_list("name", flat=True))  # no .part file left
+        # every file, those in folders (the shipped tokenizer) too; no .part file or empty folder left
+        on_disk = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if not p.is_dir())
+        assert on_disk == sorted(snapshot.files.values_list("name", flat=True))
+        assert {"tokenizer/ar/config.cfg", "tokenizer/en/tokenizer", "tokenizer/xx/meta.json"} <= set(on_disk)
+        assert all(any(directory.glob(f"{p.relative_to(directory)}/*")) for p in directory.rglob("*") if p.is_dir())
         import hashlib
 
         for f in snapshot.files.all():
@@ -453,10 +456,12 @@ class TestDownload:
         from django.db import IntegrityError, transaction
 
         snapshot = build(project, admin_user, formats=["jsonl"])
-        for name in ('a"b', "../x", "a/b", "a\r\nb", ".hidden"):
+        for name in ('a"b', "../x", "a/../b", "a/.b", "/a", "a//b", "a/", "a\\b", "a\r\nb", ".hidden"):
             with pytest.raises(IntegrityError), transaction.atomic():
                 SnapshotFile.objects.create(snapshot=snapshot, name=name, format="x", size=0, sha256="0" * 64, path="x")
-        assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", f.name) for f in snapshot.files.all())
+        # a file in folders (a shipped tokenizer's) is fine
+        SnapshotFile.objects.create(snapshot=snapshot, name="tokenizer/ar/config.cfg", format="x", size=0, sha256="0" * 64, path="x")
+        assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*", f.name) for f in snapshot.files.all())
         assert split_files(snapshot, "jsonl")
 
 

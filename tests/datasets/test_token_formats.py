@@ -190,7 +190,7 @@ def phrase(text, words, label, occurrence=0):
 
 
 def annotation(spans, annotator="ana", topics=(), stance=None, kind="analyst"):
-    return {"annotator": annotator, "kind": kind, "status": "submitted", "spans": spans, "relations": [],
+    return {"id": next(_ids), "annotator": annotator, "kind": kind, "status": "submitted", "spans": spans, "relations": [],
             "topics": sorted(topics), "stance": stance or {}}
 
 
@@ -346,6 +346,7 @@ def test_annotations_of_one_article_keep_their_own_spans(tmp_path):
     assert (ana.cats, bob.cats) == ({"Armenia": 1.0, "Syria": 0.0, "Other": 0.0}, {"Armenia": 0.0, "Syria": 1.0, "Other": 0.0})
     assert ana.user_data["stance"] == {"Russia": "neutral", "the West": "critical"}
     assert consensus.user_data["annotator"] == "ana+bob"
+    assert (ana.user_data["annotation_id"], ana.user_data["language"]) == (records[0][0]["annotations"][0]["id"], "en")
     assert ana.text == bob.text == consensus.text == records[0][0]["text"]
 
 
