@@ -50,20 +50,23 @@ QUOTES = "“”‘’«»„‚‹›\"'"
 ARABIC_PUNCT = "،؛؟٪٫٬"
 TATWEEL = "ـ"
 ARABIC_LETTERS = "\u0621-\u064A\u066E-\u06D3\u06D5\u06FA-\u06FF\u0750-\u077F\u08A0-\u08FF"
+# Letters and the marks written over them (a word may end in a tanwin: `طفلاً.`).
+ARABIC = ARABIC_LETTERS + "\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED"
 _extra_prefixes = [f"[{re.escape(QUOTES + ARABIC_PUNCT + TATWEEL)}…]"]
 _extra_suffixes = [
     f"[{re.escape(QUOTES + ARABIC_PUNCT + TATWEEL)}…]",
-    # Sentence punctuation after an Arabic letter, digit or closing quote (spaCy's own rules
-    # only know cased letters before a full stop).
-    f"(?<=[{ARABIC_LETTERS}0-9\u0660-\u0669{re.escape(QUOTES)}])[.,:;!?]",
+    # Sentence punctuation after an Arabic letter, digit, percent sign, closing quote or bracket
+    # (spaCy's own rules only know cased letters before a full stop).
+    f"(?<=[{ARABIC}0-9\u0660-\u0669{re.escape(QUOTES)}%٪)\\]}}])[.,:;!?]",
 ]
 _extra_infixes = [
     # Double quote marks and guillemets are never part of a word; an apostrophe is only between
     # Arabic letters (`O'Brien`, `don't` keep theirs).
     "[“”«»„‹›\"]",
-    f"(?<=[{ARABIC_LETTERS}])[‘’'](?=[{ARABIC_LETTERS}])",
+    f"(?<=[{ARABIC}])[‘’'](?=[{ARABIC_LETTERS}])",
     f"[{ARABIC_PUNCT}{TATWEEL}]",
-    f"(?<=[{ARABIC_LETTERS}])[.,:;!?…](?=[{ARABIC_LETTERS}])",
+    f"(?<=[{ARABIC}])[.,:;!?…](?=[{ARABIC_LETTERS}])",
+    f"(?<=[{ARABIC}])[(\\[{{]",  # an opening bracket after a clitic: `و(سانا)`
 ]
 
 # Arabic proclitics written joined to the next word: a conjunction (و ف), then a preposition
