@@ -266,11 +266,15 @@ def _spacy_training(counts: dict, files) -> list[str]:
         return ["## Training with spaCy", "", "This snapshot has no train and validation (or test) spaCy files to train on.", ""]
     language = tokenizer.rpartition("/")[2]
     before_init = f'{{"@callbacks": "spacy.copy_from_base_model.v1", "tokenizer": "{tokenizer}", "vocab": null}}'
+    others = [t for t in counts["tokenizers"] if t != tokenizer]
     return [
         "## Training with spaCy", "",
-        f"From this folder: make a config for spancat (or ner, textcat_multilabel), then train with the shipped "
-        f"`{tokenizer}` tokenizer{' and the ' + dev + ' split for evaluation' if dev != 'validation' else ''}. "
-        "A split of many docs is a folder of shards, which spaCy reads whole.", "",
+        "From this folder: make a config for spancat (or ner, textcat_multilabel), then train with the shipped "
+        f"`{tokenizer}` tokenizer (the language with the most spans)"
+        f"{'' if dev.startswith('validation') else ', evaluating on the test split (there is no validation split)'}. "
+        "A split of many docs is a folder of shards, which spaCy reads whole."
+        + (f" Docs of articles in other languages were tokenized by {', '.join(f'`{t}`' for t in others)}: "
+           "`doc.user_data['language']` tells them apart." if others else ""), "",
         "```sh",
         f"python -m spacy init config config.cfg --lang {language} --pipeline spancat",
         f"python -m spacy train config.cfg --paths.train {train} --paths.dev {dev} "
