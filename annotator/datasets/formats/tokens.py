@@ -75,6 +75,7 @@ PROCLITIC = re.compile(f"(?:[وف]?(?:[بك]|لل?)|[وف])ـ?")
 _ARABIC_LETTER = re.compile(f"[{ARABIC_LETTERS}]")
 
 
+@functools.cache
 def tokenizer_language(language: str) -> str:
     """The spaCy language code whose tokenizer an article in `language` gets ("xx" if none)."""
     code = re.split(r"[-_]", (language or "").lower())[0]
