@@ -436,6 +436,17 @@ class TestDownload:
         client.logout()
         assert client.get(url).status_code == 302
 
+    def test_a_shipped_tokenizer_file_downloads_under_a_flat_name(self, client, project, admin_user, gold_corpus):
+        snapshot = build(project, admin_user, formats=["conll"])
+        client.force_login(admin_user)
+        response = client.get(reverse("snapshot_file", args=[project.id, snapshot.id, "tokenizer/ar/config.cfg"]))
+        assert response.status_code == 200
+        assert response["Content-Disposition"] == 'attachment; filename="tokenizer-ar-config.cfg"'
+        content = b"".join(response.streaming_content)
+        assert content == file_path(snapshot, "tokenizer/ar/config.cfg").read_bytes() and b'lang = "ar"' in content
+        for name in ("tokenizer/ar/../../README.md", "tokenizer/ar", "tokenizer/ar/"):
+            assert client.get(reverse("snapshot_file", args=[project.id, snapshot.id, name])).status_code == 404
+
     def test_only_listed_files_of_ready_snapshots(self, client, project, admin_user, gold_corpus, snapshot_root):
         snapshot = build(project, admin_user, formats=["jsonl"])
         client.force_login(admin_user)
