@@ -1,8 +1,12 @@
 """Tokens for the token-based formats (spaCy, CoNLL): one tokenizer and one policy for both.
 
-Tokenizer: spaCy's blank pipeline for the article's language (`spacy.blank(lang)`), or the
-multi-language "xx" one when spaCy has no tokenizer for it (or the article has no language).
-spaCy's character offsets are Python string offsets, code points, like ours.
+Tokenizer: spaCy's blank pipeline for the article's language (`spacy.blank(lang)`; Arabic
+varieties get "ar"), or the multi-language "xx" one when spaCy has no tokenizer for it (or the
+article has no language), with quote marks and punctuation of every script split from words
+(`make_nlp`); a snapshot ships it (`save_tokenizer`). Where a span's edge cuts a known Arabic
+proclitic off a word, that token is split for the article (`tokenize` with the record's spans).
+spaCy's character offsets are Python string offsets, code points, like ours. See
+docs/tokenization.md.
 
 A span is written only if its start and end fall on token boundaries (what
 `doc.char_span(..., alignment_mode="strict")` accepts); the others are counted as unaligned.
@@ -13,7 +17,8 @@ first in the schema. A span that overlaps one already kept is dropped and counte
 (`doc.spans["sc"]` in the spaCy files keeps every aligned span, overlapping or not.)
 
 An article is tokenized once, for all its annotations and for every token format of the
-snapshot (`tokenize` remembers the last article, and the writers get each record in turn).
+snapshot (`tokenize` remembers the last article, and its split tokens, and the writers get each
+record in turn: `record_tokens`).
 """
 
 import functools
