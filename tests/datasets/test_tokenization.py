@@ -28,8 +28,9 @@ def test_quote_marks_and_punctuation_of_every_script_are_split_from_words():
 
 
 def test_arabic_varieties_get_the_arabic_tokenizer():
-    assert [tokenizer_language(code) for code in ("ar", "ary", "arz", "AR-EG", "en", "", "zz", "xx")] == [
-        "ar", "ar", "ar", "ar", "en", "xx", "xx", "xx"]
+    # ja needs a package (sudachipy) that is not installed: the multi-language tokenizer, as before
+    assert [tokenizer_language(code) for code in ("ar", "ary", "arz", "AR-EG", "en", "", "zz", "xx", "ja")] == [
+        "ar", "ar", "ar", "ar", "en", "xx", "xx", "xx", "xx"]
     assert blank("ary").lang == "ar"
 
 

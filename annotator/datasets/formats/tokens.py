@@ -88,8 +88,8 @@ def tokenizer_language(language: str) -> str:
     if not code or code == "xx":
         return "xx"
     try:
-        spacy.util.get_lang_class(code)
-    except Exception:  # spaCy has no tokenizer for it, or it needs a package we don't ship
+        spacy.blank(code)  # once per language: the answer is cached
+    except Exception:  # spaCy has no tokenizer for it, or it needs a package we don't ship (ja, zh, …)
         return "xx"
     return code
 
