@@ -18,6 +18,7 @@ a row without a language gets a detected one, or none when detection is unsure.
 
 import functools
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -238,8 +239,29 @@ def _language_identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True, min_confidence=LANGUAGE_MIN_CONFIDENCE)
 
 
+_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _main_script_text(text: str) -> str:
+    """The paragraphs written in the script (Arabic, or any other) that has most of the text's
+    letters: an Arabic article quoting English, or an English one with an Arabic paragraph, is
+    identified by its main language, not by a mixture the identifier takes for a dialect."""
+    paragraphs = {True: [], False: []}
+    letters = {True: 0, False: 0}
+    for paragraph in text.split("\n"):
+        total = len(_LETTER.findall(paragraph))
+        arabic = len(_ARABIC_SCRIPT.findall(paragraph))
+        if total:
+            paragraphs[2 * arabic > total].append(paragraph)
+            letters[True] += arabic
+            letters[False] += total - arabic
+    main = paragraphs[letters[True] > letters[False]]
+    return "\n".join(main) if main else text
+
+
 def _detect_language(text: str) -> str:
-    language, _ = _language_identifier().classify(text)
+    language, _ = _language_identifier().classify(_main_script_text(text))
     return "" if language == "und" else language
 
 

@@ -33,6 +33,7 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from importlib.metadata import version
+from pathlib import Path
 
 import orjson
 from django.conf import settings
@@ -61,7 +62,9 @@ logger = logging.getLogger(__name__)
 PARALLEL_FROM_ARTICLES = 2000
 # The formats that take much the longest to write (tokenizing every article), slowest first.
 SLOWEST_FORMATS = ("spacy", "conll")
-SECOND_PART = ".second"  # the helper's files of a format written in two parts are named apart
+SECOND_PART = ".second"
+# The formats written from spaCy's tokens: a snapshot with one of them ships the tokenizers.
+TOKEN_FORMATS = ("spacy", "conll")  # the helper's files of a format written in two parts are named apart
 
 _helper_pool: ProcessPoolExecutor | None = None
 
@@ -269,7 +272,7 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
         spooled = array("q")  # the article id of each spooled line
         examples = array("I")  # and its number of annotations: a format's examples of it
         left_out: Counter = Counter()
-        languages: Counter = Counter()  # articles per language, for the card's header
+        languages: Counter = Counter()  # articles per language: the card's header, the tokenizers shipped
         for record in selected_records(project, selection, left_out=left_out):
             progress.step()
             if record is None:
@@ -362,6 +365,7 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
         tally = here.finish()
     per_split = tally.counts
     agreement = tally.agreement if from_records else reading.result()
+    tokenizers = _ship_tokenizers(output, languages, parameters["formats"])
     written = output.finish()
     progress.save()
 
@@ -378,6 +382,7 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
             "articles": sum(len(g) for g in assignment.groups),
         },
         "formats": {key: report for key, report in sorted(reports.items()) if report},
+        "tokenizers": tokenizers,
     }
     readme = output.path("README.md", "card")
     readme.write_text(
@@ -392,6 +397,25 @@ def _write(snapshot: Snapshot, output: Output, heartbeat: Heartbeat) -> tuple[di
     progress.step()
     progress.save()
     return schema, counts, sorted(written, key=lambda f: f.name)
+
+
+def _ship_tokenizers(output: Output, languages: Counter, formats: list[str]) -> list[str]:
+    """The tokenizer of each language the token formats used, saved in the snapshot as
+    `tokenizer/<code>/` (for `spacy.load`) among its files; returns the folders' names."""
+    if not set(TOKEN_FORMATS) & set(formats):
+        return []
+    from .formats.tokens import save_tokenizer, tokenizer_language
+
+    folders = []
+    with tempfile.TemporaryDirectory(dir=output.directory, prefix=".tokenizer-") as scratch:
+        for code in sorted({tokenizer_language(language) for language in languages}):
+            saved = Path(scratch) / code
+            save_tokenizer(code, saved)
+            for path in sorted(p for p in saved.rglob("*") if p.is_file()):
+                name = f"tokenizer/{code}/{path.relative_to(saved).as_posix()}"
+                shutil.copyfile(path, output.path(name, "tokenizer"))
+            folders.append(f"tokenizer/{code}")
+    return folders
 
 
 def _examples_before(

@@ -29,9 +29,10 @@ LOADING = {
     "Import into annotator with `manage.py import_annotations PROJECT FILE --format jsonl`.",
     "csv": "`train.csv`, …: one row per (article, annotation): topics as 0/1 columns `topic:<name>`, stance as "
     "`stance:<target>`. Cells that start with = + - @ (or a tab or carriage return) have a leading apostrophe.",
-    "spacy": "`train.spacy`, … (`train-00000.spacy`, … for large splits): "
-    "`DocBin().from_disk(path).get_docs(spacy.blank(lang).vocab)`; spans in `doc.spans['sc']`, non-overlapping "
-    "ones in `doc.ents`, topics in `doc.cats`; or `spacy train` with `--paths.train train.spacy`.",
+    "spacy": "`train.spacy`, … (a large split is a folder of shards, `train/train-00000.spacy`, …): "
+    "`DocBin().from_disk(path).get_docs(spacy.load('tokenizer/<lang>').vocab)`; every span in `doc.spans['sc']` "
+    "(nested and overlapping ones too), non-overlapping ones in `doc.ents`, topics in `doc.cats`, the article's id "
+    "and language and the annotation's id and annotator in `doc.user_data`; `spacy train` as shown below.",
     "conll": "`train.conll`, …: CoNLL-2003 style, `token _ _ BIO-tag`, documents started by `-DOCSTART-`, "
     "blank lines between sentences (line breaks of the text), in the order of the JSONL files.",
     "parquet": "`train.parquet`, …: `datasets.load_dataset('parquet', data_files={'train': 'train.parquet', "
@@ -213,17 +214,7 @@ def render(*, project, parameters, schema, counts, files, agreement, versions) -
         out += ["None found.", ""]
 
     if counts["formats"]:
-        out += ["## Spans the token formats could not hold", "",
-                "Spans whose start or end is not on a token boundary of spaCy's tokenizer are left out of the spaCy "
-                "and CoNLL files. Where a token can carry one label only (CoNLL tags, spaCy `doc.ents`), the longest "
-                "overlapping span wins, then the earlier, then the label first in the schema; the others are dropped "
-                "(`doc.spans['sc']` keeps them all).", ""]
-        rows = [
-            [f"{fmt}: {what.replace('_', ' ')}", *(numbers[s] for s in SPLITS)]
-            for fmt, report in counts["formats"].items()
-            for what, numbers in report.items()
-        ]
-        out += table(["Count", *SPLITS], rows)
+        out += _token_formats(counts, schema)
 
     if not any(agreement[s].analysts for s in SPLITS):
         out += ["## Agreement between analysts on these articles", "", "No analyst submitted an annotation of these articles.", ""]
@@ -258,4 +249,93 @@ def render(*, project, parameters, schema, counts, files, agreement, versions) -
     out += ["## Loading", ""]
     out += [f"- {LOADING[key]}" for key in parameters["formats"]]
     out.append("")
+    if "spacy" in parameters["formats"]:
+        out += _spacy_training(counts, files)
     return "\n".join(out)
+
+
+# Reports of the token formats that are not counts per split.
+BY_LANGUAGE = ("spans_by_language", "unaligned_by_language")
+
+
+def _token_formats(counts: dict, schema: dict) -> list[str]:
+    out = ["## Spans the token formats could not hold", "",
+           "Spans whose start or end is not on a token boundary of the shipped tokenizer are left out of the spaCy "
+           "and CoNLL files, never moved or widened. The tokenizer splits quote marks and punctuation of every script "
+           "from words, and where a span's edge cuts a known Arabic proclitic (و ف ب ل ك, alone or combined, as in "
+           "`لقناة`) off a word, that token is split there for the article (counted below as clitic splits). "
+           "Where a token can carry one label only (CoNLL tags, spaCy `doc.ents`), the longest "
+           "overlapping span wins, then the earlier, then the label first in the schema; the others are dropped "
+           "(`doc.spans['sc']` keeps them all).", ""]
+    rows = [
+        [f"{fmt}: {what.replace('_', ' ')}", *(numbers[s] for s in SPLITS)]
+        for fmt, report in counts["formats"].items()
+        for what, numbers in report.items()
+        if what not in BY_LANGUAGE
+    ]
+    out += table(["Count", *SPLITS], rows)
+    # Every token format tokenizes alike: the first one's counts stand for all.
+    report = next((r for r in counts["formats"].values() if "spans_by_language" in r), None)
+    if report is not None:
+        labels = [label["name"] for label in schema["labels"]]
+        out += ["Spans not on token boundaries, per language (the tokenizer's) and label:", ""]
+        rows = []
+        for language, given in sorted(report["spans_by_language"].items()):
+            missed = report["unaligned_by_language"].get(language, {})
+            lost = sum(missed.values())
+            share = f"{100 * lost / given:.2f} %" if given else "—"
+            by_label = ", ".join(f"{label}: {missed[label]}" for label in [*labels, *sorted(set(missed) - set(labels))] if missed.get(label))
+            rows.append([language, given, lost, share, by_label or "none"])
+        out += table(["Language", "Spans", "Not aligned", "Loss", "Not aligned per label"], rows)
+    tokenizers = counts.get("tokenizers") or []
+    if tokenizers:
+        out += ["## Tokenizer", "",
+                "The spaCy and CoNLL files were tokenized by the blank spaCy pipeline of each article's language, with "
+                "the punctuation rules above, saved here: " + ", ".join(f"`{md(t)}/`" for t in tokenizers) + ". "
+                "`spacy.load('tokenizer/<lang>')` tokenizes new text exactly as the files were (the clitic splits "
+                "excepted: they follow the labelled spans).", ""]
+    return out
+
+
+def _main_tokenizer(counts: dict) -> str | None:
+    """The shipped tokenizer of the language with the most spans (the first, when none has any)."""
+    tokenizers = counts.get("tokenizers") or []
+    if not tokenizers:
+        return None
+    spans = (counts["formats"].get("spacy") or {}).get("spans_by_language", {})
+    return max(tokenizers, key=lambda t: (spans.get(t.rpartition("/")[2], 0), -tokenizers.index(t)))
+
+
+def _spacy_corpus(split: str, names: set[str]) -> str | None:
+    """What `--paths.<split>` is for spaCy: the split's file, or its folder of shards."""
+    if f"{split}.spacy" in names:
+        return f"{split}.spacy"
+    if any(name.startswith(f"{split}/") for name in names):
+        return split
+    return None
+
+
+def _spacy_training(counts: dict, files) -> list[str]:
+    names = {f.name for f in files}
+    train = _spacy_corpus("train", names)
+    dev = _spacy_corpus("validation", names) or _spacy_corpus("test", names)
+    tokenizer = _main_tokenizer(counts)
+    if train is None or dev is None or tokenizer is None:
+        return ["## Training with spaCy", "", "This snapshot has no train and validation (or test) spaCy files to train on.", ""]
+    language = tokenizer.rpartition("/")[2]
+    before_init = f'{{"@callbacks": "spacy.copy_from_base_model.v1", "tokenizer": "{tokenizer}", "vocab": null}}'
+    others = [t for t in counts["tokenizers"] if t != tokenizer]
+    return [
+        "## Training with spaCy", "",
+        "From this folder: make a config for spancat (or ner, textcat_multilabel), then train with the shipped "
+        f"`{tokenizer}` tokenizer (the language with the most spans)"
+        f"{'' if dev.startswith('validation') else ', evaluating on the test split (there is no validation split)'}. "
+        "A split of many docs is a folder of shards, which spaCy reads whole."
+        + (f" Docs of articles in other languages were tokenized by {', '.join(f'`{t}`' for t in others)}: "
+           "`doc.user_data['language']` tells them apart." if others else ""), "",
+        "```sh",
+        f"python -m spacy init config config.cfg --lang {language} --pipeline spancat",
+        f"python -m spacy train config.cfg --paths.train {train} --paths.dev {dev} "
+        f"--initialize.before_init '{before_init}' --output model",
+        "```", "",
+    ]

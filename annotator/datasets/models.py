@@ -17,8 +17,10 @@ from django.db.models import F, Q
 
 from annotator.projects.models import Project
 
-# Only these characters reach a path on disk or a Content-Disposition header.
-FILE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+# Only these characters reach a path on disk or a Content-Disposition header; a name may be in
+# folders (a shipped tokenizer: `tokenizer/ar/config.cfg`), each part starting with a letter or
+# digit, so never `..` nor an absolute path.
+FILE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9][A-Za-z0-9._-]{0,99}){0,3}$"
 
 
 def snapshot_root() -> Path:

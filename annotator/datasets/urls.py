@@ -7,5 +7,5 @@ urlpatterns = [
     path("p/<int:project_id>/datasets/", views.dataset_list, name="dataset_list"),
     path("p/<int:project_id>/datasets/<uuid:snapshot_id>/", views.snapshot_detail, name="snapshot_detail"),
     path("p/<int:project_id>/datasets/<uuid:snapshot_id>/delete", views.snapshot_delete, name="snapshot_delete"),
-    path("p/<int:project_id>/datasets/<uuid:snapshot_id>/<str:name>", views.snapshot_file, name="snapshot_file"),
+    path("p/<int:project_id>/datasets/<uuid:snapshot_id>/<path:name>", views.snapshot_file, name="snapshot_file"),
 ]

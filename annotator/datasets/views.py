@@ -90,7 +90,8 @@ def snapshot_file(request, project, snapshot_id, name):
     response = FileResponse(
         storage.open(file.path, "rb"),
         as_attachment=True,
-        filename=file.name,
+        # A file in folders (a shipped tokenizer's) is saved under one flat name.
+        filename=file.name.replace("/", "-"),
         content_type=CONTENT_TYPES.get(file.format, "application/octet-stream"),
     )
     response["X-Content-Type-Options"] = "nosniff"

@@ -50,8 +50,11 @@ class TestBuild:
         snapshot = build(project, admin_user)
         assert snapshot.progress_done == snapshot.progress_total > 0
         directory = file_path(snapshot, "README.md").parent
-        on_disk = sorted(p.name for p in directory.iterdir())
-        assert on_disk == sorted(snapshot.files.values_list("name", flat=True))  # no .part file left
+        # every file, those in folders (the shipped tokenizer) too; no .part file or empty folder left
+        on_disk = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if not p.is_dir())
+        assert on_disk == sorted(snapshot.files.values_list("name", flat=True))
+        assert {"tokenizer/ar/config.cfg", "tokenizer/en/tokenizer", "tokenizer/xx/meta.json"} <= set(on_disk)
+        assert all(any(directory.glob(f"{p.relative_to(directory)}/*")) for p in directory.rglob("*") if p.is_dir())
         import hashlib
 
         for f in snapshot.files.all():
@@ -436,6 +439,17 @@ class TestDownload:
         client.logout()
         assert client.get(url).status_code == 302
 
+    def test_a_shipped_tokenizer_file_downloads_under_a_flat_name(self, client, project, admin_user, gold_corpus):
+        snapshot = build(project, admin_user, formats=["conll"])
+        client.force_login(admin_user)
+        response = client.get(reverse("snapshot_file", args=[project.id, snapshot.id, "tokenizer/ar/config.cfg"]))
+        assert response.status_code == 200
+        assert response["Content-Disposition"] == 'attachment; filename="tokenizer-ar-config.cfg"'
+        content = b"".join(response.streaming_content)
+        assert content == file_path(snapshot, "tokenizer/ar/config.cfg").read_bytes() and b'lang = "ar"' in content
+        for name in ("tokenizer/ar/../../README.md", "tokenizer/ar", "tokenizer/ar/"):
+            assert client.get(reverse("snapshot_file", args=[project.id, snapshot.id, name])).status_code == 404
+
     def test_only_listed_files_of_ready_snapshots(self, client, project, admin_user, gold_corpus, snapshot_root):
         snapshot = build(project, admin_user, formats=["jsonl"])
         client.force_login(admin_user)
@@ -456,10 +470,12 @@ class TestDownload:
         from django.db import IntegrityError, transaction
 
         snapshot = build(project, admin_user, formats=["jsonl"])
-        for name in ('a"b', "../x", "a/b", "a\r\nb", ".hidden"):
+        for name in ('a"b', "../x", "a/../b", "a/.b", "/a", "a//b", "a/", "a\\b", "a\r\nb", ".hidden"):
             with pytest.raises(IntegrityError), transaction.atomic():
                 SnapshotFile.objects.create(snapshot=snapshot, name=name, format="x", size=0, sha256="0" * 64, path="x")
-        assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", f.name) for f in snapshot.files.all())
+        # a file in folders (a shipped tokenizer's) is fine
+        SnapshotFile.objects.create(snapshot=snapshot, name="tokenizer/ar/config.cfg", format="x", size=0, sha256="0" * 64, path="x")
+        assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*", f.name) for f in snapshot.files.all())
         assert split_files(snapshot, "jsonl")
 
 

@@ -16,10 +16,11 @@ import unicodedata
 import pytest
 import spacy
 from spacy.attrs import ORTH
-from spacy.tokens import DocBin
+from spacy.tokens import Doc, DocBin
 
 from annotator.datasets.formats import Output, annotator_name, conll, spacy_docbin
-from annotator.datasets.formats.tokens import blank, tokenize
+from annotator.datasets.formats.tokens import ARABIC_LETTERS, PROCLITIC, blank, make_nlp, tokenize, tokenizer_language
+from annotator.datasets.tallies import add_counts
 
 from .conftest import EMOJI_TEXT
 from .helpers import SEEDS
@@ -37,15 +38,43 @@ _fresh = {}
 def fresh_nlp(language):
     """A tokenizer of the same language as the writers', never used by them (its own cache)."""
     if language not in _fresh:
-        _fresh[language] = spacy.blank(blank(language).lang)
+        _fresh[language] = make_nlp(tokenizer_language(language))
     return _fresh[language]
+
+
+def plain_doc(record):
+    """The record's text tokenized, then each token cut where a span edge of any of its
+    annotations leaves a proclitic before an Arabic letter; and how many cuts."""
+    text = record["text"]
+    doc = fresh_nlp(record["language"]).make_doc(text)
+    edges = {edge for a in record["annotations"] for s in a["spans"] for edge in (s["start"], s["end"])}
+    words, spaces, norms, cuts = [], [], [], 0
+    for token in doc:
+        start, end = token.idx, token.idx + len(token)
+        bounds = [start]
+        for edge in sorted(e for e in edges if start < e < end):
+            if PROCLITIC.fullmatch(text[start:edge]) and re.match(f"[{ARABIC_LETTERS}]", text[edge]):
+                bounds.append(edge)
+        bounds.append(end)
+        cuts += len(bounds) - 2
+        words += [text[a:b] for a, b in zip(bounds, bounds[1:])]
+        spaces += [False] * (len(bounds) - 2) + [bool(token.whitespace_)]
+        # a token left whole keeps its norm (a tokenizer exception may have set one)
+        norms += [token.norm_] if len(bounds) == 2 else [None] * (len(bounds) - 1)
+    if not cuts:
+        return doc, 0
+    split = Doc(doc.vocab, words=words, spaces=spaces)
+    for token, norm in zip(split, norms, strict=True):
+        if norm is not None:
+            token.norm_ = norm
+    return split, cuts
 
 
 def plain_docs(record):
     """(annotation, doc, aligned spans, kept spans, unaligned count) per annotation."""
     order = {label: i for i, label in enumerate(LABELS)}
     for annotation in record["annotations"]:
-        doc = fresh_nlp(record["language"]).make_doc(record["text"])
+        doc, _ = plain_doc(record)
         aligned, unaligned = [], 0
         for span in annotation["spans"]:
             token_span = doc.char_span(span["start"], span["end"], label=span["label"], alignment_mode="strict")
@@ -76,6 +105,8 @@ def plain_spacy(records, shard_docs):
                 {
                     "article_id": record["id"],
                     "sha256": record["sha256"],
+                    "language": record["language"],
+                    "annotation_id": annotation.get("id"),
                     "annotator": annotator_name(annotation),
                     "kind": annotation["kind"],
                     "split": split,
@@ -87,9 +118,25 @@ def plain_spacy(records, shard_docs):
     for split, split_docs in docs.items():
         shards = [split_docs[i : i + shard_docs] for i in range(0, len(split_docs), shard_docs)]
         for n, shard in enumerate(shards):
-            name = f"{split}.spacy" if len(shards) == 1 else f"{split}-{n:05d}.spacy"
+            name = f"{split}.spacy" if len(shards) == 1 else f"{split}/{split}-{n:05d}.spacy"
             files[name] = DocBin(docs=shard, attrs=spacy_docbin.ATTRS, store_user_data=True).to_bytes()
-    return files, {"unaligned_spans": unaligned, "overlapping_spans_left_out_of_ents": overlapping}
+    return files, {"unaligned_spans": unaligned, "overlapping_spans_left_out_of_ents": overlapping, **plain_losses(records)}
+
+
+def plain_losses(records):
+    """Tokens cut at proclitics per split; spans given and spans not on token boundaries per
+    tokenizer language (and label)."""
+    splits, given, missed = dict.fromkeys(SPLITS, 0), {}, {}
+    for record, split in records:
+        splits[split] += plain_doc(record)[1]
+        language = tokenizer_language(record["language"])
+        for annotation, doc, _, _, _ in plain_docs(record):
+            given[language] = given.get(language, 0) + len(annotation["spans"])
+            for s in annotation["spans"]:
+                if doc.char_span(s["start"], s["end"], alignment_mode="strict") is None:
+                    by_label = missed.setdefault(language, {})
+                    by_label[s["label"]] = by_label.get(s["label"], 0) + 1
+    return {"clitic_splits": splits, "spans_by_language": given, "unaligned_by_language": missed}
 
 
 def plain_conll(records):
@@ -123,7 +170,7 @@ def plain_conll(records):
             if sentence_open:
                 lines.append("\n")
             texts[f"{split}.conll"] = texts.get(f"{split}.conll", "") + "".join(lines)
-    return texts, {"unaligned_spans": unaligned, "overlapping_spans_dropped": overlapping}
+    return texts, {"unaligned_spans": unaligned, "overlapping_spans_dropped": overlapping, **plain_losses(records)}
 
 
 # Records ------------------------------------------------------------------------------------
@@ -143,7 +190,7 @@ def phrase(text, words, label, occurrence=0):
 
 
 def annotation(spans, annotator="ana", topics=(), stance=None, kind="analyst"):
-    return {"annotator": annotator, "kind": kind, "status": "submitted", "spans": spans, "relations": [],
+    return {"id": next(_ids), "annotator": annotator, "kind": kind, "status": "submitted", "spans": spans, "relations": [],
             "topics": sorted(topics), "stance": stance or {}}
 
 
@@ -243,8 +290,9 @@ def test_spacy_and_conll_files_are_the_plain_ones_byte_for_byte(tmp_path, monkey
     assert sum(spacy_counts["unaligned_spans"].values()) > 100
     assert sum(spacy_counts["overlapping_spans_left_out_of_ents"].values()) > 100
     assert sum(conll_counts["overlapping_spans_dropped"].values()) > sum(spacy_counts["overlapping_spans_left_out_of_ents"].values())
+    assert sum(spacy_counts["clitic_splits"].values()) > 0
     if shard_docs == 2:
-        assert "train-00003.spacy" in spacy_files
+        assert "train/train-00003.spacy" in spacy_files
 
 
 @pytest.mark.parametrize("shard_docs", [3, 1000])
@@ -274,9 +322,7 @@ def test_spacy_files_written_in_two_parts_are_the_files_of_one(tmp_path, monkeyp
         here.append(there.files, ".second")
         files = {f.name: (directory / f.name).read_bytes() for f in here.finish()}
         assert files == expected, cut
-        assert {
-            key: {split: first_report[key][split] + second_report[key][split] for split in SPLITS} for key in first_report
-        } == whole_report
+        assert add_counts(first_report, second_report) == whole_report
         for split in SPLITS:
             if 0 < before[split] < total[split]:
                 cases.add("inside a shard" if before[split] % shard_docs else "between two shards")
@@ -300,6 +346,7 @@ def test_annotations_of_one_article_keep_their_own_spans(tmp_path):
     assert (ana.cats, bob.cats) == ({"Armenia": 1.0, "Syria": 0.0, "Other": 0.0}, {"Armenia": 0.0, "Syria": 1.0, "Other": 0.0})
     assert ana.user_data["stance"] == {"Russia": "neutral", "the West": "critical"}
     assert consensus.user_data["annotator"] == "ana+bob"
+    assert (ana.user_data["annotation_id"], ana.user_data["language"]) == (records[0][0]["annotations"][0]["id"], "en")
     assert ana.text == bob.text == consensus.text == records[0][0]["text"]
 
 
@@ -337,9 +384,10 @@ def test_the_pipeline_is_replaced_when_its_cache_is_full_and_the_tokens_stay_the
     monkeypatch.setattr(tokens_module, "CACHE_SIZE", 300)
     blank.cache_clear()
     texts = [r["text"] for r, _ in corpus()]
-    pipelines = set()
+    pipelines = []  # the pipelines themselves: an id may be reused once one is dropped
     for text in texts * 3:
-        pipelines.add(id(blank("en")))
+        if not pipelines or pipelines[-1] is not blank("en"):
+            pipelines.append(blank("en"))
         tokens = tokenize(text + " ", "en")  # never the last article again: tokenized each time
         plain = fresh_nlp("en").make_doc(text + " ")
         assert [(t.text, t.whitespace_) for t in tokens.doc] == [(t.text, t.whitespace_) for t in plain]

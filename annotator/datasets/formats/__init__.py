@@ -109,8 +109,14 @@ class Output:
         self.files[new] = self.files.pop(old)
 
     def _temporary(self, name: str, part: str | None = None) -> Path:
-        """Where `name` is written until `finish()`: by this process, or by the one writing `part`."""
-        return self.directory / f".{name}{self.part if part is None else part}.part"
+        """Where `name` is written until `finish()`: by this process, or by the one writing `part`.
+        A name may be in a folder (`tokenizer/ar/config.cfg`): the folder is made here."""
+        folder, _, base = name.rpartition("/")
+        directory = self.directory
+        if folder:
+            directory = directory / folder
+            directory.mkdir(parents=True, exist_ok=True)
+        return directory / f".{base}{self.part if part is None else part}.part"
 
     def finish(self) -> list[WrittenFile]:
         """Hash every file not finished yet, then give it its real name; until then it has none."""

@@ -23,7 +23,7 @@ from operator import itemgetter
 import numpy
 
 from ..splits import SPLITS
-from .tokens import longest_first, tokenize
+from .tokens import longest_first, record_tokens, tokenizer_language, unaligned_labels
 
 DOCSTART = "-DOCSTART- -X- -X- O\n"
 _SPACE = re.compile(r"\s")
@@ -129,12 +129,17 @@ class Writer:
         self.handles = {}
         self.unaligned = dict.fromkeys(SPLITS, 0)
         self.overlapping = dict.fromkeys(SPLITS, 0)
+        self.clitic_splits = dict.fromkeys(SPLITS, 0)
+        self.spans = {}  # tokenizer language -> spans given
+        self.unaligned_labels = {}  # tokenizer language -> label -> spans not on token boundaries
         self._article = None
 
     def add(self, record: dict, split: str) -> None:
-        tokens = tokenize(record["text"], record["language"])
+        tokens = record_tokens(record)
         if self._article is None or self._article.tokens is not tokens:
             self._article = _Article(tokens)
+        language = tokenizer_language(record["language"])
+        self.clitic_splits[split] += tokens.clitic_splits
         if split not in self.handles:
             self.handles[split] = self.output.open(f"{split}.conll", self.format, "w", encoding="utf-8", newline="\n")
         handle = self.handles[split]
@@ -144,9 +149,20 @@ class Writer:
             document, empty = self._article.tagged(kept)
             self.unaligned[split] += unaligned
             self.overlapping[split] += dropped + empty
+            self.spans[language] = self.spans.get(language, 0) + len(annotation["spans"])
+            if unaligned:
+                missed = self.unaligned_labels.setdefault(language, {})
+                for label, n in unaligned_labels(annotation["spans"], aligned).items():
+                    missed[label] = missed.get(label, 0) + n
             handle.write(document)
 
     def close(self) -> dict:
         for handle in self.handles.values():
             handle.close()
-        return {"unaligned_spans": self.unaligned, "overlapping_spans_dropped": self.overlapping}
+        return {
+            "unaligned_spans": self.unaligned,
+            "overlapping_spans_dropped": self.overlapping,
+            "clitic_splits": self.clitic_splits,
+            "spans_by_language": self.spans,
+            "unaligned_by_language": self.unaligned_labels,
+        }

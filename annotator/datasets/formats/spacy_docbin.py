@@ -4,11 +4,14 @@ One Doc per (article, annotation), tokenized as `tokens` says. Each Doc carries:
 - `doc.spans["sc"]`: every span on token boundaries, labelled (overlaps allowed: spancat);
 - `doc.ents`: the non-overlapping spans under the overlap policy (ner);
 - `doc.cats`: 1.0 for each topic chosen, 0.0 for the schema's other topics (textcat_multilabel);
-- `doc.user_data`: article_id, sha256, annotator, kind, split and stance.
-Spans not on token boundaries are left out and counted in the card, per split.
+- `doc.user_data`: article_id, sha256, language (the article's), annotation_id (None for an
+  "agreed" consensus), annotator, kind, split and stance.
+Spans not on token boundaries are left out and counted in the card, per split and per language
+and label; tokens cut at an Arabic proclitic for a span are counted too (`tokens.tokenize`).
 
-A split of more than SHARD_DOCS docs is written as several files, `train-00000.spacy`,
-`train-00001.spacy`, …, so memory stays bounded; `spacy train` reads a folder of them.
+A split of more than SHARD_DOCS docs is written as several files in a folder of the split's name,
+`train/train-00000.spacy`, `train/train-00001.spacy`, …, so memory stays bounded; `spacy train`
+reads the folder (`--paths.train train`), which holds that split's shards only.
 
 Two processes may write a split's shards (a large spaCy-only build: `build.helper_formats`),
 the first process the docs of the records before a cut, the second the rest, each writer given
@@ -41,7 +44,7 @@ import numpy
 
 from ..splits import SPLITS
 from . import annotator_name
-from .tokens import longest_first, tokenize
+from .tokens import longest_first, record_tokens, tokenizer_language, unaligned_labels
 
 SHARD_DOCS = 250
 # The token attributes a file keeps (with each token's spacing, which DocBin always keeps): its
@@ -110,6 +113,9 @@ class Writer:
                 self.shards[split], self.taken[split] = divmod(part.before[split], self.shard_docs)
         self.unaligned = dict.fromkeys(SPLITS, 0)
         self.overlapping = dict.fromkeys(SPLITS, 0)
+        self.clitic_splits = dict.fromkeys(SPLITS, 0)
+        self.spans = {}  # tokenizer language -> spans given, for the card's loss per language
+        self.unaligned_labels = {}  # tokenizer language -> label -> spans not on token boundaries
 
     def _article_arrays(self, tokens):
         """The token array, spaces and strings every Doc of this article shares."""
@@ -125,14 +131,21 @@ class Writer:
         return self._article[1:]
 
     def add(self, record: dict, split: str) -> None:
-        tokens = tokenize(record["text"], record["language"])
+        tokens = record_tokens(record)
         array, spaces, words, unknown_spaces = self._article_arrays(tokens)
         add_string = tokens.vocab.strings.add
+        language = tokenizer_language(record["language"])
+        self.clitic_splits[split] += tokens.clitic_splits
         for annotation in record["annotations"]:
             aligned, unaligned = tokens.align(annotation["spans"])
             kept, dropped = longest_first(aligned, self.labels)
             self.unaligned[split] += unaligned
             self.overlapping[split] += dropped
+            self.spans[language] = self.spans.get(language, 0) + len(annotation["spans"])
+            if unaligned:
+                missed = self.unaligned_labels.setdefault(language, {})
+                for label, n in unaligned_labels(annotation["spans"], aligned).items():
+                    missed[label] = missed.get(label, 0) + n
 
             doc_array = array.copy()
             doc_array[:, self._iob] = IOB_O
@@ -165,6 +178,8 @@ class Writer:
                     {
                         "article_id": record["id"],
                         "sha256": record["sha256"],
+                        "language": record["language"],
+                        "annotation_id": annotation.get("id"),
                         "annotator": annotator_name(annotation),
                         "kind": annotation["kind"],
                         "split": split,
@@ -177,7 +192,9 @@ class Writer:
                 self._flush(split)
 
     def _name(self, split: str, shard: int) -> str:
-        return f"{split}-{shard:05d}.spacy"
+        # A split's shards in a folder of their own, so that `spacy train --paths.train train`
+        # reads the train split's shards and no other split's.
+        return f"{split}/{split}-{shard:05d}.spacy"
 
     def _flush(self, split: str) -> None:
         docbin, shard = self.bins[split], self.shards[split]
@@ -226,4 +243,10 @@ class Writer:
         self._wait()
         if self._thread is not None:
             self._thread.shutdown()
-        return {"unaligned_spans": self.unaligned, "overlapping_spans_left_out_of_ents": self.overlapping}
+        return {
+            "unaligned_spans": self.unaligned,
+            "overlapping_spans_left_out_of_ents": self.overlapping,
+            "clitic_splits": self.clitic_splits,
+            "spans_by_language": self.spans,
+            "unaligned_by_language": self.unaligned_labels,
+        }

@@ -1,8 +1,12 @@
 """Tokens for the token-based formats (spaCy, CoNLL): one tokenizer and one policy for both.
 
-Tokenizer: spaCy's blank pipeline for the article's language (`spacy.blank(lang)`), or the
-multi-language "xx" one when spaCy has no tokenizer for it (or the article has no language).
-spaCy's character offsets are Python string offsets, code points, like ours.
+Tokenizer: spaCy's blank pipeline for the article's language (`spacy.blank(lang)`; Arabic
+varieties get "ar"), or the multi-language "xx" one when spaCy has no tokenizer for it (or the
+article has no language), with quote marks and punctuation of every script split from words
+(`make_nlp`); a snapshot ships it (`save_tokenizer`). Where a span's edge cuts a known Arabic
+proclitic off a word, that token is split for the article (`tokenize` with the record's spans).
+spaCy's character offsets are Python string offsets, code points, like ours. See
+docs/tokenization.md.
 
 A span is written only if its start and end fall on token boundaries (what
 `doc.char_span(..., alignment_mode="strict")` accepts); the others are counted as unaligned.
@@ -13,12 +17,14 @@ first in the schema. A span that overlaps one already kept is dropped and counte
 (`doc.spans["sc"]` in the spaCy files keeps every aligned span, overlapping or not.)
 
 An article is tokenized once, for all its annotations and for every token format of the
-snapshot (`tokenize` remembers the last article, and the writers get each record in turn).
+snapshot (`tokenize` remembers the last article, and its split tokens, and the writers get each
+record in turn: `record_tokens`).
 """
 
 import functools
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
+from pathlib import Path
 
 import numpy
 import spacy
@@ -39,17 +45,79 @@ from spacy.attrs import LENGTH, SPACY
 CACHE_SIZE = 20_000
 
 
+# Arabic varieties that language identification names apart (py3langid's ary, arz) are written
+# in Arabic script with Arabic punctuation: they get the Arabic tokenizer.
+TOKENIZER_LANGUAGE = {"ary": "ar", "arz": "ar", "apc": "ar", "acm": "ar", "ajp": "ar", "aeb": "ar", "afb": "ar"}
+
+# Quote marks and punctuation of every script the corpus has, split from words whatever the
+# language: spaCy's blank pipelines glue some of them to words (Arabic: `”.`, `».`, `لـ”رويترز`).
+QUOTES = "“”‘’«»„‚‹›\"'"
+ARABIC_PUNCT = "،؛؟٪٫٬"
+TATWEEL = "ـ"
+ARABIC_LETTERS = "\u0621-\u064A\u066E-\u06D3\u06D5\u06FA-\u06FF\u0750-\u077F\u08A0-\u08FF"
+# Letters and the marks written over them (a word may end in a tanwin: `طفلاً.`).
+ARABIC = ARABIC_LETTERS + "\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED"
+_extra_prefixes = [f"[{re.escape(QUOTES + ARABIC_PUNCT + TATWEEL)}…]"]
+_extra_suffixes = [
+    f"[{re.escape(QUOTES + ARABIC_PUNCT + TATWEEL)}…]",
+    # Sentence punctuation after an Arabic letter, digit, percent sign, closing quote or bracket
+    # (spaCy's own rules only know cased letters before a full stop).
+    f"(?<=[{ARABIC}0-9\u0660-\u0669{re.escape(QUOTES)}%٪)\\]}}])[.,:;!?]",
+]
+_extra_infixes = [
+    # Double quote marks and guillemets are never part of a word; an apostrophe is only between
+    # Arabic letters (`O'Brien`, `don't` keep theirs).
+    "[“”«»„‹›\"]",
+    f"(?<=[{ARABIC}])[‘’'](?=[{ARABIC_LETTERS}])",
+    f"[{ARABIC_PUNCT}{TATWEEL}]",
+    f"(?<=[{ARABIC}])[.,:;!?…](?=[{ARABIC_LETTERS}])",
+    f"(?<=[{ARABIC}])[(\\[{{]",  # an opening bracket after a clitic: `و(سانا)`
+]
+
+# Arabic proclitics written joined to the next word: a conjunction (و ف), then a preposition
+# (ب ل ك) or ل with the article's ل (`للوزير`), maybe drawn out with a tatweel (`لـ`).
+PROCLITIC = re.compile(f"(?:[وف]?(?:[بك]|لل?)|[وف])ـ?")
+_ARABIC_LETTER = re.compile(f"[{ARABIC_LETTERS}]")
+
+
+@functools.cache
+def tokenizer_language(language: str) -> str:
+    """The spaCy language code whose tokenizer an article in `language` gets ("xx" if none)."""
+    code = re.split(r"[-_]", (language or "").lower())[0]
+    code = TOKENIZER_LANGUAGE.get(code, code)
+    if not code or code == "xx":
+        return "xx"
+    try:
+        spacy.blank(code)  # once per language: the answer is cached
+    except Exception:  # spaCy has no tokenizer for it, or it needs a package we don't ship (ja, zh, …)
+        return "xx"
+    return code
+
+
+def make_nlp(code: str):
+    """A new blank pipeline for spaCy language `code` with this module's punctuation rules; its
+    tokenizer's rules are regular expressions, so `nlp.to_disk` saves them and `spacy.load`
+    gives them back."""
+    nlp = spacy.blank(code)
+    tokenizer = nlp.tokenizer
+    defaults = nlp.Defaults
+    tokenizer.prefix_search = spacy.util.compile_prefix_regex([*(defaults.prefixes or []), *_extra_prefixes]).search
+    tokenizer.suffix_search = spacy.util.compile_suffix_regex([*(defaults.suffixes or []), *_extra_suffixes]).search
+    tokenizer.infix_finditer = spacy.util.compile_infix_regex([*(defaults.infixes or []), *_extra_infixes]).finditer
+    return nlp
+
+
+def save_tokenizer(code: str, directory: Path) -> None:
+    """The blank pipeline of spaCy language `code`, with these rules, saved for `spacy.load`:
+    a new one, so that its files hold no string of the articles tokenized before (no `vocab/`:
+    spaCy makes an empty one when it loads the pipeline)."""
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    make_nlp(code).to_disk(directory, exclude=["vocab"])
+
+
 @functools.cache
 def blank(language: str):
-    code = re.split(r"[-_]", (language or "").lower())[0]
-    nlp = None
-    if code and code != "xx":
-        try:
-            nlp = spacy.blank(code)
-        except Exception:  # spaCy has no tokenizer for it, or it needs a package we don't ship
-            pass
-    if nlp is None:
-        nlp = spacy.blank("xx")
+    nlp = make_nlp(tokenizer_language(language))
     nlp.tokenizer.max_cache_size = CACHE_SIZE
     return nlp
 
@@ -80,12 +148,15 @@ class Tokens:
     """An article's text as spaCy tokens, with each token's code-point offsets.
 
     `doc` is shared by every annotation of the article and every format: read it, never change it.
+    `clitic_splits` is how many tokens were cut at a proclitic for the spans (see `tokenize`).
     """
 
-    def __init__(self, text: str, language: str):
+    def __init__(self, text: str, language: str, doc=None, clitic_splits: int = 0):
         self.text = text
-        self.doc = doc = _tokenize(text, language)
+        self.language = language
+        self.doc = doc = _tokenize(text, language) if doc is None else doc
         self.vocab = doc.vocab
+        self.clitic_splits = clitic_splits
         # Each token is followed by its own single space, if any, and then by the next token.
         lengths = doc.to_array([LENGTH, SPACY]).astype(numpy.int64).reshape(-1, 2)
         widths = lengths.sum(axis=1)
@@ -115,19 +186,81 @@ class Tokens:
             aligned.append((span, start, last + 1))
         return aligned, len(spans) - len(aligned)
 
+    def clitic_cuts(self, spans) -> dict[int, list[int]]:
+        """Token -> the offsets inside it where a span edge cuts a proclitic off an Arabic word
+        (`لقناة` for a span that starts at `قناة`). Other edges inside a token are left alone."""
+        cuts: dict[int, list[int]] = {}
+        starts, ends, text = self.starts, self.ends, self.text
+        for span in spans:
+            for edge in (span["start"], span["end"]):
+                token = bisect_right(starts, edge) - 1
+                if token < 0 or edge >= ends[token] or starts[token] == edge:
+                    continue
+                if PROCLITIC.fullmatch(text, starts[token], edge) and _ARABIC_LETTER.match(text, edge):
+                    cuts.setdefault(token, []).append(edge)
+        return cuts
+
+    def split_at(self, cuts: dict[int, list[int]]) -> "Tokens":
+        """These tokens with each token in `cuts` split at its offsets (`doc.retokenize().split`),
+        on a copy of the doc: the shared one is never changed."""
+        doc = self.doc.copy()
+        splits = 0
+        with doc.retokenize() as retokenizer:
+            for token, edges in cuts.items():
+                bounds = [self.starts[token], *sorted(set(edges)), self.ends[token]]
+                pieces = [self.text[a:b] for a, b in zip(bounds, bounds[1:])]
+                retokenizer.split(doc[token], pieces, heads=[(doc[token], i) for i in range(len(pieces))])
+                splits += len(pieces) - 1
+        return Tokens(self.text, self.language, doc, splits)
+
 
 _last: tuple[str, str, Tokens] | None = None
+_last_split: tuple[Tokens, tuple, Tokens] | None = None
 
 
-def tokenize(text: str, language: str) -> Tokens:
-    """The article's tokens; the same object for the same article given again straight after."""
-    global _last
+def tokenize(text: str, language: str, spans=None) -> Tokens:
+    """The article's tokens; the same object for the same article given again straight after.
+
+    With `spans` (every span of the article's record, of all its annotations), a token that a
+    span's edge cuts a known Arabic proclitic off is split there, so the span aligns without
+    being moved; every writer given the same record gets the same tokens.
+    """
+    global _last, _last_split
     last = _last
     if last is not None and last[1] == language and last[0] == text:
-        return last[2]
-    tokens = Tokens(text, language)
-    _last = (text, language, tokens)
-    return tokens
+        tokens = last[2]
+    else:
+        tokens = Tokens(text, language)
+        _last = (text, language, tokens)
+    if not spans:
+        return tokens
+    cuts = tokens.clitic_cuts(spans)
+    if not cuts:
+        return tokens
+    key = tuple(sorted((token, tuple(sorted(set(edges)))) for token, edges in cuts.items()))
+    last_split = _last_split
+    if last_split is not None and last_split[0] is tokens and last_split[1] == key:
+        return last_split[2]
+    split = tokens.split_at(cuts)
+    _last_split = (tokens, key, split)
+    return split
+
+
+def record_tokens(record: dict) -> Tokens:
+    """`tokenize` for a record: its text and language, split at proclitics for all its spans."""
+    return tokenize(
+        record["text"], record["language"], [span for annotation in record["annotations"] for span in annotation["spans"]]
+    )
+
+
+def unaligned_labels(spans: list[dict], aligned: list[tuple[dict, int, int]]) -> dict[str, int]:
+    """How many spans of each label `align` left out."""
+    missed: dict[str, int] = {}
+    kept = {id(span) for span, _, _ in aligned}
+    for span in spans:
+        if id(span) not in kept:
+            missed[span["label"]] = missed.get(span["label"], 0) + 1
+    return missed
 
 
 def longest_first(aligned: list[tuple[dict, int, int]], label_order: list[str]) -> tuple[list[tuple[dict, int, int]], int]:
