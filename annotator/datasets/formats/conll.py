@@ -1,18 +1,34 @@
-"""CoNLL-2003 style BIO files, one per split: `train.conll`, `validation.conll`, `test.conll`.
+"""CoNLL files with one BIO column per label, one file per split: `train.conll`, `validation.conll`, `test.conll`.
 
-Each (article, annotation) is one document, started by the line `-DOCSTART- -X- -X- O` and a
-blank line, in the order of the JSONL file (article id, then gold, then analysts by name).
-Then one token a line, four columns separated by single spaces: the token, `_` (no part of
-speech), `_` (no chunk) and the tag: `B-Label`, `I-Label` or `O`. Tokens are spaCy's (see
-`tokens`); whitespace tokens are not written, and a blank line ends a sentence at every line
-break of the text that is not inside a kept span. Whitespace inside a token (rare: only a
-tokenizer special case with a space makes one) is written as `_` so the columns stay four.
+Each (article, annotation) is one document, in the order of the JSONL file (article id, then
+gold, then analysts by name), started by a line saying whose it is, then a blank line:
+`-DOCSTART- article_id=12 annotation_id=34 annotator=ana language=en` (`-` for a value there is
+none of: the "agreed" consensus has no annotation id, an article may have no language; its
+annotator is then named by its analysts, "ana+bob"). Readers of CoNLL-2003 files skip a line
+that starts with `-DOCSTART-` (Hugging Face's conll2003 script, flair, spaCy's converter).
 
-Overlaps: one tag per token, so the overlap policy of `tokens` applies: the longest span wins,
-overlapping ones are dropped and counted in the card with the spans not on token boundaries.
+Then one token a line, columns separated by single spaces: the token, `_` (no part of speech),
+`_` (no chunk), the NER column, then one column per label of the schema, in the schema's order:
+
+    token _ _ NER Claim Quote Source
+
+- NER: the CoNLL-2003 column, one tag a token, so overlapping spans cannot all be there: the
+  overlap policy of `tokens` applies (the longest span wins); the others are counted in the card.
+- One column per label (layered, as nested-NER corpora ship): every span of that label, in BIO
+  (`B-Quote`, `I-Quote`, `O`), so a Quote inside a Claim is in the Quote column and the Claim in
+  the Claim column. Only spans of the same label that overlap each other cannot share their
+  column: the longest wins there too, and the others are counted in the card. Two spans of the
+  same label on the same tokens are one entity in the column.
+
+Tokens are spaCy's (see `tokens`); whitespace tokens are not written, and a blank line ends a
+sentence at every line break of the text that is not inside a written span (of any column).
+Whitespace inside a token (rare: only a tokenizer special case with a space makes one) is
+written as `_` so the columns stay put. Spans not on token boundaries are in no column, counted.
 
 An article's document with every tag `O` is made once, from slices of its text; an
-annotation's document is that text with its spans' tags put in place of their tokens' `O`.
+annotation's document is that text with its spans' tags put in place of their words' `O`s, a
+run of words with the same tags at a time (most words are `O` in every column, and a span's
+inside words have the same tags as each other), never word by word.
 """
 
 import re
@@ -23,27 +39,40 @@ from operator import itemgetter
 import numpy
 
 from ..splits import SPLITS
+from . import annotator_name
 from .tokens import longest_first, tokenize
 
-DOCSTART = "-DOCSTART- -X- -X- O\n"
 _SPACE = re.compile(r"\s")
-# A word's line is the word, " _ _ ", its tag and "\n": _REST follows the word while its tag
-# is O, and the tag starts _TAG_AT characters after the word.
-_REST = " _ _ O\n"
+# A word's line is the word, " _ _ ", its tags and "\n"; its tags start _TAG_AT characters after the word.
 _TAG_AT = len(" _ _ ")
 
 
+def docstart(record: dict, annotation: dict) -> str:
+    """The line that starts an annotation's document, and the blank line after it."""
+    fields = {
+        "article_id": record["id"],
+        "annotation_id": annotation.get("id"),
+        "annotator": annotator_name(annotation),
+        "language": record.get("language"),
+    }
+    values = " ".join(f"{key}={_SPACE.sub('_', str(value)) if value not in (None, '') else '-'}" for key, value in fields.items())
+    return f"-DOCSTART- {values}\n\n"
+
+
 class _Article:
-    """An article's CoNLL document with every tag `O`, and where each word's tag is in it.
+    """An article's CoNLL document (after its -DOCSTART- line) with every tag `O`, and where
+    each word's tags are in it.
 
     Words are the tokens written (not whitespace); line breaks are the whitespace tokens with a
-    "\n", after which a sentence ends unless it is empty or the break is inside a kept span.
+    "\n", after which a sentence ends unless it is empty or the break is inside a written span.
     """
 
-    def __init__(self, tokens):
+    def __init__(self, tokens, columns: int):
         from spacy.attrs import IS_SPACE
 
         self.tokens = tokens
+        self.rest = " _ _ " + " ".join("O" * columns) + "\n"  # what follows a word while its tags are O
+        self.tags_width = 2 * columns - 1
         text = tokens.text
         is_space = tokens.doc.to_array(IS_SPACE).astype(bool) if len(tokens) else numpy.zeros(0, bool)
         written = ~is_space
@@ -54,7 +83,7 @@ class _Article:
         words = itemgetter(*slices)(text) if len(slices) > 1 else tuple(text[s] for s in slices)
         joined = "".join(words)
         if joined.split(maxsplit=1) != [joined]:
-            # Whitespace inside a token: "_" for each such character, so the columns stay four.
+            # Whitespace inside a token: "_" for each such character, so the columns stay put.
             words = tuple(_SPACE.sub("_", word) for word in words)
         self.words = words
         self.lengths = numpy.fromiter(map(len, words), numpy.int64, len(words))
@@ -62,7 +91,8 @@ class _Article:
 
     def document(self, breaks: list[int]) -> tuple[str, list[int]]:
         """The document when these line breaks may end a sentence: its text, and where each
-        word's tag is in it."""
+        word's tags are in it."""
+        rest = self.rest
         sentence_ends, last = [], 0
         for token in breaks:
             words_before = bisect_left(self.word_tokens, token)
@@ -71,50 +101,66 @@ class _Article:
                 last = words_before
         if len(self.words) > last:
             sentence_ends.append(len(self.words))
-        parts, previous = [DOCSTART, "\n"], 0
+        parts, previous = [], 0
         for end in sentence_ends:
-            parts.append(_REST.join(self.words[previous:end]))
-            parts.append(_REST + "\n")
+            parts.append(rest.join(self.words[previous:end]))
+            parts.append(rest + "\n")
             previous = end
-        # Each line before a word's adds its length and that of _REST; each sentence ended before
+        # Each line before a word's adds its length and that of `rest`; each sentence ended before
         # it adds one blank line.
-        line_starts = numpy.cumsum(self.lengths + len(_REST)) - (self.lengths + len(_REST))
+        line_starts = numpy.cumsum(self.lengths + len(rest)) - (self.lengths + len(rest))
         blank_lines = numpy.searchsorted(numpy.asarray(sentence_ends, numpy.int64), numpy.arange(len(self.words)), side="right")
-        tag_at = len(DOCSTART) + 1 + line_starts + blank_lines + self.lengths + _TAG_AT
+        tag_at = line_starts + blank_lines + self.lengths + _TAG_AT
         return "".join(parts), tag_at.tolist()
 
-    def tagged(self, kept: list[tuple[dict, int, int]]) -> tuple[str, int]:
-        """The document with the kept spans' tags, and how many kept spans had no word to tag."""
-        empty = 0
-        spans = []
-        suppressed = set()
+    def tagged(self, columns: list[list[tuple[int, int, int]]], tags) -> tuple[str, list[int]]:
+        """The document with each column's spans (label index, first token, token after the
+        last) tagged, and how many spans of each column had no word to tag. `tags(row)` is the
+        text of a row of codes: 0 for O, 2k+1 for B and 2k+2 for I of label k."""
         word_tokens, breaks = self.word_tokens, self.breaks
-        for span, start, end in kept:
-            first, after = bisect_left(word_tokens, start), bisect_left(word_tokens, end)
-            if first == after:
-                empty += 1
-                continue
-            spans.append((span["label"], first, after))
-            i = bisect_left(breaks, start)
-            while i < len(breaks) and breaks[i] < end:
-                suppressed.add(breaks[i])
-                i += 1
+        codes = numpy.zeros((len(self.words), len(columns)), numpy.int32)
+        empty = [0] * len(columns)
+        suppressed = set()
+        for column, spans in enumerate(columns):
+            for label, start, end in spans:
+                first, after = bisect_left(word_tokens, start), bisect_left(word_tokens, end)
+                if first == after:
+                    empty[column] += 1
+                    continue
+                codes[first, column] = 2 * label + 1
+                codes[first + 1 : after, column] = 2 * label + 2
+                i = bisect_left(breaks, start)
+                while i < len(breaks) and breaks[i] < end:
+                    suppressed.add(breaks[i])
+                    i += 1
         if suppressed:
             text, tag_at = self.document([token for token in breaks if token not in suppressed])
         else:
             text, tag_at = self.text, self.tag_at
-        # A span's words are consecutive lines with no blank line between them (a line break
-        # inside a kept span ends no sentence), so its tagged lines are one join.
-        parts, position, words = [], 0, self.words
-        for label, first, after in spans:
+        touched = codes.any(axis=1)
+        if not touched.any():
+            return text, empty
+        # Runs of words with the same tags, none of them a B: a run's words are consecutive lines
+        # with no blank line between them (a span's I continues over them, and a line break inside
+        # a written span ends no sentence), so a run is one join.
+        changed = numpy.ones(len(codes), bool)
+        changed[1:] = (codes[1:] != codes[:-1]).any(axis=1)
+        begins = (codes & 1).any(axis=1)
+        run_starts = touched & (changed | begins)
+        firsts = numpy.flatnonzero(run_starts)
+        boundaries = numpy.append(numpy.flatnonzero(~touched | run_starts), len(codes))
+        afters = boundaries[numpy.searchsorted(boundaries, firsts, side="right")]
+        parts, position, words, width = [], 0, self.words, self.tags_width
+        for first, after, row in zip(firsts.tolist(), afters.tolist(), codes[firsts]):
+            line_tags = tags(row)
             parts.append(text[position : tag_at[first]])
-            parts.append(f"B-{label}")
+            parts.append(line_tags)
             if after - first > 1:
-                inside = f" _ _ I-{label}"
+                inside = f" _ _ {line_tags}"
                 parts.append("\n")
                 parts.append(f"{inside}\n".join(words[first + 1 : after]))
                 parts.append(inside)
-            position = tag_at[after - 1] + 1
+            position = tag_at[after - 1] + width
         parts.append(text[position:])
         return "".join(parts), empty
 
@@ -125,28 +171,62 @@ class Writer:
 
     def __init__(self, output, schema: dict):
         self.labels = [label["name"] for label in schema["labels"]]
+        self.index = {label: i for i, label in enumerate(self.labels)}
+        self.tag_names = ["O"] + [f"{bio}-{label}" for label in self.labels for bio in "BI"]
+        self.row_tags: dict[bytes, str] = {}
         self.output = output
         self.handles = {}
         self.unaligned = dict.fromkeys(SPLITS, 0)
-        self.overlapping = dict.fromkeys(SPLITS, 0)
+        self.out_of_ner = dict.fromkeys(SPLITS, 0)
+        self.same_label = dict.fromkeys(SPLITS, 0)
+        self.wordless = dict.fromkeys(SPLITS, 0)
         self._article = None
+
+    def tags(self, row) -> str:
+        """A word's tags, " "-separated, from its codes (`_Article.tagged`); few rows recur."""
+        key = row.tobytes()
+        text = self.row_tags.get(key)
+        if text is None:
+            text = self.row_tags[key] = " ".join(self.tag_names[code] for code in row.tolist())
+        return text
 
     def add(self, record: dict, split: str) -> None:
         tokens = tokenize(record["text"], record["language"])
         if self._article is None or self._article.tokens is not tokens:
-            self._article = _Article(tokens)
+            self._article = _Article(tokens, 1 + len(self.labels))
         if split not in self.handles:
             self.handles[split] = self.output.open(f"{split}.conll", self.format, "w", encoding="utf-8", newline="\n")
         handle = self.handles[split]
+        index = self.index
         for annotation in record["annotations"]:
             aligned, unaligned = tokens.align(annotation["spans"])
-            kept, dropped = longest_first(aligned, self.labels)
-            document, empty = self._article.tagged(kept)
+            ner, dropped = longest_first(aligned, self.labels)
+            columns = [[(index[span["label"]], start, end) for span, start, end in ner]]
+            by_label = {}
+            for item in aligned:
+                # Spans of one label on the same tokens are one entity of its column.
+                by_label.setdefault(item[0]["label"], {}).setdefault(item[1:], item)
+            for label in self.labels:
+                same = by_label.get(label)
+                if not same:
+                    columns.append([])
+                    continue
+                kept, overlapping = longest_first(list(same.values()), self.labels) if len(same) > 1 else (list(same.values()), 0)
+                self.same_label[split] += overlapping
+                columns.append([(index[label], start, end) for _, start, end in kept])
+            document, empty = self._article.tagged(columns, self.tags)
             self.unaligned[split] += unaligned
-            self.overlapping[split] += dropped + empty
+            self.out_of_ner[split] += dropped + empty[0]
+            self.wordless[split] += sum(empty[1:])
+            handle.write(docstart(record, annotation))
             handle.write(document)
 
     def close(self) -> dict:
         for handle in self.handles.values():
             handle.close()
-        return {"unaligned_spans": self.unaligned, "overlapping_spans_dropped": self.overlapping}
+        return {
+            "unaligned_spans": self.unaligned,
+            "overlapping_spans_left_out_of_the_ner_column": self.out_of_ner,
+            "same_label_overlaps_left_out_of_their_label_column": self.same_label,
+            "spans_on_whitespace_only": self.wordless,
+        }
