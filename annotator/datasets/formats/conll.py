@@ -59,20 +59,14 @@ def docstart(record: dict, annotation: dict) -> str:
     return f"-DOCSTART- {values}\n\n"
 
 
-class _Article:
-    """An article's CoNLL document (after its -DOCSTART- line) with every tag `O`, and where
-    each word's tags are in it.
+class Words:
+    """An article's words: the tokens written (not whitespace), and its line breaks: the
+    whitespace tokens with a "\n". Shared by the CoNLL and Parquet writers (`words_of`)."""
 
-    Words are the tokens written (not whitespace); line breaks are the whitespace tokens with a
-    "\n", after which a sentence ends unless it is empty or the break is inside a written span.
-    """
-
-    def __init__(self, tokens, columns: int):
+    def __init__(self, tokens):
         from spacy.attrs import IS_SPACE
 
         self.tokens = tokens
-        self.rest = " _ _ " + " ".join("O" * columns) + "\n"  # what follows a word while its tags are O
-        self.tags_width = 2 * columns - 1
         text = tokens.text
         is_space = tokens.doc.to_array(IS_SPACE).astype(bool) if len(tokens) else numpy.zeros(0, bool)
         written = ~is_space
@@ -87,59 +81,111 @@ class _Article:
             words = tuple(_SPACE.sub("_", word) for word in words)
         self.words = words
         self.lengths = numpy.fromiter(map(len, words), numpy.int64, len(words))
-        self.text, self.tag_at = self.document(self.breaks)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+
+_last_words: Words | None = None
+
+
+def words_of(tokens) -> Words:
+    """The article's words; the same object for the same `Tokens` given again straight after."""
+    global _last_words
+    if _last_words is None or _last_words.tokens is not tokens:
+        _last_words = Words(tokens)
+    return _last_words
+
+
+def layers(aligned: list[tuple[dict, int, int]], labels: list[str]) -> tuple[list[list[tuple[dict, int, int]]], int, int]:
+    """The spans of each column: the NER column's under the overlap policy, then each label's.
+
+    Returns the columns (aligned spans, in text order), how many spans the NER column left out,
+    and how many the label columns did (spans of one label overlapping a longer one of it).
+    """
+    ner, left_out = longest_first(aligned, labels)
+    by_label: dict[str, dict] = {}
+    for item in aligned:
+        # Spans of one label on the same tokens are one entity of its column.
+        by_label.setdefault(item[0]["label"], {}).setdefault(item[1:], item)
+    columns, overlapping = [ner], 0
+    for label in labels:
+        same = list(by_label.get(label, {}).values())
+        if len(same) > 1:
+            same, dropped = longest_first(same, labels)
+            overlapping += dropped
+        columns.append(same)
+    return columns, left_out, overlapping
+
+
+def word_codes(words: Words, columns: list[list[tuple[dict, int, int]]], index: dict[str, int]):
+    """Each word's tag in each column as a code (0 for O, 2k+1 for B and 2k+2 for I of label k),
+    a (words, columns) array; how many spans of each column had no word (whitespace only); and
+    the line breaks inside a span that has words."""
+    word_tokens, breaks = words.word_tokens, words.breaks
+    codes = numpy.zeros((len(words), len(columns)), numpy.int64)
+    empty = [0] * len(columns)
+    inside = set()
+    for column, spans in enumerate(columns):
+        for span, start, end in spans:
+            first, after = bisect_left(word_tokens, start), bisect_left(word_tokens, end)
+            if first == after:
+                empty[column] += 1
+                continue
+            label = index[span["label"]]
+            codes[first, column] = 2 * label + 1
+            codes[first + 1 : after, column] = 2 * label + 2
+            i = bisect_left(breaks, start)
+            while i < len(breaks) and breaks[i] < end:
+                inside.add(breaks[i])
+                i += 1
+    return codes, empty, inside
+
+
+class _Article:
+    """An article's CoNLL document (after its -DOCSTART- line) with every tag `O`, and where
+    each word's tags are in it. A sentence ends at a line break unless it is empty or the break
+    is inside a written span."""
+
+    def __init__(self, words: Words, columns: int):
+        self.words = words
+        self.rest = " _ _ " + " ".join("O" * columns) + "\n"  # what follows a word while its tags are O
+        self.tags_width = 2 * columns - 1
+        self.text, self.tag_at = self.document(words.breaks)
 
     def document(self, breaks: list[int]) -> tuple[str, list[int]]:
         """The document when these line breaks may end a sentence: its text, and where each
         word's tags are in it."""
-        rest = self.rest
+        rest, word_tokens, words, lengths = self.rest, self.words.word_tokens, self.words.words, self.words.lengths
         sentence_ends, last = [], 0
         for token in breaks:
-            words_before = bisect_left(self.word_tokens, token)
+            words_before = bisect_left(word_tokens, token)
             if words_before > last:
                 sentence_ends.append(words_before)
                 last = words_before
-        if len(self.words) > last:
-            sentence_ends.append(len(self.words))
+        if len(words) > last:
+            sentence_ends.append(len(words))
         parts, previous = [], 0
         for end in sentence_ends:
-            parts.append(rest.join(self.words[previous:end]))
+            parts.append(rest.join(words[previous:end]))
             parts.append(rest + "\n")
             previous = end
         # Each line before a word's adds its length and that of `rest`; each sentence ended before
         # it adds one blank line.
-        line_starts = numpy.cumsum(self.lengths + len(rest)) - (self.lengths + len(rest))
-        blank_lines = numpy.searchsorted(numpy.asarray(sentence_ends, numpy.int64), numpy.arange(len(self.words)), side="right")
-        tag_at = line_starts + blank_lines + self.lengths + _TAG_AT
+        line_starts = numpy.cumsum(lengths + len(rest)) - (lengths + len(rest))
+        blank_lines = numpy.searchsorted(numpy.asarray(sentence_ends, numpy.int64), numpy.arange(len(words)), side="right")
+        tag_at = line_starts + blank_lines + lengths + _TAG_AT
         return "".join(parts), tag_at.tolist()
 
-    def tagged(self, columns: list[list[tuple[int, int, int]]], tags) -> tuple[str, list[int]]:
-        """The document with each column's spans (label index, first token, token after the
-        last) tagged, and how many spans of each column had no word to tag. `tags(row)` is the
-        text of a row of codes: 0 for O, 2k+1 for B and 2k+2 for I of label k."""
-        word_tokens, breaks = self.word_tokens, self.breaks
-        codes = numpy.zeros((len(self.words), len(columns)), numpy.int32)
-        empty = [0] * len(columns)
-        suppressed = set()
-        for column, spans in enumerate(columns):
-            for label, start, end in spans:
-                first, after = bisect_left(word_tokens, start), bisect_left(word_tokens, end)
-                if first == after:
-                    empty[column] += 1
-                    continue
-                codes[first, column] = 2 * label + 1
-                codes[first + 1 : after, column] = 2 * label + 2
-                i = bisect_left(breaks, start)
-                while i < len(breaks) and breaks[i] < end:
-                    suppressed.add(breaks[i])
-                    i += 1
-        if suppressed:
-            text, tag_at = self.document([token for token in breaks if token not in suppressed])
+    def tagged(self, codes, inside: set[int], tags) -> str:
+        """The document with each word's tags (`word_codes`); `tags(row)` is a row's text."""
+        if inside:
+            text, tag_at = self.document([token for token in self.words.breaks if token not in inside])
         else:
             text, tag_at = self.text, self.tag_at
         touched = codes.any(axis=1)
         if not touched.any():
-            return text, empty
+            return text
         # Runs of words with the same tags, none of them a B: a run's words are consecutive lines
         # with no blank line between them (a span's I continues over them, and a line break inside
         # a written span ends no sentence), so a run is one join.
@@ -150,19 +196,19 @@ class _Article:
         firsts = numpy.flatnonzero(run_starts)
         boundaries = numpy.append(numpy.flatnonzero(~touched | run_starts), len(codes))
         afters = boundaries[numpy.searchsorted(boundaries, firsts, side="right")]
-        parts, position, words, width = [], 0, self.words, self.tags_width
+        parts, position, words, width = [], 0, self.words.words, self.tags_width
         for first, after, row in zip(firsts.tolist(), afters.tolist(), codes[firsts]):
             line_tags = tags(row)
             parts.append(text[position : tag_at[first]])
             parts.append(line_tags)
             if after - first > 1:
-                inside = f" _ _ {line_tags}"
+                inside_line = f" _ _ {line_tags}"
                 parts.append("\n")
-                parts.append(f"{inside}\n".join(words[first + 1 : after]))
-                parts.append(inside)
+                parts.append(f"{inside_line}\n".join(words[first + 1 : after]))
+                parts.append(inside_line)
             position = tag_at[after - 1] + width
         parts.append(text[position:])
-        return "".join(parts), empty
+        return "".join(parts)
 
 
 class Writer:
@@ -183,7 +229,7 @@ class Writer:
         self._article = None
 
     def tags(self, row) -> str:
-        """A word's tags, " "-separated, from its codes (`_Article.tagged`); few rows recur."""
+        """A word's tags, " "-separated, from its codes (`word_codes`): the same rows recur, each is made once."""
         key = row.tobytes()
         text = self.row_tags.get(key)
         if text is None:
@@ -192,34 +238,22 @@ class Writer:
 
     def add(self, record: dict, split: str) -> None:
         tokens = tokenize(record["text"], record["language"])
-        if self._article is None or self._article.tokens is not tokens:
-            self._article = _Article(tokens, 1 + len(self.labels))
+        words = words_of(tokens)
+        if self._article is None or self._article.words is not words:
+            self._article = _Article(words, 1 + len(self.labels))
         if split not in self.handles:
             self.handles[split] = self.output.open(f"{split}.conll", self.format, "w", encoding="utf-8", newline="\n")
         handle = self.handles[split]
-        index = self.index
         for annotation in record["annotations"]:
             aligned, unaligned = tokens.align(annotation["spans"])
-            ner, dropped = longest_first(aligned, self.labels)
-            columns = [[(index[span["label"]], start, end) for span, start, end in ner]]
-            by_label = {}
-            for item in aligned:
-                # Spans of one label on the same tokens are one entity of its column.
-                by_label.setdefault(item[0]["label"], {}).setdefault(item[1:], item)
-            for label in self.labels:
-                same = by_label.get(label)
-                if not same:
-                    columns.append([])
-                    continue
-                kept, overlapping = longest_first(list(same.values()), self.labels) if len(same) > 1 else (list(same.values()), 0)
-                self.same_label[split] += overlapping
-                columns.append([(index[label], start, end) for _, start, end in kept])
-            document, empty = self._article.tagged(columns, self.tags)
+            columns, left_out, overlapping = layers(aligned, self.labels)
+            codes, empty, inside = word_codes(words, columns, self.index)
             self.unaligned[split] += unaligned
-            self.out_of_ner[split] += dropped + empty[0]
+            self.out_of_ner[split] += left_out + empty[0]
+            self.same_label[split] += overlapping
             self.wordless[split] += sum(empty[1:])
             handle.write(docstart(record, annotation))
-            handle.write(document)
+            handle.write(self._article.tagged(codes, inside, self.tags))
 
     def close(self) -> dict:
         for handle in self.handles.values():
