@@ -4,6 +4,8 @@ It holds no time and no snapshot id, so it is byte-identical for the same inputs
 data file; the export page shows when and by whom a snapshot was made.
 """
 
+import json
+import re
 from collections.abc import Sequence
 
 from annotator.agreement.data import codings_of
@@ -14,6 +16,7 @@ from .records import Scope
 from .splits import SHINGLE_WORDS, SPLITS
 
 CODINGS_CHUNK = 500
+_SPACE = re.compile(r"\s")
 
 LOADING = {
     "jsonl": "`train.jsonl`, `validation.jsonl`, `test.jsonl`: one article per line with its exported annotations; "
@@ -24,10 +27,11 @@ LOADING = {
     "spacy": "`train.spacy`, … (`train-00000.spacy`, … for large splits): "
     "`DocBin().from_disk(path).get_docs(spacy.blank(lang).vocab)`; spans in `doc.spans['sc']`, non-overlapping "
     "ones in `doc.ents`, topics in `doc.cats`; or `spacy train` with `--paths.train train.spacy`.",
-    "conll": "`train.conll`, …: CoNLL-2003 style, `token _ _ BIO-tag`, documents started by `-DOCSTART-`, "
-    "blank lines between sentences (line breaks of the text), in the order of the JSONL files.",
-    "parquet": "`train.parquet`, …: `datasets.load_dataset('parquet', data_files={'train': 'train.parquet', "
-    "'validation': 'validation.parquet', 'test': 'test.parquet'})`, or `pandas.read_parquet`.",
+    "conll": "`train.conll`, …: CoNLL files with one BIO column per label beside the CoNLL-2003 NER column, "
+    "blank lines between sentences (line breaks of the text), in the order of the JSONL files; how to read them "
+    "is below (Nested and overlapping spans).",
+    "parquet": "`train.parquet`, … (`train-00000.parquet`, `train-00001.parquet`, … when a large split is written "
+    "in parts): `datasets.load_dataset` as shown below (Parquet features), or `pandas.read_parquet`.",
     "label-studio": "`label_studio.json` and `label_studio_config.xml`: create a Label Studio project with the "
     "config, then import the tasks (spans, relations and topics; not stance).",
 }
@@ -157,9 +161,12 @@ def render(*, project, parameters, schema, counts, files, agreement, versions) -
     if counts["formats"]:
         out += ["## Spans the token formats could not hold", "",
                 "Spans whose start or end is not on a token boundary of spaCy's tokenizer are left out of the spaCy "
-                "and CoNLL files. Where a token can carry one label only (CoNLL tags, spaCy `doc.ents`), the longest "
-                "overlapping span wins, then the earlier, then the label first in the schema; the others are dropped "
-                "(`doc.spans['sc']` keeps them all).", ""]
+                "token data and of every CoNLL column and Parquet tag column (the Parquet `spans` column and the JSONL "
+                "files keep them). Where a token can carry one label only (the CoNLL NER column, Parquet `ner_tags`, "
+                "spaCy `doc.ents`), the longest overlapping span wins, then the earlier, then the label first in the "
+                "schema; the others are left out of that column (`doc.spans['sc']` keeps them all, and so do the label "
+                "columns, below). A label's own column leaves out only a span overlapping a longer one of the same "
+                "label, and a span of whitespace alone has no word to tag.", ""]
         rows = [
             [f"{fmt}: {what.replace('_', ' ')}", *(numbers[s] for s in SPLITS)]
             for fmt, report in counts["formats"].items()
@@ -200,4 +207,108 @@ def render(*, project, parameters, schema, counts, files, agreement, versions) -
     out += ["## Loading", ""]
     out += [f"- {LOADING[key]}" for key in parameters["formats"]]
     out.append("")
+    if "conll" in parameters["formats"]:
+        out += conll_section(schema, [f.name for f in files if f.format == "conll"])
+    if "parquet" in parameters["formats"]:
+        out += parquet_section(schema, [f.name for f in files if f.format == "parquet"])
     return "\n".join(out)
+
+
+# How to read the CoNLL files: a reader with no dependency, the columns in the file's order.
+CONLL_READER = '''def read_conll(path):
+    """Each document: its -DOCSTART- fields, its tokens, and each token's tags (NER, then one per label)."""
+    documents = []
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            fields = line.split(" ")
+            if fields == ["\\n"]:
+                continue  # a blank line ends a sentence
+            fields[-1] = fields[-1].rstrip("\\n")
+            if fields[0] == "-DOCSTART-":
+                documents.append({"about": dict(f.split("=", 1) for f in fields[1:]), "tokens": [], "tags": []})
+            else:
+                documents[-1]["tokens"].append(fields[0])
+                documents[-1]["tags"].append(fields[3:])
+    return documents
+
+
+def entities(tags):
+    """(label, first token, token after the last) of each span in one BIO column."""
+    found = []
+    for i, tag in enumerate([*tags, "O"]):
+        if found and found[-1][2] is None and tag != "I-" + found[-1][0]:
+            found[-1][2] = i
+        if tag.startswith("B-"):
+            found.append([tag[2:], i, None])
+    return [tuple(span) for span in found]
+
+
+for document in read_conll({path}):
+    columns = list(zip(*document["tags"]))  # columns[0] is NER, columns[1 + k] label k's
+    spans = [span for column in columns[1:] for span in entities(column)]'''
+
+
+def conll_section(schema: dict, names: list[str]) -> list[str]:
+    labels = [label["name"] for label in schema["labels"]]
+    path = next((f"{split}.conll" for split in SPLITS if f"{split}.conll" in names), "train.conll")
+    return [
+        "## Nested and overlapping spans (CoNLL)",
+        "",
+        "Each (article, annotation) is one document, started by a line that says whose it is, then a blank line: "
+        "`-DOCSTART- article_id=12 annotation_id=34 annotator=ana language=en` (`-` where there is no value: "
+        "the agreed consensus has no annotation id and is named by its analysts, `ana+bob`). Readers of "
+        "CoNLL-2003 files skip a line that starts with `-DOCSTART-`.",
+        "",
+        "Then one token a line, columns separated by one space, in this order: "
+        + ", ".join(f"`{md(c)}`" for c in ["token", "_", "_", "NER", *(_SPACE.sub("_", label) for label in labels)])
+        + ". `NER` is the CoNLL-2003 column: one tag a token, so where spans overlap the longest wins (see above). "
+        "Then one BIO column per label, in the schema's order (layered, as nested-NER corpora ship): every span of "
+        "that label, so a Quote inside a Claim is whole in the Quote column and the Claim whole in the Claim column. "
+        "A label's column leaves out only a span overlapping a longer one of the same label (counted above); two "
+        "spans of one label on the same tokens are one entity of its column; a space in a label's name is `_` in its tags. Each column is plain BIO, so a BIO "
+        "reader reads it one column at a time; or with this reader, which needs nothing installed:",
+        "",
+        "```python",
+        *CONLL_READER.replace("{path}", json.dumps(path)).splitlines(),
+        "```",
+        "",
+    ]
+
+
+def parquet_section(schema: dict, names: list[str]) -> list[str]:
+    labels = [label["name"] for label in schema["labels"]]
+    data_files = {split: sorted(n for n in names if n.split(".")[0].split("-")[0] == split) for split in SPLITS}
+    data_files = {split: files for split, files in data_files.items() if files}
+    first = next(iter(data_files), "train")
+    return [
+        "## Parquet features",
+        "",
+        "One row per (article, annotation). The column types are Hugging Face `datasets` features, kept in the "
+        "files' Arrow schema, so `load_dataset` gives label names with no cleaning (`.int2str`):",
+        "",
+        "- `tokens`: `Sequence(Value('string'))`, the words of the CoNLL files (spaCy's tokens without whitespace).",
+        "- `ner_tags`: `Sequence(ClassLabel(names=[" + ", ".join(f"'{md(n)}'" for n in ["O"] + [f"{b}-{label}" for label in labels for b in "BI"]) + "]))`: "
+        "one tag a token, the CoNLL NER column (the longest of overlapping spans).",
+        *(f"- `tags:{md(label)}`: `Sequence(ClassLabel(names=['O', 'B-{md(label)}', 'I-{md(label)}']))`: every span "
+          f"labelled {md(label)}, nested ones included (the CoNLL {md(label)} column)." for label in labels),
+        "- `topics`: `Sequence(ClassLabel(names=[" + ", ".join(f"'{md(t)}'" for t in schema["topics"]) + "]))`, multi-label.",
+        "- `stance`: list of `{target, value}`.",
+        "- `spans`: every span, aligned or not: `id`, `start`, `end` (code points: `text[start:end] == text`), "
+        "`label`, `text`, `attributes` (JSON), `token_start`, `token_end` (its words, `tokens[token_start:token_end]`; "
+        "null when not on token boundaries), `created`, `updated`, `review` (`decision` and `from`, for gold spans).",
+        "- `relations`: list of `{id, type, source, target}` (span ids).",
+        "- `article_id`, `sha256`, `title`, `text`, `language`, `source`, `url`, `published`, `metadata` (JSON), "
+        "`annotation_id`, `annotator`, `kind`, `created`, `updated`.",
+        "",
+        "From this folder:",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        "",
+        f"dataset = load_dataset(\"parquet\", data_files={json.dumps(data_files)})",
+        f"first = dataset[{json.dumps(first)}][0]",
+        f"tags = dataset[{json.dumps(first)}].features[\"ner_tags\"].feature",
+        "print([(token, tags.int2str(tag)) for token, tag in zip(first[\"tokens\"], first[\"ner_tags\"])])",
+        "```",
+        "",
+    ]

@@ -218,7 +218,8 @@ class Writer:
     def __init__(self, output, schema: dict):
         self.labels = [label["name"] for label in schema["labels"]]
         self.index = {label: i for i, label in enumerate(self.labels)}
-        self.tag_names = ["O"] + [f"{bio}-{label}" for label in self.labels for bio in "BI"]
+        # A space in a label's name would split its tags' column in two.
+        self.tag_names = ["O"] + [f"{bio}-{_SPACE.sub('_', label)}" for label in self.labels for bio in "BI"]
         self.row_tags: dict[bytes, str] = {}
         self.output = output
         self.handles = {}
