@@ -414,3 +414,44 @@ def test_a_shard_that_fails_to_write_fails_the_export(tmp_path, monkeypatch):
         for r, split in corpus():
             writer.add(r, split)
         writer.close()
+
+
+def test_parquet_tags_are_the_conll_columns_when_both_are_written_from_the_same_records(tmp_path):
+    # Both writers share each annotation's layers (`conll.layered`): written together, the CoNLL
+    # files are still the plain ones, and every Parquet tag column is the CoNLL column of its name.
+    import pyarrow.parquet as pq
+
+    from annotator.datasets.formats import parquet
+
+    fields = {"title": "t", "source": None, "url": "", "published": None, "metadata": {}}
+    records = [({**r, **fields}, split) for r, split in corpus()]
+    schema = {**SCHEMA, "labels": [{"name": name, "attributes": []} for name in LABELS]}
+    output = Output(tmp_path)
+    writers = [conll.Writer(output, schema), parquet.Writer(output, schema)]
+    for r, split in records:
+        for writer in writers:
+            writer.add(r, split)
+    conll_report, parquet_report = [writer.close() for writer in writers]
+    output.close()
+    conll_files, conll_counts = plain_conll(records)
+    assert conll_report == parquet_report == conll_counts
+    compared = 0
+    for split in SPLITS:
+        document = written(tmp_path, output, f"{split}.conll").decode("utf-8")
+        assert document == conll_files[f"{split}.conll"]
+        documents = []
+        for line in document.split("\n"):
+            if line.startswith("-DOCSTART-"):
+                documents.append([])
+            elif line:
+                documents[-1].append(line.split(" "))
+        rows = pq.read_table(output._temporary(f"{split}.parquet")).to_pylist()
+        assert len(rows) == len(documents)
+        names = parquet.tag_names(LABELS)
+        for row, lines in zip(rows, documents):
+            assert row["tokens"] == [line[0] for line in lines]
+            assert [names[t] for t in row["ner_tags"]] == [line[3] for line in lines]
+            for k, label in enumerate(LABELS):
+                assert [["O", f"B-{label}", f"I-{label}"][t] for t in row[f"tags:{label}"]] == [line[4 + k] for line in lines]
+                compared += sum(1 for t in row[f"tags:{label}"] if t)
+    assert compared > 1000

@@ -33,6 +33,7 @@ inside words have the same tags as each other), never word by word.
 
 import re
 from bisect import bisect_left
+from dataclasses import dataclass
 from itertools import compress
 from operator import itemgetter
 
@@ -142,6 +143,39 @@ def word_codes(words: Words, columns: list[list[tuple[dict, int, int]]], index: 
     return codes, empty, inside
 
 
+@dataclass(frozen=True)
+class Layered:
+    """An annotation's spans on the article's words: what the CoNLL and Parquet writers write."""
+
+    aligned: list  # (span, first token, token after the last) of each span on token boundaries
+    unaligned: int  # spans not on token boundaries
+    left_out: int  # spans the NER column leaves out (overlaps)
+    overlapping: int  # spans a label column leaves out (inside or across a longer one of that label)
+    codes: numpy.ndarray  # `word_codes`: read it, never change it (both writers share it)
+    empty: list[int]
+    inside: set[int]
+
+
+_layered: dict = {"words": None, "labels": None, "annotations": {}}
+
+
+def layered(tokens, words: Words, annotation: dict, labels: list[str], index: dict[str, int]) -> Layered:
+    """The annotation's `Layered`, worked out once for both writers: a snapshot hands each record,
+    the same objects, to its writers in turn, so this keeps the current article's until the next."""
+    if _layered["words"] is not words or _layered["labels"] != labels:
+        _layered.update(words=words, labels=list(labels), annotations={})
+    # Keyed by the annotation's id(), with the annotation kept so that its id cannot be reused.
+    kept = _layered["annotations"].get(id(annotation))
+    if kept is not None and kept[0] is annotation:
+        return kept[1]
+    aligned, unaligned = tokens.align(annotation["spans"])
+    columns, left_out, overlapping = layers(aligned, labels)
+    codes, empty, inside = word_codes(words, columns, index)
+    result = Layered(aligned, unaligned, left_out, overlapping, codes, empty, inside)
+    _layered["annotations"][id(annotation)] = (annotation, result)
+    return result
+
+
 class _Article:
     """An article's CoNLL document (after its -DOCSTART- line) with every tag `O`, and where
     each word's tags are in it. A sentence ends at a line break unless it is empty or the break
@@ -246,15 +280,13 @@ class Writer:
             self.handles[split] = self.output.open(f"{split}.conll", self.format, "w", encoding="utf-8", newline="\n")
         handle = self.handles[split]
         for annotation in record["annotations"]:
-            aligned, unaligned = tokens.align(annotation["spans"])
-            columns, left_out, overlapping = layers(aligned, self.labels)
-            codes, empty, inside = word_codes(words, columns, self.index)
-            self.unaligned[split] += unaligned
-            self.out_of_ner[split] += left_out + empty[0]
-            self.same_label[split] += overlapping
-            self.wordless[split] += sum(empty[1:])
+            layer = layered(tokens, words, annotation, self.labels, self.index)
+            self.unaligned[split] += layer.unaligned
+            self.out_of_ner[split] += layer.left_out + layer.empty[0]
+            self.same_label[split] += layer.overlapping
+            self.wordless[split] += sum(layer.empty[1:])
             handle.write(docstart(record, annotation))
-            handle.write(self._article.tagged(codes, inside, self.tags))
+            handle.write(self._article.tagged(layer.codes, layer.inside, self.tags))
 
     def close(self) -> dict:
         for handle in self.handles.values():

@@ -47,7 +47,7 @@ import numpy
 
 from ..splits import SPLITS
 from . import annotator_name
-from .conll import layers, word_codes, words_of
+from .conll import layered, words_of
 from .tokens import tokenize
 
 ROW_GROUP = 250
@@ -209,20 +209,19 @@ class Writer:
         words = words_of(tokens)
         word_tokens = words.word_tokens
         for annotation in record["annotations"]:
-            aligned, unaligned = tokens.align(annotation["spans"])
-            columns, left_out, overlapping = layers(aligned, self.labels)
-            codes, empty, _ = word_codes(words, columns, self.index)
-            self.unaligned[split] += unaligned
-            self.out_of_ner[split] += left_out + empty[0]
-            self.same_label[split] += overlapping
-            self.wordless[split] += sum(empty[1:])
+            layer = layered(tokens, words, annotation, self.labels, self.index)
+            self.unaligned[split] += layer.unaligned
+            self.out_of_ner[split] += layer.left_out + layer.empty[0]
+            self.same_label[split] += layer.overlapping
+            self.wordless[split] += sum(layer.empty[1:])
             span_words = {}
-            for span, start, end in aligned:
+            for span, start, end in layer.aligned:
                 first, after = bisect_left(word_tokens, start), bisect_left(word_tokens, end)
                 if first < after:
                     span_words[id(span)] = (first, after)
-            self.rows[split].append(row(record, {**annotation, "topics": [self.topics[t] for t in annotation["topics"]]}, span_words, words.words))
-            self.codes[split].append(codes)
+            topics = [self.topics[t] for t in annotation["topics"]]
+            self.rows[split].append(row(record, {**annotation, "topics": topics}, span_words, words.words))
+            self.codes[split].append(layer.codes)
         if len(self.rows[split]) >= ROW_GROUP:
             self._flush(split)
 
