@@ -250,7 +250,9 @@ for document in read_conll({path}):
 
 def conll_section(schema: dict, names: list[str]) -> list[str]:
     labels = [label["name"] for label in schema["labels"]]
-    path = next((f"{split}.conll" for split in SPLITS if f"{split}.conll" in names), "train.conll")
+    path = next((f"{split}.conll" for split in SPLITS if f"{split}.conll" in names), None)
+    # The reader, then its use on the first file there is (none when no article was exported).
+    reader = CONLL_READER if path else CONLL_READER[: CONLL_READER.index("\n\n\nfor document")]
     return [
         "## Nested and overlapping spans (CoNLL)",
         "",
@@ -269,7 +271,7 @@ def conll_section(schema: dict, names: list[str]) -> list[str]:
         "reader reads it one column at a time; or with this reader, which needs nothing installed:",
         "",
         "```python",
-        *CONLL_READER.replace("{path}", json.dumps(path)).splitlines(),
+        *reader.replace("{path}", json.dumps(path)).splitlines(),
         "```",
         "",
     ]
@@ -279,7 +281,6 @@ def parquet_section(schema: dict, names: list[str]) -> list[str]:
     labels = [label["name"] for label in schema["labels"]]
     data_files = {split: sorted(n for n in names if n.split(".")[0].split("-")[0] == split) for split in SPLITS}
     data_files = {split: files for split, files in data_files.items() if files}
-    first = next(iter(data_files), "train")
     return [
         "## Parquet features",
         "",
@@ -300,14 +301,24 @@ def parquet_section(schema: dict, names: list[str]) -> list[str]:
         "- `article_id`, `sha256`, `title`, `text`, `language`, `source`, `url`, `published`, `metadata` (JSON), "
         "`annotation_id`, `annotator`, `kind`, `created`, `updated`.",
         "",
+        *_load_dataset(data_files),
+    ]
+
+
+def _load_dataset(data_files: dict[str, list[str]]) -> list[str]:
+    """A `load_dataset` call that runs as printed from the snapshot's folder, naming its Parquet files."""
+    if not data_files:
+        return ["No Parquet file: no article was exported.", ""]
+    first = json.dumps(next(iter(data_files)))
+    return [
         "From this folder:",
         "",
         "```python",
         "from datasets import load_dataset",
         "",
         f"dataset = load_dataset(\"parquet\", data_files={json.dumps(data_files)})",
-        f"first = dataset[{json.dumps(first)}][0]",
-        f"tags = dataset[{json.dumps(first)}].features[\"ner_tags\"].feature",
+        f"first = dataset[{first}][0]",
+        f"tags = dataset[{first}].features[\"ner_tags\"].feature",
         "print([(token, tags.int2str(tag)) for token, tag in zip(first[\"tokens\"], first[\"ner_tags\"])])",
         "```",
         "",

@@ -292,3 +292,16 @@ def test_a_large_parquet_snapshot_is_written_in_two_parts_that_the_cards_call_lo
         assert sharded[split].to_list() == unsharded[split].to_list()
     card = file_path(parts, "README.md").read_text(encoding="utf-8")
     assert '"train": ["train-00000.parquet", "train-00001.parquet"]' in card
+
+
+def test_a_card_without_files_prints_no_call_that_would_fail(project, admin_user, monkeypatch):
+    snapshot = build(project, admin_user, formats=["conll", "parquet"])
+    assert snapshot.status == "ready" and snapshot.counts["articles"] == 0
+    card = file_path(snapshot, "README.md").read_text(encoding="utf-8")
+    assert "No Parquet file: no article was exported." in card and "load_dataset(" not in card
+    [reader] = code_blocks(card)
+    monkeypatch.chdir(file_path(snapshot, "README.md").parent)
+    defined = {}
+    exec(reader, defined)
+    assert {"read_conll", "entities"} <= set(defined)
+    assert defined["entities"](["B-Claim", "I-Claim", "B-Quote", "O", "I-Quote"]) == [("Claim", 0, 2), ("Quote", 2, 3)]
