@@ -274,6 +274,26 @@ def conll_section(schema: dict, names: list[str]) -> list[str]:
         *reader.replace("{path}", json.dumps(path)).splitlines(),
         "```",
         "",
+        *_load_conll(labels, names),
+    ]
+
+
+def _load_conll(labels: list[str], names: list[str]) -> list[str]:
+    """The CoNLL files as sentences with `datasets`' own CoNLL reader, as printed from the folder."""
+    data_files = {split: [f"{split}.conll"] for split in SPLITS if f"{split}.conll" in names}
+    if not data_files:
+        return []
+    columns = ["tokens", "pos_tags", "chunk_tags", "ner_tags", *(_SPACE.sub("_", label) for label in labels)]
+    return [
+        "Or as sentences (without their documents' `-DOCSTART-` lines), with `datasets`' CoNLL reader "
+        "(`datasets` 5 or later), each column a list of tags a sentence:",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        "",
+        f"sentences = load_dataset(\"conll\", data_files={json.dumps(data_files)}, column_names={json.dumps(columns, ensure_ascii=False)})",
+        "```",
+        "",
     ]
 
 

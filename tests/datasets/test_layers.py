@@ -160,12 +160,14 @@ def run_card(snapshot, monkeypatch) -> tuple[dict, dict]:
     folder = file_path(snapshot, "README.md").parent
     card = (folder / "README.md").read_text(encoding="utf-8")
     blocks = code_blocks(card)
-    assert len(blocks) == ("conll" in snapshot.parameters["formats"]) + ("parquet" in snapshot.parameters["formats"])
+    formats = snapshot.parameters["formats"]
+    assert len(blocks) == 2 * ("conll" in formats) + ("parquet" in formats)
     monkeypatch.chdir(folder)
     reader, loaded = {}, {}
-    if "conll" in snapshot.parameters["formats"]:
+    if "conll" in formats:
         exec(blocks.pop(0), reader)
-    if "parquet" in snapshot.parameters["formats"]:
+        exec(blocks.pop(0), loaded)  # the CoNLL files as sentences, with datasets' CoNLL reader
+    if "parquet" in formats:
         exec(blocks.pop(0), loaded)
     return reader, loaded
 
@@ -229,6 +231,16 @@ def test_every_aligned_span_is_in_its_label_column_of_the_conll_and_parquet_file
     card = file_path(snapshot, "README.md").read_text(encoding="utf-8")
     assert "`token`, `_`, `_`, `NER`, `Claim`, `Quote`, `Source`" in card
     assert "| conll: same label overlaps left out of their label column |" in card
+
+    # The same CoNLL files as sentences, with the card's call of datasets' own CoNLL reader
+    sentences = loaded["sentences"]
+    assert set(sentences) == set(split_files(snapshot, "conll"))
+    for split in sentences:
+        in_order = [documents[int(d["about"]["article_id"])] for d in reader["read_conll"](str(split_files(snapshot, "conll")[split]))]
+        assert sum(sentences[split]["tokens"], []) == sum((d["tokens"] for d in in_order), [])
+        for k, name in enumerate(["ner_tags", *LABELS]):
+            assert sum(sentences[split][name], []) == [tags[k] for d in in_order for tags in d["tags"]]
+    assert sum(sentences[s].num_rows for s in sentences) > len(documents)  # sentences, not documents
 
     # Parquet, with the card's load_dataset call
     dataset = loaded["dataset"]

@@ -5,7 +5,7 @@ gold, then analysts by name), started by a line saying whose it is, then a blank
 `-DOCSTART- article_id=12 annotation_id=34 annotator=ana language=en` (`-` for a value there is
 none of: the "agreed" consensus has no annotation id, an article may have no language; its
 annotator is then named by its analysts, "ana+bob"). Readers of CoNLL-2003 files skip a line
-that starts with `-DOCSTART-` (Hugging Face's conll2003 script, flair, spaCy's converter).
+that starts with `-DOCSTART-` (`datasets`' "conll" reader, whose call the card prints, does).
 
 Then one token a line, columns separated by single spaces: the token, `_` (no part of speech),
 `_` (no chunk), the NER column, then one column per label of the schema, in the schema's order:
