@@ -230,7 +230,8 @@ class Writer:
         pa = self.pa
         lengths = numpy.fromiter((len(c) for c in codes), numpy.int64, len(codes))
         offsets = pa.array(numpy.concatenate([[0], numpy.cumsum(lengths)]).astype(numpy.int32))
-        every = numpy.concatenate(codes) if codes else numpy.zeros((0, 1 + len(self.labels)), numpy.int64)
+        # int64: the type of a ClassLabel, which `datasets` would otherwise cast to as it loads.
+        every = numpy.concatenate(codes).astype(numpy.int64) if codes else numpy.zeros((0, 1 + len(self.labels)), numpy.int64)
         columns = [pa.ListArray.from_arrays(offsets, pa.array(every[:, 0]))]
         for k in range(len(self.labels)):
             # The column's codes are label k's (2k+1 for B, 2k+2 for I); its names are O, B, I.
