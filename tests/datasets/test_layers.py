@@ -13,7 +13,6 @@ counted in the card.
 import json
 import re
 import uuid
-from pathlib import Path
 
 import pytest
 
