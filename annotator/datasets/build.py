@@ -7,7 +7,7 @@
    counts and the card's agreement (`tallies.SplitTally`: counts only, never the records) are
    added up from the spool too. In a large build a helper process reads the spool too, while
    this one writes: it counts, and writes the slowest format, or of a slow format asked for
-   alone (CoNLL or spaCy) the second part of the records (`helper_formats`).
+   alone (CoNLL, spaCy or Parquet) the second part of the records (`helper_formats`).
 Memory therefore does not grow with the number of articles beyond those arrays.
 Then the dataset card, then every file is hashed and renamed from its temporary name; only
 after that, in one transaction, are the file rows saved and the snapshot marked ready.
@@ -61,10 +61,10 @@ logger = logging.getLogger(__name__)
 # cost more than it saves.
 PARALLEL_FROM_ARTICLES = 2000
 # The formats that take much the longest to write (tokenizing every article), slowest first.
-SLOWEST_FORMATS = ("spacy", "conll")
-SECOND_PART = ".second"
+SLOWEST_FORMATS = ("spacy", "conll", "parquet")
+SECOND_PART = ".second"  # the helper's files of a format written in two parts are named apart
 # The formats written from spaCy's tokens: a snapshot with one of them ships the tokenizers.
-TOKEN_FORMATS = ("spacy", "conll")  # the helper's files of a format written in two parts are named apart
+TOKEN_FORMATS = ("spacy", "conll", "parquet")
 
 _helper_pool: ProcessPoolExecutor | None = None
 
@@ -92,8 +92,8 @@ def helper_formats(formats: list[str]) -> tuple[list[str], list[str]]:
     """What a build with a helper process writes there: (formats it writes whole, formats of
     which it writes the second part). The slowest format asked for, whole, so long as another is
     left to write here at the same time; a slow format asked for alone, its second part (both
-    can be written in two parts, CoNLL's files as one stream, spaCy's shards each whole: see
-    `formats`)."""
+    can be written in two parts, CoNLL's files as one stream, spaCy's shards each whole, Parquet's
+    as a file per part: see `formats`)."""
     slowest = next((key for key in SLOWEST_FORMATS if key in formats), None)
     if slowest is None:
         return [], []

@@ -10,6 +10,8 @@ split's, so that `load_dataset` on the uploaded folder loads them (not the JSONL
 files beside them; see `CONFIG_FORMAT`).
 """
 
+import json
+import re
 from collections.abc import Sequence
 
 import yaml
@@ -22,6 +24,7 @@ from .records import Scope
 from .splits import MIN_EXCERPT, SHINGLE_WORDS, SPLITS
 
 CODINGS_CHUNK = 500
+_SPACE = re.compile(r"\s")
 
 LOADING = {
     "jsonl": "`train.jsonl`, `validation.jsonl`, `test.jsonl`: one article per line with its exported annotations; "
@@ -33,10 +36,11 @@ LOADING = {
     "`DocBin().from_disk(path).get_docs(spacy.load('tokenizer/<lang>').vocab)`; every span in `doc.spans['sc']` "
     "(nested and overlapping ones too), non-overlapping ones in `doc.ents`, topics in `doc.cats`, the article's id "
     "and language and the annotation's id and annotator in `doc.user_data`; `spacy train` as shown below.",
-    "conll": "`train.conll`, …: CoNLL-2003 style, `token _ _ BIO-tag`, documents started by `-DOCSTART-`, "
-    "blank lines between sentences (line breaks of the text), in the order of the JSONL files.",
-    "parquet": "`train.parquet`, …: `datasets.load_dataset('parquet', data_files={'train': 'train.parquet', "
-    "'validation': 'validation.parquet', 'test': 'test.parquet'})`, or `pandas.read_parquet`.",
+    "conll": "`train.conll`, …: CoNLL files with one BIO column per label beside the CoNLL-2003 NER column, "
+    "blank lines between sentences (line breaks of the text), in the order of the JSONL files; how to read them "
+    "is below (Nested and overlapping spans).",
+    "parquet": "`train.parquet`, … (`train-00000.parquet`, `train-00001.parquet`, … when a large split is written "
+    "in parts): `datasets.load_dataset` as shown below (Parquet features), or `pandas.read_parquet`.",
     "label-studio": "`label_studio.json` and `label_studio_config.xml`: create a Label Studio project with the "
     "config, then import the tasks (spans, relations and topics; not stance).",
 }
@@ -251,6 +255,10 @@ def render(*, project, parameters, schema, counts, files, agreement, versions) -
     out.append("")
     if "spacy" in parameters["formats"]:
         out += _spacy_training(counts, files)
+    if "conll" in parameters["formats"]:
+        out += conll_section(schema, [f.name for f in files if f.format == "conll"])
+    if "parquet" in parameters["formats"]:
+        out += parquet_section(schema, [f.name for f in files if f.format == "parquet"])
     return "\n".join(out)
 
 
@@ -261,12 +269,15 @@ BY_LANGUAGE = ("spans_by_language", "unaligned_by_language")
 def _token_formats(counts: dict, schema: dict) -> list[str]:
     out = ["## Spans the token formats could not hold", "",
            "Spans whose start or end is not on a token boundary of the shipped tokenizer are left out of the spaCy "
-           "and CoNLL files, never moved or widened. The tokenizer splits quote marks and punctuation of every script "
-           "from words, and where a span's edge cuts a known Arabic proclitic (و ف ب ل ك, alone or combined, as in "
-           "`لقناة`) off a word, that token is split there for the article (counted below as clitic splits). "
-           "Where a token can carry one label only (CoNLL tags, spaCy `doc.ents`), the longest "
-           "overlapping span wins, then the earlier, then the label first in the schema; the others are dropped "
-           "(`doc.spans['sc']` keeps them all).", ""]
+           "token data and of every CoNLL column and Parquet tag column (the Parquet `spans` column and the JSONL "
+           "files keep them), never moved or widened. The tokenizer splits quote marks and punctuation of every "
+           "script from words, and where a span's edge cuts a known Arabic proclitic (و ف ب ل ك, alone or combined, "
+           "as in `لقناة`) off a word, that token is split there for the article (counted below as clitic splits). "
+           "Where a token can carry one label only (the CoNLL NER column, Parquet `ner_tags`, spaCy `doc.ents`), the "
+           "longest overlapping span wins, then the earlier, then the label first in the schema; the others are left "
+           "out of that column (`doc.spans['sc']` keeps them all, and so do the label columns, below). A label's own "
+           "column leaves out only a span overlapping a longer one of the same label, and a span of whitespace alone "
+           "has no word to tag.", ""]
     rows = [
         [f"{fmt}: {what.replace('_', ' ')}", *(numbers[s] for s in SPLITS)]
         for fmt, report in counts["formats"].items()
@@ -338,4 +349,135 @@ def _spacy_training(counts: dict, files) -> list[str]:
         f"python -m spacy train config.cfg --paths.train {train} --paths.dev {dev} "
         f"--initialize.before_init '{before_init}' --output model",
         "```", "",
+    ]
+
+
+# How to read the CoNLL files: a reader with no dependency, the columns in the file's order.
+CONLL_READER = '''def read_conll(path):
+    """Each document: its -DOCSTART- fields, its tokens, and each token's tags (NER, then one per label)."""
+    documents = []
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            fields = line.split(" ")
+            if fields == ["\\n"]:
+                continue  # a blank line ends a sentence
+            fields[-1] = fields[-1].rstrip("\\n")
+            if fields[0] == "-DOCSTART-":
+                documents.append({"about": dict(f.split("=", 1) for f in fields[1:]), "tokens": [], "tags": []})
+            else:
+                documents[-1]["tokens"].append(fields[0])
+                documents[-1]["tags"].append(fields[3:])
+    return documents
+
+
+def entities(tags):
+    """(label, first token, token after the last) of each span in one BIO column."""
+    found = []
+    for i, tag in enumerate([*tags, "O"]):
+        if found and found[-1][2] is None and tag != "I-" + found[-1][0]:
+            found[-1][2] = i
+        if tag.startswith("B-"):
+            found.append([tag[2:], i, None])
+    return [tuple(span) for span in found]
+
+
+for document in read_conll({path}):
+    columns = list(zip(*document["tags"]))  # columns[0] is NER, columns[1 + k] label k's
+    spans = [span for column in columns[1:] for span in entities(column)]'''
+
+
+def conll_section(schema: dict, names: list[str]) -> list[str]:
+    labels = [label["name"] for label in schema["labels"]]
+    path = next((f"{split}.conll" for split in SPLITS if f"{split}.conll" in names), None)
+    # The reader, then its use on the first file there is (none when no article was exported).
+    reader = CONLL_READER if path else CONLL_READER[: CONLL_READER.index("\n\n\nfor document")]
+    return [
+        "## Nested and overlapping spans (CoNLL)",
+        "",
+        "Each (article, annotation) is one document, started by a line that says whose it is, then a blank line: "
+        "`-DOCSTART- article_id=12 annotation_id=34 annotator=ana language=en` (`-` where there is no value: "
+        "the agreed consensus has no annotation id and is named by its analysts, `ana+bob`). Readers of "
+        "CoNLL-2003 files skip a line that starts with `-DOCSTART-`.",
+        "",
+        "Then one token a line, columns separated by one space, in this order: "
+        + ", ".join(f"`{md(c)}`" for c in ["token", "_", "_", "NER", *(_SPACE.sub("_", label) for label in labels)])
+        + ". `NER` is the CoNLL-2003 column: one tag a token, so where spans overlap the longest wins (see above). "
+        "Then one BIO column per label, in the schema's order (layered, as nested-NER corpora ship): every span of "
+        "that label, so a Quote inside a Claim is whole in the Quote column and the Claim whole in the Claim column. "
+        "A label's column leaves out only a span overlapping a longer one of the same label (counted above); two "
+        "spans of one label on the same tokens are one entity of its column; a space in a label's name is `_` in its tags. Each column is plain BIO, so a BIO "
+        "reader reads it one column at a time; or with this reader, which needs nothing installed:",
+        "",
+        "```python",
+        *reader.replace("{path}", json.dumps(path)).splitlines(),
+        "```",
+        "",
+        *_load_conll(labels, names),
+    ]
+
+
+def _load_conll(labels: list[str], names: list[str]) -> list[str]:
+    """The CoNLL files as sentences with `datasets`' own CoNLL reader, as printed from the folder."""
+    data_files = {split: [f"{split}.conll"] for split in SPLITS if f"{split}.conll" in names}
+    if not data_files:
+        return []
+    columns = ["tokens", "pos_tags", "chunk_tags", "ner_tags", *(_SPACE.sub("_", label) for label in labels)]
+    return [
+        "Or as sentences (without their documents' `-DOCSTART-` lines), with `datasets`' CoNLL reader "
+        "(`datasets` 5 or later), each column a list of tags a sentence:",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        "",
+        f"sentences = load_dataset(\"conll\", data_files={json.dumps(data_files)}, column_names={json.dumps(columns, ensure_ascii=False)})",
+        "```",
+        "",
+    ]
+
+
+def parquet_section(schema: dict, names: list[str]) -> list[str]:
+    labels = [label["name"] for label in schema["labels"]]
+    data_files = {split: sorted(n for n in names if n.split(".")[0].split("-")[0] == split) for split in SPLITS}
+    data_files = {split: files for split, files in data_files.items() if files}
+    return [
+        "## Parquet features",
+        "",
+        "One row per (article, annotation). The column types are Hugging Face `datasets` features, kept in the "
+        "files' Arrow schema, so `load_dataset` gives label names with no cleaning (`.int2str`):",
+        "",
+        "- `tokens`: `Sequence(Value('string'))`, the words of the CoNLL files (spaCy's tokens without whitespace).",
+        "- `ner_tags`: `Sequence(ClassLabel(names=[" + ", ".join(f"'{md(n)}'" for n in ["O"] + [f"{b}-{label}" for label in labels for b in "BI"]) + "]))`: "
+        "one tag a token, the CoNLL NER column (the longest of overlapping spans).",
+        *(f"- `tags:{md(label)}`: `Sequence(ClassLabel(names=['O', 'B-{md(label)}', 'I-{md(label)}']))`: every span "
+          f"labelled {md(label)}, nested ones included (the CoNLL {md(label)} column)." for label in labels),
+        "- `topics`: `Sequence(ClassLabel(names=[" + ", ".join(f"'{md(t)}'" for t in schema["topics"]) + "]))`, multi-label.",
+        "- `stance`: list of `{target, value}`.",
+        "- `spans`: every span, aligned or not: `id`, `start`, `end` (code points: `text[start:end] == text`), "
+        "`label`, `text`, `attributes` (JSON), `token_start`, `token_end` (its words, `tokens[token_start:token_end]`; "
+        "null when not on token boundaries), `created`, `updated`, `review` (`decision` and `from`, for gold spans).",
+        "- `relations`: list of `{id, type, source, target}` (span ids).",
+        "- `article_id`, `sha256`, `title`, `text`, `language`, `source`, `url`, `published`, `metadata` (JSON), "
+        "`annotation_id`, `annotator`, `kind`, `created`, `updated`.",
+        "",
+        *_load_dataset(data_files),
+    ]
+
+
+def _load_dataset(data_files: dict[str, list[str]]) -> list[str]:
+    """A `load_dataset` call that runs as printed from the snapshot's folder, naming its Parquet files."""
+    if not data_files:
+        return ["No Parquet file: no article was exported.", ""]
+    first = json.dumps(next(iter(data_files)))
+    return [
+        "From this folder:",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        "",
+        f"dataset = load_dataset(\"parquet\", data_files={json.dumps(data_files)})",
+        f"first = dataset[{first}][0]",
+        f"tags = dataset[{first}].features[\"ner_tags\"].feature",
+        "print([(token, tags.int2str(tag)) for token, tag in zip(first[\"tokens\"], first[\"ner_tags\"])])",
+        "```",
+        "",
     ]

@@ -110,7 +110,8 @@ class TestSpacy:
 
 
 def read_conll(path):
-    """CoNLL-2003 reader: documents of sentences of (token, tag), and spans rebuilt from BIO."""
+    """CoNLL-2003 reader of the NER column (the fourth; one column per label follows it):
+    documents of (token, tag), and spans rebuilt from BIO."""
     documents = []
     for line in path.read_text(encoding="utf-8").split("\n"):
         if line.startswith("-DOCSTART-"):
@@ -119,7 +120,7 @@ def read_conll(path):
         if not line.strip():
             continue
         columns = line.split(" ")
-        assert len(columns) == 4, line
+        assert len(columns) == 4 + 3, line  # token _ _ NER Claim Quote Source
         documents[-1].append((columns[0], columns[3]))
     result = []
     for tokens in documents:
@@ -166,7 +167,7 @@ class TestConll:
                 for (label, words), (start, end, _, text) in zip(spans, kept):
                     assert "".join(words) == "".join(text.split())
         report = snapshot.counts["formats"]["conll"]
-        assert sum(report["overlapping_spans_dropped"].values()) == dropped == 1
+        assert sum(report["overlapping_spans_left_out_of_the_ner_column"].values()) == dropped == 1
         assert sum(report["unaligned_spans"].values()) == 1  # "avro" inside "Lavrov"
         assert report["unaligned_by_language"] == {"xx": {"Source": 1}}
 
@@ -175,7 +176,10 @@ class TestConll:
         for path in split_files(snapshot, "conll").values():
             text = path.read_text(encoding="utf-8")
             if "B-Claim\n”" in text or "trying _ _ B-Claim" in text:
-                assert "trying _ _ B-Claim\n” _ _ I-Claim\n. _ _ I-Claim\nThe _ _ I-Claim\nministry _ _ I-Claim\nagreed _ _ O\n. _ _ O\n" in text
+                assert (
+                    "trying _ _ B-Claim B-Claim I-Quote O\n” _ _ I-Claim I-Claim O O\n. _ _ I-Claim I-Claim O O\n"
+                    "The _ _ I-Claim I-Claim O O\nministry _ _ I-Claim I-Claim O O\nagreed _ _ O O O O\n. _ _ O O O O\n"
+                ) in text
                 break
         else:
             pytest.fail(f"article {english}'s Claim is in no CoNLL file")
@@ -204,14 +208,18 @@ class TestParquet:
                 seen[row["article_id"]] = sorted((s["start"], s["end"], s["label"], s["text"]) for s in row["spans"])
         assert seen == expected
         english = next(r for s in SPLITS for r in loaded[s] if r["article_id"] == gold_corpus["english"].id)
-        assert english["topics"] == ["Armenia"]
+        topics = loaded["train"].features["topics"].feature
+        assert topics.names == list(project.topics.values_list("name", flat=True))
+        assert [topics.int2str(t) for t in english["topics"]] == ["Armenia"]
         assert english["stance"] == [{"target": "the West", "value": "critical"}]
         assert english["published"] == "2024-03-01"
         quote = next(s for s in english["spans"] if s["label"] == "Quote")
         assert json.loads(quote["attributes"]) == {"stance": "critical"}
-        assert english["relations"] == [
-            {"type": "speaker", "source": quote["id"], "target": next(s["id"] for s in english["spans"] if s["label"] == "Source")}
+        source = next(s["id"] for s in english["spans"] if s["label"] == "Source")
+        assert [{k: r[k] for k in ("type", "source", "target")} for r in english["relations"]] == [
+            {"type": "speaker", "source": quote["id"], "target": source}
         ]
+        assert all(isinstance(r["id"], int) for r in english["relations"])
 
 
 class TestCsv:

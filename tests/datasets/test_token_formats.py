@@ -139,38 +139,72 @@ def plain_losses(records):
     return {"clitic_splits": splits, "spans_by_language": given, "unaligned_by_language": missed}
 
 
+def plain_layers(aligned):
+    """Each label's column: its spans, one per set of tokens, the longest winning among those that
+    overlap; and how many were left out."""
+    order = {label: i for i, label in enumerate(LABELS)}
+    columns, dropped = [], 0
+    for label in LABELS:
+        distinct = {}
+        for pair in aligned:
+            if pair[0]["label"] == label:
+                distinct.setdefault((pair[1].start, pair[1].end), pair)
+        kept = []
+        for pair in sorted(distinct.values(), key=lambda p: (-(p[0]["end"] - p[0]["start"]), p[0]["start"], order[p[0]["label"]], p[0]["id"])):
+            if all(pair[1].end <= other.start or pair[1].start >= other.end for _, other in kept):
+                kept.append(pair)
+        dropped += len(distinct) - len(kept)
+        columns.append(kept)
+    return columns, dropped
+
+
 def plain_conll(records):
     texts = {}
-    unaligned, overlapping = dict.fromkeys(SPLITS, 0), dict.fromkeys(SPLITS, 0)
+    counts = {key: dict.fromkeys(SPLITS, 0) for key in (
+        "unaligned_spans", "overlapping_spans_left_out_of_the_ner_column",
+        "same_label_overlaps_left_out_of_their_label_column", "spans_on_whitespace_only",
+    )}
     for record, split in records:
-        for _, doc, aligned, kept, missed in plain_docs(record):
-            dropped = len(aligned) - len(kept)
-            tags, inside = ["O"] * len(doc), [False] * len(doc)
-            for _, span in kept:
-                words = [t.i for t in span if not t.is_space]
-                if not words:
-                    dropped += 1
-                    continue
-                tags[words[0]] = f"B-{span.label_}"
-                for i in words[1:]:
-                    tags[i] = f"I-{span.label_}"
-                for i in range(span.start, span.end):
-                    inside[i] = True
-            unaligned[split] += missed
-            overlapping[split] += dropped
-            lines, sentence_open = ["-DOCSTART- -X- -X- O\n", "\n"], False
+        for annotation, doc, aligned, kept, missed in plain_docs(record):
+            layers, same_label = plain_layers(aligned)
+            tags = [["O"] * len(doc) for _ in range(1 + len(LABELS))]
+            inside = [False] * len(doc)
+            wordless = [0] * len(tags)
+            for column, spans in enumerate([kept, *layers]):
+                for _, span in spans:
+                    words = [t.i for t in span if not t.is_space]
+                    if not words:
+                        wordless[column] += 1
+                        continue
+                    tags[column][words[0]] = f"B-{span.label_}"
+                    for i in words[1:]:
+                        tags[column][i] = f"I-{span.label_}"
+                    for i in range(span.start, span.end):
+                        inside[i] = True
+            counts["unaligned_spans"][split] += missed
+            counts["overlapping_spans_left_out_of_the_ner_column"][split] += len(aligned) - len(kept) + wordless[0]
+            counts["same_label_overlaps_left_out_of_their_label_column"][split] += same_label
+            counts["spans_on_whitespace_only"][split] += sum(wordless[1:])
+            annotation_id = annotation.get("id")
+            lines = [
+                f"-DOCSTART- article_id={record['id']} annotation_id={'-' if annotation_id is None else annotation_id} "
+                f"annotator={annotator_name(annotation)} language={record['language'] or '-'}\n",
+                "\n",
+            ]
+            sentence_open = False
             for token in doc:
                 if token.is_space:
                     if "\n" in token.text and not inside[token.i] and sentence_open:
                         lines.append("\n")
                         sentence_open = False
                     continue
-                lines.append(f"{re.sub(r'\s', '_', token.text)} _ _ {tags[token.i]}\n")
+                row = " ".join(column[token.i] for column in tags)
+                lines.append(f"{re.sub(r'\s', '_', token.text)} _ _ {row}\n")
                 sentence_open = True
             if sentence_open:
                 lines.append("\n")
             texts[f"{split}.conll"] = texts.get(f"{split}.conll", "") + "".join(lines)
-    return texts, {"unaligned_spans": unaligned, "overlapping_spans_dropped": overlapping, **plain_losses(records)}
+    return texts, {**counts, **plain_losses(records)}
 
 
 # Records ------------------------------------------------------------------------------------
@@ -289,7 +323,9 @@ def test_spacy_and_conll_files_are_the_plain_ones_byte_for_byte(tmp_path, monkey
     # the corpus does reach the cases it is meant to
     assert sum(spacy_counts["unaligned_spans"].values()) > 100
     assert sum(spacy_counts["overlapping_spans_left_out_of_ents"].values()) > 100
-    assert sum(conll_counts["overlapping_spans_dropped"].values()) > sum(spacy_counts["overlapping_spans_left_out_of_ents"].values())
+    assert sum(conll_counts["overlapping_spans_left_out_of_the_ner_column"].values()) > sum(spacy_counts["overlapping_spans_left_out_of_ents"].values())
+    assert sum(conll_counts["same_label_overlaps_left_out_of_their_label_column"].values()) > 50
+    assert sum(conll_counts["spans_on_whitespace_only"].values()) > 0
     assert sum(spacy_counts["clitic_splits"].values()) > 0
     if shard_docs == 2:
         assert "train/train-00003.spacy" in spacy_files
@@ -408,9 +444,9 @@ def test_whitespace_inside_a_token_is_written_as_underscores(tmp_path):
     conll_files, conll_counts = plain_conll(records)
     document = written(tmp_path, output, "train.conll").decode("utf-8")
     assert document == conll_files["train.conll"]
-    assert "New_York _ _ B-Source\nsaid _ _ O\n" in document
-    assert "New_York _ _ B-Claim\nagreed _ _ I-Claim\n" in document
-    assert "in _ _ O\nNew_York _ _ O\n" in document
+    assert "New_York _ _ B-Source O O B-Source\nsaid _ _ O O O O\n" in document
+    assert "New_York _ _ B-Claim B-Claim O O\nagreed _ _ I-Claim I-Claim O O\n" in document
+    assert "in _ _ O O O O\nNew_York _ _ O O O O\n" in document
     assert written(tmp_path, output, "train.spacy") == plain_spacy(records, 1000)[0]["train.spacy"]
 
 
@@ -426,3 +462,44 @@ def test_a_shard_that_fails_to_write_fails_the_export(tmp_path, monkeypatch):
         for r, split in corpus():
             writer.add(r, split)
         writer.close()
+
+
+def test_parquet_tags_are_the_conll_columns_when_both_are_written_from_the_same_records(tmp_path):
+    # Both writers share each annotation's layers (`conll.layered`): written together, the CoNLL
+    # files are still the plain ones, and every Parquet tag column is the CoNLL column of its name.
+    import pyarrow.parquet as pq
+
+    from annotator.datasets.formats import parquet
+
+    fields = {"title": "t", "source": None, "url": "", "published": None, "metadata": {}}
+    records = [({**r, **fields}, split) for r, split in corpus()]
+    schema = {**SCHEMA, "labels": [{"name": name, "attributes": []} for name in LABELS]}
+    output = Output(tmp_path)
+    writers = [conll.Writer(output, schema), parquet.Writer(output, schema)]
+    for r, split in records:
+        for writer in writers:
+            writer.add(r, split)
+    conll_report, parquet_report = [writer.close() for writer in writers]
+    output.close()
+    conll_files, conll_counts = plain_conll(records)
+    assert conll_report == parquet_report == conll_counts
+    compared = 0
+    for split in SPLITS:
+        document = written(tmp_path, output, f"{split}.conll").decode("utf-8")
+        assert document == conll_files[f"{split}.conll"]
+        documents = []
+        for line in document.split("\n"):
+            if line.startswith("-DOCSTART-"):
+                documents.append([])
+            elif line:
+                documents[-1].append(line.split(" "))
+        rows = pq.read_table(output._temporary(f"{split}.parquet")).to_pylist()
+        assert len(rows) == len(documents)
+        names = parquet.tag_names(LABELS)
+        for row, lines in zip(rows, documents):
+            assert row["tokens"] == [line[0] for line in lines]
+            assert [names[t] for t in row["ner_tags"]] == [line[3] for line in lines]
+            for k, label in enumerate(LABELS):
+                assert [["O", f"B-{label}", f"I-{label}"][t] for t in row[f"tags:{label}"]] == [line[4 + k] for line in lines]
+                compared += sum(1 for t in row[f"tags:{label}"] if t)
+    assert compared > 1000

@@ -31,8 +31,8 @@ FORMATS = {
     "jsonl": ("jsonl", "JSON Lines: one article per line, every annotation (the app's own format)"),
     "csv": ("csv_documents", "CSV of document labels: topics and stance per article"),
     "spacy": ("spacy_docbin", "spaCy DocBin (.spacy): spans, entities and topic categories"),
-    "conll": ("conll", "CoNLL-2003 style BIO tags (token per line)"),
-    "parquet": ("parquet", "Parquet (Hugging Face datasets)"),
+    "conll": ("conll", "CoNLL-2003 style BIO tags, and one BIO column per label for nested spans (token per line)"),
+    "parquet": ("parquet", "Parquet (Hugging Face datasets): tokens, tags and topics with their label names"),
     "label-studio": ("label_studio", "Label Studio JSON tasks and labelling config"),
 }
 FORMAT_CHOICES = [(key, label) for key, (_, label) in FORMATS.items()]

@@ -1,63 +1,129 @@
-"""Parquet files, one per split, that `datasets.load_dataset("parquet", data_files=...)` loads.
+"""Parquet files, one per split, that `datasets.load_dataset("parquet", data_files=...)` loads
+with typed features: label names, not bare numbers.
 
-One row per (article, annotation), columns:
-article_id, sha256, title, text, language, source, url, published (ISO date or null),
-metadata (JSON text), annotator, kind, topics (list of names), stance (list of
-{target, value}), spans (list of {id, start, end, label, text, attributes (JSON text)}),
-relations (list of {type, source, target}, span ids). Offsets are code points:
-`text[start:end] == span text` in Python.
+One row per (article, annotation), columns (Hugging Face `datasets` feature in brackets):
+- article_id, sha256, title, text, language, source, url, published (ISO date or null),
+  metadata (JSON text);
+- annotation_id (null for the "agreed" consensus), annotator ("ana+bob" for a consensus), kind,
+  created, updated (ISO 8601 UTC, when the records carry them);
+- topics [Sequence(ClassLabel(names=the schema's topics))]: multi-label, each chosen topic's index;
+- stance: list of {target, value};
+- tokens [Sequence(Value("string"))]: the article's words, spaCy's tokens without whitespace,
+  exactly the tokens of the CoNLL files (`tokens`, `conll.Words`);
+- ner_tags [Sequence(ClassLabel(names=["O", "B-Claim", "I-Claim", "B-Quote", …]))]: one tag a
+  token, the CoNLL NER column (overlaps: the longest span wins);
+- `tags:<label>` for each label, in the schema's order [Sequence(ClassLabel(names=["O",
+  "B-<label>", "I-<label>"]))]: every span of that label, nested or overlapping ones of other
+  labels included, the CoNLL label column;
+- spans: list of {id, start, end, label, text, attributes (JSON text), token_start, token_end
+  (the span's tokens, `tokens[token_start:token_end]`; null if it is not on token boundaries or
+  holds no word), created, updated, review ({decision, from}, for gold spans)}; every span,
+  whether or not it is on token boundaries. Offsets are code points: `text[start:end] == span text`;
+- relations: list of {id, type, source, target} (span ids).
+
+Keys another part of the export adds to the records (the contract in `records`: ids, times,
+review) are read with `.get()`: until they are there, they are null.
+
+The features are written into the Arrow schema's metadata under "huggingface", as `datasets`
+writes them (`Features.arrow_schema`), in the older spelling ("Sequence", and a list for a list
+of structs) that `datasets` 2 to 5 all read. Tags are computed from each word's codes as arrays
+(`conll.word_codes`) and handed to Arrow as arrays, never a Python value per token.
 
 Rows are written a row group at a time (ROW_GROUP rows), so memory does not grow with the number of
 articles.
+
+Two processes may write the rows (a large build: `build.helper_formats`; tokenizing is most of
+the time), the first the records before a cut, the second the rest, each into files of its own:
+`train-00000.parquet` and `train-00001.parquet` (a split with rows on one side of the cut only
+has that side's file). Nothing crosses the cut, so there is no `rest` to hand back. The card's
+`load_dataset` call names the files there are.
 """
 
 import json
+from bisect import bisect_left
+from dataclasses import dataclass
+
+import numpy
 
 from ..splits import SPLITS
 from . import annotator_name
+from .conll import Losses, layered, words_of
+from .tokens import record_tokens
 
 ROW_GROUP = 250
 
+_STRING = {"dtype": "string", "_type": "Value"}
+_INT = {"dtype": "int64", "_type": "Value"}
 
-def schema():
+
+def _class_labels(names: list[str]) -> dict:
+    return {"feature": {"names": names, "_type": "ClassLabel"}, "_type": "Sequence"}
+
+
+def tag_names(labels: list[str]) -> list[str]:
+    """The ner_tags' names: O, then B- and I- of each label in the schema's order."""
+    return ["O"] + [f"{bio}-{label}" for label in labels for bio in "BI"]
+
+
+def features(schema: dict) -> dict:
+    """The `datasets` features of the rows, as `Features.to_dict()` gives them (older spelling)."""
+    labels = [label["name"] for label in schema["labels"]]
+    strings = {"feature": _STRING, "_type": "Sequence"}
+    return {
+        "article_id": _INT,
+        "sha256": _STRING,
+        "title": _STRING,
+        "text": _STRING,
+        "language": _STRING,
+        "source": _STRING,
+        "url": _STRING,
+        "published": _STRING,
+        "metadata": _STRING,
+        "annotation_id": _INT,
+        "annotator": _STRING,
+        "kind": _STRING,
+        "created": _STRING,
+        "updated": _STRING,
+        "topics": _class_labels(list(schema["topics"])),
+        "stance": [{"target": _STRING, "value": _STRING}],
+        "tokens": strings,
+        "ner_tags": _class_labels(tag_names(labels)),
+        **{f"tags:{label}": _class_labels(["O", f"B-{label}", f"I-{label}"]) for label in labels},
+        "spans": [
+            {
+                "id": _INT, "start": _INT, "end": _INT, "label": _STRING, "text": _STRING, "attributes": _STRING,
+                "token_start": _INT, "token_end": _INT, "created": _STRING, "updated": _STRING,
+                "review": {"decision": _STRING, "from": strings},
+            }
+        ],
+        "relations": [{"id": _INT, "type": _STRING, "source": _INT, "target": _INT}],
+    }
+
+
+def schema(project_schema: dict):
+    """The Arrow schema of `features`, with the features in its metadata as `datasets` puts them."""
     import pyarrow as pa
 
-    return pa.schema(
-        [
-            ("article_id", pa.int64()),
-            ("sha256", pa.string()),
-            ("title", pa.string()),
-            ("text", pa.string()),
-            ("language", pa.string()),
-            ("source", pa.string()),
-            ("url", pa.string()),
-            ("published", pa.string()),
-            ("metadata", pa.string()),
-            ("annotator", pa.string()),
-            ("kind", pa.string()),
-            ("topics", pa.list_(pa.string())),
-            ("stance", pa.list_(pa.struct([("target", pa.string()), ("value", pa.string())]))),
-            (
-                "spans",
-                pa.list_(
-                    pa.struct(
-                        [
-                            ("id", pa.int64()),
-                            ("start", pa.int64()),
-                            ("end", pa.int64()),
-                            ("label", pa.string()),
-                            ("text", pa.string()),
-                            ("attributes", pa.string()),
-                        ]
-                    )
-                ),
-            ),
-            ("relations", pa.list_(pa.struct([("type", pa.string()), ("source", pa.int64()), ("target", pa.int64())]))),
-        ]
+    def arrow(feature):
+        if isinstance(feature, list):
+            return pa.list_(arrow(feature[0]))
+        if feature.get("_type") == "Value":
+            return pa.int64() if feature["dtype"] == "int64" else pa.string()
+        if feature.get("_type") == "ClassLabel":
+            return pa.int64()
+        if feature.get("_type") == "Sequence":
+            return pa.list_(arrow(feature["feature"]))
+        return pa.struct([(name, arrow(inner)) for name, inner in feature.items()])
+
+    described = features(project_schema)
+    return pa.schema([(name, arrow(feature)) for name, feature in described.items()]).with_metadata(
+        {"huggingface": json.dumps({"info": {"features": described}}, ensure_ascii=False)}
     )
 
 
-def row(record: dict, annotation: dict) -> dict:
+def row(record: dict, annotation: dict, tokens: dict, words: tuple) -> dict:
+    """The row's columns but the tags; `tokens` maps each span (by `id()`) to its words' range."""
+    topics = annotation["topics"]
     return {
         "article_id": record["id"],
         "sha256": record["sha256"],
@@ -68,51 +134,123 @@ def row(record: dict, annotation: dict) -> dict:
         "url": record["url"],
         "published": record["published"],
         "metadata": json.dumps(record["metadata"], ensure_ascii=False, sort_keys=True),
+        "annotation_id": annotation.get("id"),
         "annotator": annotator_name(annotation),
         "kind": annotation["kind"],
-        "topics": annotation["topics"],
+        "created": annotation.get("created"),
+        "updated": annotation.get("updated"),
+        "topics": topics,
         "stance": [{"target": t, "value": v} for t, v in sorted(annotation["stance"].items())],
+        "tokens": words,
         "spans": [
-            {**{k: s[k] for k in ("id", "start", "end", "label", "text")},
-             "attributes": json.dumps(s["attributes"], ensure_ascii=False, sort_keys=True)}
+            {
+                **{k: s[k] for k in ("id", "start", "end", "label", "text")},
+                "attributes": json.dumps(s["attributes"], ensure_ascii=False, sort_keys=True),
+                "token_start": tokens.get(id(s), (None, None))[0],
+                "token_end": tokens.get(id(s), (None, None))[1],
+                "created": s.get("created"),
+                "updated": s.get("updated"),
+                "review": s.get("review"),
+            }
             for s in annotation["spans"]
         ],
-        "relations": annotation["relations"],
+        "relations": [
+            {"id": r.get("id"), "type": r["type"], "source": r["source"], "target": r["target"]}
+            for r in annotation["relations"]
+        ],
     }
+
+
+@dataclass(frozen=True)
+class Part:
+    """Which of the two processes' files a writer writes (`second`: the records after the cut)."""
+
+    second: bool
 
 
 class Writer:
     format = "parquet"
 
-    def __init__(self, output, schema_: dict):
+    @classmethod
+    def parts(cls, before: dict[str, int], total: dict[str, int]) -> tuple[Part, Part]:
+        return Part(False), Part(True)
+
+    def __init__(self, output, schema_: dict, part: Part | None = None):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         self.pa, self.pq = pa, pq
         self.output = output
-        self.schema = schema()
+        self.labels = [label["name"] for label in schema_["labels"]]
+        self.index = {label: i for i, label in enumerate(self.labels)}
+        self.topics = {name: i for i, name in enumerate(schema_["topics"])}
+        self.schema = schema(schema_)
+        self.shard = "" if part is None else f"-{int(part.second):05d}"
+        self.rest = {}  # nothing of the second part's goes in the first part's files
         self.writers = {}
         self.rows = {split: [] for split in SPLITS}
+        self.codes = {split: [] for split in SPLITS}  # each row's (words, columns) codes
+        self.losses = Losses()
 
     def add(self, record: dict, split: str) -> None:
         if split not in self.writers:
-            handle = self.output.open(f"{split}.parquet", self.format)
+            handle = self.output.open(f"{split}{self.shard}.parquet", self.format)
             # Statistics only for the id: the writer keeps every row group's min and max until the
             # footer, and those of the text columns (whole articles) grew its memory with the corpus.
             self.writers[split] = self.pq.ParquetWriter(
                 handle, self.schema, compression="zstd", write_statistics=["article_id"]
             )
-        self.rows[split].extend(row(record, annotation) for annotation in record["annotations"])
+        if not record["annotations"]:
+            return
+        tokens = record_tokens(record)
+        words = words_of(tokens)
+        word_tokens = words.word_tokens
+        self.losses.article(tokens, split)
+        for annotation in record["annotations"]:
+            layer = layered(tokens, words, annotation, self.labels, self.index)
+            self.losses.add(record, annotation, layer, split)
+            span_words = {}
+            for span, start, end in layer.aligned:
+                first, after = bisect_left(word_tokens, start), bisect_left(word_tokens, end)
+                if first < after:
+                    span_words[id(span)] = (first, after)
+            topics = [self.topics[t] for t in annotation["topics"]]
+            self.rows[split].append(row(record, {**annotation, "topics": topics}, span_words, words.words))
+            self.codes[split].append(layer.codes)
         if len(self.rows[split]) >= ROW_GROUP:
             self._flush(split)
 
+    def _tags(self, codes: list) -> list:
+        """The ner_tags and each label's tags column of these rows, as Arrow list arrays."""
+        pa = self.pa
+        lengths = numpy.fromiter((len(c) for c in codes), numpy.int64, len(codes))
+        offsets = pa.array(numpy.concatenate([[0], numpy.cumsum(lengths)]).astype(numpy.int32))
+        # int64: the type of a ClassLabel, which `datasets` would otherwise cast to as it loads.
+        every = numpy.concatenate(codes).astype(numpy.int64) if codes else numpy.zeros((0, 1 + len(self.labels)), numpy.int64)
+        columns = [pa.ListArray.from_arrays(offsets, pa.array(every[:, 0]))]
+        for k in range(len(self.labels)):
+            # The column's codes are label k's (2k+1 for B, 2k+2 for I); its names are O, B, I.
+            mine = every[:, k + 1]
+            columns.append(pa.ListArray.from_arrays(offsets, pa.array(numpy.where(mine > 0, 2 - (mine & 1), 0))))
+        return columns
+
     def _flush(self, split: str) -> None:
-        if self.rows[split]:
-            self.writers[split].write_table(self.pa.Table.from_pylist(self.rows[split], schema=self.schema))
-            self.rows[split] = []
+        if not self.rows[split]:
+            return
+        pa = self.pa
+        tag_columns = ["ner_tags", *(f"tags:{label}" for label in self.labels)]
+        plain = pa.schema([field for field in self.schema if field.name not in tag_columns])
+        table = pa.Table.from_pylist(self.rows[split], schema=plain)
+        tags = dict(zip(tag_columns, self._tags(self.codes[split])))
+        columns = [tags[name] if name in tags else table.column(name) for name in self.schema.names]
+        self.writers[split].write_table(pa.Table.from_arrays(columns, schema=self.schema))
+        self.rows[split], self.codes[split] = [], []
+
+    def take_rest(self, rest: dict) -> None:
+        """Nothing to take: each part has its own files."""
 
     def close(self) -> dict:
         for split, writer in self.writers.items():
             self._flush(split)
             writer.close()  # writes the footer; the Output closes the file
-        return {}
+        return self.losses.report()
