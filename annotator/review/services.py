@@ -141,18 +141,30 @@ def gold_span_reject(
 ) -> Change:
     """Record that an analyst's span stays out of gold, and why (a reject overrules an analyst)."""
     _analyst_span(article, span)
+    return _reject(
+        article=article, reviewer=reviewer, expected_version=expected_version, reason=reason, subject="span",
+        subject_id=span.pk, before=labelling.span_state(span), annotation=span.annotation,
+    )
+
+
+def _reject(
+    *, article: Article, reviewer: AbstractBaseUser, expected_version: int, reason: str, subject: str,
+    subject_id: int, before: dict, annotation: Annotation,
+) -> Change:
+    """Record in gold's history that an analyst's span or link stays out of gold, and why."""
     reason = reason.strip()
     if not reason:
-        raise ValidationError("Say why you reject this span: it overrules the analyst.", code="reason_required")
+        name = {"span": "span", "relation": "link"}[subject]
+        raise ValidationError(f"Say why you reject this {name}: it overrules the analyst.", code="reason_required")
     refuse_control_characters(reason, what="The reason")
     gold = _gold(article=article, reviewer=reviewer, expected_version=expected_version)
     change = Change.objects.create(
         annotation=gold,
         actor=reviewer,
         action=Change.Action.REJECT,
-        subject="span",
-        subject_id=span.pk,
-        before=labelling.span_state(span) | {"annotator": span.annotation.annotator.get_username()},
+        subject=subject,
+        subject_id=subject_id,
+        before=before | {"annotator": annotation.annotator.get_username()},
         reason=reason,
     )
     Annotation.objects.filter(pk=gold.pk).update(version=F("version") + 1, updated_at=timezone.now())
@@ -269,22 +281,10 @@ def gold_relation_reject(
 ) -> Change:
     """Record that an analyst's link stays out of gold, and why."""
     _analyst_relation(article, relation)
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError("Say why you reject this link: it overrules the analyst.", code="reason_required")
-    gold = _gold(article=article, reviewer=reviewer, expected_version=expected_version)
-    change = Change.objects.create(
-        annotation=gold,
-        actor=reviewer,
-        action=Change.Action.REJECT,
-        subject="relation",
-        subject_id=relation.pk,
-        before=labelling.relation_state(relation) | {"annotator": relation.annotation.annotator.get_username()},
-        reason=reason,
+    return _reject(
+        article=article, reviewer=reviewer, expected_version=expected_version, reason=reason, subject="relation",
+        subject_id=relation.pk, before=labelling.relation_state(relation), annotation=relation.annotation,
     )
-    Annotation.objects.filter(pk=gold.pk).update(version=F("version") + 1, updated_at=timezone.now())
-    _claim(gold, reviewer, expected_version)
-    return change
 
 
 @transaction.atomic

@@ -140,6 +140,12 @@ class TestRelationServices:
         assert change.before == {"type": "source", "source": w.b.claim.id, "target": w.b.lavrov.id,
                                  "source_text": CLAIM, "target_text": "Lavrov", "annotator": "analyst2"}
 
+    def test_a_reject_reason_with_a_control_character_is_refused(self, w, reviewer):
+        with pytest.raises(ValidationError) as refused:
+            services.gold_relation_reject(article=w.article, reviewer=reviewer, relation=w.b.said_by,
+                                          expected_version=0, reason="not\x00him")
+        assert "reason" in str(refused.value).lower() and gold_of(w.article) is None
+
     def test_add_links_two_gold_spans_and_delete_unlinks(self, w, reviewer):
         gold_claim = accept(w, reviewer, w.a.claim)
         gold_ministry = accept(w, reviewer, w.a.source)
