@@ -222,6 +222,13 @@ TASKS = {
 }
 # Snapshot files: outside static and media, served only by the permission-checked download view.
 ANNOTATOR_SNAPSHOT_ROOT = Path(os.environ.get("ANNOTATOR_SNAPSHOT_ROOT", BASE_DIR / "var" / "snapshots"))
+# Uploaded batches waiting for their import job (corpus.jobs), removed when the job ends. With
+# workers on other machines, a folder they share with the web servers, as for snapshots.
+ANNOTATOR_IMPORT_ROOT = Path(os.environ.get("ANNOTATOR_IMPORT_ROOT", BASE_DIR / "var" / "imports"))
+# A batch (files and pasted text) up to this size is imported in the request, larger ones by a
+# worker: 256 KiB is about 60 news articles, a second or so of checks and language detection,
+# well inside gunicorn's timeout; beyond it, the time grows with the batch.
+ANNOTATOR_IMPORT_INLINE_BYTES = int(os.environ.get("ANNOTATOR_IMPORT_INLINE_BYTES", str(256 * 1024)))
 
 
 

@@ -19,7 +19,7 @@ a row without a language gets a detected one, or none when detection is unsure.
 import functools
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -43,6 +43,10 @@ from .text import normalise, refuse_control_characters, sha256
 LANGUAGE_MIN_CONFIDENCE = 0.5
 # Rows per duplicate look-up, well under every database's limit on query parameters.
 LOOKUP_CHUNK = 500
+# Articles between two calls of an import's `progress(done, total)` (a background job's progress bar).
+PROGRESS_EVERY = 100
+
+Progress = Callable[[int, int], None]
 
 _http_url = URLValidator(schemes=["http", "https"])
 
@@ -74,8 +78,13 @@ class _Candidate(NamedTuple):
     article: Article
 
 
-def article_import(*, project: Project, files: Sequence[tuple[str, bytes]]) -> ImportReport:
-    """Import every article of the batch, or none of them if any file or row has an error."""
+def article_import(
+    *, project: Project, files: Sequence[tuple[str, bytes]], progress: Progress | None = None
+) -> ImportReport:
+    """Import every article of the batch, or none of them if any file or row has an error.
+
+    `progress(done, total)`, if given, is called now and then with the articles done so far.
+    """
     report = ImportReport()
     rows: list[tuple[str, readers.Row]] = []
     limit = settings.ANNOTATOR_MAX_UPLOAD_BYTES
@@ -87,16 +96,21 @@ def article_import(*, project: Project, files: Sequence[tuple[str, bytes]]) -> I
             rows += [(name, row) for row in readers.read(name, data)]
         except readers.ReadError as error:
             report.errors.append(ImportIssue(name, None, str(error)))
-    return _import_rows(project, rows, report)
+    return _import_rows(project, rows, report, progress)
 
 
-def article_import_objects(*, project: Project, objects: Sequence[tuple[str, Any]]) -> ImportReport:
+def article_import_objects(
+    *, project: Project, objects: Sequence[tuple[str, Any]], progress: Progress | None = None
+) -> ImportReport:
     """Articles already read as JSON objects, each with its place in its file ("line 3"),
     imported as `article_import` imports a .jsonl file's rows: the same checks and rules."""
-    return _import_rows(project, [(place, readers.object_row(None, item)) for place, item in objects], ImportReport())
+    rows = [(place, readers.object_row(None, item)) for place, item in objects]
+    return _import_rows(project, rows, ImportReport(), progress)
 
 
-def _import_rows(project: Project, rows: list[tuple[str, readers.Row]], report: ImportReport) -> ImportReport:
+def _import_rows(
+    project: Project, rows: list[tuple[str, readers.Row]], report: ImportReport, progress: Progress | None = None
+) -> ImportReport:
     candidates: list[_Candidate] = []
     for name, row in rows:
         problems = [row.problem] if row.problem else []
@@ -108,8 +122,12 @@ def _import_rows(project: Project, rows: list[tuple[str, readers.Row]], report: 
 
     if not report.errors:
         # Detected before the transaction (a few milliseconds an article) to keep it short.
-        for candidate in candidates:
+        for done, candidate in enumerate(candidates):
+            if progress and done % PROGRESS_EVERY == 0:
+                progress(done, len(candidates))
             candidate.article.language = candidate.article.language or _detect_language(candidate.article.text)
+        if progress:
+            progress(len(candidates), len(candidates))
 
     with transaction.atomic():
         # Imports into one project take turns, so no other import can add the same text

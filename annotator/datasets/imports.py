@@ -493,9 +493,11 @@ def _collector_paused(importer):
 
 
 @_collector_paused
-def snapshot_jsonl_import(*, project: Project, data: bytes, gold_by: AbstractBaseUser | None = None) -> ImportResult:
+def snapshot_jsonl_import(
+    *, project: Project, data: bytes, gold_by: AbstractBaseUser | None = None, progress=None
+) -> ImportResult:
     """A JSONL snapshot file (or the JSONL download) into the project, keeping annotators unless `gold_by`."""
-    return _import(project, _parse_snapshot_jsonl(data, gold=gold_by is not None), gold_by)
+    return _import(project, _parse_snapshot_jsonl(data, gold=gold_by is not None), gold_by, progress=progress)
 
 
 @_collector_paused
@@ -508,26 +510,31 @@ def label_studio_import(
     text_key: str | None = None,
     predictions_by: str | None = None,
     prediction_model: str | None = None,
+    progress=None,
 ) -> ImportResult:
     """A Label Studio JSON export (or one task of Label Studio before 1.0) into the project.
 
     `mapping` turns the file's names into the schema's, `text_key` says which `data` key holds
     the text, and `predictions_by` (a member's username) imports each task's prediction as that
     analyst's annotation in progress (`prediction_model` picks one model version's).
+    `progress(done, total)`, here and in the other importers, is called now and then.
     """
     schema, unread = _Schema(project), Counter()
     names = _Names(mapping, set(schema.targets))
     documents = _parse_label_studio(
         data, names, unread, text_key=text_key, predictions_by=predictions_by, prediction_model=prediction_model
     )
-    return _import(project, documents, gold_by, schema=schema, unread=unread, names=names)
+    return _import(project, documents, gold_by, schema=schema, unread=unread, names=names, progress=progress)
 
 
 @_collector_paused
-def doccano_import(*, project: Project, data: bytes, gold_by: AbstractBaseUser, mapping: dict[str, str] | None = None) -> ImportResult:
+def doccano_import(
+    *, project: Project, data: bytes, gold_by: AbstractBaseUser, mapping: dict[str, str] | None = None, progress=None
+) -> ImportResult:
     schema = _Schema(project)
     names = _Names(mapping, set(schema.targets))
-    return _import(project, _parse_doccano(data, names), gold_by, schema=schema, unread=Counter(), names=names)
+    documents = _parse_doccano(data, names)
+    return _import(project, documents, gold_by, schema=schema, unread=Counter(), names=names, progress=progress)
 
 
 IMPORTERS = {"jsonl": snapshot_jsonl_import, "label-studio": label_studio_import, "doccano": doccano_import}
@@ -667,7 +674,7 @@ def _relation_problems(kind, source: ImportedSpan, target: ImportedSpan) -> list
 
 def _import(
     project: Project, documents: list[ImportedDocument], gold_by, *, schema: _Schema | None = None,
-    unread: Counter | None = None, names: _Names | None = None,
+    unread: Counter | None = None, names: _Names | None = None, progress=None,
 ) -> ImportResult:
     """Check, then write; `names` is given for another tool's file (Label Studio, doccano)."""
     schema = schema or _Schema(project)
@@ -690,8 +697,10 @@ def _import(
         not_imported={what: count for what, count in sorted(unread.items()) if count},
     )
     with transaction.atomic():
-        articles = _articles(project, documents, hashes, result)
+        articles = _articles(project, documents, hashes, result, progress)
         for start in range(0, len(documents), WRITE_CHUNK):
+            if progress:
+                progress(start, len(documents))
             _write(
                 [(articles[digest], document) for digest, document in zip(hashes[start : start + WRITE_CHUNK], documents[start : start + WRITE_CHUNK])],
                 schema, users, gold_by, result,
@@ -705,7 +714,9 @@ def _relations(imported: ImportedAnnotation) -> list[tuple[str, ImportedSpan, Im
     return list({(kind, id(made[source]), id(made[target])): (kind, made[source], made[target]) for kind, source, target in imported.relations}.values())
 
 
-def _articles(project: Project, documents: list[ImportedDocument], hashes: list[str], result: ImportResult) -> dict[str, int]:
+def _articles(
+    project: Project, documents: list[ImportedDocument], hashes: list[str], result: ImportResult, progress=None
+) -> dict[str, int]:
     """The id of the project's article for each document's text; the new texts imported as one batch."""
     rows, seen = [], set()
     for document, digest in zip(documents, hashes):
@@ -718,7 +729,7 @@ def _articles(project: Project, documents: list[ImportedDocument], hashes: list[
         existing.update(project.articles.filter(sha256__in=digests[start : start + 500]).values_list("sha256", flat=True))
     new = [row for digest, row in rows if digest not in existing]
     if new:
-        report = article_import_objects(project=project, objects=new)
+        report = article_import_objects(project=project, objects=new, progress=progress)
         if report.errors:
             raise ImportFailed([str(issue) for issue in report.errors])
         result.articles_created = len(report.created)

@@ -7,17 +7,20 @@ Run before every start of the task worker:
 Snapshots left `running` or `queued` by a worker that stopped (killed, out of memory, host lost)
 are marked failed with "the worker stopped while building this snapshot; make it again", which
 the datasets page shows, and their partial files are removed (see `annotator.datasets.recovery`).
+Import jobs left the same way are failed too ("the worker stopped while importing these files"),
+which their page shows, and their uploaded files are removed (see `annotator.corpus.jobs`).
 """
 
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
+from annotator.corpus.jobs import import_jobs_recover
 from annotator.datasets.recovery import default_stale_after, snapshots_recover
 
 
 class Command(BaseCommand):
-    help = "Fail the dataset snapshots whose worker stopped, and remove their partial files."
+    help = "Fail the dataset snapshots and import jobs whose worker stopped, and remove their files."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -33,10 +36,13 @@ class Command(BaseCommand):
     def handle(self, *args, stale_after, wait, verbosity, **options):
         if stale_after is not None and stale_after < 0:
             raise CommandError("--stale-after must be zero or more seconds.")
-        recovered = snapshots_recover(
-            stale_after=None if stale_after is None else timedelta(seconds=stale_after), wait=wait
-        )
+        stale_after = None if stale_after is None else timedelta(seconds=stale_after)
+        recovered = snapshots_recover(stale_after=stale_after, wait=wait)
+        imports = import_jobs_recover(stale_after=stale_after, wait=wait)
         if verbosity:
             for snapshot in recovered:
                 self.stdout.write(f"Snapshot {snapshot.pk} of project {snapshot.project_id}: failed, {snapshot.error}.")
             self.stdout.write(f"{len(recovered)} snapshot{'s' if len(recovered) != 1 else ''} recovered.")
+            for job in imports:
+                self.stdout.write(f"Import {job.pk} into project {job.project_id}: failed, {job.error}.")
+            self.stdout.write(f"{len(imports)} import{'s' if len(imports) != 1 else ''} recovered.")

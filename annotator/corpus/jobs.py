@@ -1,0 +1,362 @@
+"""Imports as background jobs: a batch too big for one request is stored, queued and imported by a worker.
+
+The import page imports a small batch in the request (`inline`); anything larger, and every
+labelled file (Label Studio, doccano, this app's JSONL), becomes an `ImportJob`
+(`import_job_create`): the uploaded files are written under `import_root()`, and the
+`import_job_run` task is enqueued once the row is committed. The task runs on the same task
+framework as snapshots (django-tasks-db's `db_worker` in production, the immediate backend in the
+quick start and the tests), and follows the same rules:
+
+- It claims its job (queued → running) in one statement, so a task run twice does the work once.
+- While it runs, a thread stamps the job's heartbeat and its progress every
+  `ANNOTATOR_IMPORT_HEARTBEAT_SECONDS` on its own connection, so the page sees progress while the
+  import's transaction is still open, and `import_jobs_recover` can tell a job whose worker was
+  killed from a slow one.
+- Everything it writes (the articles or annotations, and the job's report) is committed in one
+  transaction at the end: a job killed midway leaves nothing behind but its row, which recovery
+  fails visibly. A job that recovery gave up meanwhile commits nothing.
+- The policy is the imports' own, all or nothing: if any file or row has a problem, nothing is
+  imported and the report lists every problem with its file and row.
+- The uploaded files are removed when the job finishes, fails, or is recovered.
+
+The report (`ImportJob.report`) of an articles job: `created` (a count), `articles` (the first
+`REPORT_ARTICLES` created: id, title, language), `duplicates` and `errors` (each `{file, row,
+message}`). Of a labelled job: `files` (per file: its name, `ImportResult`'s counts, `summary`
+and `not_imported`), or `problems` (per file: its name and `ImportFailed.problems`).
+"""
+
+import logging
+import shutil
+import threading
+import time
+import traceback
+from dataclasses import asdict
+from datetime import timedelta
+from functools import partial
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import Error, connection, transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
+from django.tasks import TaskResultStatus, task
+from django.tasks.backends.immediate import ImmediateBackend
+from django.utils import timezone
+
+from annotator.projects.models import Project
+
+from . import services
+from .models import ImportJob, import_root
+
+# The articles listed by name on a finished job's page; the rest are counted.
+REPORT_ARTICLES = 200
+STOPPED = "the worker stopped while importing these files; nothing was imported, upload them again"
+
+logger = logging.getLogger(__name__)
+
+
+def inline_limit() -> int:
+    """Batches up to this many bytes in all are imported in the request; larger ones become jobs."""
+    return int(getattr(settings, "ANNOTATOR_IMPORT_INLINE_BYTES", 256 * 1024))
+
+
+def heartbeat_seconds() -> float:
+    return float(getattr(settings, "ANNOTATOR_IMPORT_HEARTBEAT_SECONDS", 1))
+
+
+def default_stale_after() -> timedelta:
+    # The snapshots' setting: one worker, one idea of how long a silent task may be alive.
+    return timedelta(seconds=float(getattr(settings, "ANNOTATOR_SNAPSHOT_STALE_SECONDS", 60)))
+
+
+class Abandoned(Exception):
+    """The job is no longer running: recovery gave it up while this run was still at it."""
+
+
+class _Refused(Exception):
+    """The batch has problems: nothing is imported, and the job's report lists them."""
+
+    def __init__(self, report: dict):
+        super().__init__("the batch has problems; nothing was imported")
+        self.report = report
+
+
+# Creating a job ------------------------------------------------------------------------------
+
+
+def import_job_create(
+    *, project: Project, user: AbstractBaseUser, files: list[tuple[str, bytes]],
+    kind: str = ImportJob.Kind.ARTICLES, options: dict | None = None,
+) -> ImportJob:
+    """A queued job holding the batch; its task is enqueued once the row is committed."""
+    job = ImportJob(project=project, created_by=user, kind=kind, options=options or {})
+    directory = import_root() / job.directory
+    directory.mkdir(parents=True)
+    try:
+        for number, (name, data) in enumerate(files):
+            # Stored under a number: no uploaded name ever reaches the file system.
+            (directory / str(number)).write_bytes(data)
+            job.files.append({"name": name, "path": f"{job.directory}/{number}", "size": len(data)})
+        with transaction.atomic():
+            job.save()
+            transaction.on_commit(partial(import_job_run.enqueue, str(job.id)))
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    return job
+
+
+# Running it ----------------------------------------------------------------------------------
+
+
+@task
+def import_job_run(job_id: str) -> str:
+    """Import a queued job's files. A job already taken by another run is left alone."""
+    now = timezone.now()
+    taken = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.RUNNING, started_at=now, heartbeat_at=now
+    )
+    if not taken:
+        return "skipped"
+    job = ImportJob.objects.select_related("project").get(pk=job_id)
+    try:
+        with _Heartbeat(job.pk) as heartbeat:
+            try:
+                with transaction.atomic():
+                    report = RUNNERS[job.kind](job, heartbeat.progress)
+                    _finish(job, ImportJob.Status.DONE, report)
+            except _Refused as refused:
+                with transaction.atomic():
+                    _finish(job, ImportJob.Status.FAILED, refused.report)
+        return job.status
+    except Abandoned:
+        return "abandoned"
+    except BaseException as error:
+        message = "".join(traceback.format_exception_only(error)).strip() or type(error).__name__
+        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
+            status=ImportJob.Status.FAILED, error=message[:2000], finished_at=timezone.now()
+        )
+        raise
+    finally:
+        shutil.rmtree(import_root() / job.directory, ignore_errors=True)
+
+
+def _finish(job: ImportJob, status: str, report: dict) -> None:
+    """Record the outcome, in the transaction that wrote the import, if the job is still running."""
+    if not ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
+        status=status, report=report, finished_at=timezone.now(), progress_done=F("progress_total"),
+    ):
+        raise Abandoned(f"Import {job.pk} is no longer running.")
+    job.status = status
+
+
+def _read(job: ImportJob) -> list[tuple[str, bytes]]:
+    root = import_root()
+    return [(file["name"], (root / file["path"]).read_bytes()) for file in job.files]
+
+
+def article_report(report: services.ImportReport) -> dict:
+    """An articles import's report as the job keeps it (JSON)."""
+
+    def issues(items):
+        return [{"file": issue.file, "row": issue.row, "message": issue.message} for issue in items]
+
+    return {
+        "created": len(report.created),
+        "articles": [
+            {"id": article.id, "title": article.title, "language": article.language}
+            for article in report.created[:REPORT_ARTICLES]
+        ],
+        "duplicates": issues(report.duplicates),
+        "errors": issues(report.errors),
+    }
+
+
+def _run_articles(job: ImportJob, progress) -> dict:
+    report = services.article_import(project=job.project, files=_read(job), progress=progress)
+    if report.errors:
+        raise _Refused(article_report(report))
+    return article_report(report)
+
+
+def _run_annotations(job: ImportJob, progress) -> dict:
+    # Imported here, not at the top: datasets imports corpus, not the other way round.
+    from annotator.datasets.imports import IMPORTERS, ImportFailed
+
+    options = job.options
+    kwargs = {"gold_by": get_user_model().objects.filter(pk=options.get("gold_by")).first()}
+    if options["format"] != "jsonl":
+        kwargs["mapping"] = options.get("mapping") or {}
+    if options["format"] == "label-studio":
+        kwargs["text_key"] = options.get("text_key") or None
+    importer = IMPORTERS[options["format"]]
+    files, problems = [], []
+    # Every file is checked, even after one is refused, so the report lists every problem;
+    # the transaction around the job then writes none of them.
+    for name, data in _read(job):
+        try:
+            result = importer(project=job.project, data=data, progress=progress, **kwargs)
+        except ImportFailed as failed:
+            problems.append({"file": name, "problems": failed.problems})
+        else:
+            files.append({"file": name, "summary": result.summary(), **asdict(result)})
+    if problems:
+        raise _Refused({"problems": problems})
+    return {"files": files}
+
+
+RUNNERS = {ImportJob.Kind.ARTICLES: _run_articles, ImportJob.Kind.ANNOTATIONS: _run_annotations}
+
+
+class _Heartbeat:
+    """Stamps the job's heartbeat and latest progress from a thread while the import runs.
+
+    The import's own transaction stays open until the end, so its progress is written from
+    this thread's own connection for the page to see. Inside a transaction already (the tests'
+    atomic blocks) there is no thread: it could not see the uncommitted row; progress is then
+    written on the import's connection now and then instead.
+    """
+
+    def __init__(self, job_id):
+        self.job_id = job_id
+        self.done = self.total = 0
+        self.saved_at = 0.0
+        self.lost = threading.Event()
+        self.stop = threading.Event()
+        self.thread = None
+
+    def __enter__(self):
+        self._save()
+        if not connection.in_atomic_block:
+            self.thread = threading.Thread(target=self._run, name=f"import-{self.job_id}", daemon=True)
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join()
+
+    def progress(self, done: int, total: int) -> None:
+        """What the import calls now and then: remembers where it is; stops it if the job was given up."""
+        if self.lost.is_set():
+            raise Abandoned(f"Import {self.job_id} is no longer running.")
+        self.done, self.total = min(done, total), total
+        if self.thread is None and time.monotonic() - self.saved_at >= heartbeat_seconds():
+            self._save()
+
+    def _save(self) -> None:
+        self.saved_at = time.monotonic()
+        if not ImportJob.objects.filter(pk=self.job_id, status=ImportJob.Status.RUNNING).update(
+            heartbeat_at=timezone.now(), progress_done=self.done, progress_total=self.total
+        ):
+            raise Abandoned(f"Import {self.job_id} is no longer running.")
+
+    def _run(self) -> None:
+        try:
+            while not self.stop.wait(heartbeat_seconds()):
+                try:
+                    self._save()
+                except Abandoned:
+                    self.lost.set()
+                    return
+                except Error:
+                    # The database is away for a moment: the next beat tries again, on a new connection.
+                    logger.warning("Could not stamp the heartbeat of import %s", self.job_id, exc_info=True)
+                    connection.close()
+        finally:
+            connection.close()  # this thread's own connection
+
+
+# Recovery ------------------------------------------------------------------------------------
+
+
+def import_jobs_recover(*, stale_after: timedelta | None = None, wait: bool = False, poll: float = 1.0) -> list[ImportJob]:
+    """Fail every import job that lost its worker, remove its files, and return them.
+
+    As `datasets.recovery.snapshots_recover` does for snapshots (and run with it by
+    `manage.py recover_snapshots`): a running job whose heartbeat is older than `stale_after`
+    has no worker any more; a queued one that old which no task will ever take is lost too.
+    """
+    stale = default_stale_after() if stale_after is None else stale_after
+    if wait:
+        _wait_for_fresh_heartbeats(stale, poll)
+    limit = timezone.now() - stale
+    lost = list(
+        ImportJob.objects.filter(status=ImportJob.Status.RUNNING)
+        .alias(last_seen=Coalesce("heartbeat_at", "created_at"))
+        .filter(last_seen__lt=limit)
+    )
+    waiting = _jobs_a_task_will_take(limit)
+    if waiting is not None:
+        lost += ImportJob.objects.filter(status=ImportJob.Status.QUEUED, created_at__lt=limit).exclude(pk__in=waiting)
+    recovered = [job for job in lost if _fail_lost(job, limit)]
+    for job in recovered:
+        logger.warning("Import %s into project %s failed: %s", job.pk, job.project_id, STOPPED)
+    return recovered
+
+
+def _wait_for_fresh_heartbeats(stale: timedelta, poll: float) -> None:
+    """Until each running job's heartbeat has moved on or gone stale, at most `stale`."""
+    deadline = time.monotonic() + stale.total_seconds()
+    running = ImportJob.objects.filter(status=ImportJob.Status.RUNNING)
+    unsure = dict(running.filter(heartbeat_at__gte=timezone.now() - stale).values_list("pk", "heartbeat_at"))
+    while unsure and time.monotonic() < deadline:
+        time.sleep(poll)
+        beats = dict(running.filter(pk__in=unsure).values_list("pk", "heartbeat_at"))
+        limit = timezone.now() - stale
+        unsure = {pk: beat for pk, beat in unsure.items() if beats.get(pk) == beat and beat >= limit}
+
+
+def _fail_lost(job: ImportJob, limit) -> bool:
+    """Fail the job unless it moved on meanwhile (finished, or its heartbeat came back)."""
+    taken = (
+        ImportJob.objects.filter(pk=job.pk, status=job.status)
+        .alias(last_seen=Coalesce("heartbeat_at", "created_at"))
+        .filter(last_seen__lt=limit)
+        .update(status=ImportJob.Status.FAILED, error=STOPPED, finished_at=timezone.now())
+    )
+    if not taken:
+        return False
+    shutil.rmtree(import_root() / job.directory, ignore_errors=True)
+    _fail_tasks(job)
+    job.refresh_from_db()
+    return True
+
+
+def _task_rows(statuses):
+    """The job tasks' rows if django-tasks-db runs them (whose rows can be read), else None."""
+    if not apps.is_installed("django_tasks_db"):
+        return None
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    if not isinstance(import_job_run.get_backend(), DatabaseBackend):
+        return None
+    return DBTaskResult.objects.filter(
+        task_path=import_job_run.module_path, backend_name=import_job_run.backend, status__in=statuses
+    )
+
+
+def _jobs_a_task_will_take(limit) -> set[str] | None:
+    """Ids of queued jobs whose task waits, or was claimed since `limit`; None if unknown."""
+    if isinstance(import_job_run.get_backend(), ImmediateBackend):
+        return set()  # the job runs in the request that asked: nothing waits
+    rows = _task_rows([TaskResultStatus.READY, TaskResultStatus.RUNNING])
+    if rows is None:
+        return None  # another backend: which tasks wait cannot be told from here
+    waiting = set()
+    for row in rows.only("status", "started_at", "args_kwargs"):
+        if row.status == TaskResultStatus.READY or (row.started_at and row.started_at >= limit):
+            waiting.update(str(arg) for arg in row.args_kwargs.get("args", [])[:1])
+    return waiting
+
+
+def _fail_tasks(job: ImportJob) -> None:
+    """Mark the job's task failed too, so the task list does not show it running for ever."""
+    rows = _task_rows([TaskResultStatus.RUNNING])
+    for row in rows if rows is not None else []:
+        if row.args_kwargs.get("args", [])[:1] == [str(job.pk)]:
+            row.set_failed(Abandoned(STOPPED))
