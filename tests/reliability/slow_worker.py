@@ -1,8 +1,10 @@
-"""`manage.py db_worker` whose snapshot builds sleep at every record, so a test can kill one mid-build.
+"""`manage.py db_worker` whose snapshot builds sleep at every record, and whose import jobs sleep
+at every report of progress, so a test can kill one midway.
 
     python -m tests.reliability.slow_worker db_worker --no-reload …
 
-The delay is `SLOW_BUILD_STEP_SECONDS`; everything else is the real worker and the real build.
+The delays are `SLOW_BUILD_STEP_SECONDS` and `SLOW_IMPORT_STEP_SECONDS`; everything else is the
+real worker, the real build and the real import.
 """
 
 import os
@@ -15,9 +17,10 @@ from django.core.management import execute_from_command_line
 
 def main() -> None:
     django.setup()
+    from annotator.corpus import jobs
     from annotator.datasets import build
 
-    delay = float(os.environ["SLOW_BUILD_STEP_SECONDS"])
+    delay = float(os.environ.get("SLOW_BUILD_STEP_SECONDS", "0"))
     step = build.Progress.step
 
     def slow_step(self, n=1):
@@ -25,6 +28,15 @@ def main() -> None:
         step(self, n)
 
     build.Progress.step = slow_step
+
+    import_delay = float(os.environ.get("SLOW_IMPORT_STEP_SECONDS", "0"))
+    progress = jobs._Heartbeat.progress
+
+    def slow_progress(self, done, total):
+        time.sleep(import_delay)
+        progress(self, done, total)
+
+    jobs._Heartbeat.progress = slow_progress
     execute_from_command_line(["manage.py", *sys.argv[1:]])
 
 
