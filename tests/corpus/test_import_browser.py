@@ -1,5 +1,7 @@
 """The import page in Chromium: htmx upload with progress, and the same form without JavaScript."""
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -25,8 +27,8 @@ def test_upload_several_files_with_htmx(page, project, admin_user):
                    return seen; }"""
     )
 
-    page.get_by_label("Files").set_input_files([FIXTURES / "news-page.html", FIXTURES / "articles.csv", *SEEDS])
-    page.get_by_role("button", name="Import").click()
+    page.get_by_label("Files", exact=True).set_input_files([FIXTURES / "news-page.html", FIXTURES / "articles.csv", *SEEDS])
+    page.get_by_role("button", name="Import", exact=True).click()
 
     result = page.locator("#import-result")
     result.get_by_role("heading", name="Imported 8 articles").wait_for()
@@ -44,8 +46,8 @@ def test_a_bad_file_is_listed_and_nothing_imported(page, project, admin_user, tm
     log_in(page, admin_user.username)
     page.goto(f"/p/{project.id}/import/")
 
-    page.get_by_label("Files").set_input_files([FIXTURES / "articles.csv", bad])
-    page.get_by_role("button", name="Import").click()
+    page.get_by_label("Files", exact=True).set_input_files([FIXTURES / "articles.csv", bad])
+    page.get_by_role("button", name="Import", exact=True).click()
 
     alert = page.locator("#import-result [role=alert]")
     alert.wait_for()
@@ -61,10 +63,59 @@ def test_paste_without_javascript(browser, live_server, project, admin_user):
         page.goto(f"/p/{project.id}/import/")
         page.get_by_label("Title").fill("Lavrov in Tehran")
         page.get_by_label("Text", exact=True).fill("Lavrov met his counterparts from Iran and Turkey in Tehran.")
-        page.get_by_role("button", name="Import").click()
+        page.get_by_role("button", name="Import", exact=True).click()
 
         page.get_by_role("heading", name="Imported 1 article").wait_for()
         assert page.get_by_role("link", name="Lavrov in Tehran").is_visible()
         assert Article.objects.get(project=project).text.startswith("Lavrov in Tehran\n\n")
     finally:
         context.close()
+
+
+def test_a_large_upload_becomes_a_job_whose_page_shows_progress_then_the_result(
+    page, project, admin_user, settings, tmp_path
+):
+    """Two JSONL files over the inline size: the browser goes to the job's page, which polls while a
+    worker (django-tasks-db's, run here in the test) imports them, then lists the articles."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.ANNOTATOR_IMPORT_ROOT = tmp_path / "imports"
+    settings.ANNOTATOR_IMPORT_INLINE_BYTES = 1024
+    files = []
+    for number in range(2):
+        path = tmp_path / f"wire-{number}.jsonl"
+        rows = [{"title": f"Wire story {number}-{i}", "text": f"Wire story {number}-{i}. Lavrov spoke in Tehran about the grain deal."}
+                for i in range(40)]
+        path.write_text("\n".join(json.dumps(row) for row in rows), encoding="utf-8")
+        files.append(path)
+    log_in(page, admin_user.username)
+    page.goto(f"/p/{project.id}/import/")
+
+    page.get_by_label("Files", exact=True).set_input_files(files)
+    page.get_by_role("button", name="Import", exact=True).click()
+
+    page.wait_for_url(re.compile(rf"/p/{project.id}/import/jobs/[0-9a-f-]+/$"))
+    page.get_by_role("heading", name="Import of articles").wait_for()
+    assert page.get_by_label("Waiting for a worker").is_visible()
+    assert page.locator("#import-job").get_attribute("data-status") == "queued"
+    assert Article.objects.count() == 0
+
+    worker = Worker(queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
+                    max_tasks=None, worker_id="browser-test", excluded_queue_names=[])
+    worker.run()
+
+    # The page polls: the result replaces the progress bar without a reload.
+    page.get_by_role("heading", name="Imported 80 articles").wait_for()
+    assert page.locator("#import-job").get_attribute("data-status") == "done"
+    assert page.get_by_role("link", name="Wire story 1-39").is_visible()
+    assert Article.objects.filter(project=project).count() == 80
+    assert page.csp_errors == []
+
+    # The import page lists it; the keyboard follows the link back to it.
+    page.goto(f"/p/{project.id}/import/")
+    jobs = page.get_by_role("table")
+    assert "wire-0.jsonl" in jobs.inner_text() and "Imported" in jobs.inner_text()
+    jobs.get_by_role("link").first.focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Imported 80 articles").wait_for()

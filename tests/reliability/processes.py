@@ -104,11 +104,11 @@ class Process:
 
 
 class Gunicorn(Process):
-    def __init__(self, env, log: Path, workers: int = 2):
+    def __init__(self, env, log: Path, workers: int = 2, options=("--timeout", "60")):
         self.port = free_port()
         super().__init__(
             [sys.executable, "-m", "gunicorn", "annotator.wsgi", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(workers), "--timeout", "60"],
+             "--workers", str(workers), *options],
             env, log,
         )
         deadline = time.monotonic() + 30
@@ -167,6 +167,28 @@ class Browser:
             for value in response.headers.get_all("Set-Cookie") or []:
                 self.cookies.load(value)
             return Response(response.status, response.headers, content)
+        finally:
+            connection.close()
+
+    def upload(self, port, path, files: list[tuple[str, bytes]], field: str = "files", timeout=60) -> Response:
+        """A plain (no JavaScript) multipart POST of files, as the import form sends it."""
+        boundary = "----annotator-test-boundary-7MA4YWxkTrZu0gW"
+        parts = [f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrfmiddlewaretoken\"\r\n\r\n"
+                 f"{self.cookies['csrftoken'].value}\r\n".encode()]
+        for name, data in files:
+            parts.append(
+                f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\n"
+                f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n"
+            )
+        parts.append(f"--{boundary}--\r\n".encode())
+        headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={m.value}" for k, m in self.cookies.items())
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        try:
+            connection.request("POST", path, body=b"".join(parts), headers=headers)
+            response = connection.getresponse()
+            return Response(response.status, response.headers, response.read())
         finally:
             connection.close()
 

@@ -115,3 +115,50 @@ def test_a_killed_worker_imports_nothing_and_recovery_fails_the_job(
     assert task.status == "FAILED"
     page = client.get(job.get_absolute_url()).content.decode()
     assert "Nothing was imported" in page and jobs.STOPPED in page and "hx-trigger" not in page
+
+
+# The production server as README's "Production" section runs it.
+GUNICORN_OPTIONS = ("--worker-class", "gthread", "--threads", "4", "--timeout", "30", "--graceful-timeout", "30")
+
+
+def test_two_files_of_2000_articles_through_the_production_server(
+    tasks_database, env_for_test_database, import_root, tmp_path
+):
+    """Issue #17's case: two JSONL files of 2,000 articles each, uploaded to gunicorn (30 s timeout)
+    without JavaScript. The request only stores them; the worker imports them all."""
+    from django.contrib.auth import get_user_model
+
+    from tests.factories import UserFactory, make_project
+
+    admin = UserFactory(username="lead")
+    get_user_model().objects.update(password=processes.production_password("pw"))
+    project = make_project(name="Big batch", admin=admin)
+    sentence = "Lavrov told reporters in Tehran that the grain deal would be discussed again next week. "
+    files = [
+        (f"wire-{number}.jsonl", "\n".join(
+            json.dumps({"title": f"Story {number}-{i}", "text": f"Story {number}-{i}. " + sentence * 45})
+            for i in range(2000)
+        ).encode())
+        for number in range(2)
+    ]
+    env = env_for_test_database(ANNOTATOR_IMPORT_ROOT=import_root)
+    server = processes.Gunicorn(env, tmp_path / "server.log", options=GUNICORN_OPTIONS)
+    worker = processes.worker({**env, "CONN_MAX_AGE": "0"}, tmp_path / "worker.log")
+    try:
+        browser = processes.Browser()
+        browser.log_in(server.port, "lead", "pw")
+        assert browser.get(server.port, f"/p/{project.id}/import/").status == 200
+        response = browser.upload(server.port, f"/p/{project.id}/import/", files)
+        assert response.status == 302, f"{response.status}\n{response.text[:2000]}\n{server.output()}"
+        job = ImportJob.objects.get()
+        assert response.headers["Location"] == job.get_absolute_url()
+        assert job.file_names == ["wire-0.jsonl", "wire-1.jsonl"]
+
+        wait_for(lambda: current(job).finished, "the import", worker, timeout=300)
+        assert (job.status, job.error, job.report["errors"]) == ("done", "", []), worker.output()
+        assert Article.objects.filter(project=project).count() == 4000
+        page = browser.get(server.port, job.get_absolute_url())
+        assert page.status == 200 and "Imported 4000 articles" in page.text
+    finally:
+        worker.stop()
+        server.stop()

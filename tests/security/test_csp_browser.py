@@ -88,10 +88,10 @@ def test_login_project_labelling_and_import_pages_raise_no_violation(watched, pe
     page.goto(f"/p/{project.id}/import/")
     page.get_by_label("Title", exact=False).first.fill("Pasted article")
     page.get_by_label("Text", exact=True).fill("Pasted article\n\nSomething was said.")
-    page.get_by_role("button", name="Import").click()
+    page.get_by_role("button", name="Import", exact=True).click()
     page.locator("#import-result").get_by_role("heading", name="Imported 1 article").wait_for()
-    page.get_by_label("Files").set_input_files([FIXTURES / "articles.csv"])
-    page.get_by_role("button", name="Import").click()
+    page.get_by_label("Files", exact=True).set_input_files([FIXTURES / "articles.csv"])
+    page.get_by_role("button", name="Import", exact=True).click()
     page.locator("#import-result").get_by_role("heading", name="Imported 2 articles").wait_for()
     assert Article.objects.filter(project=project).count() == 4
     assert_clean(page)
