@@ -26,6 +26,7 @@ and `not_imported`), or `problems` (per file: its name and `ImportFailed.problem
 """
 
 import logging
+import re
 import shutil
 import threading
 import time
@@ -39,7 +40,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import Error, connection, transaction
-from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.tasks import TaskResultStatus, task
 from django.tasks.backends.immediate import ImmediateBackend
@@ -52,6 +52,7 @@ from .models import ImportJob, import_root
 
 # The articles listed by name on a finished job's page; the rest are counted.
 REPORT_ARTICLES = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 STOPPED = "the worker stopped while importing these files; nothing was imported, upload them again"
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,8 @@ def import_job_create(
         for number, (name, data) in enumerate(files):
             # Stored under a number: no uploaded name ever reaches the file system.
             (directory / str(number)).write_bytes(data)
+            # PostgreSQL's JSON cannot hold NUL, and no other control character belongs in a name.
+            name = _CONTROL.sub("\ufffd", name)
             job.files.append({"name": name, "path": f"{job.directory}/{number}", "size": len(data)})
         with transaction.atomic():
             job.save()
@@ -126,10 +129,10 @@ def import_job_run(job_id: str) -> str:
             try:
                 with transaction.atomic():
                     report = RUNNERS[job.kind](job, heartbeat.progress)
-                    _finish(job, ImportJob.Status.DONE, report)
+                    _finish(job, ImportJob.Status.DONE, report, heartbeat.total)
             except _Refused as refused:
                 with transaction.atomic():
-                    _finish(job, ImportJob.Status.FAILED, refused.report)
+                    _finish(job, ImportJob.Status.FAILED, refused.report, heartbeat.total)
         return job.status
     except Abandoned:
         return "abandoned"
@@ -143,10 +146,10 @@ def import_job_run(job_id: str) -> str:
         shutil.rmtree(import_root() / job.directory, ignore_errors=True)
 
 
-def _finish(job: ImportJob, status: str, report: dict) -> None:
+def _finish(job: ImportJob, status: str, report: dict, total: int) -> None:
     """Record the outcome, in the transaction that wrote the import, if the job is still running."""
     if not ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
-        status=status, report=report, finished_at=timezone.now(), progress_done=F("progress_total"),
+        status=status, report=report, finished_at=timezone.now(), progress_done=total, progress_total=total,
     ):
         raise Abandoned(f"Import {job.pk} is no longer running.")
     job.status = status

@@ -78,9 +78,7 @@ class _Candidate(NamedTuple):
     article: Article
 
 
-def article_import(
-    *, project: Project, files: Sequence[tuple[str, bytes]], progress: Progress | None = None
-) -> ImportReport:
+def article_import(*, project: Project, files: Sequence[tuple[str, bytes]], progress: Progress | None = None) -> ImportReport:
     """Import every article of the batch, or none of them if any file or row has an error.
 
     `progress(done, total)`, if given, is called now and then with the articles done so far.
@@ -99,18 +97,13 @@ def article_import(
     return _import_rows(project, rows, report, progress)
 
 
-def article_import_objects(
-    *, project: Project, objects: Sequence[tuple[str, Any]], progress: Progress | None = None
-) -> ImportReport:
+def article_import_objects(*, project: Project, objects: Sequence[tuple[str, Any]], progress: Progress | None = None) -> ImportReport:
     """Articles already read as JSON objects, each with its place in its file ("line 3"),
     imported as `article_import` imports a .jsonl file's rows: the same checks and rules."""
-    rows = [(place, readers.object_row(None, item)) for place, item in objects]
-    return _import_rows(project, rows, ImportReport(), progress)
+    return _import_rows(project, [(place, readers.object_row(None, item)) for place, item in objects], ImportReport(), progress)
 
 
-def _import_rows(
-    project: Project, rows: list[tuple[str, readers.Row]], report: ImportReport, progress: Progress | None = None
-) -> ImportReport:
+def _import_rows(project: Project, rows: list[tuple[str, readers.Row]], report: ImportReport, progress: Progress | None = None) -> ImportReport:
     candidates: list[_Candidate] = []
     for name, row in rows:
         problems = [row.problem] if row.problem else []

@@ -67,7 +67,8 @@ def labelled_import(request, project):
         )
         return _to_job(request, job)
     if request.htmx:
-        return render(request, "corpus/import.html#labelled", {"project": project, "labelled_form": form})
+        context = {"project": project, "labelled_form": form, "max_bytes": settings.ANNOTATOR_MAX_UPLOAD_BYTES}
+        return render(request, "corpus/import.html#labelled", context)
     return _page(request, project, labelled_form=form, status=400)
 
 

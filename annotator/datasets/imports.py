@@ -493,9 +493,7 @@ def _collector_paused(importer):
 
 
 @_collector_paused
-def snapshot_jsonl_import(
-    *, project: Project, data: bytes, gold_by: AbstractBaseUser | None = None, progress=None
-) -> ImportResult:
+def snapshot_jsonl_import(*, project: Project, data: bytes, gold_by: AbstractBaseUser | None = None, progress=None) -> ImportResult:
     """A JSONL snapshot file (or the JSONL download) into the project, keeping annotators unless `gold_by`."""
     return _import(project, _parse_snapshot_jsonl(data, gold=gold_by is not None), gold_by, progress=progress)
 
@@ -528,13 +526,10 @@ def label_studio_import(
 
 
 @_collector_paused
-def doccano_import(
-    *, project: Project, data: bytes, gold_by: AbstractBaseUser, mapping: dict[str, str] | None = None, progress=None
-) -> ImportResult:
+def doccano_import(*, project: Project, data: bytes, gold_by: AbstractBaseUser, mapping: dict[str, str] | None = None, progress=None) -> ImportResult:
     schema = _Schema(project)
     names = _Names(mapping, set(schema.targets))
-    documents = _parse_doccano(data, names)
-    return _import(project, documents, gold_by, schema=schema, unread=Counter(), names=names, progress=progress)
+    return _import(project, _parse_doccano(data, names), gold_by, schema=schema, unread=Counter(), names=names, progress=progress)
 
 
 IMPORTERS = {"jsonl": snapshot_jsonl_import, "label-studio": label_studio_import, "doccano": doccano_import}
@@ -714,9 +709,7 @@ def _relations(imported: ImportedAnnotation) -> list[tuple[str, ImportedSpan, Im
     return list({(kind, id(made[source]), id(made[target])): (kind, made[source], made[target]) for kind, source, target in imported.relations}.values())
 
 
-def _articles(
-    project: Project, documents: list[ImportedDocument], hashes: list[str], result: ImportResult, progress=None
-) -> dict[str, int]:
+def _articles(project: Project, documents: list[ImportedDocument], hashes: list[str], result: ImportResult, progress=None) -> dict[str, int]:
     """The id of the project's article for each document's text; the new texts imported as one batch."""
     rows, seen = [], set()
     for document, digest in zip(documents, hashes):

@@ -151,7 +151,7 @@ class TestJobPage:
         assert "<bdi>articles.csv</bdi>" in page and "<bdi>news-page.html</bdi>" in page
 
         partial = job_page(admin_client, job, **HTMX)
-        assert partial.lstrip().startswith('<article id="import-job"')
+        assert partial.lstrip().startswith('<div id="import-job"')
         assert "<html" not in partial and f'hx-get="{detail}"' in partial
 
     def test_running_job_shows_its_progress(self, admin_client, project, admin_user):
@@ -297,6 +297,14 @@ class TestTask:
         assert job.status == "failed" and "RuntimeError: disk on fire" in job.error
         assert not (import_root / job.directory).exists()
         assert project.articles.count() == 0
+
+    def test_control_characters_in_a_file_name_are_replaced(self, project, admin_user):
+        job = jobs.import_job_create(project=project, user=admin_user, files=[("a\x00b\x1b.jsonl", jsonl("One."))])
+        job.refresh_from_db()
+        assert job.file_names == ["a\ufffdb\ufffd.jsonl"]
+        jobs.import_job_run.call(str(job.id))
+        job.refresh_from_db()
+        assert job.status == "done"
 
     def test_progress_is_reported_while_articles_are_checked(self, project, monkeypatch):
         monkeypatch.setattr(services, "PROGRESS_EVERY", 2)
