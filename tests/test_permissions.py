@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 from django.urls import get_resolver, reverse
 
+from annotator.corpus.models import ImportJob
 from annotator.datasets.models import Snapshot, SnapshotFile, snapshot_root
 from annotator.labelling import services as labelling
 from annotator.labelling.models import Annotation, Change, Relation, Span, Stance
@@ -32,7 +33,8 @@ STAFF = {
     "review_article", "review_span_add", "review_accept", "review_reject", "review_span_update",
     "review_span_delete", "review_labels", "review_done", "review_relation_accept", "review_relation_reject",
     "review_relation_add", "review_relation_delete", "article_history", "dataset_list", "snapshot_detail",
-    "snapshot_file", "snapshot_delete", "project_agreement", "project_agreement_csv",
+    "snapshot_file", "snapshot_delete", "project_agreement", "project_agreement_csv", "labelled_import",
+    "import_job_detail",
     # A reviewer may open this, but is offered no role above analyst (tests/assignment/test_members.py).
     "member_change_role",
 }
@@ -63,6 +65,7 @@ class World:
     gold_relation: object
     membership: object
     snapshot: object
+    import_job: object
 
     def kwargs(self, name):
         values = {
@@ -72,6 +75,7 @@ class World:
             "relation_id": self.gold_relation.id if name == "review_relation_delete" else self.relation.id,
             "membership_id": self.membership.id,
             "snapshot_id": self.snapshot.id,
+            "job_id": self.import_job.id,
             "name": "README.md",
         }
         pattern = next(p for p in walk_patterns() if p.name == name)
@@ -111,7 +115,8 @@ def make_world(name, analyst, reviewer, admin, settings) -> World:
     (snapshot_root() / path).write_text("# card\n")
     SnapshotFile.objects.create(snapshot=snapshot, name="README.md", format="card", size=7, sha256="0" * 64, path=path)
     membership = Membership.objects.get(project=project, user=analyst)
-    return World(project, article, quote, relation, gold_span, gold_relation, membership, snapshot)
+    import_job = ImportJob.objects.create(project=project, created_by=admin)
+    return World(project, article, quote, relation, gold_span, gold_relation, membership, snapshot, import_job)
 
 
 @pytest.fixture
@@ -140,6 +145,7 @@ def fingerprint():
         sorted(Membership.objects.values_list("id", "user_id", "role")),
         Change.objects.count(),
         sorted(Snapshot.objects.values_list("id", "status")),
+        sorted(ImportJob.objects.values_list("id", "status")),
         sorted(Annotation.objects.values_list("article__project__overlap", flat=True)),
     )
 
@@ -192,7 +198,7 @@ def test_role_matrix(client, people, worlds, name, role):
 
 @pytest.mark.parametrize("role", ["analyst", "reviewer", "admin"])
 @pytest.mark.parametrize("name", [n for n in project_urls() if n not in {
-    "project_detail", "next_article", "article_import", "project_progress", "project_members", "member_add",
+    "project_detail", "next_article", "article_import", "labelled_import", "project_progress", "project_members", "member_add",
     "project_settings", "review_queue", "export_jsonl", "dataset_list", "project_agreement", "project_agreement_csv",
 }])
 def test_objects_of_another_project_are_never_reached(client, people, worlds, name, role):
