@@ -86,8 +86,9 @@ def test_a_killed_worker_imports_nothing_and_recovery_fails_the_job(
     client.force_login(admin_user)
     job = upload(client, project, batch(tmp_path, 2, 500))
     env = env_for_test_database(ANNOTATOR_IMPORT_ROOT=import_root, CONN_MAX_AGE="0")
-    # Every report of progress (one per 100 articles) sleeps: about 13 s for the batch.
-    worker = processes.worker(env, tmp_path / "worker.log", slow_import_step=1.2)
+    # Every report of progress (one per 100 articles) sleeps: about 45 s for the batch, time enough
+    # for the recovery command below to start and finish on a busy machine.
+    worker = processes.worker(env, tmp_path / "worker.log", slow_import_step=4)
     try:
         # The progress shows while the import's transaction is still open (the heartbeat's own connection).
         wait_for(lambda: current(job).status == "running" and job.progress_done >= 200, "the import's progress", worker)
@@ -142,10 +143,12 @@ def test_two_files_of_2000_articles_through_the_production_server(
         for number in range(2)
     ]
     env = env_for_test_database(ANNOTATOR_IMPORT_ROOT=import_root)
-    server = processes.Gunicorn(env, tmp_path / "server.log", options=GUNICORN_OPTIONS)
+    # One worker process, so that one first request loads the application (slow on a busy machine).
+    server = processes.Gunicorn(env, tmp_path / "server.log", workers=1, options=GUNICORN_OPTIONS)
     worker = processes.worker({**env, "CONN_MAX_AGE": "0"}, tmp_path / "worker.log")
     try:
         browser = processes.Browser()
+        assert browser.get(server.port, "/accounts/login/", timeout=120).status == 200
         browser.log_in(server.port, "lead", "pw")
         assert browser.get(server.port, f"/p/{project.id}/import/").status == 200
         response = browser.upload(server.port, f"/p/{project.id}/import/", files)
