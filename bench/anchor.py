@@ -1,0 +1,186 @@
+"""Benchmark 6: Label Studio's anchor workload, imported with its annotations (issue #18).
+
+    python -m bench.anchor --generator ../shared/workloads/anchor_gen.py --articles 2000 10000 --runs 3
+    python -m bench.anchor --generator … --articles 2000 --runs 3 --base /work/wt/base-import
+    python -m bench.anchor --generator … --articles 2000 --snapshots jsonl csv conll spacy parquet label-studio
+
+The generator (`anchor_gen.py`, kept outside this project, run as it is) writes the articles
+Label Studio 1.23.2 and doccano were measured on: about 4,060 characters each (English, a
+tenth Arabic, emoji), 20 `Claim`/`Quote` spans, a topic and a stance, no language. Its output
+becomes a Label Studio JSON export (one task an article, one annotation a task: `labels`
+regions, a `topic` choice and a `stance` choice), because that is what Label Studio imported
+when it was measured: the same document through both tools. The project gets that schema
+(labels Claim and Quote, topics Armenia, Syria and Iran deal, the stance values, a stance
+target called `stance`), and each run imports the file as a user would:
+`manage.py import_annotations PROJECT FILE --format label-studio --gold-by USER`, language
+detection included (the workload has no `language`), in a fresh process of its own.
+
+Reported per run: seconds, articles per second, peak RSS of the importing process, and cores
+used (its CPU time over its wall time; PostgreSQL's own work runs in the server's processes
+and is not counted). With `--base`, the same runs alternate with another checkout's code
+(e.g. `git worktree add --detach ../base-import main`), each in turn, on the same file.
+With `--snapshots`, the project imported last is exported in each format given, through
+`bench.export`'s own one-run entry point (a snapshot of the gold annotations, or the download).
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.common import ROOT, median, setup_django
+
+PROJECT = "bench-anchor"
+GOLD_BY = "bench-anchor-gold"
+LABELS = ("Claim", "Quote")
+TOPICS = ("Armenia", "Syria", "Iran deal")
+STANCE_VALUES = ("supportive", "critical", "neutral")
+STANCE_TARGET = "stance"
+
+
+def workload(generator: Path, n: int) -> Path:
+    """The generator's JSONL for `n` articles (made once, it is deterministic)."""
+    out = Path(f"/tmp/annotator-anchor-{n}.jsonl")
+    if not out.exists():
+        subprocess.run([sys.executable, str(generator), "--n", str(n), "--out", str(out)], check=True, stdout=subprocess.DEVNULL)
+    return out
+
+
+def label_studio_file(generator: Path, n: int) -> Path:
+    """The workload as Label Studio's JSON export of it: a list of tasks with one annotation each."""
+    out = Path(f"/tmp/annotator-anchor-{n}.label-studio.json")
+    if out.exists():
+        return out
+    tasks = []
+    with workload(generator, n).open(encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            result = [
+                {"id": f"s{number}", "from_name": "label", "to_name": "text", "type": "labels",
+                 "value": {"start": span["start"], "end": span["end"], "text": span["text"], "labels": [span["label"]]}}
+                for number, span in enumerate(row["spans"])
+            ]
+            result.append({"from_name": "topic", "to_name": "text", "type": "choices", "value": {"choices": [row["topic"]]}})
+            result.append({"from_name": STANCE_TARGET, "to_name": "text", "type": "choices", "value": {"choices": [row["stance"]]}})
+            tasks.append({"id": row["id"], "data": {"text": row["text"], "title": row["title"]}, "annotations": [{"result": result}]})
+    out.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    return out
+
+
+def fresh_project() -> int:
+    """The workload's project, new, with its schema (the previous run's deleted in this process)."""
+    from django.contrib.auth import get_user_model
+
+    from annotator.labelling.models import Annotation
+    from annotator.projects.models import Project, SpanLabel, StanceTarget, StanceValue, Topic
+
+    for old in Project.objects.filter(name=PROJECT):
+        Annotation.objects.filter(article__project=old).delete()
+        old.delete()
+    project = Project.objects.create(name=PROJECT)
+    SpanLabel.objects.bulk_create(
+        SpanLabel(project=project, name=name, colour=colour, hotkey=str(order + 1), order=order)
+        for order, (name, colour) in enumerate(zip(LABELS, ("#1f77b4", "#ff7f0e")))
+    )
+    Topic.objects.bulk_create(Topic(project=project, name=name, order=order) for order, name in enumerate(TOPICS))
+    StanceValue.objects.bulk_create(StanceValue(project=project, name=name, order=order) for order, name in enumerate(STANCE_VALUES))
+    StanceTarget.objects.create(project=project, name=STANCE_TARGET)
+    get_user_model().objects.get_or_create(username=GOLD_BY)
+    return project.id
+
+
+def import_once(checkout: Path, project_id: int, path: str) -> dict:
+    """One import in this process, as the command runs it, with `checkout`'s code."""
+    sys.path.insert(0, str(checkout))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotator.settings")
+    from io import StringIO
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from annotator.labelling.models import Span
+    from annotator.projects.models import Project
+    from bench.common import peak_rss_mb
+
+    assert Path(sys.modules["annotator"].__file__).is_relative_to(checkout), "the other checkout's code ran"
+    before, cpu_before = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
+    call_command("import_annotations", str(project_id), path, "--format", "label-studio", "--gold-by", GOLD_BY, stdout=StringIO())
+    seconds, cpu_after = time.perf_counter() - before, resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    project = Project.objects.get(pk=project_id)
+    return {
+        "seconds": seconds,
+        "cores": cpu / seconds,
+        "peak_rss_mb": peak_rss_mb(),
+        "articles": project.articles.count(),
+        "languages": sorted(set(project.articles.values_list("language", flat=True))),
+        "spans": Span.objects.filter(annotation__article__project=project).count(),
+    }
+
+
+def run(checkout: Path, args: list[str]) -> dict:
+    """`bench.anchor` in a fresh process, with `checkout`'s code for the project (its own settings too)."""
+    answer = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), *args], cwd=checkout, check=True, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(checkout)},
+    )
+    return json.loads(answer.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--generator", type=Path, default=ROOT.parent / "shared" / "workloads" / "anchor_gen.py")
+    parser.add_argument("--articles", type=int, nargs="+", default=[2000, 10000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--base", type=Path, help="a checkout of the code to compare with, runs alternating")
+    parser.add_argument("--snapshots", nargs="+", metavar="FORMAT", help="then export the imported project in these formats")
+    parser.add_argument("--one", nargs=3, metavar=("CHECKOUT", "PROJECT_ID", "FILE"), help=argparse.SUPPRESS)
+    parser.add_argument("--fresh", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(import_once(Path(args.one[0]).resolve(), int(args.one[1]), args.one[2])))
+        return
+    setup_django()
+    if args.fresh:
+        print(json.dumps({"project": fresh_project()}))
+        return
+    checkouts = [("base", args.base.resolve())] if args.base else []
+    checkouts.append(("this", ROOT))
+    print("| articles | code | seconds (median; runs) | articles/s | cores used | peak RSS MB | languages |")
+    print("| ---: | --- | --- | ---: | ---: | ---: | --- |")
+    project_id = None
+    for n in args.articles:
+        path = label_studio_file(args.generator, n)
+        results = {name: [] for name, _ in checkouts}
+        for _ in range(args.runs):
+            for name, checkout in checkouts:
+                project_id = run(ROOT, ["--fresh"])["project"]
+                results[name].append(run(checkout, ["--one", str(checkout), str(project_id), str(path)]))
+                assert results[name][-1]["articles"] == n, results[name][-1]
+        for name, checkout in checkouts:
+            rs = results[name]
+            seconds = median(r["seconds"] for r in rs)
+            print(
+                f"| {n} | {name} | {seconds:.2f} ({', '.join(f'{r['seconds']:.2f}' for r in rs)}) | {n / seconds:.0f} "
+                f"| {median(r['cores'] for r in rs):.2f} | {median(r['peak_rss_mb'] for r in rs):.0f} | {', '.join(rs[0]['languages'])} |",
+                flush=True,
+            )
+    for format_name in args.snapshots or []:
+        # The project imported last (by this checkout's code), as bench.export measures any project.
+        answer = subprocess.run(
+            [sys.executable, "-m", "bench.export", "--one", str(project_id), format_name],
+            cwd=ROOT, check=True, capture_output=True, text=True,
+        )
+        result = json.loads(answer.stdout.strip().splitlines()[-1])
+        print(f"snapshot {format_name} of {args.articles[-1]}: {result['seconds']:.2f} s, peak RSS {result['peak_rss_mb']:.0f} MB "
+              f"(helper {result['helper_rss_mb']:.0f} MB), {result['bytes'] / 1e6:.1f} MB", flush=True)
+
+
+if __name__ == "__main__":
+    main()
