@@ -15,9 +15,10 @@ target called `stance`), and each run imports the file as a user would:
 `manage.py import_annotations PROJECT FILE --format label-studio --gold-by USER`, language
 detection included (the workload has no `language`), in a fresh process of its own.
 
-Reported per run: seconds, articles per second, peak RSS of the importing process, and cores
-used (its CPU time over its wall time; PostgreSQL's own work runs in the server's processes
-and is not counted). With `--base`, the same runs alternate with another checkout's code
+Reported per run: seconds, articles per second, peak RSS of the importing process, the CPU
+seconds of the importing process and of the PostgreSQL server process serving its connection
+(read from /proc: the database must run on this machine), and cores used (both CPU times over
+the wall time). On a shared, busy machine the CPU seconds are the steadier figure. With `--base`, the same runs alternate with another checkout's code
 (e.g. `git worktree add --detach ../base-import main`), each in turn, on the same file.
 With `--snapshots`, the project imported last is exported in each format given, through
 `bench.export`'s own one-run entry point (a snapshot of the gold annotations, or the download).
@@ -109,19 +110,40 @@ def import_once(checkout: Path, project_id: int, path: str) -> dict:
     from bench.common import peak_rss_mb
 
     assert Path(sys.modules["annotator"].__file__).is_relative_to(checkout), "the other checkout's code ran"
-    before, cpu_before = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
+    server = database_process()
+    before, cpu_before, server_before = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF), cpu_seconds(server)
     call_command("import_annotations", str(project_id), path, "--format", "label-studio", "--gold-by", GOLD_BY, stdout=StringIO())
-    seconds, cpu_after = time.perf_counter() - before, resource.getrusage(resource.RUSAGE_SELF)
+    seconds, cpu_after, server_after = time.perf_counter() - before, resource.getrusage(resource.RUSAGE_SELF), cpu_seconds(server)
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     project = Project.objects.get(pk=project_id)
     return {
         "seconds": seconds,
-        "cores": cpu / seconds,
+        "cpu": cpu,
+        "server_cpu": server_after - server_before,
+        "cores": (cpu + server_after - server_before) / seconds,
         "peak_rss_mb": peak_rss_mb(),
         "articles": project.articles.count(),
         "languages": sorted(set(project.articles.values_list("language", flat=True))),
         "spans": Span.objects.filter(annotation__article__project=project).count(),
     }
+
+
+def database_process() -> int | None:
+    """The PostgreSQL server process serving this connection, when it runs on this machine."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    return pid if Path(f"/proc/{pid}/stat").exists() else None
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User and system CPU time of a process so far (0 when it cannot be read)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run(checkout: Path, args: list[str]) -> dict:
@@ -152,8 +174,8 @@ def main() -> None:
         return
     checkouts = [("base", args.base.resolve())] if args.base else []
     checkouts.append(("this", ROOT))
-    print("| articles | code | seconds (median; runs) | articles/s | cores used | peak RSS MB | languages |")
-    print("| ---: | --- | --- | ---: | ---: | ---: | --- |")
+    print("| articles | code | seconds (median; runs) | articles/s | CPU s: import + PostgreSQL | cores used | peak RSS MB | languages |")
+    print("| ---: | --- | --- | ---: | ---: | ---: | ---: | --- |")
     project_id = None
     for n in args.articles:
         path = label_studio_file(args.generator, n)
@@ -168,7 +190,7 @@ def main() -> None:
             seconds = median(r["seconds"] for r in rs)
             print(
                 f"| {n} | {name} | {seconds:.2f} ({', '.join(f'{r['seconds']:.2f}' for r in rs)}) | {n / seconds:.0f} "
-                f"| {median(r['cores'] for r in rs):.2f} | {median(r['peak_rss_mb'] for r in rs):.0f} | {', '.join(rs[0]['languages'])} |",
+                f"| {median(r['cpu'] for r in rs):.2f} + {median(r['server_cpu'] for r in rs):.2f} | {median(r['cores'] for r in rs):.2f} | {median(r['peak_rss_mb'] for r in rs):.0f} | {', '.join(rs[0]['languages'])} |",
                 flush=True,
             )
     for format_name in args.snapshots or []:
