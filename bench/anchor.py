@@ -20,8 +20,10 @@ seconds of the importing process and of the PostgreSQL server process serving it
 (read from /proc: the database must run on this machine), and cores used (both CPU times over
 the wall time). On a shared, busy machine the CPU seconds are the steadier figure. With `--base`, the same runs alternate with another checkout's code
 (e.g. `git worktree add --detach ../base-import main`), each in turn, on the same file.
-With `--snapshots`, the project imported last is exported in each format given, through
-`bench.export`'s own one-run entry point (a snapshot of the gold annotations, or the download).
+With `--snapshots`, the last size is imported once more as this app's own JSONL, each article
+one analyst's submitted annotation (a snapshot exports the analysts' work: `bench.formats`),
+and that project is exported in each format given through `bench.export`'s one-run entry point
+(`jsonl-download` is the plain download), each in a fresh process.
 """
 
 import argparse
@@ -37,6 +39,7 @@ from bench.common import ROOT, median, setup_django
 
 PROJECT = "bench-anchor"
 GOLD_BY = "bench-anchor-gold"
+ANALYST = "bench-anchor-analyst"
 LABELS = ("Claim", "Quote")
 TOPICS = ("Armenia", "Syria", "Iran deal")
 STANCE_VALUES = ("supportive", "critical", "neutral")
@@ -72,12 +75,31 @@ def label_studio_file(generator: Path, n: int) -> Path:
     return out
 
 
+def jsonl_file(generator: Path, n: int) -> Path:
+    """The workload as this app's JSONL snapshot records, each article one analyst's submitted
+    annotation: what a snapshot of the analysts' work exports (`bench.export` measures that scope)."""
+    out = Path(f"/tmp/annotator-anchor-{n}.annotator.jsonl")
+    if out.exists():
+        return out
+    with workload(generator, n).open(encoding="utf-8") as lines, out.open("w", encoding="utf-8") as records:
+        for line in lines:
+            row = json.loads(line)
+            spans = [
+                {"id": number, "start": span["start"], "end": span["end"], "label": span["label"], "text": span["text"]}
+                for number, span in enumerate(row["spans"], start=1)
+            ]
+            annotation = {"annotator": ANALYST, "kind": "analyst", "status": "submitted", "spans": spans,
+                          "topics": [row["topic"]], "stance": {STANCE_TARGET: row["stance"]}}
+            records.write(json.dumps({"text": row["text"], "title": row["title"], "annotations": [annotation]}, ensure_ascii=False) + "\n")
+    return out
+
+
 def fresh_project() -> int:
     """The workload's project, new, with its schema (the previous run's deleted in this process)."""
     from django.contrib.auth import get_user_model
 
     from annotator.labelling.models import Annotation
-    from annotator.projects.models import Project, SpanLabel, StanceTarget, StanceValue, Topic
+    from annotator.projects.models import Membership, Project, SpanLabel, StanceTarget, StanceValue, Topic
 
     for old in Project.objects.filter(name=PROJECT):
         Annotation.objects.filter(article__project=old).delete()
@@ -91,6 +113,8 @@ def fresh_project() -> int:
     StanceValue.objects.bulk_create(StanceValue(project=project, name=name, order=order) for order, name in enumerate(STANCE_VALUES))
     StanceTarget.objects.create(project=project, name=STANCE_TARGET)
     get_user_model().objects.get_or_create(username=GOLD_BY)
+    analyst, _ = get_user_model().objects.get_or_create(username=ANALYST)
+    Membership.objects.create(project=project, user=analyst, role=Membership.Role.ANALYST)
     return project.id
 
 
@@ -112,7 +136,8 @@ def import_once(checkout: Path, project_id: int, path: str) -> dict:
     assert Path(sys.modules["annotator"].__file__).is_relative_to(checkout), "the other checkout's code ran"
     server = database_process()
     before, cpu_before, server_before = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF), cpu_seconds(server)
-    call_command("import_annotations", str(project_id), path, "--format", "label-studio", "--gold-by", GOLD_BY, stdout=StringIO())
+    how = ["--format", "jsonl"] if path.endswith(".annotator.jsonl") else ["--format", "label-studio", "--gold-by", GOLD_BY]
+    call_command("import_annotations", str(project_id), path, *how, stdout=StringIO())
     seconds, cpu_after, server_after = time.perf_counter() - before, resource.getrusage(resource.RUSAGE_SELF), cpu_seconds(server)
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     project = Project.objects.get(pk=project_id)
@@ -193,8 +218,14 @@ def main() -> None:
                 f"| {median(r['cpu'] for r in rs):.2f} + {median(r['server_cpu'] for r in rs):.2f} | {median(r['cores'] for r in rs):.2f} | {median(r['peak_rss_mb'] for r in rs):.0f} | {', '.join(rs[0]['languages'])} |",
                 flush=True,
             )
+    if args.snapshots:
+        # Snapshots export submitted analysts' work: the same workload as one analyst's, in this
+        # app's JSONL (imported by this checkout, timed too), then each format by bench.export.
+        project_id = run(ROOT, ["--fresh"])["project"]
+        path = jsonl_file(args.generator, args.articles[-1])
+        result = run(ROOT, ["--one", str(ROOT), str(project_id), str(path)])
+        print(f"imported {path.name} (this app's JSONL): {result['seconds']:.2f} s, CPU {result['cpu']:.2f} + {result['server_cpu']:.2f} s")
     for format_name in args.snapshots or []:
-        # The project imported last (by this checkout's code), as bench.export measures any project.
         answer = subprocess.run(
             [sys.executable, "-m", "bench.export", "--one", str(project_id), format_name],
             cwd=ROOT, check=True, capture_output=True, text=True,
