@@ -18,8 +18,10 @@ detection included (the workload has no `language`), in a fresh process of its o
 Reported per run: seconds, articles per second, peak RSS of the importing process, the CPU
 seconds of the importing process and of the PostgreSQL server process serving its connection
 (read from /proc: the database must run on this machine), and cores used (both CPU times over
-the wall time). On a shared, busy machine the CPU seconds are the steadier figure. With `--base`, the same runs alternate with another checkout's code
-(e.g. `git worktree add --detach ../base-import main`), each in turn, on the same file.
+the wall time). On a shared, busy machine the CPU seconds are the steadier figure.
+
+With `--base`, the same runs alternate with another checkout's code (e.g. `git worktree add
+--detach ../base-import main`), each in turn, on the same file.
 With `--snapshots`, the last size is imported once more as this app's own JSONL, each article
 one analyst's submitted annotation (a snapshot exports the analysts' work: `bench.formats`),
 and that project is exported in each format given through `bench.export`'s one-run entry point
