@@ -80,8 +80,8 @@ class TestTxt:
         assert arabic.title.startswith("روسيا – أكد وزير الخارجية الروسي")
 
     def test_a_mixed_article_gets_its_main_language(self, project):
-        # py3langid took both mixtures for Moroccan Arabic (ary): the language is now detected on
-        # the paragraphs of the script that has most of the letters.
+        # py3langid took both mixtures for Moroccan Arabic (ary); the language is the one with
+        # most characters (see TestLanguageDetection).
         arabic = (ROOT / "fixtures" / "seeds" / ARABIC_SEED).read_text(encoding="utf-8")
         english = SEEDS[0].read_text(encoding="utf-8")
         mostly_arabic = arabic[:3000] + "\n\n" + english[:2000]
