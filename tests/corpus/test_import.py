@@ -3,10 +3,12 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pycld2
 import pytest
 
+from annotator.corpus import services
 from annotator.corpus.models import Article
-from annotator.corpus.services import ImportIssue, article_import
+from annotator.corpus.services import ImportIssue, _detect_language, article_import
 from annotator.corpus.text import normalise, sha256
 from tests.factories import ArticleFactory, make_project
 
@@ -78,8 +80,8 @@ class TestTxt:
         assert arabic.title.startswith("روسيا – أكد وزير الخارجية الروسي")
 
     def test_a_mixed_article_gets_its_main_language(self, project):
-        # py3langid took both mixtures for Moroccan Arabic (ary): the language is now detected on
-        # the paragraphs of the script that has most of the letters.
+        # py3langid took both mixtures for Moroccan Arabic (ary); the language is the one with
+        # most characters (see TestLanguageDetection).
         arabic = (ROOT / "fixtures" / "seeds" / ARABIC_SEED).read_text(encoding="utf-8")
         english = SEEDS[0].read_text(encoding="utf-8")
         mostly_arabic = arabic[:3000] + "\n\n" + english[:2000]
@@ -91,6 +93,49 @@ class TestTxt:
     def test_short_text_gets_no_language_rather_than_a_guess(self, project):
         report = article_import(project=project, files=[("a.txt", b"Lavrov: Tehran")])
         assert report.created[0].language == ""
+
+
+class TestLanguageDetection:
+    """The rule (`corpus.services._detect_language`): CLD2 on windows spread over the text, the
+    language with most characters. Each case below gave a wrong language under a simpler rule."""
+
+    ARABIC = (ROOT / "fixtures" / "seeds" / ARABIC_SEED).read_text(encoding="utf-8")
+    ENGLISH = SEEDS[0].read_text(encoding="utf-8")
+
+    def test_the_language_of_most_of_the_text_even_when_another_comes_first(self):
+        # Read from the start only (the first 1,200 characters), both would take the first language.
+        assert _detect_language(self.ENGLISH[:1500] + "\n\n" + self.ARABIC[:3000]) == "ar"
+        assert _detect_language(self.ARABIC[:1000] + "\n\n" + self.ENGLISH[:3000]) == "en"
+
+    def test_counted_in_characters_not_in_utf8_bytes(self):
+        # 600 English characters and 450 Arabic ones: by bytes (an Arabic letter is two) Arabic
+        # has more, and CLD2's own answer is Arabic.
+        mixed = self.ENGLISH[:600] + "\n\n" + self.ARABIC[:450]
+        assert pycld2.detect(mixed)[2][0][1] == "ar"
+        assert _detect_language(mixed) == "en"
+
+    def test_english_with_an_arabic_sentence_in_every_paragraph(self):
+        # The anchor workload's shape: py3langid took such mixtures for Moroccan Arabic (ary).
+        arabic = self.ARABIC.split("\n")[0][:120]
+        english = [line for line in self.ENGLISH.split("\n") if len(line) > 200]
+        text = "\n\n".join(f"{paragraph} {arabic}" for paragraph in english)
+        assert len(text) > 2 * services.SAMPLE_CHARS
+        assert _detect_language(text) == "en"
+
+    def test_a_lone_surrogate_or_an_empty_text_gives_no_error(self):
+        assert _detect_language("\ud800") == ""
+        assert _detect_language("") == ""
+        assert _detect_language(self.ENGLISH[:3000] + "\ud83d") == "en"
+
+    def test_the_sample_is_the_text_when_short_and_windows_from_start_to_end_when_long(self):
+        assert services._sample(self.ENGLISH[:500]) == self.ENGLISH[:500]
+        long = " ".join(self.ENGLISH.split())[:5000]  # one paragraph: the windows are the sample's lines
+        windows = services._sample(long).split("\n")
+        assert len(windows) == services.SAMPLE_WINDOWS
+        assert sum(map(len, windows)) <= services.SAMPLE_CHARS
+        starts = [long.index(window) for window in windows]
+        assert starts == sorted(starts) and starts[0] == 0
+        assert starts[-1] + len(windows[-1]) > len(long) - 40  # the last ends at the text's end (a word cut off)
 
 
 class TestStructuredFormats:

@@ -326,3 +326,28 @@ def test_a_label_studio_file_that_is_not_utf8_is_refused_at_its_line(analyst, ad
     assert failed.value.problems == [
         f"line 3: the file is not UTF-8 (byte 0xe9 at position {data.index(b'\xe9')}: invalid continuation byte)"
     ]
+
+
+@pytest.mark.parametrize("char", ["\u0000", "\u0008", "\u000c", "\u001f", "\u007f", "\u0085", "\u009f"])
+def test_a_control_character_anywhere_in_a_record_is_refused_at_its_line(analyst, char):
+    # Each as the record's JSON spells it after orjson: \u0000, \b, \f, or the character itself
+    # (DEL and C1), which the one search of the whole record must find (`_refuse_control_characters`).
+    target = make_project(name="Controls", analyst=analyst)
+    annotation = full_annotation("analyst")
+    annotation["spans"][0]["attributes"]["speaker"] = f"Lav{char}rov"
+    with pytest.raises(ImportFailed) as failed:
+        snapshot_jsonl_import(project=target, data=jsonl(record([]), record([annotation])))
+    assert failed.value.problems == [
+        f"line 2: the record contains the control character U+{ord(char):04X}, which text cannot hold: remove it "
+        "(tabs and line breaks are fine)."
+    ]
+
+
+def test_a_backslash_before_b_or_f_in_a_record_is_text_not_a_control_character(analyst):
+    target = make_project(name="Backslashes", analyst=analyst)
+    annotation = full_annotation("analyst")
+    annotation["spans"][0]["attributes"]["speaker"] = "C:\\build\\files\tand a tab"
+    annotation["relations"] = []  # (a speaker link would give the attribute instead)
+    result = snapshot_jsonl_import(project=target, data=jsonl(record([annotation])))
+    assert result.spans == 3
+    assert Span.objects.get(annotation__article__project=target, label__name="Quote").attributes["speaker"] == "C:\\build\\files\tand a tab"
