@@ -7,6 +7,8 @@ judged against the code before it measured in the same session, one run of each 
 (base, this checkout, base, …). `--base` is a checkout of the older commit (e.g. `git worktree
 add --detach ../base COMMIT`); both use this checkout's virtualenv and the same benchmark
 project (loaded and migrated by this checkout), each run a fresh process (`bench.export --one`).
+Peak RSS is the build's process's; a checkout whose build handed work to a helper process
+(before the simpler build, issue #18) reports that process's peak too, as "helper".
 """
 
 import argparse
@@ -28,6 +30,12 @@ def run_one(checkout: Path, project_id: int, format_name: str) -> dict:
     return json.loads(answer.stdout.strip().splitlines()[-1])
 
 
+def _rss(runs: list[dict]) -> str:
+    own = f"{median(r['peak_rss_mb'] for r in runs):.0f}"
+    helper = median(r.get("helper_rss_mb", 0.0) for r in runs)
+    return f"{own} ({helper:.0f})" if helper else own
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--base", type=Path, required=True, help="a checkout of the commit to compare with")
@@ -41,7 +49,7 @@ def main() -> None:
 
     project = ensure_project(args.articles, args.analysts)
     head = Path.cwd()
-    print(f"| articles | format | base s (runs) | this s (runs) | this / base | base RSS MB | this RSS MB |")
+    print(f"| articles | format | base s (runs) | this s (runs) | this / base | base RSS MB (helper) | this RSS MB (helper) |")
     print("| ---: | --- | --- | --- | ---: | ---: | ---: |")
     for format_name in args.formats:
         base, this = [], []
@@ -52,7 +60,7 @@ def main() -> None:
         print(
             f"| {args.articles} | {format_name} | {b:.2f} ({', '.join(f'{r['seconds']:.2f}' for r in base)}) "
             f"| {t:.2f} ({', '.join(f'{r['seconds']:.2f}' for r in this)}) | {t / b:.2f} "
-            f"| {median(r['peak_rss_mb'] for r in base):.0f} | {median(r['peak_rss_mb'] for r in this):.0f} |",
+            f"| {_rss(base)} | {_rss(this)} |",
             flush=True,
         )
 
