@@ -65,6 +65,15 @@ class TestAssign:
         counts = Counter(result.as_dict().values())
         assert abs(counts["train"] - 240) <= 4
 
+    def test_the_splits_of_many_articles_at_once_are_each_ones_split(self):
+        result = assign(units(300), [[1, 2, 3]], RATIOS, seed=11, topic_order=TOPICS)
+        order = [250, 2, 1, 300, 77, 3, 77]  # the order a spool holds them in, not sorted
+        assert result.splits_of(order) == [result.split_of(i) for i in order]
+        assert set(result.splits_of(range(1, 301))) == set(SPLITS) and result.splits_of([]) == []
+        for missing in ([0], [301], [5, 1000]):  # an article that was not split is a bug, never a quiet None
+            with pytest.raises(ValueError):
+                result.splits_of(missing)
+
     def test_primary_topic_is_the_majority_then_the_schema_order(self):
         assert primary_topic([["Syria"], ["Syria", "Armenia"], ["Armenia", "Syria"]], TOPICS) == "Syria"
         assert primary_topic([["Ukraine"], ["Syria"]], TOPICS) == "Syria"
