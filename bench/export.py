@@ -5,9 +5,8 @@
 A format may be several joined by "+" ("jsonl+csv"): one snapshot that writes them all.
 
 Each run is a fresh process (so its peak RSS is its own) that streams the export to a file
-under /tmp and prints seconds and peak RSS; the median of the runs is reported. A snapshot of
-2,000 articles or more does part of its work in the build's helper process: its peak RSS is
-reported beside (0 when there was none).
+under /tmp and prints seconds and peak RSS; the median of the runs is reported. A snapshot is
+built in the process, as a worker builds it: one process does all the work.
 """
 
 import argparse
@@ -42,17 +41,13 @@ def export_once(project_id: int, format_name: str) -> dict:
     from bench import formats
     from bench.common import Timer, peak_rss_mb
 
-    from annotator.datasets import build
-
     project = Project.objects.get(pk=project_id)
     with Timer() as timer:
         if format_name == "jsonl-download":
             size = formats.jsonl_download(project, f"/tmp/annotator-bench-{project_id}.jsonl")
         else:
             size = formats.snapshot(project, format_name)
-    # A large snapshot does part of its work in the build's helper process: its peak counts too.
-    helper = build._helper_pool.submit(peak_rss_mb).result() if build._helper_pool else 0.0
-    return {"seconds": timer.seconds, "peak_rss_mb": peak_rss_mb(), "helper_rss_mb": helper, "bytes": size}
+    return {"seconds": timer.seconds, "peak_rss_mb": peak_rss_mb(), "bytes": size}
 
 
 def main() -> None:
@@ -67,8 +62,8 @@ def main() -> None:
     if args.one:
         print(json.dumps(export_once(int(args.one[0]), args.one[1])))
         return
-    print("| articles | format | seconds (median) | peak RSS MB (median) | helper process MB | file MB | runs |")
-    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| articles | format | seconds (median) | peak RSS MB (median) | file MB | runs |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: |")
     for n in args.articles:
         project = ensure_project(n, args.analysts)
         for format_name in args.formats:
@@ -78,7 +73,7 @@ def main() -> None:
             ]
             print(
                 f"| {n} | {format_name} | {median(r['seconds'] for r in results):.2f} "
-                f"| {median(r['peak_rss_mb'] for r in results):.0f} | {median(r['helper_rss_mb'] for r in results):.0f} "
+                f"| {median(r['peak_rss_mb'] for r in results):.0f} "
                 f"| {results[0]['bytes'] / 1e6:.1f} | {args.runs} |",
                 flush=True,
             )

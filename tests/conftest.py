@@ -1,9 +1,16 @@
 import os
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from playwright.sync_api import sync_playwright
 
 from .factories import ArticleFactory, UserFactory, make_project
+
+# Hypothesis' deadline and its "too slow" health check time the machine, not the code (speed is
+# measured by bench/, never asserted in tests): on a busy shared machine they fail correct code.
+hypothesis_settings.register_profile("annotator", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("annotator")
 
 
 @pytest.fixture

@@ -26,9 +26,8 @@ import hashlib
 import re
 import tempfile
 from array import array
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -235,9 +234,7 @@ class NearDuplicates:
     """Groups near-duplicate articles, keeping 8 bytes per article in memory.
 
     Each article's signature goes to a temporary file (1 KB each, on disk, never the texts), computed
-    a small batch of texts at a time: by `pool` when one is given (another process, so that the
-    signatures are worked out while the caller goes on reading the database), else here.
-    `groups` then reads the file one band at a time to find the articles that share a band's
+    a small batch of texts at a time (numpy works on a batch at once). `groups` then reads the file one band at a time to find the articles that share a band's
     key (the LSH candidates), and keeps a candidate pair only if its signatures agree on about
     as many bins as a near-duplicate's would (at least the threshold minus ESTIMATE_MARGIN)
     before checking it exactly. Unrelated articles with a few common phrases share a band now
@@ -277,12 +274,9 @@ class NearDuplicates:
     # Texts whose signatures are computed together; a batch stays under about 1 MB of text.
     BATCH_TEXTS = 32
     BATCH_CHARS = 1 << 18
-    IN_FLIGHT = 8  # batches handed to the pool and not written yet
 
-    def __init__(self, threshold: float, directory=None, pool: Executor | None = None):
+    def __init__(self, threshold: float, directory=None):
         self.threshold = threshold
-        self._pool = pool  # computes the signatures while the caller goes on, if given
-        self._pending: deque[Future] = deque()
         self.bands, self.rows = bands_for(threshold)
         self._ids = array("q")
         self._signatures = tempfile.TemporaryFile(dir=directory)
@@ -297,8 +291,6 @@ class NearDuplicates:
         return self
 
     def __exit__(self, *exc_info):
-        for pending in self._pending:
-            pending.cancel()
         self._signatures.close()
         self._samples.close()
 
@@ -309,15 +301,10 @@ class NearDuplicates:
         if len(self._waiting) >= self.BATCH_TEXTS or self._waiting_chars >= self.BATCH_CHARS:
             self._flush()
 
-    def _flush(self, wait: bool = False) -> None:
+    def _flush(self) -> None:
         batch, self._waiting, self._waiting_chars = self._waiting, [], 0
-        if batch and self._pool is None:
+        if batch:
             self._write(*sketches(batch))
-        elif batch:
-            self._pending.append(self._pool.submit(sketches, batch))
-        # In order, so row i of the file is article i; at most IN_FLIGHT batches wait in memory.
-        while self._pending and (wait or len(self._pending) > self.IN_FLIGHT or self._pending[0].done()):
-            self._write(*self._pending.popleft().result())
 
     def _write(self, sig: np.ndarray, samples: np.ndarray) -> None:
         samples += _U64(self._written)  # the batch's text index, made the article's position
@@ -419,7 +406,7 @@ class NearDuplicates:
         `texts(ids)` returns the texts of the given articles; it is called a few ids at a time.
         """
         try:
-            self._flush(wait=True)
+            self._flush()
             pairs = set()
             for code in self._candidates().tolist():
                 a, b = code >> 32, code & 0xFFFFFFFF
@@ -522,6 +509,13 @@ class Assignment:
     ids: np.ndarray
     splits: np.ndarray
     groups: list[list[int]] = field(default_factory=list)
+
+    def splits_of(self, article_ids) -> list[str]:
+        """The split of each of these articles, all of them split (one search for them all)."""
+        positions = np.searchsorted(self.ids, np.asarray(article_ids, dtype=np.int64))
+        if len(positions) and not np.array_equal(self.ids[np.minimum(positions, len(self.ids) - 1)], article_ids):
+            raise ValueError("An article without a split.")
+        return [SPLITS[s] for s in self.splits[positions].tolist()]
 
     def split_of(self, article_id: int) -> str | None:
         i = int(np.searchsorted(self.ids, article_id))

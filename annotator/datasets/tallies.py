@@ -5,18 +5,13 @@ records hold every analyst's submitted annotation (the "analysts" scope), the ag
 them (`agreement.metrics.Tally`). Other scopes' agreement is read from the database by
 `card.SplitAgreement`.
 
-No Django here: a large build runs `spool_pass` in its helper process (`build.helper_pool`),
-reading the spooled records itself, while the build's own process writes the files (all but
-the ones it hands to the helper: see `build.helper_formats`).
+No Django here: counting is plain Python over the records, which the build reads back from its
+spool as it writes the files.
 """
-
-from pathlib import Path
-
-import orjson
 
 from annotator.agreement.metrics import Coding, SpanMark, Tally
 
-from .splits import SPLITS, Assignment, primary_topic
+from .splits import SPLITS, primary_topic
 
 
 def record_primary_topic(record: dict, schema: dict) -> str:
@@ -48,16 +43,6 @@ def _counts(schema: dict) -> dict:
         "stance": {target: dict.fromkeys(schema["stance_values"], 0) for target in schema["stance_targets"]},
         "primary_topics": {},
     }
-
-
-def add_counts(mine: dict, theirs: dict) -> dict:
-    """Another's counts (numbers, nested by name) added into `mine`; returns `mine`."""
-    for key, value in theirs.items():
-        if isinstance(value, dict):
-            add_counts(mine.setdefault(key, {}), value)
-        else:
-            mine[key] = mine.get(key, 0) + value
-    return mine
 
 
 class SplitTally:
@@ -93,48 +78,7 @@ class SplitTally:
         if self.agreement is not None:
             self.agreement[split].add(codings(record))
 
-    def merge(self, other: "SplitTally") -> "SplitTally":
-        """Add another's records (other articles, same schema), as if they had been added here."""
-        for split in SPLITS:
-            add_counts(self.counts[split], other.counts[split])
-            if self.agreement is not None:
-                self.agreement[split].merge(other.agreement[split])
-        return self
-
     def finish(self) -> "SplitTally":
         for counts in self.counts.values():
             counts["primary_topics"] = dict(sorted(counts["primary_topics"].items()))
         return self
-
-
-def spool_pass(
-    path: str, assignment: Assignment, schema: dict, agreement: bool, formats: list[str], directory: str,
-    from_line: int = 0, part: str = "", parts: dict | None = None,
-) -> tuple[SplitTally, dict, dict, dict]:
-    """The records of a spool file (one JSON record a line) from line `from_line` on, each in its
-    split: their tally, and the `formats` written into the snapshot's `directory` (under
-    temporary names, as `Output` does; with `part`, named apart; a format in `parts` with the
-    writer's part argument, `formats.make_writer`). Returns the tally, each format's report, the
-    files written (name → format) and, of each format in `parts`, what it leaves for the first
-    part's writer (`rest`)."""
-    from .formats import Output, make_writer
-
-    parts = parts or {}
-    tally = SplitTally(schema, agreement)
-    output = Output(Path(directory), part)
-    try:
-        writers = [make_writer(key, output, schema, parts.get(key)) for key in formats]
-        with open(path, "rb") as spool:
-            for number, line in enumerate(spool):
-                if number < from_line:
-                    continue
-                record = orjson.loads(line)
-                where = assignment.split_of(record["id"])
-                tally.add(record, where)
-                for writer in writers:
-                    writer.add(record, where)
-        reports = {key: writer.close() for key, writer in zip(formats, writers)}
-    finally:
-        output.close()
-    rests = {key: writer.rest for key, writer in zip(formats, writers) if key in parts}
-    return tally.finish(), reports, output.files, rests

@@ -275,38 +275,6 @@ def test_every_aligned_span_is_in_its_label_column_of_the_conll_and_parquet_file
     assert snapshot.counts["formats"]["parquet"] == snapshot.counts["formats"]["conll"]
 
 
-def test_a_large_parquet_snapshot_is_written_in_two_parts_that_the_cards_call_loads(
-    project, admin_user, nested, hf_cache, monkeypatch
-):
-    from annotator.datasets import build as build_module
-    from annotator.datasets.formats import parquet
-
-    whole = build(project, admin_user, formats=["parquet"], train=60, validation=20, test=20)
-    monkeypatch.setattr(build_module, "PARALLEL_FROM_ARTICLES", 0)  # "large" from the first article
-    written_here = []
-    add = parquet.Writer.add
-    monkeypatch.setattr(parquet.Writer, "add", lambda self, record, split: written_here.append(record["id"]) or add(self, record, split))
-    parts = build(project, admin_user, formats=["parquet"], train=60, validation=20, test=20)
-    assert whole.status == parts.status == "ready", parts.error
-    # Six records: the first three here, the others in the helper process, each into its own files.
-    assert written_here == [a.id for a in nested["articles"][:3]]
-    names = {name for name in parts.files.values_list("name", flat=True) if not name.startswith("tokenizer/")} - {"README.md"}
-    assert "train-00000.parquet" in names and "train-00001.parquet" in names
-    assert all(re.fullmatch(r"(train|validation|test)-0000[01]\.parquet", name) for name in names)
-    assert parts.counts == whole.counts
-
-    _, loaded = run_card(parts, monkeypatch)
-    sharded = loaded["dataset"]
-    _, loaded = run_card(whole, monkeypatch)
-    unsharded = loaded["dataset"]
-    assert set(sharded) == set(unsharded) == set(split_files(whole, "parquet"))
-    for split in unsharded:
-        assert sharded[split].features == unsharded[split].features
-        assert sharded[split].to_list() == unsharded[split].to_list()
-    card = file_path(parts, "README.md").read_text(encoding="utf-8")
-    assert '"train": ["train-00000.parquet", "train-00001.parquet"]' in card
-
-
 def test_a_card_without_files_prints_no_call_that_would_fail(project, admin_user, monkeypatch):
     snapshot = build(project, admin_user, formats=["conll", "parquet"])
     assert snapshot.status == "ready" and snapshot.counts["articles"] == 0

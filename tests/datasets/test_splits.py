@@ -1,8 +1,5 @@
-import itertools
 import json
 import random
-import time
-from concurrent.futures import ThreadPoolExecutor
 from collections import Counter
 
 import numpy as np
@@ -14,7 +11,6 @@ from annotator.datasets.splits import (
     SPLITS, NearDuplicates, Unit, Units, assign, bands_for, containment, jaccard, near_duplicates, primary_topic, shingles,
 )
 from annotator.corpus.text import sha256
-from annotator.datasets.build import helper_pool
 
 from .helpers import SEEDS, annotate, article, build, split_files
 
@@ -69,6 +65,15 @@ class TestAssign:
         counts = Counter(result.as_dict().values())
         assert abs(counts["train"] - 240) <= 4
 
+    def test_the_splits_of_many_articles_at_once_are_each_ones_split(self):
+        result = assign(units(300), [[1, 2, 3]], RATIOS, seed=11, topic_order=TOPICS)
+        order = [250, 2, 1, 300, 77, 3, 77]  # the order a spool holds them in, not sorted
+        assert result.splits_of(order) == [result.split_of(i) for i in order]
+        assert set(result.splits_of(range(1, 301))) == set(SPLITS) and result.splits_of([]) == []
+        for missing in ([0], [301], [5, 1000]):  # an article that was not split is a bug, never a quiet None
+            with pytest.raises(ValueError):
+                result.splits_of(missing)
+
     def test_primary_topic_is_the_majority_then_the_schema_order(self):
         assert primary_topic([["Syria"], ["Syria", "Armenia"], ["Armenia", "Syria"]], TOPICS) == "Syria"
         assert primary_topic([["Ukraine"], ["Syria"]], TOPICS) == "Syria"
@@ -98,21 +103,8 @@ def excerpt(text, jaccard_target=0.12, contained=0.8, at=1 / 3):
     return " ".join(passage + [f"qz{salt}{k}" for k in range(new)])
 
 
-class OutOfOrder(ThreadPoolExecutor):
-    """Three threads, each batch slower than the next: later batches are ready first."""
-
-    def __init__(self):
-        super().__init__(max_workers=3)
-        self.delays = itertools.cycle([0.03, 0.02, 0.01])
-
-    def submit(self, fn, *args):
-        delay = next(self.delays)
-        return super().submit(lambda: time.sleep(delay) or fn(*args))
-
-
 class TestNearDuplicates:
-    @pytest.mark.parametrize("where", ["here", "helper process", "threads finishing out of order"])
-    def test_light_edits_are_grouped_and_different_stories_are_not(self, where, monkeypatch):
+    def test_light_edits_are_grouped_and_different_stories_are_not(self, monkeypatch):
         texts = {}
         for i, path in enumerate(sorted(SEEDS.glob("*.txt")), start=1):
             texts[i] = path.read_text(encoding="utf-8")
@@ -121,11 +113,9 @@ class TestNearDuplicates:
         texts[12] = texts[2].replace("\n", " \n")  # whitespace only
         texts.update({i: f"Report {i}: the ministry met envoys from city {i} about item {i * 7}." for i in range(20, 40)})
         texts[40] = texts[25] + " Updated."
-        # Small batches, few in flight: the file's rows must still follow the articles' order.
+        # Small batches: the file's rows must still follow the articles' order.
         monkeypatch.setattr(NearDuplicates, "BATCH_TEXTS", 3)
-        monkeypatch.setattr(NearDuplicates, "IN_FLIGHT", 2)
-        pools = {"here": None, "helper process": helper_pool(), "threads finishing out of order": OutOfOrder()}
-        with NearDuplicates(0.8, pool=pools[where]) as near:
+        with NearDuplicates(0.8) as near:
             for i, text in sorted(texts.items()):
                 near.add(i, text)
             groups = near.groups(lambda ids: {i: texts[i] for i in ids})
@@ -325,23 +315,3 @@ class TestSignature:
         first = assign(units(120), [], RATIOS, seed=9, topic_order=TOPICS).as_dict()
         second = assign(Units.of(shifted), [], RATIOS, seed=9, topic_order=TOPICS).as_dict()
         assert {i + 5000: s for i, s in first.items()} == second
-
-
-def test_the_helper_process_is_started_again_after_it_died():
-    import os
-    import signal
-
-    from annotator.datasets import build as build_module
-
-    pool = helper_pool()
-    pid = pool.submit(os.getpid).result()
-    os.kill(pid, signal.SIGKILL)
-    for _ in range(100):  # the pool notices its process is gone
-        try:
-            pool.submit(int).result()
-        except Exception:
-            break
-        time.sleep(0.02)
-    again = helper_pool()
-    assert again is not pool and again is build_module.helper_pool()
-    assert again.submit(os.getpid).result() not in (pid, os.getpid())

@@ -8,7 +8,6 @@ across line breaks and on whitespace alone, several annotations on one article, 
 between the annotations of one article, and both writers fed each record in turn.
 """
 
-import pickle
 import random
 import re
 import unicodedata
@@ -20,7 +19,6 @@ from spacy.tokens import Doc, DocBin
 
 from annotator.datasets.formats import Output, annotator_name, conll, spacy_docbin
 from annotator.datasets.formats.tokens import ARABIC_LETTERS, PROCLITIC, blank, make_nlp, tokenize, tokenizer_language
-from annotator.datasets.tallies import add_counts
 
 from .conftest import EMOJI_TEXT
 from .helpers import SEEDS
@@ -329,42 +327,6 @@ def test_spacy_and_conll_files_are_the_plain_ones_byte_for_byte(tmp_path, monkey
     assert sum(spacy_counts["clitic_splits"].values()) > 0
     if shard_docs == 2:
         assert "train/train-00003.spacy" in spacy_files
-
-
-@pytest.mark.parametrize("shard_docs", [3, 1000])
-def test_spacy_files_written_in_two_parts_are_the_files_of_one(tmp_path, monkeypatch, shard_docs):
-    # A large spaCy-only snapshot's two processes, cut before each record in turn.
-    monkeypatch.setattr(spacy_docbin, "SHARD_DOCS", shard_docs)
-    records = corpus()
-    whole, [whole_report] = write(tmp_path, records, [spacy_docbin.Writer])
-    expected = {name: written(tmp_path, whole, name) for name in whole.files}
-    cases = set()
-    for cut in range(len(records) + 1):
-        before = {split: sum(len(r["annotations"]) for r, s in records[:cut] if s == split) for split in SPLITS}
-        total = {split: sum(len(r["annotations"]) for r, s in records if s == split) for split in SPLITS}
-        first_part, second_part = spacy_docbin.Writer.parts(before, total)
-        directory = tmp_path / f"cut-{cut}"
-        directory.mkdir()
-        here, there = Output(directory), Output(directory, ".second")
-        first, second = spacy_docbin.Writer(here, SCHEMA, first_part), spacy_docbin.Writer(there, SCHEMA, second_part)
-        for r, split in records[:cut]:
-            first.add(r, split)
-        for r, split in records[cut:]:
-            second.add(r, split)
-        second_report = second.close()
-        there.close()
-        first.take_rest(pickle.loads(pickle.dumps(second.rest)))  # it crosses from the helper process
-        first_report = first.close()
-        here.append(there.files, ".second")
-        files = {f.name: (directory / f.name).read_bytes() for f in here.finish()}
-        assert files == expected, cut
-        assert add_counts(first_report, second_report) == whole_report
-        for split in SPLITS:
-            if 0 < before[split] < total[split]:
-                cases.add("inside a shard" if before[split] % shard_docs else "between two shards")
-    # the cuts do fall where they are meant to
-    assert cases == ({"inside a shard", "between two shards"} if shard_docs == 3 else {"inside a shard"})
-    assert len(expected) == (9 if shard_docs == 3 else 3)
 
 
 def test_annotations_of_one_article_keep_their_own_spans(tmp_path):

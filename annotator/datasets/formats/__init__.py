@@ -7,21 +7,11 @@ what the dataset card should report about them (spans that could not be written,
 Every writer writes one example per (article, annotation) unless it says otherwise. A writer
 with `add_line(line, split)` is given each record as its JSONL line (`jsonl.line`) instead.
 
-Two processes may write the first and the second part of the records apart, into files named
-apart (`Output(directory, part)`), of a writer that says how (`build.helper_formats`). One whose
-`concatenable` is true writes each split's file as its records' documents one after another,
-with nothing before or after them: the file is the two parts one after the other
-(`Output.append`). One with `parts(before, total)` (spaCy, whose files are shards of so many
-docs) is told, as its third argument, its part and where the cut falls in each split's examples;
-the second part's writer leaves in `rest` what belongs in a file the first part writes, and the
-first part's writer takes it (`take_rest`) before it closes.
-
 Modules are imported when a snapshot asks for them: spaCy and pyarrow take a while to load.
 """
 
 import hashlib
 import os
-import shutil
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
@@ -42,9 +32,9 @@ def writer_class(key: str):
     return import_module(f"{__name__}.{FORMATS[key][0]}").Writer
 
 
-def make_writer(key: str, output: "Output", schema: dict, part=None):
-    """A writer of format `key`; of a part of the records, with the `part` its `parts` gave."""
-    return writer_class(key)(output, schema) if part is None else writer_class(key)(output, schema, part)
+def make_writer(key: str, output: "Output", schema: dict):
+    """A writer of format `key`, writing into `output`."""
+    return writer_class(key)(output, schema)
 
 
 @dataclass(frozen=True)
@@ -58,11 +48,8 @@ class WrittenFile:
 class Output:
     """The files of one snapshot being built, each under a temporary name until `finish()`."""
 
-    def __init__(self, directory: Path, part: str = ""):
-        """`part` names this process's files apart from another's writing the same names in the
-        same directory (the second part of a format's files written in two parts)."""
+    def __init__(self, directory: Path):
         self.directory = directory
-        self.part = part
         self.files: dict[str, str] = {}  # name -> format
         self.finished: set[str] = set()
         self.handles: list = []
@@ -84,39 +71,19 @@ class Output:
         self.files[name] = format
         return self._temporary(name)
 
-    def adopt(self, files: dict[str, str]) -> None:
-        """Files (name → format) that another process wrote here, under their temporary names."""
-        for name, format in files.items():
-            if name in self.files:
-                raise ValueError(f"Two formats want to write {name}.")
-            self.files[name] = format
-
-    def append(self, files: dict[str, str], part: str) -> None:
-        """The second parts of files (name → format) that another process wrote here as `part`:
-        each goes after this process's first part, or is the whole file if there is none."""
-        for name, format in files.items():
-            second = self._temporary(name, part)
-            if name in self.files:
-                with self._temporary(name).open("ab") as whole, second.open("rb") as rest:
-                    shutil.copyfileobj(rest, whole, 1 << 20)
-                second.unlink()
-            else:
-                os.replace(second, self._temporary(name))
-                self.files[name] = format
-
     def rename(self, old: str, new: str) -> None:
         os.replace(self._temporary(old), self._temporary(new))
         self.files[new] = self.files.pop(old)
 
-    def _temporary(self, name: str, part: str | None = None) -> Path:
-        """Where `name` is written until `finish()`: by this process, or by the one writing `part`.
-        A name may be in a folder (`tokenizer/ar/config.cfg`): the folder is made here."""
+    def _temporary(self, name: str) -> Path:
+        """Where `name` is written until `finish()`. A name may be in a folder
+        (`tokenizer/ar/config.cfg`): the folder is made here."""
         folder, _, base = name.rpartition("/")
         directory = self.directory
         if folder:
             directory = directory / folder
             directory.mkdir(parents=True, exist_ok=True)
-        return directory / f".{base}{self.part if part is None else part}.part"
+        return directory / f".{base}.part"
 
     def finish(self) -> list[WrittenFile]:
         """Hash every file not finished yet, then give it its real name; until then it has none."""

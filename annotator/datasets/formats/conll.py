@@ -287,7 +287,6 @@ class _Article:
 
 class Writer:
     format = "conll"
-    concatenable = True  # a document per (article, annotation), one after another
 
     def __init__(self, output, schema: dict):
         self.labels = [label["name"] for label in schema["labels"]]

@@ -31,17 +31,10 @@ of structs) that `datasets` 2 to 5 all read. Tags are computed from each word's 
 
 Rows are written a row group at a time (ROW_GROUP rows), so memory does not grow with the number of
 articles.
-
-Two processes may write the rows (a large build: `build.helper_formats`; tokenizing is most of
-the time), the first the records before a cut, the second the rest, each into files of its own:
-`train-00000.parquet` and `train-00001.parquet` (a split with rows on one side of the cut only
-has that side's file). Nothing crosses the cut, so there is no `rest` to hand back. The card's
-`load_dataset` call names the files there are.
 """
 
 import json
 from bisect import bisect_left
-from dataclasses import dataclass
 
 import numpy
 
@@ -161,21 +154,10 @@ def row(record: dict, annotation: dict, tokens: dict, words: tuple) -> dict:
     }
 
 
-@dataclass(frozen=True)
-class Part:
-    """Which of the two processes' files a writer writes (`second`: the records after the cut)."""
-
-    second: bool
-
-
 class Writer:
     format = "parquet"
 
-    @classmethod
-    def parts(cls, before: dict[str, int], total: dict[str, int]) -> tuple[Part, Part]:
-        return Part(False), Part(True)
-
-    def __init__(self, output, schema_: dict, part: Part | None = None):
+    def __init__(self, output, schema_: dict):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -185,8 +167,6 @@ class Writer:
         self.index = {label: i for i, label in enumerate(self.labels)}
         self.topics = {name: i for i, name in enumerate(schema_["topics"])}
         self.schema = schema(schema_)
-        self.shard = "" if part is None else f"-{int(part.second):05d}"
-        self.rest = {}  # nothing of the second part's goes in the first part's files
         self.writers = {}
         self.rows = {split: [] for split in SPLITS}
         self.codes = {split: [] for split in SPLITS}  # each row's (words, columns) codes
@@ -194,7 +174,7 @@ class Writer:
 
     def add(self, record: dict, split: str) -> None:
         if split not in self.writers:
-            handle = self.output.open(f"{split}{self.shard}.parquet", self.format)
+            handle = self.output.open(f"{split}.parquet", self.format)
             # Statistics only for the id: the writer keeps every row group's min and max until the
             # footer, and those of the text columns (whole articles) grew its memory with the corpus.
             self.writers[split] = self.pq.ParquetWriter(
@@ -245,9 +225,6 @@ class Writer:
         columns = [tags[name] if name in tags else table.column(name) for name in self.schema.names]
         self.writers[split].write_table(pa.Table.from_arrays(columns, schema=self.schema))
         self.rows[split], self.codes[split] = [], []
-
-    def take_rest(self, rest: dict) -> None:
-        """Nothing to take: each part has its own files."""
 
     def close(self) -> dict:
         for split, writer in self.writers.items():

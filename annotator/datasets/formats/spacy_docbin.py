@@ -13,16 +13,6 @@ A split of more than SHARD_DOCS docs is written as several files in a folder of 
 `train/train-00000.spacy`, `train/train-00001.spacy`, …, so memory stays bounded; `spacy train`
 reads the folder (`--paths.train train`), which holds that split's shards only.
 
-Two processes may write a split's shards (a large spaCy-only build: `build.helper_formats`),
-the first process the docs of the records before a cut, the second the rest, each writer given
-its `Part`: how many docs of each split come before the cut and in all, so that both know every
-shard's name and where the second part's shards start. The shard the cut falls in is written by
-the first process: the second hands back its docs of that shard (`rest`: the DocBin's lists,
-not the DocBin, which pickles as its compressed bytes and comes back without its user data),
-which the first puts after its own (`take_rest`) before writing the shard. A DocBin's bytes
-depend only on its lists in order (its strings are sorted), so the files are the same bytes as
-one process's.
-
 The Docs are not built one by one: `DocBin.add(doc)` reads every token's nine strings in
 Python and packs two msgpack messages with a new packer each time (and srsly looks up its
 entry points for each), which made an export take minutes. Instead each annotation's entry
@@ -38,7 +28,6 @@ files byte for byte against `DocBin.add`, so an upgrade that changes them fails 
 
 import struct
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy
 
@@ -55,32 +44,12 @@ ATTRS = ("ORTH", "NORM", "ENT_IOB", "ENT_TYPE")
 SPAN_GROUP = "sc"
 # Token.ent_iob values in a Doc's array: inside, outside, beginning.
 IOB_I, IOB_O, IOB_B = 1, 2, 3
-# A DocBin's lists of one entry per doc; its `strings` are a set.
-DOC_LISTS = ("tokens", "spaces", "flags", "cats", "user_data", "span_groups")
-
-
-@dataclass(frozen=True)
-class Part:
-    """A writer's share of a split's docs when two processes write them: the first process's
-    (`second` false) are each split's docs before `before[split]`, the second's the rest, up to
-    `total[split]`. The shard size is here so that the helper process (a fresh interpreter)
-    cuts the shards where this one does."""
-
-    second: bool
-    before: dict[str, int]
-    total: dict[str, int]
-    shard_docs: int
 
 
 class Writer:
     format = "spacy"
 
-    @classmethod
-    def parts(cls, before: dict[str, int], total: dict[str, int]) -> tuple[Part, Part]:
-        """The two processes' `part`s, given each split's docs before the cut and in all."""
-        return Part(False, before, total, SHARD_DOCS), Part(True, before, total, SHARD_DOCS)
-
-    def __init__(self, output, schema: dict, part: Part | None = None):
+    def __init__(self, output, schema: dict):
         from spacy.attrs import ENT_IOB, ENT_TYPE, NORM, ORTH, SPACY
         from spacy.tokens import DocBin
         from srsly.msgpack import Packer
@@ -100,17 +69,8 @@ class Writer:
         self.output = output
         self.topics = schema["topics"]
         self.labels = [label["name"] for label in schema["labels"]]
-        self.part = part
-        self.shard_docs = SHARD_DOCS if part is None else part.shard_docs
         self.bins = {split: self._docbin() for split in SPLITS}
         self.shards = dict.fromkeys(SPLITS, 0)  # the shard each split's bin will be written as
-        # Docs of that shard that the first process has: the second starts each split in the
-        # shard the cut falls in, and gives its part of that shard back instead of writing it.
-        self.taken = dict.fromkeys(SPLITS, 0)
-        self.rest = {}  # split -> the second part's docs of the shard the cut falls in, as lists
-        if part is not None and part.second:
-            for split in SPLITS:
-                self.shards[split], self.taken[split] = divmod(part.before[split], self.shard_docs)
         self.unaligned = dict.fromkeys(SPLITS, 0)
         self.overlapping = dict.fromkeys(SPLITS, 0)
         self.clitic_splits = dict.fromkeys(SPLITS, 0)
@@ -188,7 +148,7 @@ class Writer:
                 )
             )
             docbin.span_groups.append(self._pack({span_group: [SPAN_GROUP]}))
-            if self.taken[split] + len(docbin) >= self.shard_docs:
+            if len(docbin) >= SHARD_DOCS:
                 self._flush(split)
 
     def _name(self, split: str, shard: int) -> str:
@@ -200,23 +160,15 @@ class Writer:
         docbin, shard = self.bins[split], self.shards[split]
         self.bins[split], self.shards[split] = self._docbin(), shard + 1
         self._words_in = None
-        if self.taken[split]:  # the second part's docs of the shard the cut falls in
-            self.rest[split] = {name: getattr(docbin, name) for name in (*DOC_LISTS, "strings")}
-            self.taken[split] = 0
-            return
         # zlib, most of `DocBin.to_bytes()`, lets other threads run: a shard is compressed and
         # written on a thread of its own while the next docs are made (on a second core, if one
         # is free). One shard at a time, and never while a file is being renamed.
         self._wait()
-        if self.part is None:
-            # How many docs the split has is not known yet: its first shard is named as the
-            # only one, and renamed when a second starts.
-            if shard == 1:
-                self.output.rename(f"{split}.spacy", self._name(split, 0))
-            numbered = shard > 0
-        else:
-            numbered = self.part.total[split] > self.shard_docs
-        path = self.output.path(self._name(split, shard) if numbered else f"{split}.spacy", self.format)
+        # How many docs the split has is not known yet: its first shard is named as the only
+        # one, and renamed when a second starts.
+        if shard == 1:
+            self.output.rename(f"{split}.spacy", self._name(split, 0))
+        path = self.output.path(self._name(split, shard) if shard > 0 else f"{split}.spacy", self.format)
         if self._thread is None:
             self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spacy-docbin")
         self._writing = self._thread.submit(lambda: path.write_bytes(docbin.to_bytes()))
@@ -225,16 +177,6 @@ class Writer:
         if self._writing is not None:
             writing, self._writing = self._writing, None
             writing.result()
-
-    def take_rest(self, rest: dict) -> None:
-        """The second part's `rest`: each split's docs of the shard the cut falls in, after this
-        writer's own (its bin, never full, since that shard is not complete here)."""
-        for split, lists in rest.items():
-            docbin = self.bins[split]
-            for name in DOC_LISTS:
-                getattr(docbin, name).extend(lists[name])
-            docbin.strings.update(lists["strings"])
-            self._flush(split)
 
     def close(self) -> dict:
         for split in SPLITS:
