@@ -48,12 +48,36 @@ def browser():
         browser.close()
 
 
+# The browser's and htmx's own lines for an HTTP error answer (a 409 for a stale page, a 422 for a
+# refused change): tests provoke those on purpose, and the page's notice about them is what they check.
+HTTP_ERROR_LINES = ("Failed to load resource: the server responded with a status of", "Response Status Error Code ")
+
+
 @pytest.fixture
 def page(browser, live_server):
+    """A page of its own; the test fails on any console error or uncaught exception it raised
+    (Content-Security-Policy violations included), unless the test expected it (`page.expected_errors`)."""
     context = browser.new_context(base_url=live_server.url, accept_downloads=True)
     page = context.new_page()
     page.csp_errors = []
-    page.on("console", lambda m: m.type == "error" and "Content Security Policy" in m.text and page.csp_errors.append(m.text))
+    page.console_errors = []
+    page.expected_errors = []  # substrings of console errors the test provokes on purpose
+
+    def console(message):
+        if message.type != "error":
+            return
+        if "Content Security Policy" in message.text:
+            page.csp_errors.append(message.text)
+        if not message.text.startswith(HTTP_ERROR_LINES):
+            page.console_errors.append(f"{message.text} at {message.location}")
+
+    page.on("console", console)
+    page.on("pageerror", lambda error: page.console_errors.append(f"uncaught: {error}"))
     page.set_default_timeout(10_000)
     yield page
     context.close()
+    assert unexpected_errors(page) == [], "console errors in the browser"
+
+
+def unexpected_errors(page) -> list[str]:
+    return [e for e in page.console_errors if not any(x in e for x in page.expected_errors)]

@@ -40,6 +40,7 @@ KIND_NAMES = {
     "attributes": "attributes differ",
     "topics": "topics differ",
     "stance": "stance differs",
+    "links": "links differ",
 }
 
 
@@ -81,7 +82,8 @@ def _review_context(project, article):
     )
     gold = annotations.filter(kind=Annotation.Kind.GOLD).first()
     gold_spans = list(gold.spans.all()) if gold else []
-    in_gold = {(s.label_id, s.start, s.end) for s in gold_spans}
+    # "In gold" means gold has the very span: label, offsets and attributes.
+    gold_attributes = {(s.label_id, s.start, s.end): s.attributes for s in gold_spans}
     rejected = gold.changes.filter(action=Change.Action.REJECT).order_by("id") if gold else []
     rejections = {c.subject_id: c for c in rejected if c.subject == "span"}
     relation_rejections = {c.subject_id: c for c in rejected if c.subject == "relation"}
@@ -91,7 +93,11 @@ def _review_context(project, article):
         for span in analyst.spans.all():
             span.owner = analyst.annotator.get_username()
             span.style = f"analyst-{analyst.style}"
-            span.in_gold = (span.label_id, span.start, span.end) in in_gold
+            key = (span.label_id, span.start, span.end)
+            span.in_gold = key in gold_attributes and gold_attributes[key] == span.attributes
+            # Gold has the label and offsets but other attributes: accepting would be refused as a
+            # duplicate, so the page says how gold differs instead.
+            span.gold_differs = key in gold_attributes and not span.in_gold
             span.rejection = rejections.get(span.id)
             drawn.append(span)
     for span in gold_spans:
@@ -106,6 +112,9 @@ def _review_context(project, article):
         group.columns = list(zip(analysts, group.cells))
         group.text = article.text[group.start : group.end]
         group.kind_names = [KIND_NAMES[k] for k in group.kind_list]
+        group.key = f"{group.start}-{group.end}"
+    # The decision panel opens on the first disagreement (or the first group when all agree).
+    selected = next((g for g in groups if g.kinds), groups[0] if groups else None)
 
     links = relation_rows(
         [list(a.relations.all()) for a in analysts], list(gold.relations.all()) if gold else [], gold_spans
@@ -143,6 +152,8 @@ def _review_context(project, article):
         "version": gold.version if gold else 0,
         "text_html": review_text_html(layout(article.text, drawn)),
         "groups": groups,
+        "selected_group": selected.key if selected else None,
+        "disagreements": sum(1 for g in groups if g.kinds),
         "gold_rows": _gold_rows(project, labels, gold_spans, relation_types),
         "links": links,
         "offered": [row for row in links if row.offer],

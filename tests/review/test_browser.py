@@ -129,7 +129,7 @@ def test_arabic_paragraphs_read_right_to_left_and_a_gold_span_keeps_its_offsets(
         "ps => ps.map(p => getComputedStyle(p).direction)"
     )
     assert directions[0] == "rtl" and set(directions) == {"rtl"}
-    assert page.locator(".compare-table tr.disagree").count() == 2  # boundary difference, both ways
+    assert page.locator("#decision .group-detail.disagree").count() == 2  # boundary difference, both ways
 
     phrase = "سيرغي لافروف"
     assert phrase in select_phrase(page, phrase)

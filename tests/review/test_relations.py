@@ -354,7 +354,7 @@ class TestReviewPageLinks:
         for source, target, _ in drawn:
             assert f'data-span="{source}">' in content and f'data-span="{target}">' in content
         # Listed by the spans' text: three distinct links, the shared one agreed, the others missing for some.
-        table = content[content.index('id="links-heading"'):content.index('id="review-labels"')]
+        table = content[content.index('id="links-heading"'):content.index("</section>", content.index('id="links-heading"'))]
         rows = re.findall(r'<tr( class="disagree")?>\s*<th scope="row">(.*?)</th>', table, re.S)
         texts = [re.sub(r"<[^>]+>", "", row).split() for _, row in rows]
         assert [" ".join(t) for t in texts] == [

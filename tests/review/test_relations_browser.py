@@ -69,6 +69,12 @@ def analyst_work(article, user, spans, links):
     return made, relations
 
 
+def open_group(page, span):
+    """Click the span's highlight: its group's decisions open in the side panel."""
+    page.locator(f"#article-text mark[data-span='{span.id}']").first.click()
+    page.locator(f"#group-{span.start}-{span.end}").wait_for()
+
+
 def near(point, x, y):
     return abs(point[0] - x) < 1.5 and abs(point[1] - y) < 1.5
 
@@ -104,9 +110,11 @@ def test_reviewer_accepts_both_ends_then_the_offered_link_rejects_another_and_go
     # copies, and the page's CSP (rightly) refuses.
     page.screenshot(path="/tmp/relations-links.png", full_page=True, caret="initial")
 
-    # Both ends of the speaker link into gold, with the keyboard-reachable Accept buttons.
+    # Both ends of the speaker link into gold: a click on each in the text opens its decisions.
+    open_group(page, a["quote"])
     page.locator(f"#accept-{a['quote'].id} button").click()
     page.wait_for_function("() => document.getElementById('review').dataset.version === '2'")
+    open_group(page, a["lavrov"])
     page.locator(f"#accept-{a['lavrov'].id} button").click()
     offer = page.get_by_role("button", name=f"Accept link speaker: {QUOTE} to Lavrov")
     offer.wait_for()
@@ -177,8 +185,10 @@ def test_links_are_drawn_in_a_right_to_left_arabic_article(page, console, people
     page.locator(f"mark[data-span='{a['quote'].id}']").first.scroll_into_view_if_needed()
     page.screenshot(path="/tmp/relations-arabic.png", caret="initial")
 
+    open_group(page, a["quote"])
     page.locator(f"#accept-{a['quote'].id} button").click()
     page.wait_for_function("() => document.getElementById('review').dataset.version === '2'")
+    open_group(page, b["speaker"])
     page.locator(f"#accept-{b['speaker'].id} button").click()
     page.get_by_role("button", name="Accept link speaker:").click()
     page.wait_for_function("() => document.querySelectorAll('#link-layer path.link.gold').length === 1")

@@ -230,8 +230,16 @@ class TestReviewPage:
 
     def test_spans_side_by_side_with_differences(self, reviewer_client, w):
         content = reviewer_client.get(url("review_article", w)).content.decode()
-        rows = dict(re.findall(r'<tr id="group-(\d+-\d+)"[^>]*>(.*?)</tr>', content, re.S))
+        groups = re.findall(r'<section id="group-(\d+-\d+)" ([^>]*)>(.*?)</section>', content, re.S)
+        rows = {key: body for key, _, body in groups}
         assert list(rows) == ["0-6", "13-52", "13-31"]
+        # The side panel opens on the first disagreement; the others wait behind N / P and the picker.
+        assert [key for key, attrs, _ in groups if "hidden" not in attrs] == ["0-6"]
+        picker = re.search(r'<select id="group-picker">(.*?)</select>', content, re.S).group(1)
+        assert re.findall(r'<option value="(\d+-\d+)"( selected)?>(≠ )?', picker) == [
+            ("0-6", " selected", "≠ "), ("13-52", "", "≠ "), ("13-31", "", "≠ "),
+        ]
+        assert "2 disagreement" not in content and "(3 disagreements in 3 groups)" in content
         assert "boundaries differ" in rows["13-52"] and "boundaries differ" in rows["13-31"]
         assert "other boundaries: Quote 13–31" in rows["13-52"]
         assert "speaker: <span dir=\"auto\">Lavrov</span>" in rows["13-52"]
@@ -243,10 +251,35 @@ class TestReviewPage:
 
     def test_topics_and_stance_side_by_side(self, reviewer_client, w):
         content = reviewer_client.get(url("review_article", w)).content.decode()
-        armenia = re.search(r"<tr class=\"disagree\">\s*<th scope=\"row\">Armenia</th>(.*?)</tr>", content, re.S)
+        armenia = re.search(r"<tr class=\"disagree\">\s*<th scope=\"row\">Armenia (.*?)</tr>", content, re.S)
         assert armenia and armenia.group(1).count("✓") == 1 and "differs" in armenia.group(1)
         west = re.search(r"<tr>\s*<th scope=\"row\">the West</th>(.*?)</tr>", content, re.S)
         assert west and west.group(1).count("critical</td>") == 2 and "differs" not in west.group(1)
+        # In the side panel beside the text, before the article's links table.
+        side = content.index('<aside class="side"')
+        assert side < content.index('id="review-labels"') < content.index("</aside>") < content.index("links-heading")
+
+    def test_in_gold_only_when_label_offsets_and_attributes_all_match(self, reviewer_client, w, reviewer, labels):
+        gold = services.gold_span_accept(article=w.article, reviewer=reviewer, span=w.first, expected_version=2)
+        in_gold = self.analyst_spans(reviewer_client, w)
+        assert "in gold" in in_gold[w.first.id] and f'id="accept-{w.first.id}"' not in in_gold[w.first.id]
+        services.gold_span_update(
+            article=w.article, reviewer=reviewer, span=gold, label=labels["Quote"], attributes={"speaker": "Putin"},
+            expected_version=3, reason="He said it",
+        )
+        differs = self.analyst_spans(reviewer_client, w)[w.first.id]
+        assert "in gold" not in differs and "gold has other attributes" in differs
+        # Accepting it would be refused as a duplicate: not offered; rejecting still is.
+        assert f'id="accept-{w.first.id}"' not in differs and f'id="reject-{w.first.id}"' in differs
+        # A span gold has nothing like: neither in gold nor differing from it, and offered.
+        other = self.analyst_spans(reviewer_client, w)[w.second.id]
+        assert "in gold" not in other and f'id="accept-{w.second.id}"' in other
+
+    @staticmethod
+    def analyst_spans(client, w):
+        content = client.get(url("review_article", w)).content.decode()
+        found = re.findall(r'<div class="analyst-span" data-span="(\d+)">(.*?)</details>', content, re.S)
+        return {int(span_id): body for span_id, body in found}
 
     def test_htmx_gets_the_review_fragment(self, reviewer_client, w):
         response = reviewer_client.get(url("review_article", w), headers=HTMX)
