@@ -13,6 +13,7 @@ from django.db.models import Prefetch
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -409,7 +410,8 @@ def review_done(request, project, article_id):
     refused = _adjudicate(request, project, article, services.gold_mark_reviewed)
     if refused:
         return refused
-    messages.success(request, f"Marked “{article.title or article.pk}” reviewed.")
+    # The title isolated for bidi: an Arabic title must not reorder the sentence around it.
+    messages.success(request, format_html("Marked “<bdi>{}</bdi>” reviewed.", article.title or article.pk))
     target = reverse("review_queue", args=[project.id])
     return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
 
