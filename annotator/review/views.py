@@ -6,7 +6,10 @@ page's `review` partial re-rendered (or the error as text: 409 for a stale versi
 refused change), a plain one with a redirect back (or the page with the error and its status).
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
@@ -25,7 +28,7 @@ from annotator.projects.models import RelationType, SpanAttribute
 
 from . import services
 from .compare import relation_rows, span_groups, stance_rows, topic_rows
-from .history import state_lines
+from .history import SUBJECT_NAMES, state_lines, summary
 from .queries import review_queue as queue_articles
 from .queries import reviewed_articles, with_disagreements
 from .rendering import review_text_html
@@ -422,15 +425,33 @@ HISTORY_PER_PAGE = 100
 @require_GET
 @project_view(STAFF_ROLES)
 def article_history(request, project, article_id):
+    """Every change to the article's annotations, newest first; filtered by person and kind."""
     article = _article(project, article_id)
-    changes = (
-        Change.objects.filter(annotation__article=article)
-        .select_related("actor", "annotation__annotator")
-        .order_by("-created_at", "-id")
+    changes = Change.objects.filter(annotation__article=article)
+    people = get_user_model().objects.filter(pk__in=changes.values("actor_id")).order_by(
+        get_user_model().USERNAME_FIELD
     )
+    person = request.GET.get("person", "")
+    kind = request.GET.get("kind", "")
+    subject = request.GET.get("subject", "")
+    if person.isdigit():
+        changes = changes.filter(actor_id=int(person))
+    if kind in Change.Action.values:
+        changes = changes.filter(action=kind)
+    if subject in SUBJECT_NAMES:
+        changes = changes.filter(subject=subject)
+    changes = changes.select_related("actor", "annotation__annotator").order_by("-created_at", "-id")
     page = Paginator(changes, HISTORY_PER_PAGE).get_page(request.GET.get("page"))
     for change in page:
-        change.before_lines, change.after_lines = state_lines(change.before, change.after)
-    context = {"project": project, "article": article, "page": page}
+        change.before_lines, change.after_lines = state_lines(change.before, change.after, change.subject)
+        change.subject_name = SUBJECT_NAMES.get(change.subject, change.subject)
+        change.summary = summary(change)
+    chosen = {"person": person, "kind": kind, "subject": subject}
+    context = {
+        "project": project, "article": article, "page": page, "people": people, "chosen": chosen,
+        "kinds": Change.Action.choices, "subjects": list(SUBJECT_NAMES.items()),
+        # The pager keeps the filters.
+        "filter_query": urlencode({key: value for key, value in chosen.items() if value}),
+    }
     template = "review/history.html#changes" if request.htmx else "review/history.html"
     return render(request, template, context)

@@ -416,7 +416,7 @@ class TestAdjudication:
         assert response.status_code == 200 and response["HX-Redirect"] == url("review_queue", w)
         assert gold_of(w.article).status == Annotation.Status.SUBMITTED
         page = reviewer_client.get(url("review_queue", w)).content.decode()
-        assert "Marked “Quote article” reviewed." in page
+        assert "Marked “<bdi>Quote article</bdi>” reviewed." in page
 
     def test_mark_reviewed_plain_post_redirects(self, reviewer_client, w):
         response = request(reviewer_client, routes(w)["review_done"])
@@ -439,12 +439,15 @@ class TestHistory:
         assert [int(r[0]) for r in rows] == [c.id for c in expected]
         assert len(rows) == Change.objects.filter(annotation__article=w.article).count() >= 10
         edit, reject, accept = rows[0][2], rows[1][2], rows[2][2]
-        assert rows[0][1] == "update" and "<td>analyst's</td>" in edit
+        assert rows[0][1] == "update" and "<td><bdi>analyst</bdi>'s</td>" in edit
+        # One line each: what changed in a summary, its before and after beneath it in a <details>.
+        assert "<details>" in edit and "<summary>Edited span: <bdi>Claim</bdi> “<bdi>the West is trying" in edit
         assert re.search(r'<div class="changed"><dt>label</dt><dd dir="auto">Quote</dd></div>', edit)
         assert re.search(r'<div class="changed"><dt>label</dt><dd dir="auto">Claim</dd></div>', edit)
         assert '<dt>attributes</dt><dd dir="auto">speaker: Lavrov</dd>' in edit
         assert rows[1][1] == "reject" and "Rejected" in reject and "Cut short" in reject and "reviewer1" in reject
-        assert f"span {w.second.id}" in reject and "<td>Gold</td>" in reject
+        assert "Rejected span: <bdi>Quote</bdi> “<bdi>the West is trying</bdi>”" in reject and "<td>Gold</td>" in reject
+        assert f"span {w.second.id}" not in reject
         assert rows[2][1] == "accept" and f"From analyst2&#x27;s span {w.source.id}." in accept
 
     def test_labels_are_readable(self, reviewer_client, w):
@@ -458,6 +461,52 @@ class TestHistory:
         content = response.content.decode()
         assert response.status_code == 200
         assert content.startswith('<div id="changes">') and "<html" not in content and "action-accept" in content
+
+    def test_filters_by_person_kind_and_subject_full_and_htmx(self, reviewer_client, w, reviewer, analyst):
+        services.gold_span_reject(article=w.article, reviewer=reviewer, span=w.second, expected_version=w.version,
+                                  reason="Cut short")
+        everything = Change.objects.filter(annotation__article=w.article)
+
+        def shown(htmx=False, **query):
+            response = reviewer_client.get(url("article_history", w), query, headers=HTMX if htmx else {})
+            assert response.status_code == 200
+            return {int(i) for i in re.findall(r'<tr id="change-(\d+)"', response.content.decode())}, response
+
+        ids, response = shown(person=reviewer.pk)
+        assert ids == set(everything.filter(actor=reviewer).values_list("id", flat=True)) and len(ids) == 2
+        assert f'<option value="{reviewer.pk}" selected>reviewer1</option>' in response.content.decode()
+        ids, _ = shown(kind="reject")
+        assert ids == set(everything.filter(action="reject").values_list("id", flat=True)) and len(ids) == 1
+        ids, _ = shown(person=analyst.pk, subject="labels")
+        assert ids == set(everything.filter(actor=analyst, subject="labels").values_list("id", flat=True))
+        assert len(ids) == 1
+        ids, response = shown(htmx=True, kind="submit")
+        assert response.content.decode().startswith('<div id="changes">') and len(ids) == 2
+        # Nonsense filters are ignored, not an error.
+        ids, _ = shown(person="x", kind="nonsense", subject="nothing")
+        assert ids == set(everything.values_list("id", flat=True))
+
+    def test_the_pager_keeps_the_filters(self, reviewer_client, w, reviewer, monkeypatch):
+        from annotator.review import views
+
+        monkeypatch.setattr(views, "HISTORY_PER_PAGE", 1)
+        content = reviewer_client.get(url("article_history", w), {"kind": "create"}).content.decode()
+        assert '?kind=create&amp;page=2"' in content
+
+    def test_a_link_change_names_the_spans_text_not_their_ids(self, reviewer_client, w, project, analyst, labels):
+        from annotator.projects.models import RelationType
+
+        speaker = RelationType.objects.get(project=project, name="speaker")
+        lavrov = Span.objects.get(annotation__annotator=w.source.annotation.annotator, text="Lavrov")
+        relation = labelling.relation_create(relation_type=speaker, source=w.second, target=lavrov)
+        labelling.relation_delete(relation=relation)
+        content = reviewer_client.get(url("article_history", w), {"subject": "relation"}).content.decode()
+        rows = re.findall(r'<tr id="change-\d+" class="action-(\w+)">(.*?)</tr>', content, re.S)
+        assert [action for action, _ in rows] == ["delete", "create"]
+        for _, row in rows:
+            assert "“<bdi>the West is trying</bdi>” → <bdi>speaker</bdi> → “<bdi>Lavrov</bdi>”" in row
+            assert "<dt>source_text</dt>" in row and "<dt>source</dt>" not in row and "<dt>target</dt>" not in row
+            assert f">{w.second.id}<" not in row and f">{lavrov.id}<" not in row
 
     def test_only_this_articles_changes(self, reviewer_client, w, analyst, labels):
         elsewhere = ArticleFactory(project=w.project)
