@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -31,6 +32,7 @@ def article(project):
     return ArticleFactory(project=project)
 
 
+AXE = Path(__file__).resolve().parent / "browser" / "vendor" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -58,6 +60,9 @@ def page(browser, live_server):
     """A page of its own; the test fails on any console error or uncaught exception it raised
     (Content-Security-Policy violations included), unless the test expected it (`page.expected_errors`)."""
     context = browser.new_context(base_url=live_server.url, accept_downloads=True)
+    # axe-core for `axe_check`, in every document before the page's own scripts. Added by the
+    # browser itself, so the page's Content-Security-Policy (rightly) has no say in it.
+    context.add_init_script(path=AXE)
     page = context.new_page()
     page.csp_errors = []
     page.console_errors = []

@@ -9,7 +9,7 @@ from annotator.labelling import services as labelling
 from annotator.labelling.models import Annotation
 from annotator.projects.models import Membership
 from annotator.review import services
-from tests.browser.helpers import log_in, make_article, select_phrase
+from tests.browser.helpers import axe_check, log_in, make_article, select_phrase
 from tests.factories import UserFactory, make_project
 
 from .helpers import choose, gold_of, mark, submit
@@ -51,12 +51,14 @@ def test_reviewer_accepts_adds_overrules_and_marks_reviewed(page, people):
     page.goto(f"/p/{project.id}/review/")
     row = page.locator("#queue tbody tr", has_text="Lavrov on Armenia")
     assert "Disagree: labels differ, topics differ" in row.inner_text()
+    axe_check(page)
     row.get_by_role("link", name="Lavrov on Armenia").click()
     page.wait_for_url(f"**/p/{project.id}/review/{article.id}/")
 
     # Both analysts' spans are in the text, and the table marks the label difference.
     titles = page.locator("#article-text mark.rspan").evaluate_all("ms => ms.map(m => m.title)")
     assert set(titles) == {"analyst1: Quote", "analyst2: Claim"}
+    axe_check(page)
     group = page.locator(f"#group-{quote.start}-{quote.end}")
     assert "labels differ" in group.inner_text()
     assert "speaker: Lavrov" in group.inner_text()
@@ -106,6 +108,7 @@ def test_reviewer_accepts_adds_overrules_and_marks_reviewed(page, people):
     reviewed.get_by_role("link", name="History of Lavrov on Armenia").click()
     history = page.locator("#changes")
     history.wait_for()
+    axe_check(page)
     accept = history.locator("tr.action-accept")
     assert "Accepted" in accept.inner_text() and f"From analyst1's span {quote.id}." in accept.inner_text()
     labels_row = history.locator("tr.action-update", has_text="Ukraine is mentioned only in passing.")

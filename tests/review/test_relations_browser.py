@@ -8,7 +8,7 @@ from django.conf import settings
 
 from annotator.labelling import services as labelling
 from annotator.projects.models import RelationType
-from tests.browser.helpers import log_in, make_article
+from tests.browser.helpers import axe_check, log_in, make_article
 from tests.datasets.helpers import build, split_files
 from tests.factories import UserFactory, make_project
 
@@ -104,6 +104,7 @@ def test_reviewer_accepts_both_ends_then_the_offered_link_rejects_another_and_go
             and near((x["x2"], x["y2"]), end["x"], end["y"]) and x["length"] > 20
             for x in arrows
         ), (span.text, target.text, arrows)
+    axe_check(page)
     links = page.locator("section[aria-labelledby=links-heading]")
     assert f"{QUOTE} (Quote) → speaker → Lavrov (Source)" in links.inner_text()
     # caret="initial": hiding the caret leaves style="" on every input, which htmx's next swap

@@ -7,7 +7,7 @@ import pytest
 
 from annotator.corpus.models import Article
 from annotator.labelling.models import Span
-from tests.browser.helpers import log_in, make_article, select_phrase
+from tests.browser.helpers import axe_check, log_in, make_article, select_phrase
 from tests.conftest import unexpected_errors
 from tests.factories import UserFactory, make_project
 
@@ -63,6 +63,7 @@ def test_login_project_labelling_and_import_pages_raise_no_violation(watched, pe
 
     page.goto("/accounts/login/")
     assert_clean(page)
+    axe_check(page)
     log_in(page, "lead")
     assert_clean(page)
 

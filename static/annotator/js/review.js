@@ -225,6 +225,13 @@
 
   document.addEventListener("keydown", (event) => {
     const target = event.target;
+    // Escape in a reject reason gives up the reject: the keys work again from its summary.
+    const rejecting = event.key === "Escape" && target.closest && target.closest("#decision details.reject[open]");
+    if (rejecting) {
+      rejecting.open = false;
+      rejecting.querySelector("summary").focus();
+      return;
+    }
     const typing = target.closest && target.closest("input, textarea, select, [contenteditable]");
     const help = document.getElementById("help");
     if (typing || event.ctrlKey || event.metaKey || event.altKey || help.open) return;
