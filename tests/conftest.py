@@ -51,8 +51,12 @@ def browser():
 
 
 # The browser's and htmx's own lines for an HTTP error answer (a 409 for a stale page, a 422 for a
-# refused change): tests provoke those on purpose, and the page's notice about them is what they check.
-HTTP_ERROR_LINES = ("Failed to load resource: the server responded with a status of", "Response Status Error Code ")
+# refused change) or a request that never got one (a server that is down): tests provoke those on
+# purpose, and the page's notice about them is what they check.
+HTTP_ERROR_LINES = (
+    "Failed to load resource: the server responded with a status of", "Failed to load resource: net::ERR_",
+    "Response Status Error Code ",
+)
 
 
 @pytest.fixture

@@ -241,7 +241,7 @@ class TestReviewPage:
         ]
         assert "2 disagreement" not in content and "(3 disagreements in 3 groups)" in content
         assert "boundaries differ" in rows["13-52"] and "boundaries differ" in rows["13-31"]
-        assert "other boundaries: Quote 13–31" in rows["13-52"]
+        assert "other boundaries: <bdi>Quote</bdi> 13–31" in rows["13-52"]
         assert "speaker: <span dir=\"auto\">Lavrov</span>" in rows["13-52"]
         assert "missing for some" in rows["0-6"] and "in gold" in rows["0-6"]
         assert 'aria-label="Accept analyst\'s Quote: the West is trying to pull Armenia away"' in rows["13-52"]
