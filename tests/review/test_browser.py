@@ -246,3 +246,13 @@ def test_decisions_beside_an_arabic_seed_with_the_keyboard(page, people):
     page.keyboard.press("Escape")
     help.wait_for(state="hidden")
     page.screenshot(path="/tmp/review-arabic-decisions.png", caret="initial")
+
+    # 800 px wide: the panel is above the text, not below the whole article, and stays in view.
+    page.set_viewport_size({"width": 800, "height": 720})
+    page.reload()
+    side, text = page.locator("aside.side").bounding_box(), page.locator("#article-text").bounding_box()
+    assert side["y"] < text["y"]
+    page.keyboard.press("Shift+N")  # from the first disagreement to the late group, near the article's end
+    later.wait_for()
+    assert page.evaluate(in_view, "#decision") and page.evaluate(in_view, "#article-text mark.selected")
+    page.screenshot(path="/tmp/review-arabic-decisions-800.png", caret="initial")
