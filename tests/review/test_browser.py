@@ -250,6 +250,7 @@ def test_decisions_beside_an_arabic_seed_with_the_keyboard(page, people):
     # 800 px wide: the panel is above the text, not below the whole article, and stays in view.
     page.set_viewport_size({"width": 800, "height": 720})
     page.reload()
+    page.evaluate("() => scrollTo(0, 0)")  # the reload kept the scroll position
     side, text = page.locator("aside.side").bounding_box(), page.locator("#article-text").bounding_box()
     assert side["y"] < text["y"]
     page.keyboard.press("Shift+N")  # from the first disagreement to the late group, near the article's end
