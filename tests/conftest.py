@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck
@@ -38,6 +39,7 @@ def article(project):
     return ArticleFactory(project=project)
 
 
+AXE = Path(__file__).resolve().parent / "browser" / "vendor" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -55,12 +57,43 @@ def browser():
         browser.close()
 
 
+# The browser's and htmx's own lines for an HTTP error answer (a 409 for a stale page, a 422 for a
+# refused change) or a request that never got one (a server that is down): tests provoke those on
+# purpose, and the page's notice about them is what they check.
+HTTP_ERROR_LINES = (
+    "Failed to load resource: the server responded with a status of", "Failed to load resource: net::ERR_",
+    "Response Status Error Code ",
+)
+
+
 @pytest.fixture
 def page(browser, live_server):
+    """A page of its own; the test fails on any console error or uncaught exception it raised
+    (Content-Security-Policy violations included), unless the test expected it (`page.expected_errors`)."""
     context = browser.new_context(base_url=live_server.url, accept_downloads=True)
+    # axe-core for `axe_check`, in every document before the page's own scripts. Added by the
+    # browser itself, so the page's Content-Security-Policy (rightly) has no say in it.
+    context.add_init_script(path=AXE)
     page = context.new_page()
     page.csp_errors = []
-    page.on("console", lambda m: m.type == "error" and "Content Security Policy" in m.text and page.csp_errors.append(m.text))
+    page.console_errors = []
+    page.expected_errors = []  # substrings of console errors the test provokes on purpose
+
+    def console(message):
+        if message.type != "error":
+            return
+        if "Content Security Policy" in message.text:
+            page.csp_errors.append(message.text)
+        if not message.text.startswith(HTTP_ERROR_LINES):
+            page.console_errors.append(f"{message.text} at {message.location}")
+
+    page.on("console", console)
+    page.on("pageerror", lambda error: page.console_errors.append(f"uncaught: {error}"))
     page.set_default_timeout(10_000)
     yield page
     context.close()
+    assert unexpected_errors(page) == [], "console errors in the browser"
+
+
+def unexpected_errors(page) -> list[str]:
+    return [e for e in page.console_errors if not any(x in e for x in page.expected_errors)]

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -132,7 +133,8 @@ def member_add(request, project):
             form.add_error(None, error)
         else:
             label = Membership.Role(role).label.lower()
-            return _members_changed(request, project, f"Added {form.user.get_username()} as {label}.")
+            notice = format_html("Added <bdi>{}</bdi> as {}.", form.user.get_username(), label)
+            return _members_changed(request, project, notice)
     return _members_answer(request, project, add_form=form)
 
 
@@ -156,7 +158,8 @@ def member_change_role(request, project, membership_id):
         )
     except ValidationError as error:
         return _members_answer(request, project, error=" ".join(error.messages))
-    notice = f"{membership.user.get_username()} is now {membership.get_role_display().lower()}."
+    role = membership.get_role_display().lower()
+    notice = format_html("<bdi>{}</bdi> is now {}.", membership.user.get_username(), role)
     if membership.user_id == request.user.pk:
         return _after_own_change(request, project, notice)
     return _members_changed(request, project, notice)
@@ -172,7 +175,7 @@ def member_remove(request, project, membership_id):
         services.membership_remove(membership=membership, actor=request.user)
     except ValidationError as error:
         return _members_answer(request, project, error=" ".join(error.messages))
-    notice = f"Removed {membership.user.get_username()} from the project."
+    notice = format_html("Removed <bdi>{}</bdi> from the project.", membership.user.get_username())
     if membership.user_id == request.user.pk:
         return _after_own_change(request, project, notice)
     return _members_changed(request, project, notice)

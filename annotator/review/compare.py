@@ -133,8 +133,11 @@ def stance_rows(targets, analyst_stances: list[dict[int, int]], gold_stances: di
 
 
 def disagreement_kinds(analyst_spans: list[list], analyst_topics: list[set[int]],
-                       analyst_stances: list[dict[int, int]]) -> set[str]:
-    """Every way the analysts disagree on one article; empty when they agree (or are fewer than two)."""
+                       analyst_stances: list[dict[int, int]], analyst_links: list[set[tuple]] = ()) -> set[str]:
+    """Every way the analysts disagree on one article; empty when they agree (or are fewer than two).
+
+    `analyst_links[i]` are analyst i's links as `link_key`s; "links" when one drew a link another did not.
+    """
     if len(analyst_spans) < 2:
         return set()
     kinds = set()
@@ -144,7 +147,14 @@ def disagreement_kinds(analyst_spans: list[list], analyst_topics: list[set[int]]
         kinds.add("topics")
     if len({frozenset(chosen.items()) for chosen in analyst_stances}) > 1:
         kinds.add("stance")
+    if len({frozenset(links) for links in analyst_links}) > 1:
+        kinds.add("links")
     return kinds
+
+
+def link_key(type_id, source: tuple[int, int, int], target: tuple[int, int, int]) -> tuple:
+    """A link as `relation_rows` tells links apart: its type and both ends' (label, start, end)."""
+    return type_id, source, target
 
 
 def _end(span) -> tuple[int, int, int]:
@@ -186,7 +196,7 @@ def relation_rows(analyst_relations: list[list], gold_relations=(), gold_spans=(
     rows: dict[tuple, LinkRow] = {}
 
     def row(relation) -> LinkRow:
-        key = (relation.type_id, _end(relation.source), _end(relation.target))
+        key = link_key(relation.type_id, _end(relation.source), _end(relation.target))
         if key not in rows:
             rows[key] = LinkRow(
                 type=relation.type, source=relation.source, target=relation.target,

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 
 from annotator.corpus.models import Article
-from annotator.labelling.models import Annotation, Span, Stance
+from annotator.labelling.models import Annotation, Relation, Span, Stance
 from annotator.projects.models import Project
 
-from .compare import disagreement_kinds
+from .compare import disagreement_kinds, link_key
 
 SUBMITTED = Q(annotations__kind=Annotation.Kind.ANALYST, annotations__status=Annotation.Status.SUBMITTED)
 
@@ -27,6 +27,7 @@ class Analysed:
     spans: dict[int, list] = field(default_factory=lambda: defaultdict(list))  # annotation id -> spans
     topics: dict[int, set] = field(default_factory=lambda: defaultdict(set))
     stances: dict[int, dict] = field(default_factory=lambda: defaultdict(dict))
+    links: dict[int, set] = field(default_factory=lambda: defaultdict(set))
     annotations: list[int] = field(default_factory=list)
 
     def kinds(self) -> set[str]:
@@ -34,13 +35,14 @@ class Analysed:
             [self.spans[a] for a in self.annotations],
             [self.topics[a] for a in self.annotations],
             [self.stances[a] for a in self.annotations],
+            [self.links[a] for a in self.annotations],
         )
 
 
 def disagreements(articles) -> dict[int, set[str]]:
     """Article id -> how its submitted analyst annotations disagree, for a queryset of articles.
 
-    Four queries whatever the number of articles: annotations, spans, topics, stances.
+    Five queries whatever the number of articles: annotations, spans, topics, stances, links.
     """
     annotations = Annotation.objects.filter(
         article__in=articles.values("pk"), kind=Annotation.Kind.ANALYST, status=Annotation.Status.SUBMITTED
@@ -60,6 +62,13 @@ def disagreements(articles) -> dict[int, set[str]]:
     stances = Stance.objects.filter(annotation__in=annotations.values("pk"))
     for annotation_id, target_id, value_id in stances.values_list("annotation_id", "target_id", "value_id"):
         by_article[article_of[annotation_id]].stances[annotation_id][target_id] = value_id
+    relations = Relation.objects.filter(annotation__in=annotations.values("pk")).values_list(
+        "annotation_id", "type_id", "source__label_id", "source__start", "source__end",
+        "target__label_id", "target__start", "target__end",
+    )
+    for annotation_id, type_id, *ends in relations:
+        links = by_article[article_of[annotation_id]].links[annotation_id]
+        links.add(link_key(type_id, tuple(ends[:3]), tuple(ends[3:])))
     return {article_id: analysed.kinds() for article_id, analysed in by_article.items()}
 
 

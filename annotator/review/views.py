@@ -6,13 +6,17 @@ page's `review` partial re-rendered (or the error as text: 409 for a stale versi
 refused change), a plain one with a redirect back (or the page with the error and its status).
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -24,7 +28,7 @@ from annotator.projects.models import RelationType, SpanAttribute
 
 from . import services
 from .compare import relation_rows, span_groups, stance_rows, topic_rows
-from .history import state_lines
+from .history import SUBJECT_NAMES, state_lines, summary
 from .queries import review_queue as queue_articles
 from .queries import reviewed_articles, with_disagreements
 from .rendering import review_text_html
@@ -40,6 +44,7 @@ KIND_NAMES = {
     "attributes": "attributes differ",
     "topics": "topics differ",
     "stance": "stance differs",
+    "links": "links differ",
 }
 
 
@@ -81,7 +86,8 @@ def _review_context(project, article):
     )
     gold = annotations.filter(kind=Annotation.Kind.GOLD).first()
     gold_spans = list(gold.spans.all()) if gold else []
-    in_gold = {(s.label_id, s.start, s.end) for s in gold_spans}
+    # "In gold" means gold has the very span: label, offsets and attributes.
+    gold_attributes = {(s.label_id, s.start, s.end): s.attributes for s in gold_spans}
     rejected = gold.changes.filter(action=Change.Action.REJECT).order_by("id") if gold else []
     rejections = {c.subject_id: c for c in rejected if c.subject == "span"}
     relation_rejections = {c.subject_id: c for c in rejected if c.subject == "relation"}
@@ -91,7 +97,11 @@ def _review_context(project, article):
         for span in analyst.spans.all():
             span.owner = analyst.annotator.get_username()
             span.style = f"analyst-{analyst.style}"
-            span.in_gold = (span.label_id, span.start, span.end) in in_gold
+            key = (span.label_id, span.start, span.end)
+            span.in_gold = key in gold_attributes and gold_attributes[key] == span.attributes
+            # Gold has the label and offsets but other attributes: accepting would be refused as a
+            # duplicate, so the page says how gold differs instead.
+            span.gold_differs = key in gold_attributes and not span.in_gold
             span.rejection = rejections.get(span.id)
             drawn.append(span)
     for span in gold_spans:
@@ -106,6 +116,9 @@ def _review_context(project, article):
         group.columns = list(zip(analysts, group.cells))
         group.text = article.text[group.start : group.end]
         group.kind_names = [KIND_NAMES[k] for k in group.kind_list]
+        group.key = f"{group.start}-{group.end}"
+    # The decision panel opens on the first disagreement (or the first group when all agree).
+    selected = next((g for g in groups if g.kinds), groups[0] if groups else None)
 
     links = relation_rows(
         [list(a.relations.all()) for a in analysts], list(gold.relations.all()) if gold else [], gold_spans
@@ -143,6 +156,8 @@ def _review_context(project, article):
         "version": gold.version if gold else 0,
         "text_html": review_text_html(layout(article.text, drawn)),
         "groups": groups,
+        "selected_group": selected.key if selected else None,
+        "disagreements": sum(1 for g in groups if g.kinds),
         "gold_rows": _gold_rows(project, labels, gold_spans, relation_types),
         "links": links,
         "offered": [row for row in links if row.offer],
@@ -398,7 +413,8 @@ def review_done(request, project, article_id):
     refused = _adjudicate(request, project, article, services.gold_mark_reviewed)
     if refused:
         return refused
-    messages.success(request, f"Marked “{article.title or article.pk}” reviewed.")
+    # The title isolated for bidi: an Arabic title must not reorder the sentence around it.
+    messages.success(request, format_html("Marked “<bdi>{}</bdi>” reviewed.", article.title or article.pk))
     target = reverse("review_queue", args=[project.id])
     return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
 
@@ -409,15 +425,33 @@ HISTORY_PER_PAGE = 100
 @require_GET
 @project_view(STAFF_ROLES)
 def article_history(request, project, article_id):
+    """Every change to the article's annotations, newest first; filtered by person and kind."""
     article = _article(project, article_id)
-    changes = (
-        Change.objects.filter(annotation__article=article)
-        .select_related("actor", "annotation__annotator")
-        .order_by("-created_at", "-id")
+    changes = Change.objects.filter(annotation__article=article)
+    people = get_user_model().objects.filter(pk__in=changes.values("actor_id")).order_by(
+        get_user_model().USERNAME_FIELD
     )
+    person = request.GET.get("person", "")
+    kind = request.GET.get("kind", "")
+    subject = request.GET.get("subject", "")
+    if person.isdigit():
+        changes = changes.filter(actor_id=int(person))
+    if kind in Change.Action.values:
+        changes = changes.filter(action=kind)
+    if subject in SUBJECT_NAMES:
+        changes = changes.filter(subject=subject)
+    changes = changes.select_related("actor", "annotation__annotator").order_by("-created_at", "-id")
     page = Paginator(changes, HISTORY_PER_PAGE).get_page(request.GET.get("page"))
     for change in page:
-        change.before_lines, change.after_lines = state_lines(change.before, change.after)
-    context = {"project": project, "article": article, "page": page}
+        change.before_lines, change.after_lines = state_lines(change.before, change.after, change.subject)
+        change.subject_name = SUBJECT_NAMES.get(change.subject, change.subject)
+        change.summary = summary(change)
+    chosen = {"person": person, "kind": kind, "subject": subject}
+    context = {
+        "project": project, "article": article, "page": page, "people": people, "chosen": chosen,
+        "kinds": Change.Action.choices, "subjects": list(SUBJECT_NAMES.items()),
+        # The pager keeps the filters.
+        "filter_query": urlencode({key: value for key, value in chosen.items() if value}),
+    }
     template = "review/history.html#changes" if request.htmx else "review/history.html"
     return render(request, template, context)

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.helpers import log_in
+from tests.browser.helpers import axe_check, log_in
 from tests.factories import ArticleFactory, UserFactory, make_project
 
 from .helpers import annotate, at
@@ -35,6 +35,7 @@ def alpha_cell(page, name):
 def test_reviewer_filters_by_date_and_downloads_the_csv(page, project):
     log_in(page, "reviewer1")
     page.goto(f"/p/{project.id}/agreement/")
+    axe_check(page)
     assert page.get_by_role("heading", name="Agreement between analysts").is_visible()
     assert alpha_cell(page, "Topic: Armenia").inner_text() == "0.125"
     assert "4 articles" in page.locator(".agreement-summary").inner_text()

@@ -1,4 +1,5 @@
-"""What a person does in the browser: log in, and select a phrase with a real mouse drag."""
+"""What a person does in the browser: log in, and select a phrase with a real mouse drag; and
+what every page must pass: axe-core's accessibility rules."""
 
 from annotator.corpus.models import Article
 from annotator.corpus.text import normalise, sha256
@@ -52,3 +53,25 @@ def select_phrase(page, phrase):
     page.mouse.move(points["x2"], points["y2"], steps=5)
     page.mouse.up()
     return page.evaluate("() => window.getSelection().toString()")
+
+
+# Impacts that fail a page; "moderate" and "minor" ones are advice.
+AXE_FAILING = ("serious", "critical")
+_AXE_RUN = """
+async () => {
+  const result = await axe.run(document, { resultTypes: ["violations"] });
+  return result.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+  }));
+}
+"""
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's serious and critical violations on the page as it is now (the `page` fixture loads axe)."""
+    return [v for v in page.evaluate(_AXE_RUN) if v["impact"] in AXE_FAILING]
+
+
+def axe_check(page) -> None:
+    violations = axe_violations(page)
+    assert violations == [], f"accessibility violations on {page.url}: {violations}"

@@ -6,7 +6,7 @@ from django.conf import settings
 
 from annotator.labelling.models import Annotation, Span
 
-from .helpers import log_in, make_article, select_phrase
+from .helpers import axe_check, log_in, make_article, select_phrase
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,6 +31,7 @@ def test_label_arabic_seed_quote_topic_stance_submit_and_export(page, project, a
     page.get_by_role("link", name=arabic.title).click()
     page.wait_for_selector("#article-text")
     assert page.locator("#article-text p").first.evaluate("p => getComputedStyle(p).direction") == "rtl"
+    axe_check(page)
 
     selected = select_phrase(page, ARABIC_QUOTE)
     assert ARABIC_QUOTE in selected

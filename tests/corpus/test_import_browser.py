@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from annotator.corpus.models import Article
-from tests.browser.helpers import log_in
+from tests.browser.helpers import axe_check, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,6 +18,7 @@ SEEDS = sorted((Path(__file__).resolve().parents[2] / "fixtures" / "seeds").glob
 def test_upload_several_files_with_htmx(page, project, admin_user):
     log_in(page, admin_user.username)
     page.goto(f"/p/{project.id}/import/")
+    axe_check(page)
     # A full page load would drop this; an htmx swap keeps it.
     page.evaluate("() => { window.stillHere = true; }")
     progress_seen = page.evaluate_handle(
@@ -37,6 +38,7 @@ def test_upload_several_files_with_htmx(page, project, admin_user):
     assert page.locator("#upload-status").is_hidden()
     assert result.get_by_role("link", name="Lavrov accuses West of courting Armenia").is_visible()
     assert Article.objects.filter(project=project).count() == 8
+    axe_check(page)
     assert page.csp_errors == []
 
 

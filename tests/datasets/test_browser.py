@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from annotator.datasets.models import Snapshot, snapshot_root
 from annotator.datasets.services import snapshot_build
 from annotator.projects.models import Membership
-from tests.browser.helpers import log_in
+from tests.browser.helpers import axe_check, log_in
 from tests.factories import UserFactory
 
 from .helpers import annotate, article, parameters
@@ -35,6 +35,7 @@ def test_make_a_snapshot_watch_it_finish_and_download(page, project, reviewer, r
     log_in(page, "reviewer1")
     page.goto(f"/p/{project.id}/datasets/")
     expect(page.get_by_role("heading", name="Datasets for model training")).to_be_visible()
+    axe_check(page)
     page.get_by_label("Gold: reviewed annotations").check()
     for label in ("spaCy DocBin", "CoNLL-2003", "Label Studio"):
         page.get_by_label(label).uncheck()

@@ -9,7 +9,7 @@ from annotator.labelling import services as labelling
 from annotator.labelling.models import Annotation
 from annotator.projects.models import Membership
 from annotator.review import services
-from tests.browser.helpers import log_in, make_article, select_phrase
+from tests.browser.helpers import axe_check, log_in, make_article, select_phrase
 from tests.factories import UserFactory, make_project
 
 from .helpers import choose, gold_of, mark, submit
@@ -51,12 +51,14 @@ def test_reviewer_accepts_adds_overrules_and_marks_reviewed(page, people):
     page.goto(f"/p/{project.id}/review/")
     row = page.locator("#queue tbody tr", has_text="Lavrov on Armenia")
     assert "Disagree: labels differ, topics differ" in row.inner_text()
+    axe_check(page)
     row.get_by_role("link", name="Lavrov on Armenia").click()
     page.wait_for_url(f"**/p/{project.id}/review/{article.id}/")
 
     # Both analysts' spans are in the text, and the table marks the label difference.
     titles = page.locator("#article-text mark.rspan").evaluate_all("ms => ms.map(m => m.title)")
     assert set(titles) == {"analyst1: Quote", "analyst2: Claim"}
+    axe_check(page)
     group = page.locator(f"#group-{quote.start}-{quote.end}")
     assert "labels differ" in group.inner_text()
     assert "speaker: Lavrov" in group.inner_text()
@@ -106,6 +108,7 @@ def test_reviewer_accepts_adds_overrules_and_marks_reviewed(page, people):
     reviewed.get_by_role("link", name="History of Lavrov on Armenia").click()
     history = page.locator("#changes")
     history.wait_for()
+    axe_check(page)
     accept = history.locator("tr.action-accept")
     assert "Accepted" in accept.inner_text() and f"From analyst1's span {quote.id}." in accept.inner_text()
     labels_row = history.locator("tr.action-update", has_text="Ukraine is mentioned only in passing.")
@@ -129,7 +132,7 @@ def test_arabic_paragraphs_read_right_to_left_and_a_gold_span_keeps_its_offsets(
         "ps => ps.map(p => getComputedStyle(p).direction)"
     )
     assert directions[0] == "rtl" and set(directions) == {"rtl"}
-    assert page.locator(".compare-table tr.disagree").count() == 2  # boundary difference, both ways
+    assert page.locator("#decision .group-detail.disagree").count() == 2  # boundary difference, both ways
 
     phrase = "سيرغي لافروف"
     assert phrase in select_phrase(page, phrase)
@@ -166,3 +169,91 @@ def test_a_save_from_a_stale_page_shows_the_conflict_and_changes_nothing(page, p
     assert (gold.version, gold.annotator.username) == (2, "reviewer2")
     assert Annotation.objects.filter(article=article, kind="gold").count() == 1
     assert Membership.objects.get(user__username="reviewer1").role == "reviewer"
+
+
+def test_decisions_beside_an_arabic_seed_with_the_keyboard(page, people):
+    """At 1280×720 the decisions, topics and stance sit beside the text; N/P move between the
+    disagreements, A accepts, X rejects with a reason, ? shows the keys."""
+    project, (first, second), _ = people
+    labels = labels_of(project)
+    article = make_article(project, ARABIC_SEED.read_text(encoding="utf-8"), title="عنوان عربي", language="ar")
+    quote = mark(article, first, labels["Quote"], ARABIC_QUOTE)
+    mark(article, second, labels["Claim"], ARABIC_QUOTE)  # labels differ
+    agreed = mark(article, first, labels["Source"], "سيرغي لافروف")
+    mark(article, second, labels["Source"], "سيرغي لافروف")
+    late = "هيئة تحرير الشام"
+    alone = mark(article, second, labels["Source"], late)  # missing for analyst1, near the end
+    submit(article, first)
+    submit(article, second)
+
+    page.set_viewport_size({"width": 1280, "height": 720})
+    log_in(page, "reviewer1")
+    page.goto(f"/p/{project.id}/review/{article.id}/")
+    in_view = """(selector) => { const r = document.querySelector(selector).getBoundingClientRect();
+                                 return r.top >= 0 && r.top < innerHeight && r.left >= 0 && r.right <= innerWidth; }"""
+    # Beside the text, without scrolling: the open decision, the topics, the stance.
+    for selector in ("#decision .group-detail:not([hidden])", "#review-labels", "#article-text"):
+        assert page.evaluate(in_view, selector), selector
+    side = page.locator("aside.side").bounding_box()
+    text = page.locator("#article-text").bounding_box()
+    assert side["x"] > text["x"] + text["width"] - 1 or side["x"] + side["width"] < text["x"] + 1
+    # The page is no longer than the article and the links below it: nothing to scroll past.
+    page_height = page.evaluate("() => document.documentElement.scrollHeight")
+    assert page_height < text["y"] + text["height"] + 400
+
+    # The first disagreement is open: the quote the analysts labelled differently.
+    detail = page.locator(f"#group-{quote.start}-{quote.end}")
+    assert detail.is_visible() and "labels differ" in detail.inner_text()
+    assert page.locator(f"#group-{agreed.start}-{agreed.end}").is_hidden()
+
+    page.keyboard.press("Shift+N")
+    later = page.locator(f"#group-{alone.start}-{alone.end}")
+    later.wait_for()
+    assert detail.is_hidden() and "missing for some" in later.inner_text()
+    # Its highlight is picked out in the text and scrolled into view; the panel stays beside it.
+    selected = page.locator("#article-text mark.selected")
+    assert selected.evaluate_all("ms => ms.map(m => m.dataset.group)") == [f"{alone.start}-{alone.end}"]
+    assert page.evaluate(in_view, "#article-text mark.selected") and page.evaluate(in_view, "#decision")
+
+    # A accepts it (the version the page showed), and the panel stays on it after the swap.
+    with page.expect_response(lambda r: f"/spans/{alone.id}/accept/" in r.url and r.status == 200):
+        page.keyboard.press("Shift+A")
+    later.get_by_text("in gold").wait_for()
+    assert later.is_visible()
+    assert list(gold_of(article).spans.values_list("text", flat=True)) == [late]
+
+    # Round the end back to the first disagreement; X rejects analyst1's quote with a reason.
+    page.keyboard.press("Shift+N")
+    detail.wait_for()
+    page.keyboard.press("Shift+X")
+    reason = page.get_by_label("Why reject analyst1's Quote?")
+    assert page.evaluate("() => document.activeElement.name") == "reason"
+    reason.fill("The minister's words, but a claim")
+    with page.expect_response(lambda r: f"/spans/{quote.id}/reject/" in r.url and r.status == 200):
+        page.keyboard.press("Enter")
+    detail.get_by_text("rejected: The minister's words, but a claim").wait_for()
+    assert gold_of(article).changes.filter(action="reject", subject_id=quote.id).count() == 1
+
+    # P goes back, round the start, to the last disagreement.
+    page.locator("body").focus()
+    page.keyboard.press("Shift+P")
+    later.wait_for()
+
+    page.keyboard.press("?")
+    help = page.locator("#help")
+    help.wait_for(state="visible")
+    assert "Next disagreement" in help.inner_text() and "Reject" in help.inner_text()
+    page.keyboard.press("Escape")
+    help.wait_for(state="hidden")
+    page.screenshot(path="/tmp/review-arabic-decisions.png", caret="initial")
+
+    # 800 px wide: the panel is above the text, not below the whole article, and stays in view.
+    page.set_viewport_size({"width": 800, "height": 720})
+    page.reload()
+    page.evaluate("() => scrollTo(0, 0)")  # the reload kept the scroll position
+    side, text = page.locator("aside.side").bounding_box(), page.locator("#article-text").bounding_box()
+    assert side["y"] < text["y"]
+    page.keyboard.press("Shift+N")  # from the first disagreement to the late group, near the article's end
+    later.wait_for()
+    assert page.evaluate(in_view, "#decision") and page.evaluate(in_view, "#article-text mark.selected")
+    page.screenshot(path="/tmp/review-arabic-decisions-800.png", caret="initial")

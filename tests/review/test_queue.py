@@ -1,8 +1,11 @@
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from annotator.labelling import services as labelling
 from annotator.review import services
 from annotator.review.queries import review_queue, reviewed_articles
 from tests.factories import ArticleFactory
@@ -90,11 +93,38 @@ def test_query_count_does_not_grow_with_the_number_of_articles(client, project, 
     few = queue_queries(client, project)
     for n in range(2, 8):
         labelled(project, f"a{n}", both, labels, disagree=n % 2 == 0, topics=[["Syria"], ["Ukraine"]])
+    linked(project, "linked", both, labels, links={0})
     for n in range(3):
         extra = labelled(project, f"done{n}", both, labels, disagree=True)
         services.gold_mark_reviewed(article=extra, reviewer=reviewer, expected_version=0)
     many = queue_queries(client, project)
     assert few == many
     response = client.get(reverse("review_queue", args=[project.id]))
-    assert response.context["waiting"].paginator.count == 8
+    assert response.context["waiting"].paginator.count == 9
     assert response.context["reviewed"].paginator.count == 4
+
+
+def linked(project, title, analysts, labels, *, links):
+    """Both analysts mark the same quote and source; those in `links` (indexes) link them."""
+    article = ArticleFactory(project=project, title=title, text=f"Lavrov said “the West is trying”. ({title})")
+    speaker = project.relation_types.get(name="speaker")
+    for i, user in enumerate(analysts):
+        quote = mark(article, user, labels["Quote"], "the West is trying")
+        source = mark(article, user, labels["Source"], "Lavrov")
+        if i in links:
+            labelling.relation_create(relation_type=speaker, source=quote, target=source)
+        submit(article, user)
+    return article
+
+
+def test_a_link_one_analyst_drew_and_another_did_not_is_a_disagreement(client, project, both, labels, reviewer):
+    project.overlap = 3
+    project.save()
+    linked(project, "both linked", both, labels, links={0, 1})
+    linked(project, "one linked", both, labels, links={0})
+    linked(project, "none linked", both, labels, links=set())
+    assert [(a.title, a.disagreement) for a in review_queue(project)] == [("one linked", ["links"])]
+    client.force_login(reviewer)
+    row = re.search(r"<tr class=\"disagree\">(.*?)</tr>", client.get(reverse("review_queue", args=[project.id]))
+                    .content.decode(), re.S).group(1)
+    assert "one linked" in row and "Disagree:</strong> links differ" in row

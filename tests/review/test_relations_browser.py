@@ -8,7 +8,7 @@ from django.conf import settings
 
 from annotator.labelling import services as labelling
 from annotator.projects.models import RelationType
-from tests.browser.helpers import log_in, make_article
+from tests.browser.helpers import axe_check, log_in, make_article
 from tests.datasets.helpers import build, split_files
 from tests.factories import UserFactory, make_project
 
@@ -69,6 +69,12 @@ def analyst_work(article, user, spans, links):
     return made, relations
 
 
+def open_group(page, span):
+    """Click the span's highlight: its group's decisions open in the side panel."""
+    page.locator(f"#article-text mark[data-span='{span.id}']").first.click()
+    page.locator(f"#group-{span.start}-{span.end}").wait_for()
+
+
 def near(point, x, y):
     return abs(point[0] - x) < 1.5 and abs(point[1] - y) < 1.5
 
@@ -98,15 +104,18 @@ def test_reviewer_accepts_both_ends_then_the_offered_link_rejects_another_and_go
             and near((x["x2"], x["y2"]), end["x"], end["y"]) and x["length"] > 20
             for x in arrows
         ), (span.text, target.text, arrows)
+    axe_check(page)
     links = page.locator("section[aria-labelledby=links-heading]")
     assert f"{QUOTE} (Quote) → speaker → Lavrov (Source)" in links.inner_text()
     # caret="initial": hiding the caret leaves style="" on every input, which htmx's next swap
     # copies, and the page's CSP (rightly) refuses.
     page.screenshot(path="/tmp/relations-links.png", full_page=True, caret="initial")
 
-    # Both ends of the speaker link into gold, with the keyboard-reachable Accept buttons.
+    # Both ends of the speaker link into gold: a click on each in the text opens its decisions.
+    open_group(page, a["quote"])
     page.locator(f"#accept-{a['quote'].id} button").click()
     page.wait_for_function("() => document.getElementById('review').dataset.version === '2'")
+    open_group(page, a["lavrov"])
     page.locator(f"#accept-{a['lavrov'].id} button").click()
     offer = page.get_by_role("button", name=f"Accept link speaker: {QUOTE} to Lavrov")
     offer.wait_for()
@@ -177,8 +186,10 @@ def test_links_are_drawn_in_a_right_to_left_arabic_article(page, console, people
     page.locator(f"mark[data-span='{a['quote'].id}']").first.scroll_into_view_if_needed()
     page.screenshot(path="/tmp/relations-arabic.png", caret="initial")
 
+    open_group(page, a["quote"])
     page.locator(f"#accept-{a['quote'].id} button").click()
     page.wait_for_function("() => document.getElementById('review').dataset.version === '2'")
+    open_group(page, b["speaker"])
     page.locator(f"#accept-{b['speaker'].id} button").click()
     page.get_by_role("button", name="Accept link speaker:").click()
     page.wait_for_function("() => document.querySelectorAll('#link-layer path.link.gold').length === 1")

@@ -230,10 +230,18 @@ class TestReviewPage:
 
     def test_spans_side_by_side_with_differences(self, reviewer_client, w):
         content = reviewer_client.get(url("review_article", w)).content.decode()
-        rows = dict(re.findall(r'<tr id="group-(\d+-\d+)"[^>]*>(.*?)</tr>', content, re.S))
+        groups = re.findall(r'<section id="group-(\d+-\d+)" ([^>]*)>(.*?)</section>', content, re.S)
+        rows = {key: body for key, _, body in groups}
         assert list(rows) == ["0-6", "13-52", "13-31"]
+        # The side panel opens on the first disagreement; the others wait behind N / P and the picker.
+        assert [key for key, attrs, _ in groups if "hidden" not in attrs] == ["0-6"]
+        picker = re.search(r'<select id="group-picker">(.*?)</select>', content, re.S).group(1)
+        assert re.findall(r'<option value="(\d+-\d+)"( selected)?>(≠ )?', picker) == [
+            ("0-6", " selected", "≠ "), ("13-52", "", "≠ "), ("13-31", "", "≠ "),
+        ]
+        assert "2 disagreement" not in content and "(3 disagreements in 3 groups)" in content
         assert "boundaries differ" in rows["13-52"] and "boundaries differ" in rows["13-31"]
-        assert "other boundaries: Quote 13–31" in rows["13-52"]
+        assert "other boundaries: <bdi>Quote</bdi> 13–31" in rows["13-52"]
         assert "speaker: <span dir=\"auto\">Lavrov</span>" in rows["13-52"]
         assert "missing for some" in rows["0-6"] and "in gold" in rows["0-6"]
         assert 'aria-label="Accept analyst\'s Quote: the West is trying to pull Armenia away"' in rows["13-52"]
@@ -243,10 +251,35 @@ class TestReviewPage:
 
     def test_topics_and_stance_side_by_side(self, reviewer_client, w):
         content = reviewer_client.get(url("review_article", w)).content.decode()
-        armenia = re.search(r"<tr class=\"disagree\">\s*<th scope=\"row\">Armenia</th>(.*?)</tr>", content, re.S)
+        armenia = re.search(r"<tr class=\"disagree\">\s*<th scope=\"row\">Armenia (.*?)</tr>", content, re.S)
         assert armenia and armenia.group(1).count("✓") == 1 and "differs" in armenia.group(1)
         west = re.search(r"<tr>\s*<th scope=\"row\">the West</th>(.*?)</tr>", content, re.S)
         assert west and west.group(1).count("critical</td>") == 2 and "differs" not in west.group(1)
+        # In the side panel beside the text, before the article's links table.
+        side = content.index('<aside class="side"')
+        assert side < content.index('id="review-labels"') < content.index("</aside>") < content.index("links-heading")
+
+    def test_in_gold_only_when_label_offsets_and_attributes_all_match(self, reviewer_client, w, reviewer, labels):
+        gold = services.gold_span_accept(article=w.article, reviewer=reviewer, span=w.first, expected_version=2)
+        in_gold = self.analyst_spans(reviewer_client, w)
+        assert "in gold" in in_gold[w.first.id] and f'id="accept-{w.first.id}"' not in in_gold[w.first.id]
+        services.gold_span_update(
+            article=w.article, reviewer=reviewer, span=gold, label=labels["Quote"], attributes={"speaker": "Putin"},
+            expected_version=3, reason="He said it",
+        )
+        differs = self.analyst_spans(reviewer_client, w)[w.first.id]
+        assert "in gold" not in differs and "gold has other attributes" in differs
+        # Accepting it would be refused as a duplicate: not offered; rejecting still is.
+        assert f'id="accept-{w.first.id}"' not in differs and f'id="reject-{w.first.id}"' in differs
+        # A span gold has nothing like: neither in gold nor differing from it, and offered.
+        other = self.analyst_spans(reviewer_client, w)[w.second.id]
+        assert "in gold" not in other and f'id="accept-{w.second.id}"' in other
+
+    @staticmethod
+    def analyst_spans(client, w):
+        content = client.get(url("review_article", w)).content.decode()
+        found = re.findall(r'<div class="analyst-span" data-span="(\d+)">(.*?)</details>', content, re.S)
+        return {int(span_id): body for span_id, body in found}
 
     def test_htmx_gets_the_review_fragment(self, reviewer_client, w):
         response = reviewer_client.get(url("review_article", w), headers=HTMX)
@@ -383,7 +416,7 @@ class TestAdjudication:
         assert response.status_code == 200 and response["HX-Redirect"] == url("review_queue", w)
         assert gold_of(w.article).status == Annotation.Status.SUBMITTED
         page = reviewer_client.get(url("review_queue", w)).content.decode()
-        assert "Marked “Quote article” reviewed." in page
+        assert "Marked “<bdi>Quote article</bdi>” reviewed." in page
 
     def test_mark_reviewed_plain_post_redirects(self, reviewer_client, w):
         response = request(reviewer_client, routes(w)["review_done"])
@@ -406,12 +439,15 @@ class TestHistory:
         assert [int(r[0]) for r in rows] == [c.id for c in expected]
         assert len(rows) == Change.objects.filter(annotation__article=w.article).count() >= 10
         edit, reject, accept = rows[0][2], rows[1][2], rows[2][2]
-        assert rows[0][1] == "update" and "<td>analyst's</td>" in edit
+        assert rows[0][1] == "update" and "<td><bdi>analyst</bdi>'s</td>" in edit
+        # One line each: what changed in a summary, its before and after beneath it in a <details>.
+        assert "<details>" in edit and "<summary>Edited span: <bdi>Claim</bdi> “<bdi>the West is trying" in edit
         assert re.search(r'<div class="changed"><dt>label</dt><dd dir="auto">Quote</dd></div>', edit)
         assert re.search(r'<div class="changed"><dt>label</dt><dd dir="auto">Claim</dd></div>', edit)
         assert '<dt>attributes</dt><dd dir="auto">speaker: Lavrov</dd>' in edit
         assert rows[1][1] == "reject" and "Rejected" in reject and "Cut short" in reject and "reviewer1" in reject
-        assert f"span {w.second.id}" in reject and "<td>Gold</td>" in reject
+        assert "Rejected span: <bdi>Quote</bdi> “<bdi>the West is trying</bdi>”" in reject and "<td>Gold</td>" in reject
+        assert f"span {w.second.id}" not in reject
         assert rows[2][1] == "accept" and f"From analyst2&#x27;s span {w.source.id}." in accept
 
     def test_labels_are_readable(self, reviewer_client, w):
@@ -425,6 +461,52 @@ class TestHistory:
         content = response.content.decode()
         assert response.status_code == 200
         assert content.startswith('<div id="changes">') and "<html" not in content and "action-accept" in content
+
+    def test_filters_by_person_kind_and_subject_full_and_htmx(self, reviewer_client, w, reviewer, analyst):
+        services.gold_span_reject(article=w.article, reviewer=reviewer, span=w.second, expected_version=w.version,
+                                  reason="Cut short")
+        everything = Change.objects.filter(annotation__article=w.article)
+
+        def shown(htmx=False, **query):
+            response = reviewer_client.get(url("article_history", w), query, headers=HTMX if htmx else {})
+            assert response.status_code == 200
+            return {int(i) for i in re.findall(r'<tr id="change-(\d+)"', response.content.decode())}, response
+
+        ids, response = shown(person=reviewer.pk)
+        assert ids == set(everything.filter(actor=reviewer).values_list("id", flat=True)) and len(ids) == 2
+        assert f'<option value="{reviewer.pk}" selected>reviewer1</option>' in response.content.decode()
+        ids, _ = shown(kind="reject")
+        assert ids == set(everything.filter(action="reject").values_list("id", flat=True)) and len(ids) == 1
+        ids, _ = shown(person=analyst.pk, subject="labels")
+        assert ids == set(everything.filter(actor=analyst, subject="labels").values_list("id", flat=True))
+        assert len(ids) == 1
+        ids, response = shown(htmx=True, kind="submit")
+        assert response.content.decode().startswith('<div id="changes">') and len(ids) == 2
+        # Nonsense filters are ignored, not an error.
+        ids, _ = shown(person="x", kind="nonsense", subject="nothing")
+        assert ids == set(everything.values_list("id", flat=True))
+
+    def test_the_pager_keeps_the_filters(self, reviewer_client, w, reviewer, monkeypatch):
+        from annotator.review import views
+
+        monkeypatch.setattr(views, "HISTORY_PER_PAGE", 1)
+        content = reviewer_client.get(url("article_history", w), {"kind": "create"}).content.decode()
+        assert '?kind=create&amp;page=2"' in content
+
+    def test_a_link_change_names_the_spans_text_not_their_ids(self, reviewer_client, w, project, analyst, labels):
+        from annotator.projects.models import RelationType
+
+        speaker = RelationType.objects.get(project=project, name="speaker")
+        lavrov = Span.objects.get(annotation__annotator=w.source.annotation.annotator, text="Lavrov")
+        relation = labelling.relation_create(relation_type=speaker, source=w.second, target=lavrov)
+        labelling.relation_delete(relation=relation)
+        content = reviewer_client.get(url("article_history", w), {"subject": "relation"}).content.decode()
+        rows = re.findall(r'<tr id="change-\d+" class="action-(\w+)">(.*?)</tr>', content, re.S)
+        assert [action for action, _ in rows] == ["delete", "create"]
+        for _, row in rows:
+            assert "“<bdi>the West is trying</bdi>” → <bdi>speaker</bdi> → “<bdi>Lavrov</bdi>”" in row
+            assert "<dt>source_text</dt>" in row and "<dt>source</dt>" not in row and "<dt>target</dt>" not in row
+            assert f">{w.second.id}<" not in row and f">{lavrov.id}<" not in row
 
     def test_only_this_articles_changes(self, reviewer_client, w, analyst, labels):
         elsewhere = ArticleFactory(project=w.project)

@@ -1,5 +1,6 @@
 // The review page: a selection plus a label key or button adds the reviewer's own span to gold,
-// at the gold version the page shows; clicking a mark in the text shows its row in the table.
+// at the gold version the page shows. Clicking a mark in the text (or N / P, or the group picker)
+// opens its span group's decisions in the side panel; A accepts and X rejects there.
 // The forms (accept, reject, edit, topics, mark reviewed) are plain htmx forms.
 // Every link the page lists (an element with data-link-source/-target/-style) is drawn as an
 // arrow over the text, from its source span's mark to its target's, redrawn when the page changes.
@@ -114,21 +115,93 @@
     window.getSelection().removeAllRanges();
   }
 
+  // The span group whose decisions the side panel shows. Kept across the review's re-renders, so
+  // an accept leaves the reviewer where they were (the server opens the first disagreement).
+  let openGroup = null;
+
+  function groups() {
+    return [...page.querySelectorAll("#decision .group-detail")];
+  }
+
+  function showGroup(key, { scroll = false } = {}) {
+    const detail = document.getElementById("group-" + key);
+    if (!detail) return null;
+    openGroup = key;
+    for (const other of groups()) other.hidden = other !== detail;
+    const picker = document.getElementById("group-picker");
+    if (picker) picker.value = key;
+    for (const mark of page.querySelectorAll("#article-text mark.selected")) mark.classList.remove("selected");
+    const marks = page.querySelectorAll(`#article-text mark[data-group="${CSS.escape(key)}"]`);
+    for (const mark of marks) mark.classList.add("selected");
+    if (scroll && marks.length) marks[0].scrollIntoView({ block: "center" });
+    return detail;
+  }
+
+  // The next (step 1) or previous (-1) disagreement after the open group, round the end.
+  function stepDisagreement(step) {
+    const all = groups();
+    const at = all.findIndex((detail) => detail.dataset.group === openGroup);
+    for (let i = 1; i <= all.length; i++) {
+      const detail = all[(at + step * i + all.length * (i + 1)) % all.length];
+      if (detail.classList.contains("disagree")) {
+        showGroup(detail.dataset.group, { scroll: true });
+        const first = detail.querySelector(".span-actions button, .span-actions summary");
+        if (first) first.focus({ preventScroll: true });
+        return;
+      }
+    }
+  }
+
+  function restoreGroup() {
+    const shown = groups().find((detail) => !detail.hidden);
+    if (!(openGroup && showGroup(openGroup)) && shown) showGroup(shown.dataset.group);
+  }
+
+  // The analyst's span A and X act on: the one with the focus, else the open group's first not in gold.
+  function currentSpan(withAccept) {
+    const focused = document.activeElement && document.activeElement.closest("#decision .analyst-span");
+    if (focused) return focused;
+    const detail = openGroup && document.getElementById("group-" + openGroup);
+    if (!detail) return null;
+    const spans = [...detail.querySelectorAll(".analyst-span")];
+    return (withAccept ? spans.find((span) => span.querySelector("form.accept")) : spans[0]) || null;
+  }
+
+  function accept() {
+    const span = currentSpan(true);
+    const form = span && span.querySelector("form.accept");
+    if (form) htmx.trigger(form, "submit");
+  }
+
+  function reject() {
+    const span = currentSpan(false);
+    const details = span && span.querySelector("details.reject");
+    if (!details) return;
+    details.open = true;
+    details.querySelector("input[name=reason]").focus();
+  }
+
   page.addEventListener("click", (event) => {
     const button = event.target.closest(".label-button");
     if (button) {
       label(button.dataset.label);
       return;
     }
-    const mark = event.target.closest("#article-text mark[data-group]");
-    if (mark && window.getSelection().isCollapsed) {
-      const row = document.getElementById("group-" + mark.dataset.group);
-      if (row) {
-        row.scrollIntoView({ block: "center" });
-        row.classList.add("flash");
-        setTimeout(() => row.classList.remove("flash"), 1500);
-      }
+    const step = event.target.closest("#decision [data-step]");
+    if (step) {
+      stepDisagreement(Number(step.dataset.step));
+      return;
     }
+    if (event.target.closest(".help-button")) {
+      document.getElementById("help").showModal();
+      return;
+    }
+    const mark = event.target.closest("#article-text mark[data-group]");
+    if (mark && window.getSelection().isCollapsed) showGroup(mark.dataset.group);
+  });
+
+  page.addEventListener("change", (event) => {
+    if (event.target.id === "group-picker") showGroup(event.target.value, { scroll: true });
   });
 
   // A save's answer is the whole review as the server now has it: a notice about a form of the
@@ -136,18 +209,42 @@
   // on the page) is out of date.
   // (htmx:load: the form that asked is gone from the page, so its own events do not reach here.)
   document.addEventListener("htmx:load", (event) => {
-    if (event.detail.elt.id === "review") window.annotator.resolveAll("htmx:");
+    if (event.detail.elt.id !== "review") return;
+    window.annotator.resolveAll("htmx:");
+    restoreGroup();
   });
+  restoreGroup();
 
   // A label button takes the focus from the text, but keeps the selection.
   page.addEventListener("mousedown", (event) => {
     if (event.target.closest(".label-button")) event.preventDefault();
   });
 
+  // Capitals for the review's own keys: a label's key is a lower-case letter or digit.
+  const KEYS = { N: () => stepDisagreement(1), P: () => stepDisagreement(-1), A: accept, X: reject };
+
   document.addEventListener("keydown", (event) => {
     const target = event.target;
+    // Escape in a reject reason gives up the reject: the keys work again from its summary.
+    const rejecting = event.key === "Escape" && target.closest && target.closest("#decision details.reject[open]");
+    if (rejecting) {
+      rejecting.open = false;
+      rejecting.querySelector("summary").focus();
+      return;
+    }
     const typing = target.closest && target.closest("input, textarea, select, [contenteditable]");
-    if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
+    const help = document.getElementById("help");
+    if (typing || event.ctrlKey || event.metaKey || event.altKey || help.open) return;
+    if (event.key === "?") {
+      event.preventDefault();
+      help.showModal();
+      return;
+    }
+    if (KEYS[event.key]) {
+      event.preventDefault();
+      KEYS[event.key]();
+      return;
+    }
     if (event.key === "r") {
       window.annotator.retryAll();
       return;
