@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("annotator.review.urls")),
     path("", include("annotator.datasets.urls")),
     path("", include("annotator.agreement.urls")),
+    path("", include("annotator.api.urls")),
 ]
