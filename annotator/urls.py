@@ -12,3 +12,5 @@ urlpatterns = [
     path("", include("annotator.agreement.urls")),
     path("", include("annotator.api.urls")),
 ]
+
+handler404 = "annotator.api.views.not_found"

@@ -33,7 +33,19 @@ class TokenRateThrottle(AuthRateThrottle):
         return super().allow_request(request)
 
 
-api = NinjaAPI(
+class Api(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        """The generated schema, with every error answer typed as what it is: problem details (RFC 9457)."""
+        schema = super().get_openapi_schema(**kwargs)
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    if int(status) >= 400 and "application/json" in response.get("content", {}):
+                        response["content"] = {"application/problem+json": response["content"]["application/json"]}
+        return schema
+
+
+api = Api(
     title="annotator API",
     version="1",
     description="Projects, articles, annotations, review state and dataset snapshots. Authenticate with a personal "

@@ -36,8 +36,9 @@ class Problem(Schema):
 
 
 def problems(*codes: int) -> dict:
-    """The error answers a route documents in the schema (401 and 429 are documented everywhere)."""
-    return dict.fromkeys((401, 429, *codes), Problem)
+    """The error answers a route documents in the schema: its own, and those any route may give
+    (400 a bad cursor or header, 401, 422 input that breaks the schema, 429)."""
+    return dict.fromkeys(sorted({400, 401, 422, 429, *codes}), Problem)
 
 
 class Page(Schema):

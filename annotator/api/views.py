@@ -4,7 +4,9 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.views import defaults
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services
@@ -45,3 +47,16 @@ def token_revoke(request, token_id):
     else:
         messages.error(request, "No such token of yours: it may have been revoked already.")
     return redirect("api_tokens")
+
+
+def not_found(request, exception):
+    """The site's 404: problem-details JSON under /api/ (a URL no route matches), the page elsewhere."""
+    if request.path.startswith("/api/"):
+        response = JsonResponse(
+            {"type": "about:blank", "title": "Not Found", "status": 404, "detail": "No API route has this URL.",
+             "errors": []},
+            status=404,
+        )
+        response["Content-Type"] = "application/problem+json"
+        return response
+    return defaults.page_not_found(request, exception)
