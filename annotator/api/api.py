@@ -9,7 +9,7 @@ as the pages; none writes to the ORM itself. Every error is RFC 9457 problem-det
 from http import HTTPStatus
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from ninja import NinjaAPI, Swagger
@@ -123,6 +123,11 @@ def forbidden(request, error: PermissionDenied):
 def unauthenticated(request, error: AuthenticationError):
     return problem(request, 401, "Authenticate with a personal API token (Authorization: Bearer …) or log in.",
                    WWW_Authenticate="Bearer")
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_big(request, error: RequestDataTooBig):
+    return problem(request, 413, "This request is larger than the upload limit: send the articles in several requests.")
 
 
 @api.exception_handler(Throttled)

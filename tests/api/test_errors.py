@@ -128,3 +128,11 @@ def test_a_url_no_route_matches_is_problem_json_under_api_and_the_page_elsewhere
     problem(client.get("/api/v1/nothing-here", headers=admin), 404)
     page = client.get("/no-such-page/")
     assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+
+
+def test_a_request_over_the_upload_limit_is_413_problem_json(client, setup, settings):
+    project, _, admin, _ = setup
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    problem(client.post(f"/api/v1/projects/{project.id}/articles", {"articles": [{"text": "x" * 2000}]},
+                        content_type="application/json", headers=admin), 413)
+    assert project.articles.count() == 1
