@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "annotator.corpus",
     "annotator.labelling",
     "annotator.datasets",
+    "annotator.api",
+    # django-ninja, for its API docs page served from its own static files (no CDN).
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -220,6 +223,8 @@ TASKS = {
         else "django_tasks_db.DatabaseBackend"
     }
 }
+# API requests a personal token (or a session user) may make, per period (s, min, hour, day).
+ANNOTATOR_API_RATE = os.environ.get("ANNOTATOR_API_RATE", "1200/min")
 # Snapshot files: outside static and media, served only by the permission-checked download view.
 ANNOTATOR_SNAPSHOT_ROOT = Path(os.environ.get("ANNOTATOR_SNAPSHOT_ROOT", BASE_DIR / "var" / "snapshots"))
 # Uploaded batches waiting for their import job (corpus.jobs), removed when the job ends. With

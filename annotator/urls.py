@@ -10,4 +10,7 @@ urlpatterns = [
     path("", include("annotator.review.urls")),
     path("", include("annotator.datasets.urls")),
     path("", include("annotator.agreement.urls")),
+    path("", include("annotator.api.urls")),
 ]
+
+handler404 = "annotator.api.views.not_found"

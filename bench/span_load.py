@@ -1,7 +1,7 @@
 """Benchmark 4: span saves under load on the production server.
 
     python -m bench.span_load --analysts 50 --seconds 60 --workers 4 --threads 4 [--think-ms 2000]
-        [--article-chars 50000 --spans 500]
+        [--article-chars 50000 --spans 500] [--api]
 
 gunicorn (gthread) serves the app with DEBUG off on PostgreSQL. Each simulated analyst logs in
 through the login form; once all have, the clock starts and each creates, edits and deletes spans
@@ -13,6 +13,9 @@ By default the article is one of the workload's (about 4,000 characters) and eac
 with no spans; --article-chars and --spans make it longer and give each analyst that many spans
 already, as on the 50 KB / 500-span article of bench.labelling_page (every save then reads and
 draws against all of them). Those spans are left out of the lost/unexpected check.
+
+With --api, each analyst uses the REST API with a personal token instead of the page: POST
+/api/v1/…/spans (JSON), PATCH and DELETE /api/v1/…/spans/<id>; no login, no CSRF.
 
 The logins come first because each one hashes a password (about half a second of CPU): 50 of
 them at once would otherwise queue the first saves behind seconds of hashing, which measures a
@@ -84,9 +87,10 @@ def prepare(analysts: int, article_chars: int = 0, spans: int = 0):
 class Analyst:
     """One person at the labelling page: a keep-alive connection, a session and a CSRF token."""
 
-    def __init__(self, port, username):
+    def __init__(self, port, username, token=None):
         self.port = port
         self.username = username
+        self.token = token  # --api: a personal API token instead of a session
         self.cookies = {}
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
@@ -95,7 +99,12 @@ class Analyst:
         headers["Host"] = "127.0.0.1"
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        if body is not None:
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+            if body is not None:
+                body = json.dumps(body)
+                headers["Content-Type"] = "application/json"
+        elif body is not None:
             body = urllib.parse.urlencode(body)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:
@@ -129,14 +138,15 @@ class Analyst:
         return self.request("POST", path, body, headers)
 
 
-def run_analyst(port, username, base, label_id, candidates, seconds, seed, results, ready, go, think_ms=0):
+def run_analyst(port, username, base, label_id, candidates, seconds, seed, results, ready, go, think_ms=0, token=None):
     rng = random.Random(seed)
-    analyst = Analyst(port, username)
+    analyst = Analyst(port, username, token)
     saved: set[int] = set()
     timings = {"create": [], "edit": [], "delete": []}
     errors = []
     try:
-        analyst.log_in()
+        if token is None:
+            analyst.log_in()
     except Exception as error:
         errors.append(f"login: {error!r}")
         results.append({"username": username, "saved": [], "timings": timings, "errors": errors})
@@ -152,7 +162,9 @@ def run_analyst(port, username, base, label_id, candidates, seconds, seed, resul
         action = "create" if not saved or roll < 0.5 else ("edit" if roll < 0.75 else "delete")
         started = time.perf_counter()
         try:
-            if action == "create":
+            if token is not None:
+                status = api_action(analyst, action, base, rng, candidates, saved)
+            elif action == "create":
                 start, end, text = rng.choice(candidates)
                 status, data = analyst.post(f"{base}spans/", {
                     "start": start, "end": end, "text": text, "label": label_id, "client_id": str(uuid.uuid4()),
@@ -178,11 +190,33 @@ def run_analyst(port, username, base, label_id, candidates, seconds, seed, resul
     results.append({"username": username, "saved": sorted(saved), "timings": timings, "errors": errors})
 
 
-def client_process(port, usernames, base, label_id, candidates, seconds, queue, ready, go, think_ms):
+def api_action(analyst, action, base, rng, candidates, saved) -> int:
+    """One save through the API (`base` is the project's API URL, then the article's id)."""
+    project, article = base
+    if action == "create":
+        start, end, text = rng.choice(candidates)
+        status, data = analyst.request("POST", f"{project}/articles/{article}/spans", {
+            "label": "Claim", "start": start, "end": end, "text": text, "client_id": str(uuid.uuid4()),
+        })
+        if status == 201:
+            saved.add(json.loads(data)["id"])
+        return status
+    span = rng.choice(sorted(saved))
+    if action == "edit":
+        return analyst.request("PATCH", f"{project}/spans/{span}", {"attributes": {"claimant": f"c{rng.randint(1, 99)}"}})[0]
+    status, _ = analyst.request("DELETE", f"{project}/spans/{span}")
+    if status == 204:
+        saved.discard(span)
+        return 200
+    return status
+
+
+def client_process(port, usernames, base, label_id, candidates, seconds, queue, ready, go, think_ms, tokens):
     results = []
     threads = [
         threading.Thread(
-            target=run_analyst, args=(port, u, base, label_id, candidates, seconds, u, results, ready, go, think_ms)
+            target=run_analyst,
+            args=(port, u, base, label_id, candidates, seconds, u, results, ready, go, think_ms, tokens.get(u)),
         )
         for u in usernames
     ]
@@ -209,6 +243,7 @@ def main() -> None:
     parser.add_argument("--think-ms", type=int, default=0, help="mean pause between one analyst's saves")
     parser.add_argument("--article-chars", type=int, default=0, help="article length (default: a workload article)")
     parser.add_argument("--spans", type=int, default=0, help="spans each analyst has before the test")
+    parser.add_argument("--api", action="store_true", help="save through the REST API with tokens, not the page")
     args = parser.parse_args()
     setup_django()
     from django.core.management import call_command
@@ -216,9 +251,19 @@ def main() -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
     project_id, article_id, label_id, candidates, seeded = prepare(args.analysts, args.article_chars, args.spans)
     base = f"/p/{project_id}/a/{article_id}/"
+    tokens = {}
+    if args.api:
+        from django.contrib.auth import get_user_model
+
+        from annotator.api.services import token_create
+
+        base = (f"/api/v1/projects/{project_id}", article_id)
+        for user in get_user_model().objects.filter(username__startswith="bench-load-"):
+            tokens[user.username] = token_create(user=user, name="bench")[1]
 
     port = free_port()
-    env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1", "CONN_MAX_AGE": "60"}
+    # The API's per-token rate limit is lifted: this measures saving, and a client here saves without pause.
+    env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1", "CONN_MAX_AGE": "60", "ANNOTATOR_API_RATE": "1000000/min"}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "annotator.wsgi", "--bind", f"127.0.0.1:{port}",
          "--workers", str(args.workers), "--threads", str(args.threads), "--worker-class", "gthread",
@@ -238,7 +283,7 @@ def main() -> None:
         processes = [
             multiprocessing.Process(
                 target=client_process,
-                args=(port, g, base, label_id, candidates, args.seconds, queue, ready, go, args.think_ms),
+                args=(port, g, base, label_id, candidates, args.seconds, queue, ready, go, args.think_ms, tokens),
             )
             for g in groups
         ]
@@ -270,7 +315,7 @@ def main() -> None:
     everything = [t for r in results for ts in r["timings"].values() for t in ts]
     errors = [e for r in results for e in r["errors"]]
     summary = {
-        "analysts": args.analysts, "think_ms": args.think_ms, "article_chars": article_chars,
+        "through": "api" if args.api else "page", "analysts": args.analysts, "think_ms": args.think_ms, "article_chars": article_chars,
         "spans_before": args.spans, "seconds": round(elapsed, 1), "gunicorn": f"{args.workers} workers × {args.threads} threads",
         "requests": len(everything), "throughput_per_s": round(len(everything) / elapsed, 1),
         "p50_ms": round(percentile(everything, 50), 1), "p95_ms": round(percentile(everything, 95), 1),

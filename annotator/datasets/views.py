@@ -80,6 +80,11 @@ def snapshot_detail(request, project, snapshot_id):
 def snapshot_file(request, project, snapshot_id, name):
     """A file of a ready snapshot, as an attachment; files have no other address."""
     snapshot = get_object_or_404(project.snapshots, pk=snapshot_id, status=Snapshot.Status.READY)
+    return snapshot_file_response(snapshot, name)
+
+
+def snapshot_file_response(snapshot: Snapshot, name: str) -> FileResponse:
+    """A file of a ready snapshot as an attachment (the page's link and the API's download); 404 if absent."""
     # No file is named with a control character, and PostgreSQL cannot even compare one with NUL.
     file = None if control_character(name) else snapshot.files.filter(name=name).first()
     if file is None:

@@ -19,7 +19,7 @@ ALL_ROLES = (Membership.Role.ADMIN, Membership.Role.REVIEWER, Membership.Role.AN
 STAFF_ROLES = (Membership.Role.ADMIN, Membership.Role.REVIEWER)
 
 
-def _project_and_role(user, project_id) -> tuple[Project, str]:
+def project_and_role(user, project_id) -> tuple[Project, str]:
     """The project and the user's role in it, in one query; 404 for a non-member."""
     if user.is_superuser:
         return get_object_or_404(Project, pk=project_id), Membership.Role.ADMIN
@@ -46,7 +46,7 @@ def project_view(roles=ALL_ROLES):
         @login_required_htmx
         @wraps(view)
         def wrapper(request, project_id, *args, **kwargs):
-            project, role = _project_and_role(request.user, project_id)
+            project, role = project_and_role(request.user, project_id)
             if role not in roles:
                 raise PermissionDenied
             request.role = role
