@@ -1,13 +1,19 @@
 """`/api/v1/projects/{id}/articles…`: list, read and import articles."""
 
 import datetime
+import uuid
 from typing import Any, Literal
 
+import orjson
+
 from django.conf import settings
+from django.urls import reverse
 from ninja import Router, Schema
 from ninja.responses import Status
 from ninja.errors import HttpError
 
+from annotator.corpus.jobs import import_job_create
+from annotator.corpus.models import ImportJob
 from annotator.corpus.services import article_import_objects
 from annotator.projects.access import STAFF_ROLES
 
@@ -15,8 +21,8 @@ from .common import Page, cursor_page, not_found, problems, project_for
 
 router = Router(tags=["articles"])
 
-# A bigger batch is refused with a message to split it: a request must end well inside the
-# server's timeout (the page's background import takes larger batches).
+# A bigger batch is imported in the background, as the import page does with a large upload: a
+# request must end well inside the server's timeout.
 MAX_BATCH = 1000
 
 
@@ -87,18 +93,43 @@ class ImportOut(Schema):
     duplicates: list[dict]
 
 
-@router.post("/{project_id}/articles", response={201: ImportOut, **problems(403, 404, 413, 422)},
+class JobOut(Schema):
+    """An import running in the background: poll `url` until `status` is `done` or `failed`."""
+
+    id: uuid.UUID
+    url: str
+    status: str
+    progress_done: int
+    progress_total: int
+    created_at: datetime.datetime
+    finished_at: datetime.datetime | None
+    report: dict
+    error: str
+
+
+def _job_out(request, job: ImportJob) -> dict:
+    return {
+        "id": job.id, "status": job.status, "progress_done": job.progress_done, "progress_total": job.progress_total,
+        "created_at": job.created_at, "finished_at": job.finished_at, "report": job.report, "error": job.error,
+        "url": request.build_absolute_uri(reverse("api-v1:import_job", args=[job.project_id, job.id])),
+    }
+
+
+@router.post("/{project_id}/articles", response={201: ImportOut, 202: JobOut, **problems(403, 404, 413, 422)},
              summary="Import articles, all or nothing")
 def article_import(request, project_id: int, body: ArticlesIn):
     """The import page's rules: every row is checked first, and if any row has an error nothing is
     imported and every error is listed with its row; a row whose text is already in the project is a
-    duplicate, skipped and reported. At most 1,000 rows a request."""
+    duplicate, skipped and reported. Up to 1,000 rows are imported in the request (201); a larger
+    batch becomes a background job (202) whose URL gives its progress, then the same report."""
     project, _ = project_for(request, project_id, STAFF_ROLES)
-    if len(body.articles) > MAX_BATCH:
-        raise HttpError(413, f"At most {MAX_BATCH} articles a request: this one has {len(body.articles)}. "
-                             "Send them in several requests.")
     if len(request.body) > settings.ANNOTATOR_MAX_UPLOAD_BYTES:
         raise HttpError(413, "This request is larger than the upload limit: send the articles in several requests.")
+    if len(body.articles) > MAX_BATCH:
+        # The rows as a JSON Lines file: the job reads them as the page's upload (the same checks and messages).
+        lines = b"".join(orjson.dumps(row) + b"\n" for row in body.articles)
+        job = import_job_create(project=project, user=request.user, files=[("api.jsonl", lines)])
+        return Status(202, _job_out(request, job))
     places = {f"articles[{n}]": n for n in range(len(body.articles))}
     report = article_import_objects(project=project, objects=[(place, item) for place, item in zip(places, body.articles)])
     if report.errors:
@@ -108,6 +139,18 @@ def article_import(request, project_id: int, body: ArticlesIn):
         "created": [a.pk for a in report.created],
         "duplicates": [{"field": i.file, "row": places.get(i.file), "message": i.message} for i in report.duplicates],
     })
+
+
+@router.get("/{project_id}/import-jobs/{job_id}", response={200: JobOut, **problems(403, 404)}, url_name="import_job",
+            summary="A background import's progress and report")
+def import_job(request, project_id: int, job_id: uuid.UUID):
+    """Its `report` once done: `created` (a count), `articles` (the first ones, with ids), `duplicates`;
+    once failed, `errors`, each with its `file` (api.jsonl), `row` (from 1, a line of it) and `message`."""
+    project, _ = project_for(request, project_id, STAFF_ROLES)
+    job = project.import_jobs.filter(pk=job_id).first()
+    if job is None:
+        raise not_found("import job")
+    return _job_out(request, job)
 
 
 class BatchRefused(Exception):

@@ -5,7 +5,7 @@ import urllib.request
 
 import pytest
 
-from tests.browser.helpers import log_in
+from tests.browser.helpers import axe_check, log_in
 from tests.factories import UserFactory, make_project
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,6 +20,7 @@ def test_make_use_and_revoke_a_token(page, live_server):
     page.get_by_role("button", name="Make token").click()
     secret = page.get_by_role("textbox", name="Token", exact=True).input_value()
     assert secret.startswith("ann_")
+    axe_check(page)
 
     request = urllib.request.Request(f"{live_server.url}/api/v1/projects/", headers={"Authorization": f"Bearer {secret}"})
     with urllib.request.urlopen(request) as response:

@@ -45,11 +45,32 @@ def test_duplicates_are_reported_not_refused(client, setup):
     assert len(response.json()["created"]) == 1 and response.json()["duplicates"][0]["row"] == 0
 
 
-def test_too_many_articles_in_one_request_is_413(client, setup):
+def test_a_large_batch_is_a_background_job_with_a_status_url(client, setup, settings, tmp_path,
+                                                             django_capture_on_commit_callbacks):
     project, _, admin, _ = setup
-    rows = [{"text": f"Article {n}."} for n in range(1001)]
-    problem(client.post(f"/api/v1/projects/{project.id}/articles", {"articles": rows}, content_type="application/json",
-                        headers=admin), 413)
+    settings.ANNOTATOR_IMPORT_ROOT = tmp_path
+    rows = [{"text": f"Article number {n}.", "title": f"N{n}"} for n in range(1001)]
+    with django_capture_on_commit_callbacks(execute=True):  # the worker's run, after the commit
+        response = client.post(f"/api/v1/projects/{project.id}/articles", {"articles": rows},
+                               content_type="application/json", headers=admin)
+    assert response.status_code == 202, response.content
+    job = client.get(response.json()["url"], headers=admin).json()
+    assert job["status"] == "done" and job["report"]["created"] == 1001
+    assert Article.objects.filter(project=project).count() == 1002
+
+
+def test_a_large_batch_with_a_bad_row_imports_nothing_and_its_job_names_the_row(
+        client, setup, settings, tmp_path, django_capture_on_commit_callbacks):
+    project, _, admin, _ = setup
+    settings.ANNOTATOR_IMPORT_ROOT = tmp_path
+    rows = [{"text": f"Article number {n}."} for n in range(1001)]
+    rows[500] = {"title": "no text"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/api/v1/projects/{project.id}/articles", {"articles": rows},
+                               content_type="application/json", headers=admin)
+    job = client.get(response.json()["url"], headers=admin).json()
+    assert job["status"] == "failed"
+    assert [(e["file"], e["row"]) for e in job["report"]["errors"]] == [("api.jsonl", 501)]
     assert Article.objects.filter(project=project).count() == 1
 
 

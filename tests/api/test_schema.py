@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from annotator.api.services import token_create
+from annotator.corpus.models import ImportJob
 from annotator.datasets.models import Snapshot
 from tests.factories import ArticleFactory, UserFactory, make_project
 
@@ -43,14 +44,16 @@ def keep_the_test_connection():
 
 @pytest.fixture
 def world(db, settings, tmp_path):
-    settings.ANNOTATOR_SNAPSHOT_ROOT = tmp_path
+    settings.ANNOTATOR_SNAPSHOT_ROOT = tmp_path / "snapshots"
+    settings.ANNOTATOR_IMPORT_ROOT = tmp_path / "imports"
     settings.ANNOTATOR_API_RATE = "100000/min"
     admin = UserFactory(username="fuzz-admin")
     project = make_project(name="Fuzz", admin=admin, analyst=UserFactory(username="fuzz-analyst"))
     article = ArticleFactory(project=project, text="Lavrov said “NATO is expanding” on Monday. 👨‍👩‍👧 مرحبا")
     snapshot = Snapshot.objects.create(project=project, created_by=admin, parameters={}, status=Snapshot.Status.READY)
+    job = ImportJob.objects.create(project=project, created_by=admin)
     _, secret = token_create(user=admin, name="fuzz")
-    real = {"project_id": project.id, "article_id": article.id, "snapshot_id": str(snapshot.id)}
+    real = {"project_id": project.id, "article_id": article.id, "snapshot_id": str(snapshot.id), "job_id": str(job.id)}
     return real, {"Authorization": f"Bearer {secret}"}
 
 
@@ -61,7 +64,7 @@ def test_no_server_error_and_every_answer_matches_the_schema(case, world):
     parameters = case.path_parameters or {}
     if "project_id" in parameters:
         parameters["project_id"] = real["project_id"]
-    for name in ("article_id", "snapshot_id"):
+    for name in ("article_id", "snapshot_id", "job_id"):
         if name in parameters and hash(str(parameters[name])) % 2 == 0:
             parameters[name] = real[name]
     case.call_and_validate(headers=headers, checks=CHECKS)
