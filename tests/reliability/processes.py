@@ -127,8 +127,8 @@ class Gunicorn(Process):
 
 
 def worker(env, log: Path, *, slow_step: float | None = None) -> Process:
-    """`manage.py db_worker`, polling every 0.1 s; with `slow_step`, builds sleep at every record."""
-    options = ["db_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload"]
+    """`manage.py run_worker`, looking every 0.1 s; with `slow_step`, builds sleep at every record."""
+    options = ["run_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload"]
     if slow_step is None:
         return Process([sys.executable, "manage.py", *options], env, log)
     env = {**env, "SLOW_BUILD_STEP_SECONDS": str(slow_step)}

@@ -1,6 +1,6 @@
-"""`manage.py db_worker` whose snapshot builds sleep at every record, so a test can kill one mid-build.
+"""`manage.py run_worker` whose snapshot builds sleep at every record, so a test can kill one mid-build.
 
-    python -m tests.reliability.slow_worker db_worker --no-reload …
+    python -m tests.reliability.slow_worker run_worker --no-reload …
 
 The delay is `SLOW_BUILD_STEP_SECONDS`; everything else is the real worker and the real build.
 """
