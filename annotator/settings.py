@@ -209,7 +209,7 @@ def client_ip_address(request) -> str | None:
 
 AXES_CLIENT_IP_CALLABLE = client_ip_address
 
-# Background work (dataset snapshots). Production runs `manage.py db_worker` beside the web
+# Background work (dataset snapshots). Production runs `manage.py run_worker` beside the web
 # server, taking tasks from the database; the quick start (DEBUG) or TASKS_BACKEND=immediate
 # runs each task in the request that enqueued it, once its transaction commits.
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate" if DEBUG else "database")

@@ -2,7 +2,7 @@
 delete a finished one (`snapshot_delete`).
 
 `snapshot_build` is a `django.tasks` task. In production it runs in a worker
-(`manage.py db_worker`, django-tasks-db's DatabaseBackend); in the quick start the immediate
+(`manage.py run_worker`, django-tasks-db's DatabaseBackend); in the quick start the immediate
 backend runs it right after the request's transaction commits.
 """
 

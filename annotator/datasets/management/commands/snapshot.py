@@ -124,7 +124,7 @@ class Command(BaseCommand):
         return data
 
     def _wait(self, snapshot, timeout):
-        self.stderr.write("Waiting for a worker to build it (manage.py db_worker); --here builds it in this process.")
+        self.stderr.write("Waiting for a worker to build it (manage.py run_worker); --here builds it in this process.")
         shown = None
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
