@@ -7,6 +7,7 @@ database went away is built again from nothing, the one queued behind it is buil
 snapshot asked for after a restart of an idle worker is built too.
 """
 
+import sys
 import time
 
 import pytest
@@ -107,3 +108,19 @@ def test_worker_outlives_database_restarts_and_loses_no_snapshot(cluster, env, t
     for snapshot_id in (building, queued, later):
         names = {p.name for p in (tmp_path / "snapshots" / project / snapshot_id).iterdir()}
         assert {"README.md", "train.jsonl", "train.csv"} <= names, names
+
+
+def test_idle_worker_is_woken_by_a_new_task_not_by_its_next_look(cluster, env, tmp_path):
+    """On PostgreSQL enqueueing NOTIFYs the workers: one that looks at the queue only every
+    300 s still starts a new snapshot at once (this waits at most 60 s)."""
+    project = processes.manage(env, "shell", "--no-imports", "-c", SETUP.format(articles=2)).strip()
+    worker = processes.Process(
+        [sys.executable, "manage.py", "run_worker", "--interval", "300", "--no-startup-delay", "--no-reload"],
+        env, tmp_path / "worker.log",
+    )
+    try:
+        for _ in range(2):  # the second is asked while the worker waits, long after its one look
+            asked = processes.manage(env, "shell", "--no-imports", "-c", ASK.format(project=project)).strip()
+            wait_for(lambda: snapshot_row(cluster, asked)[0] == "ready", "the snapshot", worker)
+    finally:
+        worker.stop()
