@@ -2,8 +2,9 @@
 delete a finished one (`snapshot_delete`).
 
 `snapshot_build` is a `django.tasks` task. In production it runs in a worker
-(`manage.py run_worker`, django-tasks-db's DatabaseBackend); in the quick start the immediate
-backend runs it right after the request's transaction commits.
+(`manage.py run_worker`, django-tasks-db's DatabaseBackend), and so it does in the quick start
+(`make run`); with the immediate backend (the tests) it runs right after the request's
+transaction commits.
 """
 
 import logging

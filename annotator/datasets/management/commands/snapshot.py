@@ -6,7 +6,7 @@ asks for it (`services.snapshot_create`) and the same task builds it (`services.
 Progress goes to stderr; the snapshot's folder is the last line of stdout.
 
 Who builds it:
-- the immediate backend (the quick start) builds it at once, inside `snapshot_create`;
+- the immediate backend builds it at once, inside `snapshot_create`;
 - with a database worker (`django_tasks_db`), the command waits for a worker to build it,
   showing its progress (`--wait-timeout` gives up, leaving it queued); with `--here` it builds it
   in this process instead (the queued task, when a worker gets to it, finds the snapshot taken
