@@ -62,6 +62,12 @@ class Worker(db_worker.Worker):
         logger.info("Starting worker worker_id=%s queues=%s", self.worker_id, ",".join(self.queue_names))
         if self.startup_delay and self.interval:
             time.sleep(random.random())  # noqa: S311  (workers started together do not look in step)
+        try:
+            self.loop()
+        finally:
+            self.stop_listening()
+
+    def loop(self) -> None:
         recovered = False
         while self.running:
             try:
