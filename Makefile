@@ -6,17 +6,24 @@ PY := $(VENV)/bin/python
 # The first of these that is Python 3.12 or newer makes the virtualenv.
 PYTHONS := python3.13 python3.12 $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3) \
 	$(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3) python3
-# The quick start always uses the embedded SQLite database, whatever DATABASE_URL says.
-DEV := env -u DATABASE_URL DEBUG=1 $(PY) manage.py
+# The quick start always uses the embedded SQLite database, whatever DATABASE_URL says, and
+# builds snapshots in a worker beside the dev server, as production does.
+DEV := env -u DATABASE_URL DEBUG=1 TASKS_BACKEND=database $(PY) manage.py
+# Where `make run` serves; e.g. `make run ADDRESS=127.0.0.1:8001`.
+ADDRESS ?= 127.0.0.1:8000
 
 .PHONY: run test
 
 run: $(VENV)/.installed-run
 	$(DEV) migrate
 	$(DEV) seed_demo
-	@# The dev server builds snapshots in its own process: one still "running" now lost it when it stopped.
+	@# A snapshot still "running" now lost its worker when the last `make run` stopped.
 	$(DEV) recover_snapshots --stale-after 0 --no-wait
-	$(DEV) runserver 127.0.0.1:8000
+	@# The worker looks for snapshots to build every 0.2 s (SQLite has no NOTIFY to wake it) and
+	@# stops with the dev server, however that stops (Ctrl-C, an error, a port already in use).
+	@$(DEV) run_worker --interval 0.2 --no-startup-delay --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
+	$(DEV) runserver $(ADDRESS)
 
 test: $(VENV)/.installed-test
 	@test -x /usr/bin/chromium || { echo "The browser tests need Debian's Chromium at /usr/bin/chromium:" \

@@ -212,9 +212,10 @@ def client_ip_address(request) -> str | None:
 
 AXES_CLIENT_IP_CALLABLE = client_ip_address
 
-# Background work (dataset snapshots). Production runs `manage.py db_worker` beside the web
-# server, taking tasks from the database; the quick start (DEBUG) or TASKS_BACKEND=immediate
-# runs each task in the request that enqueued it, once its transaction commits.
+# Background work (dataset snapshots). Production runs `manage.py run_worker` beside the web
+# server, taking tasks from the database, and so does `make run` (it sets TASKS_BACKEND=database
+# and starts one). DEBUG alone, or TASKS_BACKEND=immediate, runs each task in the request that
+# enqueued it, once its transaction commits (the tests, a bare `manage.py runserver`).
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate" if DEBUG else "database")
 TASKS = {
     "default": {

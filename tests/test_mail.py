@@ -1,5 +1,5 @@
 """Mail: settings from the environment, the console in the quick start, and password reset mail
-actually sent (to Django's outbox, and once through a real SMTP server on 127.0.0.1)."""
+and invitations actually sent (to Django's outbox, and through a real SMTP server on 127.0.0.1)."""
 
 import re
 import socket
@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
 from annotator.settings import mailer
-from tests.factories import UserFactory
+from tests.factories import UserFactory, make_project
 
 SMTP = "django.core.mail.backends.smtp.EmailBackend"
 CONSOLE = {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
@@ -135,4 +135,29 @@ def test_password_reset_mail_goes_through_a_real_smtp_server(client, person, set
     message = message_from_bytes(envelope.original_content)
     assert message["To"] == "marta@example.org"
     body = message.get_payload(decode=True).decode()
+    assert reset_link(body).startswith("http://testserver/accounts/reset/")
+
+
+def test_an_invitation_goes_through_a_real_smtp_server(client, db, settings):
+    admin = UserFactory(username="lead")
+    project = make_project(name="Caucasus desk", admin=admin)
+    client.force_login(admin)
+    inbox = Inbox()
+    port = free_port()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        settings.MAILERS = {"default": mailer({"EMAIL_URL": f"smtp://127.0.0.1:{port}"}, debug=False)}
+        settings.DEFAULT_FROM_EMAIL = "annotator@example.org"
+
+        response = client.post(reverse("member_add", args=[project.id]), {"username": "new@example.org", "role": "analyst"})
+    finally:
+        server.stop()
+
+    assert response.status_code == 302
+    [envelope] = inbox.envelopes
+    assert envelope.rcpt_tos == ["new@example.org"]
+    message = message_from_bytes(envelope.original_content)
+    body = message.get_payload(decode=True).decode()
+    assert "lead added you to the project “Caucasus desk”" in body
     assert reset_link(body).startswith("http://testserver/accounts/reset/")

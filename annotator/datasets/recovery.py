@@ -9,7 +9,7 @@ task will ever take (its task is gone, failed, or was claimed by a worker that d
 starting it) is lost the same way. Both are marked failed with `STOPPED` as their error, which
 the datasets page shows, and their partial files are removed.
 
-A worker runs it as it starts (`manage.py recover_snapshots && manage.py db_worker`). Right
+A worker runs it as it starts (`manage.py run_worker`, `annotator.datasets.worker`). Right
 after a crash the killed build's last heartbeat is only seconds old, so it first waits, at most
 `stale_after`, for each running snapshot's heartbeat to either move on (another worker is
 building it) or go stale.

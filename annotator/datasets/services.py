@@ -2,18 +2,22 @@
 delete a finished one (`snapshot_delete`).
 
 `snapshot_build` is a `django.tasks` task. In production it runs in a worker
-(`manage.py db_worker`, django-tasks-db's DatabaseBackend); in the quick start the immediate
-backend runs it right after the request's transaction commits.
+(`manage.py run_worker`, django-tasks-db's DatabaseBackend), and so it does in the quick start
+(`make run`); with the immediate backend (the tests) it runs right after the request's
+transaction commits.
 """
 
+import logging
 import shutil
 from functools import partial
+from itertools import count
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.tasks import task
 
+from annotator.database import UNAVAILABLE, wait_for_database
 from annotator.projects.models import Project
 
 from . import build
@@ -28,17 +32,38 @@ def snapshot_create(*, project: Project, user: AbstractBaseUser, parameters: dic
     return snapshot
 
 
+# Builds of one snapshot cut short by the database going away before it is given up.
+BUILD_ATTEMPTS = 3
+
+logger = logging.getLogger(__name__)
+
+
 @task
 def snapshot_build(snapshot_id: str) -> str:
-    """Build a queued snapshot's files. A snapshot already taken by another run is left alone."""
+    """Build a queued snapshot's files. A snapshot already taken by another run is left alone.
+
+    If the database goes away mid-build (a PostgreSQL restart), the build cannot even record
+    its failure: the snapshot stays running. It waits for the database and builds again from
+    nothing (a build is safe to run twice), so a restart loses no snapshot. A build that recovery
+    gave up meanwhile (its heartbeat went stale) is abandoned at its first heartbeat.
+    """
     taken = Snapshot.objects.filter(pk=snapshot_id, status=Snapshot.Status.QUEUED).update(
         status=Snapshot.Status.RUNNING
     )
     if not taken:
         return "skipped"
-    snapshot = Snapshot.objects.select_related("project").get(pk=snapshot_id)
-    build.build(snapshot)
-    return "ready"
+    for attempt in count(1):
+        try:
+            snapshot = Snapshot.objects.select_related("project").get(pk=snapshot_id)
+            build.build(snapshot)
+            return "ready"
+        except UNAVAILABLE:
+            # Inside a transaction (the immediate backend in a test) there is nothing to reconnect.
+            if attempt == BUILD_ATTEMPTS or connection.in_atomic_block:
+                raise
+            logger.warning("Snapshot %s: the database went away mid-build; building again once it answers.",
+                           snapshot_id, exc_info=True)
+            wait_for_database()
 
 
 @transaction.atomic

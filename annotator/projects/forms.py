@@ -10,23 +10,40 @@ def _role_choices(roles):
 
 
 class MemberAddForm(forms.Form):
-    """Add an existing account, by its username; `roles` are those the person adding may give."""
+    """Someone to add, by username or email; `roles` are those the person adding may give.
 
-    username = forms.CharField(max_length=150)
+    An existing account becomes `user`. An email address that no account has leaves `user`
+    None and `email` set: the view invites them (a new account), if the person adding may.
+    """
+
+    username = forms.CharField(label="Username or email", max_length=254)
     role = forms.ChoiceField()
 
     def __init__(self, *args, roles, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = _role_choices(roles)
         self.fields["role"].initial = Membership.Role.ANALYST
+        self.user = self.email = None
 
     def clean_username(self):
-        username = self.cleaned_data["username"].strip()
-        user = get_user_model().objects.filter(**{get_user_model().USERNAME_FIELD: username}).first()
-        if user is None:
-            raise forms.ValidationError(f"There is no account named “{username}”. Ask a site admin to create it.")
-        self.user = user
-        return username
+        given = self.cleaned_data["username"].strip()
+        users = get_user_model().objects
+        self.user = users.filter(**{get_user_model().USERNAME_FIELD: given}).first()
+        if self.user is not None:
+            return given
+        if "@" not in given:
+            raise forms.ValidationError(
+                f"There is no account named “{given}”. To invite someone new, give their email address."
+            )
+        email = users.normalize_email(forms.EmailField().clean(given))
+        matches = list(users.filter(email__iexact=email)[:2])
+        if len(matches) > 1:
+            raise forms.ValidationError(f"Several accounts use {email}: give the username of the one to add.")
+        if matches:
+            self.user = matches[0]
+        else:
+            self.email = email
+        return given
 
 
 class MemberRoleForm(forms.Form):

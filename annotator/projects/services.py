@@ -1,7 +1,15 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from .models import License, Membership, Project, RelationType, SpanAttribute, SpanLabel, StanceTarget, StanceValue, Topic
 
@@ -146,6 +154,46 @@ def membership_add(*, project: Project, actor: AbstractBaseUser, user: AbstractB
             code="already_member",
         )
     return Membership.objects.create(project=project, user=user, role=role)
+
+
+@transaction.atomic
+def member_invite(*, project: Project, actor: AbstractBaseUser, email: str, role: str, site_url: str) -> Membership:
+    """A new account for `email`, with no password, made a member; it is mailed a link to choose one.
+
+    Only a project admin may invite. The link is Django's password reset link (`site_url` is
+    where the site is, e.g. `https://annotator.example.org/`): it works once, since choosing a
+    password changes what its token signs, and for PASSWORD_RESET_TIMEOUT. The mail is sent
+    before the transaction commits, so a mail server that refuses it leaves no account behind.
+    """
+    project_lock(project_id=project.pk)
+    if role_in(actor, project) != Membership.Role.ADMIN:
+        raise PermissionDenied("Only a project admin can invite someone new.")
+    _check_role_allowed(actor, project, current=None, role=role)
+    users = get_user_model()
+    if users.objects.filter(email__iexact=email).exists() or users.objects.filter(username=email).exists():
+        raise ValidationError(f"{email} already has an account: add it by its username.", code="has_account")
+    user = users(username=email, email=email)
+    user.set_unusable_password()
+    try:
+        user.full_clean()  # the address becomes the username: its length and characters must do
+    except ValidationError as error:
+        raise ValidationError(
+            f"{email} cannot be used as a username ({' '.join(error.messages)}). Ask a site admin to make the account.",
+            code="bad_username",
+        ) from error
+    user.save()
+    membership = Membership.objects.create(project=project, user=user, role=role)
+    link = site_url.rstrip("/") + reverse(
+        "password_reset_confirm",
+        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
+    )
+    context = {
+        "project": project, "inviter": actor.get_username(), "role": membership.get_role_display().lower(),
+        "username": user.get_username(), "link": link, "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+    }
+    subject = render_to_string("projects/invitation_subject.txt", context).strip()
+    send_mail(subject, render_to_string("projects/invitation_email.txt", context), None, [email])
+    return membership
 
 
 @transaction.atomic

@@ -122,18 +122,36 @@ def project_members(request, project):
 @require_POST
 @project_view(roles=STAFF_ROLES)
 def member_add(request, project):
+    """An existing account (by username or email) becomes a member; a new email address is invited."""
     form = MemberAddForm(
         request.POST, roles=services.membership_roles_allowed(actor_role=request.role, current=None)
     )
     if form.is_valid():
         role = form.cleaned_data["role"]
+        label = Membership.Role(role).label.lower()
         try:
-            services.membership_add(project=project, actor=request.user, user=form.user, role=role)
+            if form.user is not None:
+                services.membership_add(project=project, actor=request.user, user=form.user, role=role)
+                notice = format_html("Added <bdi>{}</bdi> as {}.", form.user.get_username(), label)
+            elif request.role != Membership.Role.ADMIN:
+                raise ValidationError(
+                    f"No account uses {form.email}. Only a project admin can invite someone new: ask one.",
+                    code="not_admin",
+                )
+            else:
+                services.member_invite(
+                    project=project, actor=request.user, email=form.email, role=role,
+                    site_url=request.build_absolute_uri("/"),
+                )
+                notice = format_html(
+                    "Invited <bdi>{}</bdi> as {}: they were sent a mail with a link to choose a password "
+                    "(it works once). Their username is their email address.", form.email, label,
+                )
         except ValidationError as error:
             form.add_error(None, error)
+        except OSError as error:  # the mail server refused or did not answer: nothing was made
+            form.add_error(None, f"The invitation could not be sent ({error}); no account was made. Try again later.")
         else:
-            label = Membership.Role(role).label.lower()
-            notice = format_html("Added <bdi>{}</bdi> as {}.", form.user.get_username(), label)
             return _members_changed(request, project, notice)
     return _members_answer(request, project, add_form=form)
 

@@ -1,6 +1,10 @@
-"""An admin brings an analyst in and sets overlap 2; the analyst gets an article, skips it and moves on."""
+"""An admin brings an analyst in and sets overlap 2; the analyst gets an article, skips it and moves on.
+An admin invites someone new, who chooses a password from the mailed link and logs in."""
+
+import re
 
 import pytest
+from django.core import mail
 
 from annotator.labelling.assignment import assignment_next
 from annotator.labelling.models import Annotation
@@ -58,4 +62,32 @@ def test_admin_adds_analyst_sets_overlap_and_the_analyst_skips_to_the_next_artic
     mine = dict(Annotation.objects.filter(annotator__username="newbie").values_list("article_id", "status"))
     assert mine == {first.id: "skipped", second.id: "in_progress"}
     assert Annotation.objects.get(annotator__username="newbie", article=first).skip_reason == "Not about foreign policy"
+    assert page.csp_errors == []
+
+
+def test_admin_invites_someone_new_who_chooses_a_password_and_logs_in(page, project):
+    log_in(page, "projectadmin")
+    page.goto(f"/p/{project.id}/members/")
+    page.get_by_label("Username or email").fill("marta.k@example.org")
+    page.get_by_label("Role", exact=True).select_option("reviewer")
+    with page.expect_response(f"**/p/{project.id}/members/add/"):
+        page.get_by_role("button", name="Add member").click()
+    page.get_by_role("status").filter(has_text="Invited marta.k@example.org as reviewer").wait_for()
+    assert page.get_by_label("Role of marta.k@example.org").input_value() == "reviewer"
+    assert page.csp_errors == []
+
+    [message] = mail.outbox
+    [link] = re.findall(r"http://\S+/accounts/reset/\S+/", message.body)
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/accounts/login/**")
+    page.goto(link)
+    page.get_by_label("New password", exact=True).fill("a long new passphrase")
+    page.get_by_label("New password confirmation").fill("a long new passphrase")
+    page.get_by_role("button", name="Set the password").click()
+    page.wait_for_url("**/accounts/reset/done/")
+    log_in(page, "marta.k@example.org", "a long new passphrase")
+    page.goto(f"/p/{project.id}/")
+    page.get_by_role("heading", name=project.name).wait_for()
+    page.goto(link)
+    page.get_by_text("This link has been used or is too old.").wait_for()
     assert page.csp_errors == []

@@ -126,7 +126,7 @@ class TestSameAsThePage:
             while not waiting.is_set():
                 waiting.wait(0.1)
             worker = subprocess.Popen(
-                [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload"],
+                [sys.executable, "manage.py", "run_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload"],
                 cwd=django_settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
 

@@ -1,4 +1,4 @@
-"""The background path end to end: the export page enqueues, a real `db_worker` process builds."""
+"""The background path end to end: the export page enqueues, a real `run_worker` process builds."""
 
 import os
 import subprocess
@@ -82,7 +82,7 @@ def test_export_page_snapshot_is_built_by_a_real_worker(client, database_backend
         "CONN_MAX_AGE": "0",
     }
     worker = subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload"],
+        [sys.executable, "manage.py", "run_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload"],
         cwd=django_settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:

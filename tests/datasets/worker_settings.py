@@ -1,4 +1,4 @@
-"""Settings for the real `manage.py db_worker` process that test_worker.py starts.
+"""Settings for the real `manage.py run_worker` process that test_worker.py starts.
 
 The test settings, plus the lead's production tasks setup (django-tasks-db's DatabaseBackend),
 pointed by the environment at the test database and the test's snapshot folder.

@@ -1,6 +1,7 @@
 import pytest
 from django.db import connection
 
+from .cluster import cluster  # noqa: F401  (the private PostgreSQL cluster, a fixture)
 from .processes import database_url, manage, process_env
 
 

@@ -13,3 +13,5 @@ from annotator.settings import *  # noqa: F403
 STATIC_ROOT = os.environ.get("STATIC_ROOT", STATIC_ROOT)  # noqa: F405
 # A build's heartbeat, faster in a test so that a killed build goes stale in seconds.
 ANNOTATOR_SNAPSHOT_HEARTBEAT_SECONDS = float(os.environ.get("ANNOTATOR_SNAPSHOT_HEARTBEAT_SECONDS", "5"))
+# How long a build may go without a heartbeat before recovery takes it for stopped.
+ANNOTATOR_SNAPSHOT_STALE_SECONDS = float(os.environ.get("ANNOTATOR_SNAPSHOT_STALE_SECONDS", "60"))

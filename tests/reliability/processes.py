@@ -127,9 +127,9 @@ class Gunicorn(Process):
 
 
 def worker(env, log: Path, *, slow_step: float | None = None, slow_import_step: float | None = None) -> Process:
-    """`manage.py db_worker`, polling every 0.1 s; with `slow_step`, builds sleep at every record;
+    """`manage.py run_worker`, looking every 0.1 s; with `slow_step`, builds sleep at every record;
     with `slow_import_step`, import jobs sleep at every report of progress."""
-    options = ["db_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload"]
+    options = ["run_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload"]
     if slow_step is None and slow_import_step is None:
         return Process([sys.executable, "manage.py", *options], env, log)
     env = {**env, "SLOW_BUILD_STEP_SECONDS": str(slow_step or 0), "SLOW_IMPORT_STEP_SECONDS": str(slow_import_step or 0)}

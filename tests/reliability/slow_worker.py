@@ -1,7 +1,7 @@
-"""`manage.py db_worker` whose snapshot builds sleep at every record, and whose import jobs sleep
+"""`manage.py run_worker` whose snapshot builds sleep at every record, and whose import jobs sleep
 at every report of progress, so a test can kill one midway.
 
-    python -m tests.reliability.slow_worker db_worker --no-reload …
+    python -m tests.reliability.slow_worker run_worker --no-reload …
 
 The delays are `SLOW_BUILD_STEP_SECONDS` and `SLOW_IMPORT_STEP_SECONDS`; everything else is the
 real worker, the real build and the real import.

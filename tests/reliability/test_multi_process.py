@@ -1,6 +1,6 @@
 """Two app servers and a task worker on one database (issue 6, "nothing lost").
 
-Two gunicorn processes on different ports and a `db_worker` share the test database; an
+Two gunicorn processes on different ports and a `run_worker` share the test database; an
 analyst's browser session (its cookies) moves between the servers the way a load balancer
 would send it: log in on A, save spans alternately on A and B, retry a save on the other
 server, edit and delete on B, topics and stance on A, submit on both. The database holds

@@ -1,8 +1,8 @@
 """A task worker killed mid-build (issue 6, "nothing lost").
 
-A real `db_worker` process builds a snapshot slowly (every record sleeps, see slow_worker.py);
+A real `run_worker` process builds a snapshot slowly (every record sleeps, see slow_worker.py);
 the test kills it with SIGKILL in the middle of writing the files. The snapshot must not be
-ready and list no file; `recover_snapshots`, which runs before every worker start, fails it
+ready and list no file; `recover_snapshots` (which `run_worker` runs as it starts) fails it
 visibly and removes its partial files; a new worker then builds a new snapshot to the end.
 Runs on SQLite (one database file shared by the processes) and on PostgreSQL.
 """

@@ -6,7 +6,7 @@ asks for it (`services.snapshot_create`) and the same task builds it (`services.
 Progress goes to stderr; the snapshot's folder is the last line of stdout.
 
 Who builds it:
-- the immediate backend (the quick start) builds it at once, inside `snapshot_create`;
+- the immediate backend builds it at once, inside `snapshot_create`;
 - with a database worker (`django_tasks_db`), the command waits for a worker to build it,
   showing its progress (`--wait-timeout` gives up, leaving it queued); with `--here` it builds it
   in this process instead (the queued task, when a worker gets to it, finds the snapshot taken
@@ -124,7 +124,7 @@ class Command(BaseCommand):
         return data
 
     def _wait(self, snapshot, timeout):
-        self.stderr.write("Waiting for a worker to build it (manage.py db_worker); --here builds it in this process.")
+        self.stderr.write("Waiting for a worker to build it (manage.py run_worker); --here builds it in this process.")
         shown = None
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
