@@ -31,9 +31,8 @@ from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
-from annotator.database import RETRY_SECONDS, UNAVAILABLE, wait_for_database
-
 from annotator.corpus.jobs import import_jobs_recover
+from annotator.database import RETRY_SECONDS, UNAVAILABLE, wait_for_database
 
 from .recovery import snapshots_recover
 
