@@ -60,19 +60,24 @@ def _check_seen(state: dict, seen: str | None, *, after: dict | None = None) -> 
         raise ChangedElsewhere()
 
 
-def annotation_get_or_create(*, article: Article, annotator: AbstractBaseUser, lock: bool = False) -> Annotation:
-    """The analyst's own annotation of the article, made on their first change if the article has
-    a free slot (see `annotation_claim`).
+def annotation_get_or_create(
+    *, article: Article, annotator: AbstractBaseUser, lock: bool = False, claim: bool = False
+) -> Annotation:
+    """The analyst's own annotation of the article (get_or_create copes with two first saves at once).
 
     With `lock`, it is locked as it is read, until the caller's transaction ends (as by
-    `annotation_lock`, without a second query).
+    `annotation_lock`, without a second query). With `claim` (the labelling page's first change
+    to an article), a new one is made only if the article has a free slot (`annotation_claim`).
     """
     annotations = Annotation.objects.select_for_update() if lock else Annotation.objects
-    annotation = annotations.filter(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST).first()
-    if annotation is None:
-        with transaction.atomic():
-            annotation_claim(article=article, annotator=annotator)
-        annotation = annotations.get(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST)
+    if claim:
+        annotation = annotations.filter(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST).first()
+        if annotation is None:
+            with transaction.atomic():
+                annotation_claim(article=article, annotator=annotator)
+            annotation = annotations.get(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST)
+    else:
+        annotation, _ = annotations.get_or_create(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST)
     annotation.article = article  # the caller's copy: saves loading the text again
     return annotation
 

@@ -257,7 +257,9 @@ def span_create(request, project, article_id):
 
     try:
         # Made in the same transaction: a refused first span leaves no annotation behind.
-        own = lambda: services.annotation_get_or_create(article=article, annotator=request.user, lock=True)  # noqa: E731
+        own = lambda: services.annotation_get_or_create(  # noqa: E731
+            article=article, annotator=request.user, lock=True, claim=True
+        )
         span, base, version, spans = _locked(own, create, labels)
     except ValidationError as error:
         return _invalid(error)
@@ -446,7 +448,9 @@ def document_labels(request, project, article_id):
         return HttpResponseBadRequest("Topics and stances are ids.")
     try:
         # Made in the same transaction: refused labels on a fresh article leave no annotation behind.
-        own = lambda: services.annotation_get_or_create(article=article, annotator=request.user, lock=True)  # noqa: E731
+        own = lambda: services.annotation_get_or_create(  # noqa: E731
+            article=article, annotator=request.user, lock=True, claim=True
+        )
         annotation, base, version, _ = _locked(own, lambda annotation: services.document_labels_set(
             annotation=annotation, topic_ids=topic_ids, stances=stances, actor=request.user,
             seen=request.POST.get("seen"),
@@ -468,7 +472,7 @@ def article_submit(request, project, article_id):
     article = _article(project, article_id)
     try:
         with transaction.atomic():
-            annotation = services.annotation_get_or_create(article=article, annotator=request.user)
+            annotation = services.annotation_get_or_create(article=article, annotator=request.user, claim=True)
             services.annotation_submit(annotation=annotation)
     except ValidationError as error:
         if request.htmx:
