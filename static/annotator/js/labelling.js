@@ -443,12 +443,21 @@ window.annotatorText = (function () {
     for (const select of form.querySelectorAll("select")) select.value = field(entry, select.name) || "";
   }
 
+  // The label just given to a selection (which labelling cleared), until another selection is
+  // made: the same key pressed again is the same span, not a request for a new selection.
+  let lastLabelled = null;
+  document.addEventListener("selectionchange", () => {
+    if (lastLabelled && selectedSpan()) lastLabelled = null;
+  });
+
   function label(labelId) {
     const span = selectedSpan();
     if (!span) {
+      if (lastLabelled === String(labelId)) return;
       window.annotator.report("selection", "Select some text in the article first.", {});
       return;
     }
+    lastLabelled = String(labelId);
     window.annotator.resolve("selection");
     window.getSelection().removeAllRanges();
     hideMenu();
