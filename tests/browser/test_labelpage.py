@@ -73,6 +73,18 @@ def test_the_label_menu_appears_beside_the_selection_with_its_keys(page, project
     menu.wait_for(state="visible")
     page.keyboard.press("Escape")
     assert menu.is_hidden() and Span.objects.count() == 1
+
+    # From the keyboard: Tab into the menu, an arrow to the next label, Enter.
+    select_phrase(page, "The ministry")
+    menu.wait_for(state="visible")
+    page.keyboard.press("Tab")
+    assert active(page)["text"].startswith("Claim")
+    page.keyboard.press("ArrowRight")
+    assert active(page)["text"].startswith("Quote")
+    page.keyboard.press("Enter")
+    span_count(page, 2)
+    settled(page)
+    assert Span.objects.get(text="The ministry").label.name == "Quote"
     assert page.csp_errors == []
 
 

@@ -548,7 +548,17 @@ window.annotatorText = (function () {
     }
     if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.key === "Escape" && menu && !menu.hidden) {
+      const inMenu = menu.contains(target);
       hideMenu();
+      if (inMenu) articleText().focus();
+      return;
+    }
+    if (menu && menu.contains(target) && (event.key === "ArrowRight" || event.key === "ArrowLeft")) {
+      // A toolbar: the arrows move between its buttons (Tab leaves it).
+      event.preventDefault();
+      const buttons = Array.from(menu.querySelectorAll("button"));
+      const step = event.key === "ArrowRight" ? 1 : -1;
+      buttons[(buttons.indexOf(target.closest("button")) + step + buttons.length) % buttons.length].focus();
       return;
     }
     if (event.key === "?") {
