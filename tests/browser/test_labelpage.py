@@ -22,6 +22,15 @@ SEED = Path(settings.BASE_DIR) / "fixtures" / "seeds" / "000_ae679646e52ec00c.tx
 TEXT = "Lavrov said: “NATO is expanding.”\nThe ministry repeated the claim."
 
 
+@pytest.fixture
+def page(page):
+    """The page, with uncaught script errors and every console error collected too (`page.errors`)."""
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
+    return page
+
+
 def open_article(page, project, text=TEXT, title="Keys"):
     article = make_article(project, text, title=title, language="en")
     log_in(page, "analyst1")
@@ -85,7 +94,7 @@ def test_the_label_menu_appears_beside_the_selection_with_its_keys(page, project
     span_count(page, 2)
     settled(page)
     assert Span.objects.get(text="The ministry").label.name == "Quote"
-    assert page.csp_errors == []
+    assert page.csp_errors == [] and page.errors == []
 
 
 def test_a_label_key_pressed_twice_or_held_makes_one_span(page, project):
@@ -108,7 +117,7 @@ def test_a_label_key_pressed_twice_or_held_makes_one_span(page, project):
     assert sorted(Span.objects.values_list("label__name", "text")) == [("Quote", "NATO is expanding."),
                                                                        ("Source", "ministry")]
     assert page.locator("#spans-heading").inner_text() == "Your spans (2)"
-    assert page.csp_errors == []
+    assert page.csp_errors == [] and page.errors == []
 
 
 def test_focus_and_notices_after_save_link_delete_and_undo(page, project):
@@ -164,7 +173,7 @@ def test_focus_and_notices_after_save_link_delete_and_undo(page, project):
     span_count(page, 2)
     settled(page)
     assert Span.objects.filter(label__name="Quote", start=quote.start, end=quote.end).count() == 1
-    assert page.csp_errors == []
+    assert page.csp_errors == [] and page.errors == []
 
 
 def test_a_reviewed_article_is_read_only_and_says_why(page, project, analyst, admin_user):
@@ -177,9 +186,12 @@ def test_a_reviewed_article_is_read_only_and_says_why(page, project, analyst, ad
     assert "marked this article reviewed" in page.locator("#standing").inner_text()
     select_phrase(page, "NATO is expanding.")
     page.keyboard.press("q")
+    page.keyboard.press("Shift+Enter")  # nothing to submit: no error either
     assert page.locator(".label-button").count() == 0 and page.locator("#submit-next").count() == 0
+    assert page.locator("#selection-menu").count() == 0
     assert Span.objects.count() == 0
-    assert page.csp_errors == []
+    assert page.errors == []
+    assert page.csp_errors == [] and page.errors == []
 
 
 def in_view(box, width, height) -> bool:
@@ -210,4 +222,4 @@ def test_labels_and_submit_are_on_screen_beside_or_above_a_long_article(page, pr
     above = side["y"] + side["height"] <= text["y"] + 1
     assert beside or above
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width  # no sideways scrolling
-    assert page.csp_errors == []
+    assert page.csp_errors == [] and page.errors == []

@@ -530,10 +530,11 @@ window.annotatorText = (function () {
   document.addEventListener("keydown", (event) => {
     const target = event.target;
     const help = document.getElementById("help");
-    if (event.key === "Enter" && event.shiftKey && !help.open && !target.closest("textarea")) {
+    const submit = document.getElementById("submit-next"); // not on a read-only page
+    if (event.key === "Enter" && event.shiftKey && submit && !help.open && !target.closest("textarea")) {
       // Works from the side panel's fields too, so the keyboard path ends in one key press.
       event.preventDefault();
-      document.getElementById("submit-next").click();
+      submit.click();
       return;
     }
     const typing = target.closest && target.closest("input, textarea, select, [contenteditable]");
