@@ -153,7 +153,7 @@ def annotation_lock(*, annotation: Annotation) -> Annotation:
     """
     # Whether the article is reviewed comes with it: every change asks (`_refuse_if_reviewed`).
     row = (
-        Annotation.objects.select_for_update(of=("self",))
+        Annotation.objects.select_for_update()
         .annotate(reviewed=_reviewed(OuterRef("article_id")))
         .values(*ANNOTATION_COLUMNS, "reviewed")
         .get(pk=annotation.pk)

@@ -24,6 +24,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -405,8 +407,9 @@ def relation_create(request, project, article_id):
         return _invalid(error)
     if not request.htmx:
         return redirect("label_article", project.id, article.id)
+    linked = format_html("Linked: {} → “<bdi>{}</bdi>”.", relation_type.name, Truncator(target.text).chars(60))
     return _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
-                          labels=labels, editing=source, notice=f"Linked: {relation_type.name} → “{target.text[:60]}”.")
+                          labels=labels, editing=source, notice=linked)
 
 
 @require_POST

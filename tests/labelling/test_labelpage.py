@@ -109,7 +109,7 @@ class TestEditorSaysWhatItDid:
             reverse("relation_create", args=[quote_article.project_id, quote_article.id]),
             {"type": relation_types["speaker"].id, "source": quote.id, "target": source.id}, headers=HTMX,
         )
-        assert "Linked: speaker → “Lavrov”." in unescape(response.text)
+        assert "<p>Linked: speaker → “<bdi>Lavrov</bdi>”.</p>" in unescape(response.text)
         assert 'id="span-links" tabindex="-1"' in response.text  # where the page puts the focus
 
 
