@@ -260,18 +260,19 @@ def span_add(
     annotation_lock(annotation=annotation)
     # Looked for once locked, so a retry that arrived while the first request held the lock finds
     # its span; and before the version check, so a retry is answered with its span at any version.
-    # In the same query: the same span already there under another change id (a label key pressed
-    # twice on one selection, or the same highlight from two tabs) is answered with that span.
-    found = list(annotation.spans.filter(Q(client_id=client_id) | Q(label=label, start=start, end=end))[:2])
+    # In the same query, for an analyst: the same span already there under another change id (a
+    # label key pressed twice on one selection, the same highlight from two tabs) is answered with
+    # that span. Gold is left to the review services, which say which decision made each span.
+    same = Q(client_id=client_id)
+    if annotation.kind == Annotation.Kind.ANALYST:
+        same |= Q(label=label, start=start, end=end)
+    found = list(annotation.spans.filter(same)[:2])
     existing = next((s for s in found if s.client_id == client_id), None)
     if existing is not None:
         return _same_span_or_conflict(existing, label=label, start=start, end=end)
     _refuse_if_reviewed(annotation)
     if found:
-        if annotation.kind == Annotation.Kind.ANALYST:
-            return found[0]
-        # Gold: the review services say which decision made each span; a second one is refused.
-        raise ValidationError("This annotation already has this span with this label.", code="duplicate")
+        return found[0]
     _check_version(annotation, expected_version)
     span = Span.objects.create(
         annotation=annotation,

@@ -71,18 +71,6 @@ class TestOneSpanPerLabelKey:
         assert f'data-span="{span.id}"' in second.text
         assert second["X-Annotation-Base"] == second["X-Annotation-Version"]
 
-    def test_gold_refuses_a_second_identical_span(self, quote_article, admin_user, labels):
-        gold = Annotation.objects.create(article=quote_article, annotator=admin_user, kind=Annotation.Kind.GOLD)
-        gold.article = quote_article
-        start = quote_article.text.index(QUOTE)
-        add = lambda: services.span_add(annotation=gold, actor=admin_user, label=labels["Quote"], start=start,  # noqa: E731
-                                        end=start + len(QUOTE), text=QUOTE)
-        add()
-        with pytest.raises(ValidationError) as refused:
-            add()
-        assert refused.value.code == "duplicate"
-        assert gold.spans.count() == 1
-
 
 class TestEditorSaysWhatItDid:
     def test_saving_a_span_says_so(self, analyst_client, quote_article, analyst, labels):
