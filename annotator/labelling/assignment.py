@@ -4,8 +4,9 @@ An analyst holds a slot on an article while their annotation is in progress or s
 skip gives the slot back. `assignment_next` claims a slot by creating the analyst's in-progress
 annotation, and counts the slots already taken while it holds the project's lock, so analysts
 asking at the same moment queue up instead of all seeing the same free slot: no article ever
-gets more than k analysts through it. (An analyst who opens an article by its URL can still
-label it; that is their choice, not an assignment.)
+gets more than k analysts through it. An analyst who opens an article from the project list (by
+its URL) takes a slot the same way with their first change (`services.annotation_claim`), so a
+full article cannot be started from there either.
 """
 
 from django.contrib.auth.models import AbstractBaseUser

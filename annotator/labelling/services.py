@@ -13,14 +13,16 @@ import uuid
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from annotator.corpus.models import Article
 from annotator.corpus.text import cluster_around, refuse_control_characters
 from annotator.projects.models import RelationType, SpanAttribute, SpanLabel, StanceTarget, StanceValue, Topic
+from annotator.projects.services import project_lock
 
 from .models import Annotation, Change, Relation, Span, Stance
+from .queries import HOLDING
 
 
 class StaleVersion(ValidationError):
@@ -58,16 +60,84 @@ def _check_seen(state: dict, seen: str | None, *, after: dict | None = None) -> 
         raise ChangedElsewhere()
 
 
-def annotation_get_or_create(*, article: Article, annotator: AbstractBaseUser, lock: bool = False) -> Annotation:
+def annotation_get_or_create(
+    *, article: Article, annotator: AbstractBaseUser, lock: bool = False, claim: bool = False
+) -> Annotation:
     """The analyst's own annotation of the article (get_or_create copes with two first saves at once).
 
     With `lock`, it is locked as it is read, until the caller's transaction ends (as by
-    `annotation_lock`, without a second query).
+    `annotation_lock`, without a second query). With `claim` (the labelling page's first change
+    to an article), a new one is made only if the article has a free slot (`annotation_claim`).
     """
     annotations = Annotation.objects.select_for_update() if lock else Annotation.objects
-    annotation, _ = annotations.get_or_create(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST)
+    if claim:
+        annotation = annotations.filter(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST).first()
+        if annotation is None:
+            with transaction.atomic():
+                annotation_claim(article=article, annotator=annotator)
+            annotation = annotations.get(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST)
+    else:
+        annotation, _ = annotations.get_or_create(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST)
     annotation.article = article  # the caller's copy: saves loading the text again
     return annotation
+
+
+class ArticleFull(ValidationError):
+    """The article already has the project's k analysts: a new one cannot start it."""
+
+    def __init__(self, overlap: int):
+        super().__init__(
+            f"This article already has {overlap} analyst{'s' if overlap != 1 else ''} (as many as the project "
+            "asks for), so you cannot start it. Nothing was saved: take the next article from the project page.",
+            code="full",
+        )
+
+
+def annotation_claim(*, article: Article, annotator: AbstractBaseUser) -> Annotation:
+    """Make the analyst's annotation of the article, taking one of its k slots, or refuse when the
+    slots are taken. Counted under the project's lock, as `assignment_next` counts, so an article
+    opened from the project list and one handed out at the same moment never make k + 1."""
+    project = project_lock(project_id=article.project_id)
+    annotation = Annotation.objects.filter(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST).first()
+    if annotation is not None:  # made by the same person's other request while this one waited
+        return annotation
+    if article_is_full(article=article, overlap=project.overlap):
+        raise ArticleFull(project.overlap)
+    return Annotation.objects.create(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST)
+
+
+def article_is_full(*, article: Article, overlap: int) -> bool:
+    held = Annotation.objects.filter(article=article, kind=Annotation.Kind.ANALYST, status__in=HOLDING)
+    return held.count() >= overlap
+
+
+def _gold_reviewed(article_id):
+    """The article's gold annotation if a reviewer marked it reviewed (submitted it)."""
+    return Annotation.objects.filter(article_id=article_id, kind=Annotation.Kind.GOLD, status=Annotation.Status.SUBMITTED)
+
+
+def _reviewed(article_id) -> Exists:
+    return Exists(_gold_reviewed(article_id))
+
+
+def article_reviewed(article_id: int) -> bool:
+    return _gold_reviewed(article_id).exists()
+
+
+def _refuse_if_reviewed(annotation: Annotation) -> None:
+    """An analyst's annotation is read-only once a reviewer marked the article reviewed: the gold
+    was decided from it, and a later change would make the history disagree with the decision."""
+    if annotation.kind != Annotation.Kind.ANALYST:
+        return
+    reviewed = getattr(annotation, "article_reviewed", None)  # read with the lock, when it was taken
+    if reviewed is None:
+        reviewed = article_reviewed(annotation.article_id)
+    if reviewed:
+        raise ValidationError(
+            "A reviewer has marked this article reviewed, so your annotation of it is read-only now. "
+            "Nothing was changed.",
+            code="reviewed",
+        )
 
 
 ANNOTATION_COLUMNS = [field.attname for field in Annotation._meta.concrete_fields]
@@ -81,7 +151,14 @@ def annotation_lock(*, annotation: Annotation) -> Annotation:
     a page known to show the version at the lock can be brought to the version after by what
     the caller did. The copy keeps what it had loaded with it (its article's long text).
     """
-    row = Annotation.objects.select_for_update().values(*ANNOTATION_COLUMNS).get(pk=annotation.pk)
+    # Whether the article is reviewed comes with it: every change asks (`_refuse_if_reviewed`).
+    row = (
+        Annotation.objects.select_for_update()
+        .annotate(reviewed=_reviewed(OuterRef("article_id")))
+        .values(*ANNOTATION_COLUMNS, "reviewed")
+        .get(pk=annotation.pk)
+    )
+    annotation.article_reviewed = row.pop("reviewed")
     for column, value in row.items():
         setattr(annotation, column, value)
     return annotation
@@ -183,9 +260,19 @@ def span_add(
     annotation_lock(annotation=annotation)
     # Looked for once locked, so a retry that arrived while the first request held the lock finds
     # its span; and before the version check, so a retry is answered with its span at any version.
-    existing = annotation.spans.filter(client_id=client_id).first()
+    # In the same query, for an analyst: the same span already there under another change id (a
+    # label key pressed twice on one selection, the same highlight from two tabs) is answered with
+    # that span. Gold is left to the review services, which say which decision made each span.
+    same = Q(client_id=client_id)
+    if annotation.kind == Annotation.Kind.ANALYST:
+        same |= Q(label=label, start=start, end=end)
+    found = list(annotation.spans.filter(same)[:2])
+    existing = next((s for s in found if s.client_id == client_id), None)
     if existing is not None:
         return _same_span_or_conflict(existing, label=label, start=start, end=end)
+    _refuse_if_reviewed(annotation)
+    if found:
+        return found[0]
     _check_version(annotation, expected_version)
     span = Span.objects.create(
         annotation=annotation,
@@ -232,6 +319,7 @@ def span_update(
     """Change a span's label and attributes; with `seen`, only if it is as the caller's page showed it."""
     refuse_control_characters(reason, what="The reason")
     annotation = _locked(span.annotation, expected_version)
+    _refuse_if_reviewed(annotation)
     if label.project_id != annotation.article.project_id:
         raise ValidationError("That label belongs to another project.", code="wrong_project")
     _refreshed(span)
@@ -292,6 +380,7 @@ def span_delete(
 ) -> None:
     refuse_control_characters(reason, what="The reason")
     annotation = _locked(span.annotation, expected_version)
+    _refuse_if_reviewed(annotation)
     _refreshed(span)
     before = span_state(span)
     _check_seen(before, seen)
@@ -328,6 +417,7 @@ def relation_create(
             code="wrong_labels",
         )
     annotation = _locked(source.annotation, expected_version)
+    _refuse_if_reviewed(annotation)
     relation, created = Relation.objects.get_or_create(
         annotation=annotation, type=relation_type, source=source, target=target
     )
@@ -370,6 +460,7 @@ def relation_delete(
     reason: str = "",
 ) -> None:
     annotation = _locked(relation.annotation, expected_version)
+    _refuse_if_reviewed(annotation)
     before = relation_state(relation)
     relation_id = relation.id
     relation.delete()
@@ -398,6 +489,7 @@ def document_labels_set(
     """Replace the annotator's topics and their stance toward each target."""
     refuse_control_characters(reason, what="The reason")
     locked = _locked(annotation, expected_version)
+    _refuse_if_reviewed(locked)
     project_id = annotation.article.project_id
     topics = list(Topic.objects.filter(project_id=project_id, id__in=topic_ids))
     if len(topics) != len(set(topic_ids)):
@@ -448,6 +540,7 @@ def annotation_skip(*, annotation: Annotation, reason: str, actor: AbstractBaseU
 
 def _set_status(annotation: Annotation, status: str, *, actor=None, reason: str = "") -> Annotation:
     locked = _locked(annotation, None)
+    _refuse_if_reviewed(locked)
     before = {"status": locked.status}
     locked.status = status
     locked.skip_reason = reason if status == Annotation.Status.SKIPPED else ""

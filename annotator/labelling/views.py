@@ -9,16 +9,23 @@ tab changed the annotation, or answers crossed) loads the whole text and list ag
 page always shows what the database holds after the change.
 """
 
+import uuid
 from functools import wraps
 from types import SimpleNamespace
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -43,7 +50,7 @@ def _labels(project, attributes=False) -> dict:
 def _page_context(project, article, annotation):
     labels = _labels(project)
     spans = spans_shown(annotation=annotation, labels=labels)
-    return {
+    return _standing(project, article, annotation) | {
         "project": project,
         "article": article,
         "article_url": article_url(project, article),
@@ -56,6 +63,23 @@ def _page_context(project, article, annotation):
         "labels": list(labels.values()),
         "editing": None,
     }
+
+
+def _standing(project, article, annotation) -> dict:
+    """Whether the analyst may change their annotation of the article, and what the page says
+    about it: `read_only` (why not) or `notice` (a submitted article open for editing). The
+    services refuse the same changes; this only keeps the page from offering them."""
+    if services.article_reviewed(article.id):
+        return {"read_only": "A reviewer has marked this article reviewed, so your annotation of it is read-only: "
+                             "the gold annotation was decided from it.", "notice": None}
+    if annotation is None and services.article_is_full(article=article, overlap=project.overlap):
+        return {"read_only": f"This article already has {project.overlap} analyst{pluralize(project.overlap)} "
+                             "(as many as the project asks for), so you cannot start it.", "notice": None}
+    if annotation is not None and annotation.status == Annotation.Status.SUBMITTED:
+        when = date_format(timezone.localtime(annotation.submitted_at), "j F Y, H:i") if annotation.submitted_at else ""
+        return {"read_only": None, "notice": f"You submitted this article{' on ' + when if when else ''}. It is open "
+                "for editing: every change is saved at once into your submitted annotation, which stays submitted."}
+    return {"read_only": None, "notice": None}
 
 
 def _editor_answer_context(project, article, annotation, editing, spans, labels, *, new=False):
@@ -153,12 +177,14 @@ def _locked(annotation, change, labels=None):
 
 
 def _change_answer(request, project, article, annotation, *, base, version, spans, labels, redraw=(), editing=None,
-                   added=None, replaced=None, removed=None, status=200):
+                   added=None, replaced=None, removed=None, notice="", status=200):
     """What a change changed, as out-of-band swaps: the paragraphs that `redraw` ranges reach,
-    the editor (`editing`, a Span), and the span list's count and changed item."""
+    the editor (`editing`, a Span), the span list's count and changed item, and the line that
+    says what was done (`notice`; after a deletion, with its Undo)."""
     # A span added by this change (not one a retry found) has no links yet.
     new = added is not None and version != base
     context = _editor_answer_context(project, article, annotation, editing, spans, labels, new=new)
+    context["notice"] = notice
     if version != base:
         if redraw:
             context["paragraphs_html"] = text_html(
@@ -171,6 +197,8 @@ def _change_answer(request, project, article, annotation, *, base, version, span
             context["added_before"] = spans[following].id if following < len(spans) else None
         context["replaced"] = next((s for s in spans if replaced and s.id == replaced.id), None)
         context["removed"] = removed
+        # Undo sends the deleted span again as a new one, under a change id of its own.
+        context["undo_client_id"] = uuid.uuid4() if removed else None
     response = render(request, "labelling/article.html#change", context, status=status)
     return _versioned(response, base, version)
 
@@ -226,12 +254,14 @@ def span_create(request, project, article_id):
     def create(annotation):
         return services.span_add(
             annotation=annotation, actor=request.user, label=new.label, start=new.start, end=new.end,
-            text=new.text, client_id=new.client_id,
+            text=new.text, client_id=new.client_id, attributes=_attributes_from(request.POST),
         )
 
     try:
         # Made in the same transaction: a refused first span leaves no annotation behind.
-        own = lambda: services.annotation_get_or_create(article=article, annotator=request.user, lock=True)  # noqa: E731
+        own = lambda: services.annotation_get_or_create(  # noqa: E731
+            article=article, annotator=request.user, lock=True, claim=True
+        )
         span, base, version, spans = _locked(own, create, labels)
     except ValidationError as error:
         return _invalid(error)
@@ -241,6 +271,11 @@ def span_create(request, project, article_id):
     before = [s for s in spans if s.id != span.id]
     return _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
                           labels=labels, redraw=redrawn(before, spans), editing=span, added=span, status=201)
+
+
+def _attributes_from(post) -> dict[str, str]:
+    # The span editor's fields, and an undone deletion's: `attr-<name>`.
+    return {key.removeprefix("attr-"): value for key, value in post.items() if key.startswith("attr-")}
 
 
 class Gone(Exception):
@@ -290,7 +325,8 @@ def span_edit(request, project, article_id, span_id):
     labels = _labels(project)
     spans = spans_shown(annotation=annotation, labels=labels)
     context = _editor_answer_context(project, article, annotation, span, spans, labels)
-    return render(request, "labelling/article.html#editor", context)
+    context |= _standing(project, article, annotation)
+    return render(request, "labelling/article.html#opened", context)
 
 
 def article_url(project, article):
@@ -310,7 +346,7 @@ def span_update(request, project, article_id, span_id):
         return HttpResponseBadRequest("label must be a label id.")
     if label is None:
         raise Http404("No such label in this project.")
-    attributes = {key.removeprefix("attr-"): value for key, value in request.POST.items() if key.startswith("attr-")}
+    attributes = _attributes_from(request.POST)
     annotation = span.annotation
     try:
         _, base, version, spans = _locked(annotation, lambda _: services.span_update(
@@ -322,7 +358,8 @@ def span_update(request, project, article_id, span_id):
         return redirect("label_article", project.id, article.id)
     # Offsets never change and tracks do not depend on labels: only the span's own paragraphs.
     response = _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
-                              labels=labels, redraw=[(span.start, span.end)], editing=span, replaced=span)
+                              labels=labels, redraw=[(span.start, span.end)], editing=span, replaced=span,
+                              notice=f"Saved the {span.label.name} span at {timezone.localtime():%H:%M:%S}.")
     return _seen(response, services.state_token(services.span_state(span)))
 
 
@@ -332,7 +369,9 @@ def span_update(request, project, article_id, span_id):
 def span_delete(request, project, article_id, span_id):
     article = _article(project, article_id)
     span = _own_span(request, article, span_id)
-    gone = SimpleNamespace(id=span.id, start=span.start, end=span.end, label_id=span.label_id)
+    links = Relation.objects.filter(Q(source=span) | Q(target=span)).count()
+    gone = SimpleNamespace(id=span.id, start=span.start, end=span.end, label_id=span.label_id, text=span.text,
+                           label=span.label, attributes=span.attributes, links=links)
     annotation = span.annotation
     labels = _labels(project)
     try:
@@ -368,8 +407,9 @@ def relation_create(request, project, article_id):
         return _invalid(error)
     if not request.htmx:
         return redirect("label_article", project.id, article.id)
+    linked = format_html("Linked: {} → “<bdi>{}</bdi>”.", relation_type.name, Truncator(target.text).chars(60))
     return _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
-                          labels=labels, editing=source)
+                          labels=labels, editing=source, notice=linked)
 
 
 @require_POST
@@ -389,11 +429,16 @@ def relation_delete(request, project, article_id, relation_id):
     source = relation.source
     annotation = relation.annotation
     labels = _labels(project)
-    _, base, version, spans = _locked(annotation, lambda _: services.relation_delete(relation=relation, actor=request.user), labels)
+    try:
+        _, base, version, spans = _locked(
+            annotation, lambda _: services.relation_delete(relation=relation, actor=request.user), labels
+        )
+    except ValidationError as error:
+        return _invalid(error)
     if not request.htmx:
         return redirect("label_article", project.id, article.id)
     return _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
-                          labels=labels, editing=source)
+                          labels=labels, editing=source, notice=f"Removed the {relation.type.name} link.")
 
 
 @require_POST
@@ -406,7 +451,9 @@ def document_labels(request, project, article_id):
         return HttpResponseBadRequest("Topics and stances are ids.")
     try:
         # Made in the same transaction: refused labels on a fresh article leave no annotation behind.
-        own = lambda: services.annotation_get_or_create(article=article, annotator=request.user, lock=True)  # noqa: E731
+        own = lambda: services.annotation_get_or_create(  # noqa: E731
+            article=article, annotator=request.user, lock=True, claim=True
+        )
         annotation, base, version, _ = _locked(own, lambda annotation: services.document_labels_set(
             annotation=annotation, topic_ids=topic_ids, stances=stances, actor=request.user,
             seen=request.POST.get("seen"),
@@ -426,8 +473,15 @@ def document_labels(request, project, article_id):
 @project_view()
 def article_submit(request, project, article_id):
     article = _article(project, article_id)
-    annotation = services.annotation_get_or_create(article=article, annotator=request.user)
-    services.annotation_submit(annotation=annotation)
+    try:
+        with transaction.atomic():
+            annotation = services.annotation_get_or_create(article=article, annotator=request.user, claim=True)
+            services.annotation_submit(annotation=annotation)
+    except ValidationError as error:
+        if request.htmx:
+            return _invalid(error)
+        messages.error(request, " ".join(error.messages))
+        return redirect("label_article", project.id, article.id)
     return _to_next_article(request, project)
 
 

@@ -1,6 +1,7 @@
 """Projects, who belongs to them, and the label schema (the types, never the annotations)."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -81,12 +82,38 @@ class Membership(models.Model):
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #1f77b4.")
 hotkey = RegexValidator(r"^[a-z0-9]$", "Use one lower-case letter or digit.")
 
+# Keys the labelling page keeps for itself (static/annotator/js/labelling.js): a label given one
+# would never be chosen by it.
+RESERVED_HOTKEYS = {
+    "r": "retry changes that were not saved",
+    "?": "keyboard help",
+    "escape": "closing the help and the label menu",
+    "enter": "opening a span (and, with Shift, submit and next)",
+    "tab": "moving between controls",
+    " ": "scrolling the page",
+    "arrowup": "moving in the label menu and the text",
+    "arrowdown": "moving in the label menu and the text",
+    "arrowleft": "moving in the label menu and the text",
+    "arrowright": "moving in the label menu and the text",
+}
+
+
+def hotkey_not_reserved(value: str) -> None:
+    """Refuse a label key the page already uses, naming what uses it."""
+    use = RESERVED_HOTKEYS.get((value or "").lower())
+    if use is not None:
+        raise ValidationError(
+            "“%(key)s” is the labelling page's own key for %(use)s: choose another key for this label.",
+            code="reserved_hotkey",
+            params={"key": value, "use": use},
+        )
+
 
 class SpanLabel(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="span_labels")
     name = models.CharField(max_length=60)
     colour = models.CharField(max_length=7, validators=[hex_colour])
-    hotkey = models.CharField(max_length=1, validators=[hotkey])
+    hotkey = models.CharField(max_length=1, validators=[hotkey, hotkey_not_reserved])
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

@@ -12,6 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from annotator.labelling.models import Annotation
+from annotator.labelling.queries import HOLDING, analysts_on_article
 from annotator.labelling.queries import project_progress as project_progress_query
 
 from . import services
@@ -36,11 +37,15 @@ def project_detail(request, project):
     articles = project.articles.annotate(
         my_status=Annotation.objects.filter(
             article=OuterRef("pk"), annotator=request.user, kind=Annotation.Kind.ANALYST
-        ).values("status")[:1]
+        ).values("status")[:1],
+        taken=analysts_on_article(*HOLDING),
     ).defer("text", "metadata")
     page = Paginator(articles, 100).get_page(request.GET.get("page"))
     for article in page:
         article.status_label = STATUS_LABELS.get(article.my_status, "Not started")
+        # Not theirs, and k analysts hold it: the page would refuse their first change (as
+        # `annotation_claim` does), so the list says so instead of offering it.
+        article.full = article.my_status is None and article.taken >= project.overlap
     done = project.articles.filter(
         annotations__annotator=request.user, annotations__status=Annotation.Status.SUBMITTED
     ).count()

@@ -49,7 +49,8 @@ class TestSkipForm:
         assert '<label for="skip-reason">Why skip this article?</label>' in content
         textarea = '<textarea id="skip-reason" name="reason" rows="2" maxlength="500" required dir="auto"></textarea>'
         assert textarea in content
-        assert content.index('id="skip-article"') < content.index('id="submit-next"')
+        # Submit comes first, beside the labels, so it is on screen without scrolling.
+        assert content.index('id="submit-next"') < content.index('id="skip-article"')
 
 
 class TestArticleSkip:
@@ -173,10 +174,33 @@ class TestNextAndSubmitWithOverlap:
         third_client.force_login(analysts[1])
         assert third_client.get(reverse("next_article", args=[project.id]))["Location"] == page_url(project, second)
 
-    def test_an_article_opened_by_url_can_still_be_labelled_and_submitted(self, other_client, analyst_client, project):
+    def test_an_article_taken_by_k_analysts_cannot_be_started_by_its_url(self, other_client, analyst_client, project):
         (only,) = ArticleFactory.create_batch(1, project=project)
         other_client.get(reverse("next_article", args=[project.id]))  # k = 1: the slot is taken
-        assert analyst_client.get(page_url(project, only)).status_code == 200
+        page = analyst_client.get(page_url(project, only)).text
+        assert "This article already has 1 analyst (as many as the project asks for), so you cannot start it." in page
+        assert 'id="submit-next"' not in page and 'class="label-button' not in page
+
+        response = analyst_client.post(reverse("article_submit", args=[project.id, only.id]), headers=HTMX)
+        assert response.status_code == 422 and "already has 1 analyst" in response.text
+        response = analyst_client.post(
+            reverse("span_create", args=[project.id, only.id]),
+            {"label": project.span_labels.first().id, "start": 0, "end": 3, "text": only.text[:3],
+             "client_id": "6f1c3b8e-2a55-4a8e-9a57-0c0f3f3a7d21"},
+            headers=HTMX,
+        )
+        assert response.status_code == 422
+        labels = analyst_client.post(reverse("document_labels", args=[project.id, only.id]),
+                                     {"topics": [project.topics.first().id]}, headers=HTMX)
+        assert labels.status_code == 422
+        assert not Annotation.objects.filter(annotator__username="analyst").exists()
+
+    def test_a_skip_gives_the_slot_back_to_an_analyst_who_opens_the_article_by_url(
+        self, other_client, analyst_client, project, analysts
+    ):
+        (only,) = ArticleFactory.create_batch(1, project=project)
+        other_client.get(reverse("next_article", args=[project.id]))
+        other_client.post(skip_url(project, only), {"reason": "Not news."})
         response = analyst_client.post(reverse("article_submit", args=[project.id, only.id]))
         assert response.status_code == 302
         assert Annotation.objects.get(annotator__username="analyst").status == "submitted"

@@ -91,7 +91,7 @@ def test_emoji_and_combining_marks_before_the_selection_do_not_shift_offsets(pag
     assert directions == ["ltr", "rtl", "ltr"]
 
     select_phrase(page, "Armenia is our ally")
-    page.get_by_role("button", name="Claim").click()
+    page.get_by_role("toolbar", name="Label the selection").get_by_role("button", name="Claim").click()
     page.locator("#article-text mark.span").first.wait_for()
     select_phrase(page, "👋 بالعالم")
     page.keyboard.press("s")

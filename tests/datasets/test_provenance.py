@@ -34,8 +34,9 @@ def stamp(annotation, made=MADE, changed=CHANGED):
 def labelled(project, analyst, admin_user):
     """An English article with a gold and an analyst annotation, an Arabic one with a gold only."""
     english = article(project, "Lavrov said “the West is trying”.", language="en")
-    gold = annotate(english, admin_user, [("Source", "Lavrov"), ("Quote", "the West is trying")], topics=["Armenia"], gold=True)
+    # The analyst's first: once the gold is reviewed, their annotation is read-only.
     mine = annotate(english, analyst, [("Source", "Lavrov")], topics=["Syria"])
+    gold = annotate(english, admin_user, [("Source", "Lavrov"), ("Quote", "the West is trying")], topics=["Armenia"], gold=True)
     arabic = article(project, "قال سيرغي لافروف إن الغرب يحاول.", language="ar")
     arabic_gold = annotate(arabic, admin_user, [("Source", "سيرغي لافروف")], gold=True)
     stamp(gold)

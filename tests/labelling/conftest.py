@@ -16,6 +16,9 @@ def relation_types(project):
 
 @pytest.fixture
 def second_analyst(project):
+    """Another analyst of the project, which now has room for two on each article."""
+    project.overlap = 2
+    project.save(update_fields=["overlap"])
     user = UserFactory(username="analyst2")
     Membership.objects.create(project=project, user=user, role=Membership.Role.ANALYST)
     return user

@@ -84,4 +84,4 @@ def test_span_edit_and_delete_queries_do_not_grow_with_spans(client, project, an
         edits.append(change_queries(client, project, article, "span_update", span, {"label": labels[1].id}))
         deletes.append(change_queries(client, project, article, "span_delete", span))
     assert edits[0] == edits[1] <= 24  # a label change also drops the links it cannot keep
-    assert deletes[0] == deletes[1] <= 18
+    assert deletes[0] == deletes[1] <= 19  # one counts the links Undo will not bring back

@@ -143,7 +143,7 @@ class TestLabelArticle:
         content = body(response)
         assert "<html" in content and "</html>" in content
         version = Annotation.objects.get(pk=w.annotation.pk).version
-        assert f'<div id="article-text" class="article-text" lang="en" data-version="{version}">' in content
+        assert f'<div id="article-text" class="article-text" lang="en" data-version="{version}" tabindex="-1">' in content
         assert "hx-swap-oob" not in content
         # The text, in paragraphs carrying their code-point ranges, with the analyst's spans as marks.
         assert para_tag(0, 54) in content
@@ -707,6 +707,8 @@ class TestPermissions:
             assert response.status_code in (200, 201, 302)
 
     def test_project_admin_may_label(self, client, admin_user, w):
+        w.project.overlap = 2  # the analyst holds the article's one slot otherwise
+        w.project.save(update_fields=["overlap"])
         client.force_login(admin_user)
         assert client.get(w.page).status_code == 200
         assert request(client, routes(w)["span_create"], htmx=True).status_code == 201

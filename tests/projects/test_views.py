@@ -23,6 +23,8 @@ def test_home_needs_login(client):
 
 
 def test_project_page_shows_the_users_own_status(client, project, analyst, admin_user):
+    project.overlap = 2  # the admin's work leaves room for the analyst (else the list says it is full)
+    project.save()
     submitted, started, untouched = ArticleFactory.create_batch(3, project=project)
     Annotation.objects.create(article=submitted, annotator=analyst, status=Annotation.Status.SUBMITTED)
     Annotation.objects.create(article=started, annotator=analyst)

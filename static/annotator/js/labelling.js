@@ -349,9 +349,28 @@ window.annotatorText = (function () {
       return;
     }
     htmx.swap("#article-text", body, { swapStyle: "none" });
+    moveFocus(entry);
     if (entry.kind === "highlight") {
       root.dispatchEvent(new CustomEvent("annotator:span-saved", { bubbles: true, detail: Object.fromEntries(entry.fields) }));
     }
+  }
+
+  // Where the keyboard goes once a change made on this page is saved (the form's data-focus-after):
+  // back to the text after saving a span or undoing a deletion, so the next selection and label key
+  // follow at once; to the link list after linking or unlinking; to Undo after deleting a span. A
+  // change resent from an earlier visit moves nothing.
+  const focusAfter = new Map(); // change id -> "text" | "links" | "undo"
+
+  function moveFocus(entry) {
+    const where = focusAfter.get(entry.id);
+    focusAfter.delete(entry.id);
+    const target = {
+      text: () => articleText(),
+      links: () => document.getElementById("span-links"),
+      undo: () => document.querySelector("#span-notice form.undo button"),
+    }[where];
+    const element = target && target();
+    if (element) element.focus();
   }
 
   // The side panel's changes go the same way as highlights, not through htmx.
@@ -361,6 +380,7 @@ window.annotatorText = (function () {
     event.preventDefault();
     const fields = Array.from(event.detail.formData.entries()).filter(([name]) => name !== "csrfmiddlewaretoken");
     const id = crypto.randomUUID();
+    if (form.dataset.focusAfter) focusAfter.set(id, form.dataset.focusAfter);
     keep({
       id, key: form.dataset.unsavedKey || id, kind: form.id === "document-labels" ? "labels" : "change",
       url: event.detail.path, fields, what: form.dataset.unsaved, span: form.dataset.span,
@@ -423,15 +443,69 @@ window.annotatorText = (function () {
     for (const select of form.querySelectorAll("select")) select.value = field(entry, select.name) || "";
   }
 
+  // The label just given to a selection (which labelling cleared), until another selection is
+  // made: the same key pressed again is the same span, not a request for a new selection.
+  let lastLabelled = null;
+  document.addEventListener("selectionchange", () => {
+    if (lastLabelled && selectedSpan()) lastLabelled = null;
+  });
+
   function label(labelId) {
     const span = selectedSpan();
     if (!span) {
+      if (lastLabelled === String(labelId)) return;
       window.annotator.report("selection", "Select some text in the article first.", {});
       return;
     }
+    lastLabelled = String(labelId);
     window.annotator.resolve("selection");
     window.getSelection().removeAllRanges();
+    hideMenu();
+    // The same label on the same text, still on its way: one span, not two (the server also
+    // answers a second identical span with the first).
+    const same = Object.values(loadPending()).some(
+      (e) => e.kind === "highlight" && e.start === span.start && e.end === span.end && field(e, "label") === String(labelId),
+    );
+    if (same) return;
     keep(highlightEntry({ ...span, label: String(labelId), client_id: crypto.randomUUID() }));
+  }
+
+  // The label choice at the selection: a small menu of the label buttons, keys shown, placed just
+  // below the selection's last line once the mouse (or Shift and an arrow) has made it.
+  const menu = document.getElementById("selection-menu");
+
+  function hideMenu() {
+    if (menu) menu.hidden = true;
+  }
+
+  function showMenu() {
+    if (!menu) return;
+    const span = selectedSpan();
+    const rects = span ? window.getSelection().getRangeAt(0).getClientRects() : [];
+    if (rects.length === 0) {
+      hideMenu();
+      return;
+    }
+    const last = rects[rects.length - 1];
+    const column = menu.offsetParent || menu.parentElement;
+    const box = column.getBoundingClientRect();
+    menu.hidden = false;
+    // Set through the CSSOM, which the Content-Security-Policy allows (a style attribute it does not).
+    const left = Math.max(0, Math.min(last.left - box.left, column.clientWidth - menu.offsetWidth));
+    menu.style.left = `${left}px`;
+    menu.style.top = `${last.bottom - box.top + 4}px`;
+  }
+
+  if (menu) {
+    articleText().parentElement.addEventListener("mouseup", (event) => {
+      if (!menu.contains(event.target)) setTimeout(showMenu);
+    });
+    document.addEventListener("keyup", (event) => {
+      if (event.shiftKey && event.target.closest && event.target.closest("#article-text")) showMenu();
+    });
+    document.addEventListener("selectionchange", () => {
+      if (!menu.hidden && !selectedSpan()) hideMenu();
+    });
   }
 
   root.addEventListener("click", (event) => {
@@ -456,14 +530,38 @@ window.annotatorText = (function () {
   document.addEventListener("keydown", (event) => {
     const target = event.target;
     const help = document.getElementById("help");
-    if (event.key === "Enter" && event.shiftKey && !help.open && !target.closest("textarea")) {
+    const submit = document.getElementById("submit-next"); // not on a read-only page
+    if (event.key === "Enter" && event.shiftKey && submit && !help.open && !target.closest("textarea")) {
       // Works from the side panel's fields too, so the keyboard path ends in one key press.
       event.preventDefault();
-      document.getElementById("submit-next").click();
+      submit.click();
       return;
     }
     const typing = target.closest && target.closest("input, textarea, select, [contenteditable]");
+    if (!typing && (event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === "z") {
+      // Undo the deletion the notice offers to undo (the browser's own undo has nothing to do here).
+      const undo = document.querySelector("#span-notice form.undo");
+      if (undo) {
+        event.preventDefault();
+        undo.requestSubmit();
+      }
+      return;
+    }
     if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "Escape" && menu && !menu.hidden) {
+      const inMenu = menu.contains(target);
+      hideMenu();
+      if (inMenu) articleText().focus();
+      return;
+    }
+    if (menu && menu.contains(target) && (event.key === "ArrowRight" || event.key === "ArrowLeft")) {
+      // A toolbar: the arrows move between its buttons (Tab leaves it).
+      event.preventDefault();
+      const buttons = Array.from(menu.querySelectorAll("button"));
+      const step = event.key === "ArrowRight" ? 1 : -1;
+      buttons[(buttons.indexOf(target.closest("button")) + step + buttons.length) % buttons.length].focus();
+      return;
+    }
     if (event.key === "?") {
       event.preventDefault();
       help.showModal();
@@ -477,7 +575,8 @@ window.annotatorText = (function () {
     const button = root.querySelector(`.label-button[data-hotkey="${CSS.escape(event.key)}"]`);
     if (button) {
       event.preventDefault();
-      label(button.dataset.label);
+      // A held key repeats: one press, one span.
+      if (!event.repeat) label(button.dataset.label);
     }
   });
 

@@ -1,0 +1,225 @@
+"""The labelling page in Chromium without dead ends (issue #14): the label menu at the selection,
+focus after each action, Undo of a deletion, one span per key, and a layout that keeps the labels
+and *Submit and next* on screen at 1280×720 and 800 px wide."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from annotator.labelling import services
+from annotator.labelling.models import Annotation, Span
+
+from .helpers import log_in, make_article, select_phrase
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# Screenshots of the layout tests, for a person to look at (not compared by the tests).
+SHOTS = Path(os.environ.get("LABELPAGE_SHOTS", "/tmp/labelpage-shots"))
+SEED = Path(settings.BASE_DIR) / "fixtures" / "seeds" / "000_ae679646e52ec00c.txt"
+TEXT = "Lavrov said: “NATO is expanding.”\nThe ministry repeated the claim."
+
+
+@pytest.fixture
+def page(page):
+    """The page, with uncaught script errors and every console error collected too (`page.errors`)."""
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
+    return page
+
+
+def open_article(page, project, text=TEXT, title="Keys"):
+    article = make_article(project, text, title=title, language="en")
+    log_in(page, "analyst1")
+    page.goto(f"/p/{project.id}/a/{article.id}/")
+    page.wait_for_selector("#article-text p")
+    return article
+
+
+def span_count(page, n):
+    page.wait_for_function(f"() => document.querySelectorAll('#span-list li[id^=span-]').length === {n}")
+
+
+def active(page) -> dict:
+    return page.evaluate(
+        "() => ({id: document.activeElement.id, text: document.activeElement.textContent.trim().slice(0, 40)})"
+    )
+
+
+def settled(page):
+    """Nothing left in the page's queue of unsaved changes."""
+    page.wait_for_function("() => Object.keys(localStorage).every(k => !k.startsWith('annotator:pending:'))")
+
+
+def test_the_label_menu_appears_beside_the_selection_with_its_keys(page, project):
+    open_article(page, project)
+    menu = page.locator("#selection-menu")
+    assert menu.is_hidden()
+    select_phrase(page, "NATO is expanding.")
+    menu.wait_for(state="visible")
+    assert re.sub(r"\s+", " ", menu.inner_text()).strip() == "Claim c Quote q Source s"
+    selection = page.evaluate(
+        "() => { const r = getSelection().getRangeAt(0).getBoundingClientRect();"
+        " return {left: r.left, bottom: r.bottom}; }"
+    )
+    box = menu.bounding_box()
+    assert 0 <= box["y"] - selection["bottom"] <= 12 and abs(box["x"] - selection["left"]) <= 2
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / "menu.png")
+
+    menu.get_by_role("button", name=re.compile("^Quote")).click()
+    page.locator("#article-text mark.span").first.wait_for()
+    settled(page)
+    [span] = Span.objects.all()
+    assert (span.label.name, span.text) == ("Quote", "NATO is expanding.")
+    assert menu.is_hidden()
+
+    # Escape closes it without labelling anything.
+    select_phrase(page, "ministry")
+    menu.wait_for(state="visible")
+    page.keyboard.press("Escape")
+    assert menu.is_hidden() and Span.objects.count() == 1
+
+    # From the keyboard: Tab into the menu, an arrow to the next label, Enter.
+    select_phrase(page, "The ministry")
+    menu.wait_for(state="visible")
+    page.keyboard.press("Tab")
+    assert active(page)["text"].startswith("Claim")
+    page.keyboard.press("ArrowRight")
+    assert active(page)["text"].startswith("Quote")
+    page.keyboard.press("Enter")
+    span_count(page, 2)
+    settled(page)
+    assert Span.objects.get(text="The ministry").label.name == "Quote"
+    assert page.csp_errors == [] and page.errors == []
+
+
+def test_a_label_key_pressed_twice_or_held_makes_one_span(page, project):
+    open_article(page, project)
+    select_phrase(page, "NATO is expanding.")
+    page.keyboard.press("q")
+    page.keyboard.press("q")
+    span_count(page, 1)
+    settled(page)
+    # The second press is the same span: no request to select text first.
+    assert page.locator("#save-status").is_hidden()
+    select_phrase(page, "ministry")
+    page.keyboard.down("s")
+    page.keyboard.down("s")  # a held key repeats
+    page.keyboard.down("s")
+    page.keyboard.up("s")
+    span_count(page, 2)
+    settled(page)
+    assert page.locator("#save-status").is_hidden()
+    assert sorted(Span.objects.values_list("label__name", "text")) == [("Quote", "NATO is expanding."),
+                                                                       ("Source", "ministry")]
+    assert page.locator("#spans-heading").inner_text() == "Your spans (2)"
+    assert page.csp_errors == [] and page.errors == []
+
+
+def test_focus_and_notices_after_save_link_delete_and_undo(page, project):
+    open_article(page, project)
+    select_phrase(page, "NATO is expanding.")
+    page.keyboard.press("q")
+    page.locator("#article-text mark.span").first.wait_for()
+    select_phrase(page, "Lavrov")
+    page.keyboard.press("s")
+    span_count(page, 2)
+    settled(page)
+    quote = Span.objects.get(label__name="Quote")
+    page.locator(f"#span-{quote.id} .chip").click()
+    page.wait_for_function(f"() => document.getElementById('span-editor').dataset.span === '{quote.id}'")
+
+    # Save span: the editor says so, and the keyboard is back in the text for the next label key.
+    page.locator("#span-editor").get_by_label("Stance").select_option("critical")
+    with page.expect_response("**/update/"):
+        page.get_by_role("button", name="Save span").click()
+    page.locator("#span-notice", has_text="Saved the Quote span at").wait_for()
+    page.wait_for_function("() => document.activeElement.id === 'article-text'")
+
+    # Link: focus goes to the list of links, which now holds it.
+    with page.expect_response("**/relations/"):
+        page.get_by_role("button", name="Link", exact=True).click()
+    page.locator("#span-notice", has_text="Linked: speaker → “Lavrov”.").wait_for()
+    page.wait_for_function("() => document.activeElement.id === 'span-links'")
+    assert "speaker → Lavrov" in page.locator("#span-links").inner_text()
+
+    # Delete: focus goes to Undo; Ctrl+Z (here from the text) brings the span back with its attributes.
+    with page.expect_response("**/delete/"):
+        page.get_by_role("button", name="Delete span").click()
+    page.locator("#span-notice", has_text="Deleted the Quote span").wait_for()
+    page.wait_for_function("() => document.activeElement.closest('#span-notice form.undo') !== null")
+    assert not Span.objects.filter(label__name="Quote").exists()
+    page.locator("#article-text").focus()
+    with page.expect_response("**/spans/"):
+        page.keyboard.press("Control+z")
+    span_count(page, 2)
+    settled(page)
+    back = Span.objects.get(label__name="Quote")
+    assert (back.start, back.end, back.attributes) == (quote.start, quote.end, {"stance": "critical"})
+    page.wait_for_function("() => document.activeElement.id === 'article-text'")
+    assert page.locator("#span-notice").inner_text().strip() == ""
+
+    # And the Undo in the message, with the mouse.
+    page.locator(f"#span-{back.id} .chip").click()
+    page.wait_for_function(f"() => document.getElementById('span-editor').dataset.span === '{back.id}'")
+    with page.expect_response("**/delete/"):
+        page.get_by_role("button", name="Delete span").click()
+    with page.expect_response("**/spans/"):
+        page.locator("#span-notice").get_by_role("button", name=re.compile("^Undo")).click()
+    span_count(page, 2)
+    settled(page)
+    assert Span.objects.filter(label__name="Quote", start=quote.start, end=quote.end).count() == 1
+    assert page.csp_errors == [] and page.errors == []
+
+
+def test_a_reviewed_article_is_read_only_and_says_why(page, project, analyst, admin_user):
+    article = make_article(project, TEXT, title="Reviewed", language="en")
+    annotation = services.annotation_get_or_create(article=article, annotator=analyst)
+    services.annotation_submit(annotation=annotation)
+    Annotation.objects.create(article=article, annotator=admin_user, kind="gold", status="submitted")
+    log_in(page, "analyst1")
+    page.goto(f"/p/{project.id}/a/{article.id}/")
+    assert "marked this article reviewed" in page.locator("#standing").inner_text()
+    select_phrase(page, "NATO is expanding.")
+    page.keyboard.press("q")
+    page.keyboard.press("Shift+Enter")  # nothing to submit: no error either
+    assert page.locator(".label-button").count() == 0 and page.locator("#submit-next").count() == 0
+    assert page.locator("#selection-menu").count() == 0
+    assert Span.objects.count() == 0
+    assert page.errors == []
+    assert page.csp_errors == [] and page.errors == []
+
+
+def in_view(box, width, height) -> bool:
+    return box is not None and box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= width and (
+        box["y"] + box["height"] <= height
+    )
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (800, 720)])
+def test_labels_and_submit_are_on_screen_beside_or_above_a_long_article(page, project, width, height):
+    page.set_viewport_size({"width": width, "height": height})
+    article = open_article(page, project, SEED.read_text(encoding="utf-8"), title="A long seed article")
+    # The editor open too, as it is after a label key.
+    select_phrase(page, "Western countries are trying")
+    page.keyboard.press("q")
+    page.locator("#article-text mark.span").first.wait_for()
+    settled(page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / f"labelling-{width}x{height}.png")
+
+    assert page.evaluate("() => window.scrollY") == 0
+    for selector in ["#submit-next", *[f".label-buttons .label-button >> nth={n}" for n in range(3)]]:
+        assert in_view(page.locator(selector).bounding_box(), width, height), selector
+    text = page.locator("#article-text").bounding_box()
+    side = page.locator("aside.side").bounding_box()
+    assert text["height"] > height  # a long article: below it would be off screen
+    beside = side["x"] >= text["x"] + text["width"] - 1 and side["y"] < height
+    above = side["y"] + side["height"] <= text["y"] + 1
+    assert beside or above
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width  # no sideways scrolling
+    assert page.csp_errors == [] and page.errors == []
