@@ -121,14 +121,8 @@ def schema(project_schema: dict):
     )
 
 
-def _json(value) -> str:
-    # Most spans have no attributes: their "{}" is not made again for each.
-    return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else "{}"
-
-
-def row(record: dict, annotation: dict, tokens: dict) -> dict:
-    """The row's columns but the tokens and the tags (`Writer._flush` makes those as arrays);
-    `tokens` maps each span (by `id()`) to its words' range."""
+def row(record: dict, annotation: dict, tokens: dict, words: tuple) -> dict:
+    """The row's columns but the tags; `tokens` maps each span (by `id()`) to its words' range."""
     topics = annotation["topics"]
     return {
         "article_id": record["id"],
@@ -147,10 +141,11 @@ def row(record: dict, annotation: dict, tokens: dict) -> dict:
         "updated": annotation.get("updated"),
         "topics": topics,
         "stance": [{"target": t, "value": v} for t, v in sorted(annotation["stance"].items())],
+        "tokens": words,
         "spans": [
             {
                 **{k: s[k] for k in ("id", "start", "end", "label", "text")},
-                "attributes": _json(s["attributes"]),
+                "attributes": json.dumps(s["attributes"], ensure_ascii=False, sort_keys=True),
                 "token_start": tokens.get(id(s), (None, None))[0],
                 "token_end": tokens.get(id(s), (None, None))[1],
                 "created": s.get("created"),
@@ -195,7 +190,6 @@ class Writer:
         self.writers = {}
         self.rows = {split: [] for split in SPLITS}
         self.codes = {split: [] for split in SPLITS}  # each row's (words, columns) codes
-        self.words = {split: [] for split in SPLITS}  # each row's words, its article's Arrow array
         self.losses = Losses()
 
     def add(self, record: dict, split: str) -> None:
@@ -212,8 +206,6 @@ class Writer:
         words = words_of(tokens)
         word_tokens = words.word_tokens
         self.losses.article(tokens, split)
-        # The article's words made Arrow strings once, for all its rows (`_flush` joins the arrays).
-        article_words = self.pa.array(words.words, self.pa.string())
         for annotation in record["annotations"]:
             layer = layered(tokens, words, annotation, self.labels, self.index)
             self.losses.add(record, annotation, layer, split)
@@ -223,15 +215,16 @@ class Writer:
                 if first < after:
                     span_words[id(span)] = (first, after)
             topics = [self.topics[t] for t in annotation["topics"]]
-            self.rows[split].append(row(record, {**annotation, "topics": topics}, span_words))
+            self.rows[split].append(row(record, {**annotation, "topics": topics}, span_words, words.words))
             self.codes[split].append(layer.codes)
-            self.words[split].append(article_words)
         if len(self.rows[split]) >= ROW_GROUP:
             self._flush(split)
 
-    def _tags(self, codes: list, offsets) -> list:
+    def _tags(self, codes: list) -> list:
         """The ner_tags and each label's tags column of these rows, as Arrow list arrays."""
         pa = self.pa
+        lengths = numpy.fromiter((len(c) for c in codes), numpy.int64, len(codes))
+        offsets = pa.array(numpy.concatenate([[0], numpy.cumsum(lengths)]).astype(numpy.int32))
         # int64: the type of a ClassLabel, which `datasets` would otherwise cast to as it loads.
         every = numpy.concatenate(codes).astype(numpy.int64) if codes else numpy.zeros((0, 1 + len(self.labels)), numpy.int64)
         columns = [pa.ListArray.from_arrays(offsets, pa.array(every[:, 0]))]
@@ -245,17 +238,13 @@ class Writer:
         if not self.rows[split]:
             return
         pa = self.pa
-        made = ["tokens", "ner_tags", *(f"tags:{label}" for label in self.labels)]
-        plain = pa.schema([field for field in self.schema if field.name not in made])
+        tag_columns = ["ner_tags", *(f"tags:{label}" for label in self.labels)]
+        plain = pa.schema([field for field in self.schema if field.name not in tag_columns])
         table = pa.Table.from_pylist(self.rows[split], schema=plain)
-        # Every row's tokens and tags are as many as its article's words.
-        lengths = numpy.fromiter((len(words) for words in self.words[split]), numpy.int64, len(self.words[split]))
-        offsets = pa.array(numpy.concatenate([[0], numpy.cumsum(lengths)]).astype(numpy.int32))
-        tokens = pa.ListArray.from_arrays(offsets, pa.concat_arrays(self.words[split]))
-        arrays = dict(zip(made, [tokens, *self._tags(self.codes[split], offsets)]))
-        columns = [arrays[name] if name in arrays else table.column(name) for name in self.schema.names]
+        tags = dict(zip(tag_columns, self._tags(self.codes[split])))
+        columns = [tags[name] if name in tags else table.column(name) for name in self.schema.names]
         self.writers[split].write_table(pa.Table.from_arrays(columns, schema=self.schema))
-        self.rows[split], self.codes[split], self.words[split] = [], [], []
+        self.rows[split], self.codes[split] = [], []
 
     def take_rest(self, rest: dict) -> None:
         """Nothing to take: each part has its own files."""
