@@ -270,6 +270,23 @@ class TestRecords:
             list(article_records(project, annotator=second_analyst))
         assert len(list(article_records(project, annotator=analyst))) == 3
 
+    def test_spans_in_text_order_longest_first_then_oldest_whatever_order_they_were_made(self, project, analyst):
+        # The records sort each annotation's spans themselves (the query does not): made here
+        # out of that order, so neither the table's nor an index's order gives it.
+        article = ArticleFactory(project=project, text="Lavrov said the West is trying.")
+        made = [
+            span(article, analyst, "Claim", "the West"),
+            span(article, analyst, "Claim", "Lavrov said"),
+            span(article, analyst, "Source", "Lavrov"),
+            span(article, analyst, "Quote", "Lavrov said the West"),
+            span(article, analyst, "Claim", "Lavrov"),
+        ]
+        [record] = list(article_records(project))
+        assert [(s["start"], s["end"], s["label"]) for s in record["annotations"][0]["spans"]] == [
+            (0, 20, "Quote"), (0, 11, "Claim"), (0, 6, "Source"), (0, 6, "Claim"), (12, 20, "Claim"),
+        ]
+        assert [s["id"] for s in record["annotations"][0]["spans"]] == [made[i].id for i in (3, 1, 2, 4, 0)]
+
     def test_chunks_keep_each_articles_own_annotations(self, project, analyst, corpus):
         more = [ArticleFactory(project=project, text=f"Lavrov spoke on day {n}.") for n in range(4)]
         for article in more:
