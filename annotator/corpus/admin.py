@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from annotator.forms import TextChecked
 
-from .models import Article
+from .models import Article, ImportJob
 
 
 @admin.register(Article)
@@ -22,4 +22,22 @@ class ArticleAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         # Articles come in through the import, which normalises the text and hashes it.
+        return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Jobs are made by the import page and run by the worker: here they can only be looked at."""
+
+    list_display = ["id", "project", "kind", "status", "created_by", "created_at", "finished_at"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["project", "created_by"]
+    fields = ["project", "kind", "status", "created_by", "created_at", "started_at", "finished_at", "files",
+              "options", "progress_done", "progress_total", "report", "error"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

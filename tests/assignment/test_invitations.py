@@ -60,7 +60,7 @@ class TestInvitingSomeoneNew:
         assert f"Your username is {NEW}." in message.body
         assert link_in(message.body)
         page = client.get(reverse("project_members", args=[project.id])).content.decode()
-        assert f"Invited {NEW} as reviewer: they were sent a mail with a link to choose a password" in page
+        assert f"Invited <bdi>{NEW}</bdi> as reviewer: they were sent a mail with a link to choose a password" in page
 
     def test_htmx_post_answers_with_the_members_fragment(self, project, admin_user):
         response = invite(logged_in(admin_user), project, headers=HTMX)
@@ -68,7 +68,7 @@ class TestInvitingSomeoneNew:
         assert response.status_code == 200
         text = response.content.decode()
         assert "<html" not in text and text.lstrip().startswith('<section id="members"')
-        assert f"Invited {NEW} as analyst" in text
+        assert f"Invited <bdi>{NEW}</bdi> as analyst" in text
         membership = project.memberships.get(user__username=NEW)
         assert f'<tr id="member-{membership.id}">' in text
         assert len(mail.outbox) == 1
@@ -117,7 +117,7 @@ class TestAddingByEmail:
 
         response = invite(logged_in(admin_user), project, email="newcomer@example.org", role="reviewer", headers=HTMX)
 
-        assert "Added newcomer as reviewer." in response.content.decode()
+        assert "Added <bdi>newcomer</bdi> as reviewer." in response.content.decode()
         assert roles(project)["newcomer"] == "reviewer"
         assert get_user_model().objects.filter(email__iexact="newcomer@example.org").count() == 1
         assert mail.outbox == []
@@ -143,7 +143,7 @@ class TestWhoMayInvite:
         assert mail.outbox == []
 
         added = invite(client, project, email="known@example.org", headers=HTMX).content.decode()
-        assert "Added known as analyst." in added
+        assert "Added <bdi>known</bdi> as analyst." in added
 
     @pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
     def test_an_analyst_gets_403_and_another_projects_admin_404(self, project, analyst, headers):

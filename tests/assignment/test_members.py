@@ -201,13 +201,13 @@ class TestMemberAdd:
         response = client.post(self.url(project), {"username": "newcomer", "role": "reviewer"})
         assert response.status_code == 302 and response["Location"] == members_url(project)
         assert roles(project)["newcomer"] == "reviewer"
-        assert "Added newcomer as reviewer." in client.get(members_url(project)).text
+        assert "Added <bdi>newcomer</bdi> as reviewer." in client.get(members_url(project)).text
 
     def test_htmx_post_answers_with_the_updated_members_fragment(self, project, admin_user, newcomer):
         data = {"username": "newcomer", "role": "analyst"}
         response = logged_in(admin_user).post(self.url(project), data, headers=HTMX)
         assert response.status_code == 200 and is_fragment(response)
-        assert '<p class="message success" role="status">Added newcomer as analyst.</p>' in response.text
+        assert '<p class="message success" role="status">Added <bdi>newcomer</bdi> as analyst.</p>' in response.text
         assert f'<tr id="member-{membership(project, newcomer).id}">' in response.text
         assert 'value=""' in response.text  # a fresh, empty form for the next one
 
@@ -259,14 +259,14 @@ class TestMemberChangeRole:
         response = client.post(self.url(project, membership(project, analyst)), {"role": "reviewer"})
         assert response.status_code == 302 and response["Location"] == members_url(project)
         assert roles(project)["analyst"] == "reviewer"
-        assert "analyst is now reviewer." in client.get(members_url(project)).text
+        assert "<bdi>analyst</bdi> is now reviewer." in client.get(members_url(project)).text
 
     def test_htmx_post_answers_with_the_fragment(self, project, admin_user, analyst):
         response = logged_in(admin_user).post(
             self.url(project, membership(project, analyst)), {"role": "admin"}, headers=HTMX
         )
         assert response.status_code == 200 and is_fragment(response)
-        assert "analyst is now admin." in response.text
+        assert "<bdi>analyst</bdi> is now admin." in response.text
         assert roles(project)["analyst"] == "admin"
 
     @pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
@@ -320,7 +320,7 @@ class TestMemberRemove:
     def test_htmx_post_answers_with_the_fragment(self, project, reviewer, analyst):
         response = logged_in(reviewer).post(self.url(project, membership(project, analyst)), headers=HTMX)
         assert response.status_code == 200 and is_fragment(response)
-        assert "Removed analyst from the project." in response.text
+        assert "Removed <bdi>analyst</bdi> from the project." in response.text
         assert "analyst" not in roles(project)
 
     @pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])

@@ -5,6 +5,8 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from annotator.api.services import token_create
+from annotator.corpus.models import ImportJob
 from annotator.datasets.models import Snapshot, SnapshotFile
 from annotator.labelling.models import Annotation, Relation, Span, Stance
 from annotator.labelling.services import annotation_submit
@@ -47,6 +49,8 @@ def labelled(project, analyst):
     SnapshotFile.objects.create(
         snapshot=snapshot, name="README.md", format="card", size=0, sha256="0" * 64, path=f"{snapshot.directory}/README.md"
     )
+    ImportJob.objects.create(project=project, created_by=analyst)
+    token_create(user=analyst, name="crawler")
     return annotation
 
 

@@ -139,6 +139,7 @@ def fill(apps, using: str) -> None:
         snapshot=snapshot, name="train.jsonl", format="jsonl", size=10, sha256="0" * 64,
         path=f"{project.id}/x/train.jsonl",
     )
+    model("api.ApiToken").create(user=analyst, name="crawler", prefix="ann_abcd", key_hash="a" * 64)
 
 
 def tables(apps) -> list[tuple[str, str]]:
