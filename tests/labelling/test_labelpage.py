@@ -120,7 +120,7 @@ class TestUndoDelete:
         services.span_update(span=span, label=labels["Quote"], attributes={"speaker": "Sergei “Lavrov”"})
         answer = self.delete(analyst_client, span)
         assert answer.status_code == 200
-        assert "Deleted the Quote span “<bdi>the West is trying to pull Armenia away</bdi>”." in unescape(answer.text)
+        assert "Deleted the <bdi>Quote</bdi> span “<bdi>the West is trying to pull Armenia away</bdi>”." in unescape(answer.text)
         fields = self.undo_fields(answer.text)
         assert not Span.objects.exists()
 
