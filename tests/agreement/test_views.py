@@ -63,7 +63,7 @@ def test_full_page_shows_every_table(reviewer_client, three_analyst_project):
         '<td><span class="figure">0.067</span></td><td>3</td></tr>',
         html,
     )
-    pair = re.search(r'<tr>\s*<th scope="row">ann &amp; ben</th>.*?</tr>', html, re.S).group(0)
+    pair = re.search(r'<tr>\s*<th scope="row"><bdi>ann</bdi> &amp; <bdi>ben</bdi></th>.*?</tr>', html, re.S).group(0)
     assertInHTML('<td><span class="figure">0.400</span> <span class="n">n = 3</span></td>', pair)
     # Syria: nobody chose it, so no variation and no alpha.
     assertInHTML(
