@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, IntegerField, Max, Min, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, Max, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from annotator.projects.models import Membership, Project, SpanLabel
 
-from .models import Annotation, Span
+from .models import LONG_SPAN, Annotation, Span
 
 @dataclass(slots=True)
 class ShownSpan:
@@ -71,12 +71,10 @@ def spans_in(spans, *, text: str, start: int, end: int, fields=SHOWN, margin: in
     read_lo = read_hi = None
     while True:
         want_lo, want_hi = max(0, lo - margin), min(len(text), hi + margin)
-        near = Q()
         for a, b in ((want_lo, want_hi),) if read_lo is None else ((want_lo, read_lo), (read_hi, want_hi)):
             if a < b:
-                near |= Q(start__lt=b, end__gt=a)
-        for row in spans.filter(near).values_list(*fields):
-            fetched[row[0]] = row
+                for row in _reaching(spans, a, b, fields):
+                    fetched[row[0]] = row
         read_lo, read_hi = want_lo, want_hi
         # Widen [lo, hi) over every span read that reaches into it, to whole lines, until none does.
         ordered = sorted(fetched.values(), key=lambda row: row[1])
@@ -94,6 +92,15 @@ def spans_in(spans, *, text: str, start: int, end: int, fields=SHOWN, margin: in
         # A span not read that overlapped [lo, hi) would overlap what was read: done once that holds it.
         if read_lo <= lo and hi <= read_hi:
             return [row for row in fetched.values() if row[1] < hi and row[2] > lo], lo, hi
+
+
+def _reaching(spans, start: int, end: int, fields):
+    """The rows of the `spans` that reach into `[start, end)`: those that start at most LONG_SPAN
+    before it, and the long ones (each read has an index of its own, see `Span.Meta`)."""
+    reach = Q(start__lt=end, end__gt=start)
+    short = spans.filter(reach, start__gte=max(0, start - LONG_SPAN)).values_list(*fields)
+    long = spans.filter(reach, start__lt=max(0, start - LONG_SPAN), end__gt=F("start") + LONG_SPAN).values_list(*fields)
+    return short.union(long, all=True)
 
 
 def spans_around(*, annotation: Annotation | None, labels: dict[int, SpanLabel], text: str, start: int,
