@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--skip-review", action="store_true", help="only the labelling page and a save")
+    parser.add_argument("--reuse", action="store_true", help="measure the article the last run built (saves included)")
     args = parser.parse_args()
     setup_django()
     import uuid
@@ -100,9 +101,20 @@ def main() -> None:
     from django.test import Client
     from django.urls import reverse
 
-    with Timer() as built:
-        project, article, people = build(args.spans)
-    print(f"article: {len(article.text)} characters; {args.spans} spans per analyst; built in {built.seconds:.1f} s")
+    if args.reuse:
+        from django.contrib.auth import get_user_model
+
+        from annotator.projects.models import Project
+
+        project = Project.objects.filter(name="bench-huge").latest("id")
+        article = project.articles.get()
+        people = {name: get_user_model().objects.get(username=f"bench-huge-{name}")
+                  for name in ("analyst-1", "analyst-2", "reviewer")}
+        print(f"article: {len(article.text)} characters; reused")
+    else:
+        with Timer() as built:
+            project, article, people = build(args.spans)
+        print(f"article: {len(article.text)} characters; {args.spans} spans per analyst; built in {built.seconds:.1f} s")
 
     analyst = Client(HTTP_HOST="127.0.0.1")
     analyst.force_login(people["analyst-1"])

@@ -28,7 +28,7 @@ from annotator.corpus.text import paragraphs
 # Underlines drawn under one character at most: deeper spans are left out of the text's drawing.
 DRAWN_TRACKS = 8
 # A window of the text: whole lines, at least this many characters (the last may be shorter).
-WINDOW_CHARS = 2000
+WINDOW_CHARS = 1000
 
 
 @dataclass
@@ -187,7 +187,7 @@ def window_html(start: int, end: int, lines_html: str, load_url: str | None = No
     """One window of the text (its lines' HTML): with `load_url`, plain lines that load their
     highlights once the window comes into view, swapped in whole (the lines keep their offsets)."""
     load = (
-        f' hx-get="{escape(load_url)}" hx-trigger="intersect once" hx-swap="outerHTML" aria-busy="true"'
+        f' hx-get="{escape(load_url)}" hx-trigger="intersect once" hx-swap="outerHTML"'
         if load_url else ""
     )
     return mark_safe(f'<div class="text-window" id="window-{start}" data-start="{start}" data-end="{end}"{load}>'

@@ -36,8 +36,8 @@ from .rendering import review_text_html
 PER_PAGE = 50
 # Rows of "Spans side by side", and gold spans, shown at first and added each time the list is
 # scrolled to its end: a huge article's are never all on the page.
-GROUP_PAGE = 100
-GOLD_PAGE = 100
+GROUP_PAGE = 50
+GOLD_PAGE = 50
 # Each analyst's spans are drawn with their own underline; past four they repeat (the legend
 # and every mark's title still say whose span it is).
 ANALYST_STYLES = 4
@@ -98,7 +98,8 @@ def _shown_spans(article, analysts, gold, rows, labels):
         owners[gold.id] = ("Gold", "gold")
     in_gold = {(r[3], r[1], r[2]) for r in rows if gold and r[4] == gold.id}
     spans = []
-    for id, start, end, label_id, annotation_id, text, attributes in rows:
+    for id, start, end, label_id, annotation_id, *rest in rows:
+        text, attributes = rest or ("", {})
         owner, style = owners[annotation_id]
         span = SimpleNamespace(id=id, start=start, end=end, label_id=label_id, label=labels[label_id], text=text,
                                attributes=attributes, annotation_id=annotation_id, owner=owner, style=style,
@@ -110,6 +111,8 @@ def _shown_spans(article, analysts, gold, rows, labels):
 
 
 SHOWN_FIELDS = ("id", "start", "end", "label_id", "annotation_id", "text", "attributes")
+# What drawing a span takes: not its text or attributes, which a window's thousands of spans would read for nothing.
+DRAWN_FIELDS = SHOWN_FIELDS[:5]
 
 
 def _spans_of(analysts, gold):
@@ -119,7 +122,7 @@ def _spans_of(analysts, gold):
 def _drawn(article, analysts, gold, labels, window):
     """One window of the text with every reviewed span drawn on it."""
     rows, _, _ = spans_in(_spans_of(analysts, gold), text=article.text, start=window[0], end=window[1],
-                          fields=SHOWN_FIELDS)
+                          fields=DRAWN_FIELDS)
     spans = _shown_spans(article, analysts, gold, rows, labels)
     return window_html(*window, review_text_html(layout(article.text, spans, within=[window])))
 
@@ -199,7 +202,7 @@ def _gold_page(project, gold, labels, relation_types, after=None) -> dict:
     url = reverse("review_gold_more", args=[project.id, gold.article_id])
     return {
         # A link's target is chosen among the gold spans of the same page: all of them on an
-        # ordinary article, a hundred near it on a huge one.
+        # ordinary article, fifty near it on a huge one.
         "gold_rows": _gold_rows(project, labels, spans, relation_types),
         "gold_more_url": f"{url}?start={last.start}&end={last.end}&id={last.id}" if last else None,
     }
