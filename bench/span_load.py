@@ -275,7 +275,11 @@ def main() -> None:
         elapsed = time.monotonic() - started
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a busy machine: don't lose the figures to a slow shutdown
+            server.kill()
+            server.wait()
 
     from annotator.corpus.models import Article
     from annotator.labelling.models import Span
