@@ -141,6 +141,13 @@
   function stepDisagreement(step) {
     const all = groups();
     const at = all.findIndex((detail) => detail.dataset.group === openGroup);
+    // A huge article's groups load a page at a time: past the last disagreement loaded, N loads
+    // the next page (and steps again) before it goes round to the first.
+    const more = document.querySelector("#groups-more button");
+    if (step > 0 && more && !all.slice(at + 1).some((detail) => detail.classList.contains("disagree"))) {
+      htmx.ajax("GET", more.getAttribute("hx-get"), { source: more, swap: "none" }).then(() => stepDisagreement(step));
+      return;
+    }
     for (let i = 1; i <= all.length; i++) {
       const detail = all[(at + step * i + all.length * (i + 1)) % all.length];
       if (detail.classList.contains("disagree")) {
