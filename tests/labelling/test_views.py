@@ -159,7 +159,7 @@ class TestLabelArticle:
             assert f'<li id="span-{span.id}">' in content
             assert f'hx-get="{url("span_edit", w, span.id)}"' in content
         for label in w.labels.values():
-            assert f'data-label="{label.id}" data-hotkey="{label.hotkey}">{label.name} <kbd>' in content
+            assert f'data-label="{label.id}" data-hotkey="{label.hotkey}"><bdi>{label.name}</bdi> <kbd>' in content
         assert f'data-create-url="{url("span_create", w)}"' in content
         assert "0 of 1</strong> articles submitted" in content
         assert "this article: in progress" in content
@@ -813,7 +813,7 @@ class TestEscaping:
         assert "&amp; &quot;quotes&quot;." in content
         assert "Second &lt;b&gt;line&lt;/b&gt;." in content
         assert "&lt;script&gt;alert(2)&lt;/script&gt; {{ 7*7 }}</h1>" in content
-        assert "&lt;img src=x onerror=alert(3)&gt;&quot; <kbd>x</kbd></button>" in content
+        assert "&lt;img src=x onerror=alert(3)&gt;&quot;</bdi> <kbd>x</kbd></button>" in content
 
     def test_fragments_escape_text_label_and_attributes(self, analyst_client, project, evil):
         phrase = "<script>alert(1)</script>"

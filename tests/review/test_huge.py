@@ -54,7 +54,7 @@ def page(client, name, project, article, params=None):
 
 
 def rows(html):
-    return [(int(a), int(b)) for a, b in re.findall(r'<tr id="group-(\d+)-(\d+)"', html)]
+    return [(int(a), int(b)) for a, b in re.findall(r'<section id="group-(\d+)-(\d+)"', html)]
 
 
 def test_the_side_by_side_rows_load_page_after_page_in_order(client, project, reviewer, huge, labels):
@@ -68,7 +68,7 @@ def test_the_side_by_side_rows_load_page_after_page_in_order(client, project, re
     html, _ = page(client, "review_article", project, article)
     shown = rows(html)
     loads = 0
-    while more := re.search(r'<tr id="groups-more"><td colspan="5"><button type="button" hx-get="([^"]+)"', html):
+    while more := re.search(r'<p id="groups-more"[^>]*><button type="button" hx-get="([^"]+)"', html):
         html = client.get(more.group(1).replace("&amp;", "&"), headers=HTMX).content.decode()
         shown += rows(html)
         loads += 1
@@ -90,10 +90,10 @@ def test_a_row_compares_with_spans_beyond_its_page(client, project, reviewer, hu
     client.force_login(reviewer)
     html, _ = page(client, "review_article", project, article)
     while f'id="group-{start}-{start + 4}"' not in html:
-        more = re.search(r'<tr id="groups-more"><td colspan="5"><button type="button" hx-get="([^"]+)"', html)
+        more = re.search(r'<p id="groups-more"[^>]*><button type="button" hx-get="([^"]+)"', html)
         html = client.get(more.group(1).replace("&amp;", "&"), headers=HTMX).content.decode()
-    row = re.search(rf'<tr id="group-{start}-{start + 4}".*?</tr>', html, re.S).group(0)
-    assert f"other boundaries: Claim {start - 5}–{start + 4}" in row
+    row = re.search(rf'<section id="group-{start}-{start + 4}".*?</section>', html, re.S).group(0)
+    assert f"other boundaries: <bdi>Claim</bdi> {start - 5}–{start + 4}" in row
     assert "boundaries differ" in row
 
 
