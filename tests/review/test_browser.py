@@ -292,3 +292,10 @@ def test_n_past_the_last_group_loaded_loads_the_next_page_of_groups(page, people
     page.keyboard.press("Shift+N")
     page.locator(f"#group-{keys[0]}").wait_for()
     axe_check(page)
+
+    # A click on a highlight beyond the groups loaded loads them up to it.
+    page.reload()
+    assert page.locator("#group-picker option").count() == 1
+    page.locator(f'#article-text mark[data-group="{keys[-1]}"]').first.click()
+    page.locator(f"#group-{keys[-1]}").wait_for()
+    assert page.locator("#group-picker").input_value() == keys[-1]

@@ -159,6 +159,17 @@
     }
   }
 
+  // A highlight further on than the groups loaded so far: load their pages (by start) up to it.
+  function openLoading(key) {
+    if (showGroup(key)) return;
+    const more = document.querySelector("#groups-more button");
+    const loaded = groups();
+    const last = loaded.length ? parseInt(loaded[loaded.length - 1].dataset.group, 10) : -1;
+    if (more && last <= parseInt(key, 10)) {
+      htmx.ajax("GET", more.getAttribute("hx-get"), { source: more, swap: "none" }).then(() => openLoading(key));
+    }
+  }
+
   function restoreGroup() {
     const shown = groups().find((detail) => !detail.hidden);
     if (!(openGroup && showGroup(openGroup)) && shown) showGroup(shown.dataset.group);
@@ -204,7 +215,7 @@
       return;
     }
     const mark = event.target.closest("#article-text mark[data-group]");
-    if (mark && window.getSelection().isCollapsed) showGroup(mark.dataset.group);
+    if (mark && window.getSelection().isCollapsed) openLoading(mark.dataset.group);
   });
 
   page.addEventListener("change", (event) => {
