@@ -212,6 +212,7 @@ def test_decisions_beside_an_arabic_seed_with_the_keyboard(page, people):
     assert detail.is_hidden() and "missing for some" in later.inner_text()
     # Its highlight is picked out in the text and scrolled into view; the panel stays beside it.
     selected = page.locator("#article-text mark.selected")
+    selected.first.wait_for()  # its text window loads its highlights as it scrolls into view
     assert selected.evaluate_all("ms => ms.map(m => m.dataset.group)") == [f"{alone.start}-{alone.end}"]
     assert page.evaluate(in_view, "#article-text mark.selected") and page.evaluate(in_view, "#decision")
 

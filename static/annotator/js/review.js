@@ -130,11 +130,23 @@
     for (const other of groups()) other.hidden = other !== detail;
     const picker = document.getElementById("group-picker");
     if (picker) picker.value = key;
+    const marks = selectMarks(key);
+    if (scroll && marks.length) marks[0].scrollIntoView({ block: "center" });
+    else if (scroll) {
+      // Its text window has not loaded its highlights yet: scrolling to its line loads them.
+      const start = parseInt(key, 10);
+      const line = [...page.querySelectorAll("#article-text p[data-start]")].find(
+        (p) => Number(p.dataset.start) <= start && start <= Number(p.dataset.end));
+      if (line) line.scrollIntoView({ block: "center" });
+    }
+    return detail;
+  }
+
+  function selectMarks(key) {
     for (const mark of page.querySelectorAll("#article-text mark.selected")) mark.classList.remove("selected");
     const marks = page.querySelectorAll(`#article-text mark[data-group="${CSS.escape(key)}"]`);
     for (const mark of marks) mark.classList.add("selected");
-    if (scroll && marks.length) marks[0].scrollIntoView({ block: "center" });
-    return detail;
+    return marks;
   }
 
   // The next (step 1) or previous (-1) disagreement after the open group, round the end.
@@ -227,6 +239,11 @@
   // on the page) is out of date.
   // (htmx:load: the form that asked is gone from the page, so its own events do not reach here.)
   document.addEventListener("htmx:load", (event) => {
+    // A text window that loaded its highlights: the open group's are picked out in it too.
+    if (event.detail.elt.classList && event.detail.elt.classList.contains("text-window")) {
+      if (openGroup) selectMarks(openGroup);
+      return;
+    }
     if (event.detail.elt.id !== "review") return;
     window.annotator.resolveAll("htmx:");
     restoreGroup();
