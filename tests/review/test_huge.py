@@ -66,6 +66,8 @@ def test_the_side_by_side_rows_load_page_after_page_in_order(client, project, re
     add(gold, list(labels.values()), ours[::7])
     client.force_login(reviewer)
     html, _ = page(client, "review_article", project, article)
+    # The panel's counts are of the groups loaded, and it says so.
+    assert re.search(r"disagreements? in the first \d+ groups", html)
     shown = rows(html)
     loads = 0
     while more := re.search(r'<p id="groups-more"[^>]*><button type="button" hx-get="([^"]+)"', html):
