@@ -16,6 +16,7 @@ $PY -m bench.export --articles 1000 10000 --analysts 1 --formats jsonl-download 
 $PY -m bench.import_articles --articles 10000 --runs 3 --annotations --analysts 1 > "$out/import_annotated_one_analyst.txt"
 $PY -m bench.import_articles --articles 10000 --runs 3 > "$out/import_articles.txt"
 $PY -m bench.labelling_page --runs 20 > "$out/labelling_page.txt"
+$PY -m bench.huge_document --spans 50000 --runs 5 > "$out/huge_document.txt"
 $PY -m bench.selection --runs 20 > "$out/selection.txt"
 $PY -m bench.span_load --analysts 50 --seconds 60 --think-ms 2000 > "$out/span_load.txt"
 $PY -m bench.span_load --analysts 50 --seconds 60 --think-ms 2000 --article-chars 50000 --spans 500 > "$out/span_load_50k.txt"

@@ -59,6 +59,10 @@ class Annotation(models.Model):
         return f"{self.annotator} on {self.article}"
 
 
+# Longer than this (in code points), a span is "long" and has an index of its own.
+LONG_SPAN = 1000
+
+
 class Span(models.Model):
     """`[start, end)` in code points of the article text; `text` is what those offsets cover."""
 
@@ -88,7 +92,15 @@ class Span(models.Model):
             models.CheckConstraint(condition=Q(end=F("start") + Length("text")), name="span_text_length_matches"),
             models.UniqueConstraint(fields=["annotation", "client_id"], name="span_unique_client_id"),
         ]
-        indexes = [models.Index(fields=["annotation", "start"])]
+        indexes = [
+            models.Index(fields=["annotation", "start"]),
+            # The few long spans, so that the spans reaching into a stretch of a huge article are
+            # two short index reads (those that start at most LONG_SPAN before it, and these), not
+            # a read of every span that starts before it (`labelling.queries.spans_in`).
+            models.Index(
+                fields=["annotation", "start"], condition=Q(end__gt=F("start") + LONG_SPAN), name="span_long"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.label.name} [{self.start}, {self.end})"

@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, IntegerField, Max, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from annotator.projects.models import Membership, Project, SpanLabel
 
-from .models import Annotation
+from .models import LONG_SPAN, Annotation, Span
 
 @dataclass(slots=True)
 class ShownSpan:
@@ -37,11 +37,128 @@ def spans_shown(*, annotation: Annotation | None, labels: dict[int, SpanLabel]) 
     """
     if annotation is None:
         return []
-    rows = list(annotation.spans.values_list("id", "start", "end", "label_id", "text"))
+    return _shown(list(annotation.spans.values_list(*SHOWN)), labels)
+
+
+SHOWN = ("id", "start", "end", "label_id", "text")
+
+
+def _shown(rows, labels: dict[int, SpanLabel]) -> list[ShownSpan]:
     missing = {row[3] for row in rows} - labels.keys()  # the database does not forbid another project's label
     if missing:
         labels = labels | SpanLabel.objects.in_bulk(missing)
     return [ShownSpan(i, start, end, label_id, text, labels[label_id]) for i, start, end, label_id, text in rows]
+
+
+def _line_edges(text: str, start: int, end: int) -> tuple[int, int]:
+    """`[start, end)` widened to whole lines of the text."""
+    return text.rfind("\n", 0, start) + 1, (len(text) if (n := text.find("\n", end)) == -1 else n)
+
+
+def spans_in(spans, *, text: str, start: int, end: int, fields=SHOWN, margin: int = 500) -> tuple[list[tuple], int, int]:
+    """The rows (`fields`, id, start and end first) of the `spans` (a queryset) that reach into
+    `[start, end)`, and of every span they overlap, and so on; with the range, widened to whole
+    lines, that holds them all.
+
+    No span outside that range overlaps it, so tracks assigned to these spans alone are the
+    tracks all the spans give them (see `rendering`), and every line in the range can be drawn
+    from them. One query reads the range and `margin` characters either side, where such a
+    stretch nearly always ends; another follows only if it reaches further. A huge annotation
+    is never read whole for a window or a save.
+    """
+    lo, hi = _line_edges(text, start, end)
+    fetched: dict[int, tuple] = {}
+    read_lo = read_hi = None
+    while True:
+        want_lo, want_hi = max(0, lo - margin), min(len(text), hi + margin)
+        for a, b in ((want_lo, want_hi),) if read_lo is None else ((want_lo, read_lo), (read_hi, want_hi)):
+            if a < b:
+                for row in _reaching(spans, a, b, fields):
+                    fetched[row[0]] = row
+        read_lo, read_hi = want_lo, want_hi
+        # Widen [lo, hi) over every span read that reaches into it, to whole lines, until none does.
+        ordered = sorted(fetched.values(), key=lambda row: row[1])
+        while True:
+            new_lo, new_hi = lo, hi
+            for row in ordered:
+                if row[1] >= new_hi:
+                    break
+                if row[2] > new_lo:
+                    new_lo, new_hi = min(new_lo, row[1]), max(new_hi, row[2])
+            new_lo, new_hi = _line_edges(text, new_lo, new_hi)
+            if (new_lo, new_hi) == (lo, hi):
+                break
+            lo, hi = new_lo, new_hi
+        # A span not read that overlapped [lo, hi) would overlap what was read: done once that holds it.
+        if read_lo <= lo and hi <= read_hi:
+            return [row for row in fetched.values() if row[1] < hi and row[2] > lo], lo, hi
+
+
+def _reaching(spans, start: int, end: int, fields):
+    """The rows of the `spans` that reach into `[start, end)`: those that start at most LONG_SPAN
+    before it, and the long ones (each read has an index of its own, see `Span.Meta`)."""
+    reach = Q(start__lt=end, end__gt=start)
+    short = spans.filter(reach, start__gte=max(0, start - LONG_SPAN)).values_list(*fields)
+    long = spans.filter(reach, start__lt=max(0, start - LONG_SPAN), end__gt=F("start") + LONG_SPAN).values_list(*fields)
+    return short.union(long, all=True)
+
+
+def spans_around(*, annotation: Annotation | None, labels: dict[int, SpanLabel], text: str, start: int,
+                 end: int) -> tuple[list[ShownSpan], int, int]:
+    """`spans_in` for the labelling page: the annotation's spans as it shows them."""
+    if annotation is None:
+        return [], *_line_edges(text, start, end)
+    rows, start, end = spans_in(annotation.spans.all(), text=text, start=start, end=end)
+    return _shown(rows, labels), start, end
+
+
+def _after(span) -> Q:
+    """Spans after `span` in the list's order (start, longest first, id)."""
+    return (Q(start__gt=span.start) | Q(start=span.start, end__lt=span.end)
+            | Q(start=span.start, end=span.end, id__gt=span.id))
+
+
+def spans_page(*, annotation: Annotation | None, labels: dict[int, SpanLabel], after=None,
+               size: int) -> tuple[list[ShownSpan], bool]:
+    """Up to `size` spans in the list's order, after the span `after` (or from the first); and
+    whether more follow. Keyed on the last span shown, not an offset, so spans added or deleted
+    before it meanwhile neither repeat nor skip one."""
+    if annotation is None:
+        return [], False
+    spans = annotation.spans.order_by("start", "-end", "id")
+    if after is not None:
+        spans = spans.filter(_after(after))
+    rows = list(spans.values_list(*SHOWN)[: size + 1])
+    return _shown(rows[:size], labels), len(rows) > size
+
+
+def list_state(*, annotation: Annotation, span=None) -> tuple[bool, int | None]:
+    """Whether the annotation has spans (other than `span`), and the id of the span after `span`
+    in the list's order (None: none, or no `span`), in one query of a few index reads.
+
+    Not a count: counting 50,000 spans takes tens of milliseconds, and the page counts up and down
+    from the count it showed (a change it missed makes it load the list again)."""
+    spans = Span.objects.filter(annotation=annotation)
+    following = Value(None, output_field=IntegerField())
+    if span is not None:
+        # Two reads along the (annotation, start) index: one OR of the three cases would read them all.
+        same_start = spans.filter(Q(start=span.start) & (Q(end__lt=span.end) | Q(end=span.end, id__gt=span.id)))
+        later = spans.filter(start__gt=span.start)
+        following = Coalesce(
+            Subquery(same_start.order_by("-end", "id").values("id")[:1]),
+            Subquery(later.order_by("start", "-end", "id").values("id")[:1]),
+        )
+        spans = spans.exclude(pk=span.id)
+    return Annotation.objects.filter(pk=annotation.pk).values_list(Exists(spans), following).get()
+
+
+def spans_near(spans, *, at: int, count: int) -> list:
+    """Up to `count` of the `spans` (a queryset) on each side of offset `at`, nearest first, then
+    in the list's order: all of them on an article of ordinary size, and a bounded choice (for a
+    link's target) on a huge one. Two index range reads in one query."""
+    before = spans.filter(start__lt=at).order_by("-start", "end", "-id")[:count]
+    after = spans.filter(start__gte=at).order_by("start", "-end", "id")[:count]
+    return sorted(before.union(after, all=True), key=lambda s: (s.start, -s.end, s.id))
 
 
 DONE = (Annotation.Status.SUBMITTED, Annotation.Status.SKIPPED)

@@ -7,6 +7,11 @@ which version of the annotation it starts from and which it brings the page to
 (`X-Annotation-Base`, `X-Annotation-Version`); a page that showed another version (another
 tab changed the annotation, or answers crossed) loads the whole text and list again, so the
 page always shows what the database holds after the change.
+
+However many spans an article has, a page and a change read only what they show (issue #17):
+the text's first window with its highlights and the rest as plain text whose windows load their
+highlights as they scroll into view (`text_window`), the span list a page at a time
+(`span_list_more`), and a change the spans of the lines it redraws.
 """
 
 import uuid
@@ -21,6 +26,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -35,9 +41,14 @@ from annotator.projects.models import RelationType, SpanAttribute
 from . import services
 from .models import Annotation, Relation, Span
 from .assignment import assignment_next, assignment_skip
-from .queries import progress_for, spans_shown
+from .queries import list_state, progress_for, spans_around, spans_near, spans_page
 from .forms import document_labels_from, new_span_from
-from .rendering import layout, redrawn, text_html
+from .rendering import layout, redrawn, text_html, window_html, windows
+
+# Spans the list shows at first, and adds each time it is scrolled to its end.
+LIST_PAGE = 200
+# A link's target is chosen among at most this many spans on each side of its source.
+LINK_TARGETS = 100
 
 
 def _labels(project, attributes=False) -> dict:
@@ -49,19 +60,45 @@ def _labels(project, attributes=False) -> dict:
 
 def _page_context(project, article, annotation):
     labels = _labels(project)
-    spans = spans_shown(annotation=annotation, labels=labels)
+    url = article_url(project, article)
     return _standing(project, article, annotation) | {
         "project": project,
         "article": article,
-        "article_url": article_url(project, article),
+        "article_url": url,
         "annotation": annotation,
         # A fresh annotation is at version 1 with nothing in it: the same as no annotation.
         "version": annotation.version if annotation else 1,
-        "text_html": text_html(layout(article.text, spans)),
-        "spans": spans,
-        "span_count": len(spans),
+        "text_html": _text_html(article, annotation, labels, url),
+        "span_count": annotation.spans.count() if annotation else 0,
         "labels": list(labels.values()),
         "editing": None,
+    } | _list_page(annotation, labels, url)
+
+
+def _text_html(article, annotation, labels, url):
+    """The first window of the text drawn, the others as plain lines that load their drawing when
+    they come into view: offsets, selection and labelling work in all of them from the start."""
+    first, *rest = windows(article.text)
+    plain = layout(article.text, [], within=rest) if rest else []
+    out = [_window(article, annotation, labels, first)]
+    for start, end in rest:
+        lines = [p for p in plain if start <= p.start and p.end <= end]
+        out.append(window_html(start, end, text_html(lines), load_url=f"{url}text/?start={start}"))
+    return mark_safe("".join(out))
+
+
+def _window(article, annotation, labels, window):
+    spans, _, _ = spans_around(annotation=annotation, labels=labels, text=article.text, start=window[0], end=window[1])
+    return window_html(*window, text_html(layout(article.text, spans, within=[window])))
+
+
+def _list_page(annotation, labels, url, after=None):
+    """One page of the span list (`spans`), and where the next one loads from (`more_url`)."""
+    spans, more = spans_page(annotation=annotation, labels=labels, after=after, size=LIST_PAGE)
+    last = spans[-1] if more else None
+    return {
+        "spans": spans,
+        "more_url": f"{url}spans/more/?start={last.start}&end={last.end}&id={last.id}" if last else None,
     }
 
 
@@ -82,7 +119,7 @@ def _standing(project, article, annotation) -> dict:
     return {"read_only": None, "notice": None}
 
 
-def _editor_answer_context(project, article, annotation, editing, spans, labels, *, new=False):
+def _editor_answer_context(project, article, annotation, editing, labels, *, new=False):
     context = {
         "project": project,
         "article": article,
@@ -92,11 +129,11 @@ def _editor_answer_context(project, article, annotation, editing, spans, labels,
         "oob": True,
     }
     if editing:
-        context |= _editor_context(project, editing, spans, annotation, new=new)
+        context |= _editor_context(project, editing, annotation, new=new)
     return context
 
 
-def _editor_context(project, span, spans, annotation, *, new=False):
+def _editor_context(project, span, annotation, *, new=False):
     """The fields and links the span editor offers for one span (`new`: made just now, so it has no links yet)."""
     lists = {SpanAttribute.Kind.STANCE: project.stance_values, SpanAttribute.Kind.TARGET: project.stance_targets}
     attributes = list(span.label.attributes.all())
@@ -109,8 +146,13 @@ def _editor_context(project, span, spans, annotation, *, new=False):
          "linked": linked.get(a.name)}
         for a in attributes
     ]
-    relation_types = RelationType.objects.filter(project=project, source_label_id=span.label_id).select_related(
-        "target_label"
+    relation_types = list(
+        RelationType.objects.filter(project=project, source_label_id=span.label_id).select_related("target_label")
+    )
+    # The spans near it, not all of a huge article's: a choice of thousands is no choice.
+    spans = (
+        spans_near(annotation.spans.only("id", "start", "end", "label_id", "text"), at=span.start, count=LINK_TARGETS)
+        if relation_types else []
     )
     return {
         "editing_seen": services.state_token(services.span_state(span)),
@@ -159,42 +201,50 @@ def _own_annotation(request, article):
     return Annotation.objects.filter(article=article, annotator=request.user, kind=Annotation.Kind.ANALYST).first()
 
 
-def _locked(annotation, change, labels=None):
+def _locked(annotation, change, labels=None, *, text="", around=None):
     """Make `change()` with the annotation locked from before it until its spans are read.
 
     `annotation` is the annotation, or a function that gets (or makes) it locked in the same
     transaction; `change` is given it. Returns what `change(annotation)` returned, the version
-    before and after it, and (given the project's `labels`) the spans after it: as they are at
-    that version, since nothing else can change the annotation meanwhile. Every service moves
-    the version of the copy it was given on, so the version after needs no second look.
+    before and after it, and (given the project's `labels`) the spans after it around the range
+    `around(result)` of the article `text` (every span that shares a line or an overlap with it,
+    `spans_around`): as they are at that version, since nothing else can change
+    the annotation meanwhile. Every service moves the version of the copy it was given on, so
+    the version after needs no second look.
     """
     with transaction.atomic():
         annotation = annotation() if callable(annotation) else services.annotation_lock(annotation=annotation)
         base = annotation.version
         result = change(annotation)
-        after = spans_shown(annotation=annotation, labels=labels) if labels is not None else []
+        after = []
+        if labels is not None:
+            start, end = around(result)
+            after, _, _ = spans_around(annotation=annotation, labels=labels, text=text, start=start, end=end)
     return result, base, annotation.version, after
 
 
-def _change_answer(request, project, article, annotation, *, base, version, spans, labels, redraw=(), editing=None,
+def _change_answer(request, project, article, annotation, *, base, version, labels, spans=(), redraw=(), editing=None,
                    added=None, replaced=None, removed=None, notice="", status=200):
-    """What a change changed, as out-of-band swaps: the paragraphs that `redraw` ranges reach,
-    the editor (`editing`, a Span), the span list's count and changed item, and the line that
-    says what was done (`notice`; after a deletion, with its Undo)."""
+    """What a change changed, as out-of-band swaps: the paragraphs that `redraw` ranges reach
+    (drawn from `spans`, those around them), the editor (`editing`, a Span), the span list's
+    count and changed item, and the line that says what was done (`notice`; after a deletion,
+    with its Undo). The list's changes go through `#span-changes`: labelling.js puts each where
+    the list has loaded that far (the rest arrives with the list's later pages)."""
     # A span added by this change (not one a retry found) has no links yet.
     new = added is not None and version != base
-    context = _editor_answer_context(project, article, annotation, editing, spans, labels, new=new)
+    context = _editor_answer_context(project, article, annotation, editing, labels, new=new)
     context["notice"] = notice
     if version != base:
         if redraw:
             context["paragraphs_html"] = text_html(
                 layout(article.text, spans, within=list(redraw)), editing.id if editing else None, oob=True
             )
-        context["span_count"] = len(spans)
         context["added"] = next((s for s in spans if added and s.id == added.id), None)
-        if context["added"]:
-            following = spans.index(context["added"]) + 1
-            context["added_before"] = spans[following].id if following < len(spans) else None
+        if added or removed:
+            # Read after the lock is let go: another tab's change meanwhile makes this page reload anyway.
+            others, context["added_before"] = list_state(annotation=annotation, span=context["added"])
+            context["count_change"] = 1 if context["added"] else -1
+            context["no_others"] = not others
         context["replaced"] = next((s for s in spans if replaced and s.id == replaced.id), None)
         context["removed"] = removed
         # Undo sends the deleted span again as a new one, under a change id of its own.
@@ -262,7 +312,9 @@ def span_create(request, project, article_id):
         own = lambda: services.annotation_get_or_create(  # noqa: E731
             article=article, annotator=request.user, lock=True, claim=True
         )
-        span, base, version, spans = _locked(own, create, labels)
+        span, base, version, spans = _locked(
+            own, create, labels, text=article.text, around=lambda span: (span.start, span.end)
+        )
     except ValidationError as error:
         return _invalid(error)
     if not request.htmx:
@@ -323,14 +375,50 @@ def span_edit(request, project, article_id, span_id):
     # Nothing changes: the editor opens, and the page marks the span it edits.
     annotation = span.annotation
     labels = _labels(project)
-    spans = spans_shown(annotation=annotation, labels=labels)
-    context = _editor_answer_context(project, article, annotation, span, spans, labels)
+    context = _editor_answer_context(project, article, annotation, span, labels)
     context |= _standing(project, article, annotation)
     return render(request, "labelling/article.html#opened", context)
 
 
 def article_url(project, article):
     return reverse("label_article", args=[project.id, article.id])
+
+
+def _int(request, name) -> int:
+    return int(request.GET[name])
+
+
+@require_GET
+@project_view()
+def text_window(request, project, article_id):
+    """One window of the text with the analyst's highlights, for the plain window it replaces. It
+    says the version it shows, like a change's answer: a page that showed another loads again."""
+    article = _article(project, article_id)
+    try:
+        start = _int(request, "start")
+    except (KeyError, ValueError):
+        return HttpResponseBadRequest("start (where a window of the text starts) is required.")
+    window = next((w for w in windows(article.text) if w[0] == start), None)
+    if window is None:
+        raise Http404("No window of the text starts there.")
+    annotation = _own_annotation(request, article)
+    version = annotation.version if annotation else 1
+    return _versioned(HttpResponse(_window(article, annotation, _labels(project), window)), version, version)
+
+
+@require_GET
+@project_view()
+def span_list_more(request, project, article_id):
+    """The span list's next page: the spans after the one at `start`, `end`, `id` in its order."""
+    article = _article(project, article_id)
+    try:
+        after = SimpleNamespace(start=_int(request, "start"), end=_int(request, "end"), id=_int(request, "id"))
+    except (KeyError, ValueError):
+        return HttpResponseBadRequest("start, end and id of the last span shown are required.")
+    annotation = _own_annotation(request, article)
+    url = article_url(project, article)
+    context = {"article_url": url, "more_page": True} | _list_page(annotation, _labels(project), url, after)
+    return render(request, "labelling/article.html#span_page", context)
 
 
 @require_POST
@@ -351,7 +439,7 @@ def span_update(request, project, article_id, span_id):
     try:
         _, base, version, spans = _locked(annotation, lambda _: services.span_update(
             span=span, label=label, attributes=attributes, actor=request.user, seen=request.POST.get("seen")
-        ), labels)
+        ), labels, text=article.text, around=lambda _: (span.start, span.end))
     except ValidationError as error:
         return _invalid(error)
     if not request.htmx:
@@ -376,7 +464,8 @@ def span_delete(request, project, article_id, span_id):
     labels = _labels(project)
     try:
         _, base, version, spans = _locked(
-            annotation, lambda _: services.span_delete(span=span, actor=request.user, seen=request.POST.get("seen")), labels
+            annotation, lambda _: services.span_delete(span=span, actor=request.user, seen=request.POST.get("seen")),
+            labels, text=article.text, around=lambda _: (gone.start, gone.end),
         )
     except ValidationError as error:
         return _invalid(error)
@@ -400,16 +489,16 @@ def relation_create(request, project, article_id):
     annotation = source.annotation
     labels = _labels(project)
     try:
-        _, base, version, spans = _locked(annotation, lambda _: services.relation_create(
+        _, base, version, _ = _locked(annotation, lambda _: services.relation_create(
             relation_type=relation_type, source=source, target=target, actor=request.user
-        ), labels)
+        ))
     except ValidationError as error:
         return _invalid(error)
     if not request.htmx:
         return redirect("label_article", project.id, article.id)
     linked = format_html("Linked: {} → “<bdi>{}</bdi>”.", relation_type.name, Truncator(target.text).chars(60))
-    return _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
-                          labels=labels, editing=source, notice=linked)
+    return _change_answer(request, project, article, annotation, base=base, version=version, labels=labels,
+                          editing=source, notice=linked)
 
 
 @require_POST
@@ -430,15 +519,15 @@ def relation_delete(request, project, article_id, relation_id):
     annotation = relation.annotation
     labels = _labels(project)
     try:
-        _, base, version, spans = _locked(
-            annotation, lambda _: services.relation_delete(relation=relation, actor=request.user), labels
+        _, base, version, _ = _locked(
+            annotation, lambda _: services.relation_delete(relation=relation, actor=request.user)
         )
     except ValidationError as error:
         return _invalid(error)
     if not request.htmx:
         return redirect("label_article", project.id, article.id)
-    return _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
-                          labels=labels, editing=source, notice=f"Removed the {relation.type.name} link.")
+    return _change_answer(request, project, article, annotation, base=base, version=version, labels=labels,
+                          editing=source, notice=f"Removed the {relation.type.name} link.")
 
 
 @require_POST

@@ -12,6 +12,7 @@ Kinds of span disagreement, per group of spans with the same `(start, end)`:
 - "missing": an analyst marked nothing like it (no span here, no overlapping one of that label).
 """
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 SPAN_KINDS = ("boundary", "label", "missing", "attributes")
@@ -49,26 +50,46 @@ def _overlaps(a_start, a_end, b_start, b_end) -> bool:
     return a_start < b_end and b_start < a_end
 
 
-def span_groups(analyst_spans: list[list], gold_spans=()) -> list[Group]:
+def span_groups(analyst_spans: list[list], gold_spans=(), starting: tuple[int, int] | None = None) -> list[Group]:
     """One group per distinct `(start, end)`, each with a cell per analyst (in the given order).
 
     `analyst_spans[i]` are analyst i's spans; any object with `start`, `end`, `label_id` and
-    `attributes` will do.
+    `attributes` will do. With `starting` (`(first, last)`), only the groups that start from
+    `first` to `last`: one page of a huge article's, for which the spans given need only be those
+    that overlap them.
     """
+    def shown(span):
+        return starting is None or starting[0] <= span.start <= starting[1]
+
     keys = sorted(
-        {(s.start, s.end) for spans in analyst_spans for s in spans} | {(s.start, s.end) for s in gold_spans},
+        {(s.start, s.end) for spans in analyst_spans for s in spans if shown(s)}
+        | {(s.start, s.end) for s in gold_spans if shown(s)},
         key=lambda k: (k[0], -k[1]),
     )
     groups = {key: Group(start=key[0], end=key[1], cells=[Cell() for _ in analyst_spans]) for key in keys}
     for i, spans in enumerate(analyst_spans):
         for span in spans:
-            cell = groups[(span.start, span.end)].cells[i]
-            cell.spans.append(span)
-            cell.state = "same"
+            if shown(span):
+                cell = groups[(span.start, span.end)].cells[i]
+                cell.spans.append(span)
+                cell.state = "same"
     for span in gold_spans:
-        groups[(span.start, span.end)].gold.append(span)
+        if shown(span):
+            groups[(span.start, span.end)].gold.append(span)
 
     compared = len(analyst_spans) >= 2
+    # Each analyst's spans by start, to find those overlapping a group without reading them all:
+    # they start before its end and at most the analyst's longest span before its start (in input order).
+    ordered = [sorted(range(len(spans)), key=lambda j, spans=spans: spans[j].start) for spans in analyst_spans]
+    starts = [[spans[j].start for j in order] for spans, order in zip(analyst_spans, ordered)]
+    longest = [max((s.end - s.start for s in spans), default=0) for spans in analyst_spans]
+
+    def overlapping(i, start, end):
+        order = ordered[i]
+        found = order[bisect_left(starts[i], start - longest[i]) : bisect_left(starts[i], end)]
+        return [analyst_spans[i][j] for j in sorted(found) if _overlaps(analyst_spans[i][j].start,
+                                                                       analyst_spans[i][j].end, start, end)]
+
     for group in groups.values():
         labels = group.analyst_labels
         if not labels or not compared:
@@ -76,10 +97,7 @@ def span_groups(analyst_spans: list[list], gold_spans=()) -> list[Group]:
         for i, cell in enumerate(group.cells):
             if cell.state == "same":
                 continue
-            cell.near = [
-                s for s in analyst_spans[i]
-                if s.label_id in labels and _overlaps(s.start, s.end, group.start, group.end)
-            ]
+            cell.near = [s for s in overlapping(i, group.start, group.end) if s.label_id in labels]
             cell.state = "boundary" if cell.near else "missing"
             group.kinds.add(cell.state)
         present = [cell for cell in group.cells if cell.state == "same"]

@@ -59,6 +59,8 @@ def routes(w):
             "client_id": str(uuid.uuid4()),
         }),
         "span_edit": ("get", url("span_edit", w, w.quote.id), {}),
+        "text_window": ("get", url("text_window", w), {"start": 0}),
+        "span_list_more": ("get", url("span_list_more", w), {"start": 0, "end": 1, "id": 0}),
         "span_update": ("post", url("span_update", w, w.quote.id), {
             "label": w.labels["Quote"].id, "attr-speaker": "Lavrov",
         }),
@@ -78,10 +80,11 @@ def routes(w):
 ROUTE_NAMES = [
     "label_article", "next_article", "span_create", "span_edit", "span_update", "span_delete",
     "relation_create", "relation_delete", "document_labels", "article_submit", "article_skip",
+    "text_window", "span_list_more",
 ]
 POST_ONLY = ["span_create", "span_update", "span_delete", "relation_create", "relation_delete",
              "document_labels", "article_submit", "article_skip"]
-GET_ONLY = ["label_article", "next_article", "span_edit"]
+GET_ONLY = ["label_article", "next_article", "span_edit", "text_window", "span_list_more"]
 
 
 def request(client, route, htmx=False, **overrides):
@@ -151,7 +154,7 @@ class TestLabelArticle:
         assert mark_tag(w.quote, track=0) + "the West is trying to pull Armenia away</mark>" in content
         assert mark_tag(w.source) + "Lavrov</mark>" in content
         assert mark_tag(w.claim) + "repeated the claim</mark>" in content
-        assert "Your spans (3)" in content
+        assert "Your spans (<span id=\"span-count\">3</span>)" in content
         for span in (w.quote, w.claim, w.source):
             assert f'<li id="span-{span.id}">' in content
             assert f'hx-get="{url("span_edit", w, span.id)}"' in content
@@ -171,14 +174,14 @@ class TestLabelArticle:
         content = body(response)
         assert 'id="article-text"' in content
         assert mark_tag(w.quote) + QUOTE + "</mark>" in content
-        assert "Your spans (3)" in content
+        assert "Your spans (<span id=\"span-count\">3</span>)" in content
 
     def test_before_any_work_the_page_has_no_marks(self, analyst_client, project, article):
         response = analyst_client.get(reverse("label_article", args=[project.id, article.id]))
         assert response.status_code == 200
         content = body(response)
         assert "<mark" not in content
-        assert "Your spans (0)" in content and "No spans yet." in content
+        assert "Your spans (<span id=\"span-count\">0</span>)" in content and "No spans yet." in content
         assert "this article:" not in content
         assert 'data-version="1"' in content  # what a fresh annotation starts at
         assert Annotation.objects.count() == 0  # looking is not labelling
@@ -251,12 +254,15 @@ class TestSpanCreate:
         assert paragraphs[55].startswith(para_tag(55, 87, oob=True))
         assert mark_tag(span, editing=True) + "ministry</mark>" in content
         assert content.count("<mark") == 2 and mark_tag(w.claim) + "repeated the claim</mark>" in content
-        # The new list item goes before the next span in the list's order (the claim).
+        # The new list item goes before the next span in the list's order (the claim): labelling.js
+        # puts it there from #span-changes (if the list has loaded that far).
         assert re.search(
-            rf'<div hx-swap-oob="beforebegin:#span-{w.claim.id}"><li id="span-{span.id}">.*?</li></div>', content, re.S
+            rf'<div hx-swap-oob="beforeend:#span-changes"><li id="span-{span.id}" data-change="add" '
+            rf'data-before="{w.claim.id}">.*?</li></div>', content, re.S
         )
         assert content.count("<li id=") == 1
-        assert '<h2 id="spans-heading" hx-swap-oob="true">Your spans (4)</h2>' in content
+        # The list's count goes up by one on the page (it showed 3).
+        assert '<div hx-swap-oob="beforeend:#span-changes"><span data-change="count" data-by="1"></span></div>' in content
         # The new span opens in the editor.
         assert f'action="{url("span_update", w, span.id)}"' in content
         assert f"Characters {start}–{start + 8}" in content
@@ -411,7 +417,7 @@ class TestSpanUpdate:
         assert "<option selected>critical</option>" in content
         assert mark_tag(w.quote, editing=True) in content
         assert list(swapped_paragraphs(content)) == [0]  # the quote's paragraph, not the other one
-        assert re.search(rf'<li id="span-{w.quote.id}" hx-swap-oob="true">', content)
+        assert re.search(rf'<li id="span-{w.quote.id}" data-change="replace">', content)
 
     def test_a_typed_speaker_is_not_kept_beside_a_speaker_link(self, analyst_client, w):
         response = request(analyst_client, routes(w)["span_update"], htmx=True,
@@ -438,7 +444,7 @@ class TestSpanUpdate:
         assert Relation.objects.count() == 0
         content = body(response)
         assert mark_tag(w.quote, editing=True) in content
-        assert re.search(rf'<li id="span-{w.quote.id}" hx-swap-oob="true">\s*<button type="button" class="chip label-{w.labels["Claim"].id}"', content)
+        assert re.search(rf'<li id="span-{w.quote.id}" data-change="replace">\s*<button type="button" class="chip label-{w.labels["Claim"].id}"', content)
 
     def test_bad_stance_is_422(self, analyst_client, w):
         before = db_state()
@@ -473,8 +479,8 @@ class TestSpanDelete:
         assert f'data-span="{w.quote.id}"' not in content
         assert list(swapped_paragraphs(content)) == [0]
         assert mark_tag(w.source) + "Lavrov</mark>" in content  # the paragraph's other span stays
-        assert f'<li id="span-{w.quote.id}" hx-swap-oob="delete"></li>' in content
-        assert "Your spans (2)" in content
+        assert f'<div hx-swap-oob="beforeend:#span-changes"><li id="span-{w.quote.id}" data-change="remove"></li></div>' in content
+        assert '<span data-change="count" data-by="-1"></span>' in content
         assert "Click a highlight" in content
 
     def test_plain_post_redirects(self, analyst_client, w):
@@ -726,7 +732,7 @@ class TestBlindLabelling:
 
     def test_page_shows_only_the_users_own_spans(self, analyst_client, client, w, theirs, second_analyst):
         content = body(analyst_client.get(w.page))
-        assert "Your spans (3)" in content
+        assert "Your spans (<span id=\"span-count\">3</span>)" in content
         for span in (theirs.claim, theirs.source, theirs.quote):
             assert f'data-span="{span.id}"' not in content
             assert f'id="span-{span.id}"' not in content
@@ -734,7 +740,7 @@ class TestBlindLabelling:
 
         client.force_login(second_analyst)
         content = body(client.get(w.page))
-        assert "Your spans (3)" in content
+        assert "Your spans (<span id=\"span-count\">3</span>)" in content
         for span in (w.quote, w.claim, w.source):
             assert f'data-span="{span.id}"' not in content
         assert f'data-span="{theirs.claim.id}"' in content

@@ -212,6 +212,7 @@ def test_decisions_beside_an_arabic_seed_with_the_keyboard(page, people):
     assert detail.is_hidden() and "missing for some" in later.inner_text()
     # Its highlight is picked out in the text and scrolled into view; the panel stays beside it.
     selected = page.locator("#article-text mark.selected")
+    selected.first.wait_for()  # its text window loads its highlights as it scrolls into view
     assert selected.evaluate_all("ms => ms.map(m => m.dataset.group)") == [f"{alone.start}-{alone.end}"]
     assert page.evaluate(in_view, "#article-text mark.selected") and page.evaluate(in_view, "#decision")
 
@@ -257,3 +258,45 @@ def test_decisions_beside_an_arabic_seed_with_the_keyboard(page, people):
     later.wait_for()
     assert page.evaluate(in_view, "#decision") and page.evaluate(in_view, "#article-text mark.selected")
     page.screenshot(path="/tmp/review-arabic-decisions-800.png", caret="initial")
+
+
+def test_n_past_the_last_group_loaded_loads_the_next_page_of_groups(page, people, monkeypatch):
+    """A huge article's side panel holds a page of span groups; N goes on into the next page."""
+    from annotator.review import views
+
+    # One start a page (the page reads three spans' starts, two of them the first group's).
+    monkeypatch.setattr(views, "GROUP_PAGE", 1)
+    project, (first, second), _ = people
+    labels = labels_of(project)
+    article = make_article(project, TEXT, title="Paged groups", language="en")
+    phrases = ["Lavrov", "the West", "Armenia", "ministry"]
+    quotes = [mark(article, first, labels["Quote"], phrase) for phrase in phrases]
+    for phrase in phrases:
+        mark(article, second, labels["Claim"], phrase)  # labels differ in every group
+    submit(article, first)
+    submit(article, second)
+
+    log_in(page, "reviewer1")
+    page.goto(f"/p/{project.id}/review/{article.id}/")
+    keys = [f"{q.start}-{q.end}" for q in quotes]
+    assert page.locator("#group-picker option").evaluate_all("os => os.map(o => o.value)") == keys[:1]
+    assert page.locator(f"#group-{keys[0]}").is_visible()
+    for key in keys[1:]:
+        page.locator("body").focus()
+        page.keyboard.press("Shift+N")
+        page.locator(f"#group-{key}").wait_for()
+        assert page.locator("#group-picker").input_value() == key
+    assert page.locator("#group-picker option").evaluate_all("os => os.map(o => o.value)") == keys
+    assert page.locator("#groups-more button").count() == 0
+    # All loaded: N goes round to the first.
+    page.locator("body").focus()
+    page.keyboard.press("Shift+N")
+    page.locator(f"#group-{keys[0]}").wait_for()
+    axe_check(page)
+
+    # A click on a highlight beyond the groups loaded loads them up to it.
+    page.reload()
+    assert page.locator("#group-picker option").count() == 1
+    page.locator(f'#article-text mark[data-group="{keys[-1]}"]').first.click()
+    page.locator(f"#group-{keys[-1]}").wait_for()
+    assert page.locator("#group-picker").input_value() == keys[-1]

@@ -57,6 +57,9 @@ def routes(w):
         "review_queue": ("get", url("review_queue", w), {}),
         "review_article": ("get", url("review_article", w), {}),
         "article_history": ("get", url("article_history", w), {}),
+        "review_text_window": ("get", url("review_text_window", w), {"start": 0}),
+        "review_groups_more": ("get", url("review_groups_more", w), {"after": 0}),
+        "review_gold_more": ("get", url("review_gold_more", w), {"start": 0, "end": 1, "id": 0}),
         "review_accept": ("post", url("review_accept", w, w.first.id), {"version": w.version}),
         "review_reject": ("post", url("review_reject", w, w.second.id), {"version": w.version, "reason": "Too short"}),
         "review_span_add": ("post", url("review_span_add", w), {
@@ -75,10 +78,11 @@ def routes(w):
 
 
 ROUTE_NAMES = [
-    "review_queue", "review_article", "article_history", "review_accept", "review_reject", "review_span_add",
+    "review_queue", "review_article", "article_history", "review_text_window", "review_groups_more",
+    "review_gold_more", "review_accept", "review_reject", "review_span_add",
     "review_span_update", "review_span_delete", "review_labels", "review_done",
 ]
-POSTS = ROUTE_NAMES[3:]
+POSTS = ROUTE_NAMES[6:]
 
 
 def request(client, route, htmx=False, **overrides):

@@ -192,7 +192,9 @@ window.annotatorText = (function () {
         const list = page.getElementById("span-list");
         if (!text || !list || Number(text.dataset.version) < Number(articleText().dataset.version)) return;
         keepSelection();
-        articleText().replaceWith(document.adoptNode(text));
+        const shownText = document.adoptNode(text);
+        articleText().replaceWith(shownText);
+        htmx.process(shownText); // its windows still to load
         const shown = document.adoptNode(list);
         document.getElementById("span-list").replaceWith(shown);
         htmx.process(shown);
@@ -215,6 +217,38 @@ window.annotatorText = (function () {
         }
       });
   }
+
+  // A change's answer puts what changed in the span list into #span-changes. A long list loads a
+  // page at a time, so each goes into the list only if the list has loaded that far: the rest
+  // comes with the list's later pages, which are read after the change. The count goes up or down
+  // by one (counting a huge list costs more than the change): an answer that does not follow
+  // from the version the page shows makes the page load the list again, count and all.
+  function applyListChanges() {
+    const list = document.getElementById("span-items");
+    for (const item of Array.from(document.getElementById("span-changes").children)) {
+      item.remove();
+      const change = item.dataset.change;
+      const before = item.dataset.before;
+      delete item.dataset.change;
+      delete item.dataset.before;
+      const shown = item.id && document.getElementById(item.id);
+      if (change === "count") {
+        const count = document.getElementById("span-count");
+        count.textContent = String(Number(count.textContent) + Number(item.dataset.by));
+      } else if (change === "remove") {
+        if (shown) shown.remove();
+      } else if (change === "replace") {
+        if (shown) shown.replaceWith(item);
+      } else if (!shown) {
+        const next = before && document.getElementById("span-" + before);
+        if (next && next.parentNode === list) list.insertBefore(item, next);
+        else if (!before && !document.getElementById("span-more")) list.append(item);
+      }
+    }
+  }
+  document.addEventListener("htmx:oobAfterSwap", (event) => {
+    if (event.detail.target && event.detail.target.id === "span-changes") applyListChanges();
+  });
 
   // Opening a span that another tab deleted: the notice says so (app.js), and the text and list
   // are loaded again.
@@ -517,7 +551,9 @@ window.annotatorText = (function () {
     const mark = event.target.closest("#article-text mark[data-span]");
     if (mark && window.getSelection().isCollapsed) {
       const chip = document.querySelector(`#span-${mark.dataset.span} .chip`);
+      // A span the list has not loaded yet (a long list loads a page at a time) opens all the same.
       if (chip) htmx.trigger(chip, "click");
+      else htmx.ajax("GET", `${createUrl}${mark.dataset.span}/`, { swap: "none" });
     }
   });
 

@@ -130,17 +130,36 @@
     for (const other of groups()) other.hidden = other !== detail;
     const picker = document.getElementById("group-picker");
     if (picker) picker.value = key;
+    const marks = selectMarks(key);
+    if (scroll && marks.length) marks[0].scrollIntoView({ block: "center" });
+    else if (scroll) {
+      // Its text window has not loaded its highlights yet: scrolling to its line loads them.
+      const start = parseInt(key, 10);
+      const line = [...page.querySelectorAll("#article-text p[data-start]")].find(
+        (p) => Number(p.dataset.start) <= start && start <= Number(p.dataset.end));
+      if (line) line.scrollIntoView({ block: "center" });
+    }
+    return detail;
+  }
+
+  function selectMarks(key) {
     for (const mark of page.querySelectorAll("#article-text mark.selected")) mark.classList.remove("selected");
     const marks = page.querySelectorAll(`#article-text mark[data-group="${CSS.escape(key)}"]`);
     for (const mark of marks) mark.classList.add("selected");
-    if (scroll && marks.length) marks[0].scrollIntoView({ block: "center" });
-    return detail;
+    return marks;
   }
 
   // The next (step 1) or previous (-1) disagreement after the open group, round the end.
   function stepDisagreement(step) {
     const all = groups();
     const at = all.findIndex((detail) => detail.dataset.group === openGroup);
+    // A huge article's groups load a page at a time: past the last disagreement loaded, N loads
+    // the next page (and steps again) before it goes round to the first.
+    const more = document.querySelector("#groups-more button");
+    if (step > 0 && more && !all.slice(at + 1).some((detail) => detail.classList.contains("disagree"))) {
+      htmx.ajax("GET", more.getAttribute("hx-get"), { source: more, swap: "none" }).then(() => stepDisagreement(step));
+      return;
+    }
     for (let i = 1; i <= all.length; i++) {
       const detail = all[(at + step * i + all.length * (i + 1)) % all.length];
       if (detail.classList.contains("disagree")) {
@@ -149,6 +168,17 @@
         if (first) first.focus({ preventScroll: true });
         return;
       }
+    }
+  }
+
+  // A highlight further on than the groups loaded so far: load their pages (by start) up to it.
+  function openLoading(key) {
+    if (showGroup(key)) return;
+    const more = document.querySelector("#groups-more button");
+    const loaded = groups();
+    const last = loaded.length ? parseInt(loaded[loaded.length - 1].dataset.group, 10) : -1;
+    if (more && last <= parseInt(key, 10)) {
+      htmx.ajax("GET", more.getAttribute("hx-get"), { source: more, swap: "none" }).then(() => openLoading(key));
     }
   }
 
@@ -197,7 +227,7 @@
       return;
     }
     const mark = event.target.closest("#article-text mark[data-group]");
-    if (mark && window.getSelection().isCollapsed) showGroup(mark.dataset.group);
+    if (mark && window.getSelection().isCollapsed) openLoading(mark.dataset.group);
   });
 
   page.addEventListener("change", (event) => {
@@ -209,6 +239,11 @@
   // on the page) is out of date.
   // (htmx:load: the form that asked is gone from the page, so its own events do not reach here.)
   document.addEventListener("htmx:load", (event) => {
+    // A text window that loaded its highlights: the open group's are picked out in it too.
+    if (event.detail.elt.classList && event.detail.elt.classList.contains("text-window")) {
+      if (openGroup) selectMarks(openGroup);
+      return;
+    }
     if (event.detail.elt.id !== "review") return;
     window.annotator.resolveAll("htmx:");
     restoreGroup();
