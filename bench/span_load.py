@@ -60,7 +60,10 @@ def prepare(analysts: int, article_chars: int = 0, spans: int = 0):
     for old in Project.objects.filter(name="bench-load"):
         Annotation.objects.filter(article__project=old).delete()
         old.delete()
+    # Every analyst labels the same article: the project must let that many analysts take it.
     project = project_create(name="bench-load")
+    project.overlap = analysts
+    project.save(update_fields=["overlap"])
     User = get_user_model()
     for i in range(analysts):
         user, _ = User.objects.get_or_create(username=f"bench-load-{i}")
@@ -168,6 +171,9 @@ def run_analyst(port, username, base, label_id, candidates, seconds, seed, resul
     try:
         if token is None:
             analyst.log_in()
+        else:  # as a login does for the page: the server has loaded everything before the clock starts
+            status, _ = analyst.request("GET", base[0])
+            assert status == 200, f"reading the project failed for {username}: {status}"
     except Exception as error:
         errors.append(f"login: {error!r}")
         results.append({"username": username, "saved": [], "timings": timings, "errors": errors})
