@@ -25,6 +25,8 @@ pytestmark = pytest.mark.django_db
 EVERY_MEMBER = {
     "project_detail", "next_article", "label_article", "span_create", "relation_create", "document_labels", "article_submit",
     "article_skip", "export_jsonl",
+    # A long article's text windows and span list pages: the member's own spans only.
+    "text_window", "span_list_more",
 }
 # Labelling is blind: only the analyst who made a span sees or changes it (reviewers work on gold).
 OWN_WORK = {"span_edit", "span_update", "span_delete", "relation_delete"}
@@ -34,7 +36,7 @@ STAFF = {
     "review_span_delete", "review_labels", "review_done", "review_relation_accept", "review_relation_reject",
     "review_relation_add", "review_relation_delete", "article_history", "dataset_list", "snapshot_detail",
     "snapshot_file", "snapshot_delete", "project_agreement", "project_agreement_csv", "labelled_import",
-    "import_job_detail",
+    "import_job_detail", "review_text_window", "review_groups_more", "review_gold_more",
     # A reviewer may open this, but is offered no role above analyst (tests/assignment/test_members.py).
     "member_change_role",
 }
