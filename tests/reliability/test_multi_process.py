@@ -73,7 +73,8 @@ def saved_span(response) -> dict:
 
 
 def listed_span_ids(html: str) -> set[int]:
-    return {int(i) for i in re.findall(r'<li id="span-(\d+)">', html)}
+    """The spans an answer puts in the span list (an entry marked for removal takes one out)."""
+    return {int(i) for i in re.findall(r'<li id="span-(\d+)"(?: data-change="(?:add|replace)"[^>]*)?>', html)}
 
 
 def test_a_session_moving_between_two_servers_loses_nothing(servers):
