@@ -28,7 +28,6 @@ and `not_imported`), or `problems` (per file: its name and `ImportFailed.problem
 import logging
 import re
 import shutil
-import threading
 import time
 import traceback
 from dataclasses import asdict
@@ -39,12 +38,13 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import Error, connection, transaction
+from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.tasks import TaskResultStatus, task
 from django.tasks.backends.immediate import ImmediateBackend
 from django.utils import timezone
 
+from annotator.heartbeat import Abandoned, Heartbeat
 from annotator.projects.models import Project
 
 from . import services
@@ -70,10 +70,6 @@ def heartbeat_seconds() -> float:
 def default_stale_after() -> timedelta:
     # The snapshots' setting: one worker, one idea of how long a silent task may be alive.
     return timedelta(seconds=float(getattr(settings, "ANNOTATOR_SNAPSHOT_STALE_SECONDS", 60)))
-
-
-class Abandoned(Exception):
-    """The job is no longer running: recovery gave it up while this run was still at it."""
 
 
 class _Refused(Exception):
@@ -125,14 +121,15 @@ def import_job_run(job_id: str) -> str:
         return "skipped"
     job = ImportJob.objects.select_related("project").get(pk=job_id)
     try:
-        with _Heartbeat(job.pk) as heartbeat:
+        progress = _Progress(job.pk)
+        with progress.heartbeat:
             try:
                 with transaction.atomic():
-                    report = RUNNERS[job.kind](job, heartbeat.progress)
-                    _finish(job, ImportJob.Status.DONE, report, heartbeat.total)
+                    report = RUNNERS[job.kind](job, progress)
+                    _finish(job, ImportJob.Status.DONE, report, progress.total)
             except _Refused as refused:
                 with transaction.atomic():
-                    _finish(job, ImportJob.Status.FAILED, refused.report, heartbeat.total)
+                    _finish(job, ImportJob.Status.FAILED, refused.report, progress.total)
         return job.status
     except Abandoned:
         return "abandoned"
@@ -213,64 +210,33 @@ def _run_annotations(job: ImportJob, progress) -> dict:
 RUNNERS = {ImportJob.Kind.ARTICLES: _run_articles, ImportJob.Kind.ANNOTATIONS: _run_annotations}
 
 
-class _Heartbeat:
-    """Stamps the job's heartbeat and latest progress from a thread while the import runs.
+class _Progress:
+    """Where a running import is, stamped on its job row with the heartbeat for the page to see.
 
-    The import's own transaction stays open until the end, so its progress is written from
-    this thread's own connection for the page to see. Inside a transaction already (the tests'
-    atomic blocks) there is no thread: it could not see the uncommitted row; progress is then
-    written on the import's connection now and then instead.
+    The import's own transaction stays open until the end, so its progress is written from the
+    heartbeat's thread on that thread's own connection; without a thread (inside a transaction
+    already), on the import's connection now and then instead.
     """
 
     def __init__(self, job_id):
         self.job_id = job_id
         self.done = self.total = 0
         self.saved_at = 0.0
-        self.lost = threading.Event()
-        self.stop = threading.Event()
-        self.thread = None
+        self.heartbeat = Heartbeat(self.save, seconds=heartbeat_seconds(), name=f"import {job_id}")
 
-    def __enter__(self):
-        self._save()
-        if not connection.in_atomic_block:
-            self.thread = threading.Thread(target=self._run, name=f"import-{self.job_id}", daemon=True)
-            self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.stop.set()
-        if self.thread is not None:
-            self.thread.join()
-
-    def progress(self, done: int, total: int) -> None:
+    def __call__(self, done: int, total: int) -> None:
         """What the import calls now and then: remembers where it is; stops it if the job was given up."""
-        if self.lost.is_set():
-            raise Abandoned(f"Import {self.job_id} is no longer running.")
+        self.heartbeat.check()
         self.done, self.total = min(done, total), total
-        if self.thread is None and time.monotonic() - self.saved_at >= heartbeat_seconds():
-            self._save()
+        if not self.heartbeat.threaded and time.monotonic() - self.saved_at >= heartbeat_seconds():
+            self.save()
 
-    def _save(self) -> None:
+    def save(self) -> None:
         self.saved_at = time.monotonic()
         if not ImportJob.objects.filter(pk=self.job_id, status=ImportJob.Status.RUNNING).update(
             heartbeat_at=timezone.now(), progress_done=self.done, progress_total=self.total
         ):
             raise Abandoned(f"Import {self.job_id} is no longer running.")
-
-    def _run(self) -> None:
-        try:
-            while not self.stop.wait(heartbeat_seconds()):
-                try:
-                    self._save()
-                except Abandoned:
-                    self.lost.set()
-                    return
-                except Error:
-                    # The database is away for a moment: the next beat tries again, on a new connection.
-                    logger.warning("Could not stamp the heartbeat of import %s", self.job_id, exc_info=True)
-                    connection.close()
-        finally:
-            connection.close()  # this thread's own connection
 
 
 # Recovery ------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@
 5. Publish: in one transaction, the file rows are saved and the snapshot marked ready.
 Memory therefore does not grow with the number of articles beyond those arrays.
 
-While it runs, the build stamps the snapshot's heartbeat (`Heartbeat`), so that a snapshot whose
+While it runs, the build stamps the snapshot's heartbeat (`snapshot_heartbeat`), so that a snapshot whose
 worker was killed can be told from a slow one and failed visibly (`recovery.snapshots_recover`);
 a build that finds its snapshot given up that way stops and keeps nothing. Run twice, it starts
 again from nothing (`build` removes what an interrupted run left).
@@ -25,21 +25,22 @@ holds a time, a random id or the snapshot's own id.
 import logging
 import shutil
 import tempfile
-import threading
 import time
 import traceback
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 
 import orjson
 from django.conf import settings
-from django.db import Error, connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from annotator.heartbeat import Abandoned, Heartbeat
 from annotator.projects.models import Project
 
 from . import card
@@ -60,10 +61,6 @@ TOKEN_FORMATS = ("spacy", "conll", "parquet")
 
 def heartbeat_seconds() -> float:
     return float(getattr(settings, "ANNOTATOR_SNAPSHOT_HEARTBEAT_SECONDS", 5))
-
-
-class Abandoned(Exception):
-    """The snapshot is no longer running: recovery gave it up while this build was still at it."""
 
 
 def schema_of(project: Project) -> dict:
@@ -94,51 +91,10 @@ def _beat(snapshot_id, **fields) -> None:
         raise Abandoned(f"Snapshot {snapshot_id} is no longer running.")
 
 
-class Heartbeat:
-    """Stamps the heartbeat every few seconds from a thread while the build runs.
-
-    The build's own progress saves stamp it too, but only while records flow: grouping
-    near-duplicates or closing a Parquet file can take longer than recovery waits for a sign of
-    life. Inside a transaction (the tests' atomic blocks) there is no thread: it could not see
-    the uncommitted row, and on SQLite it would wait for the transaction's lock.
-    """
-
-    def __init__(self, snapshot: Snapshot):
-        self.snapshot_id = snapshot.pk
-        self.lost = threading.Event()
-        self.stop = threading.Event()
-        self.thread = None
-
-    def __enter__(self):
-        _beat(self.snapshot_id)
-        if not connection.in_atomic_block:
-            self.thread = threading.Thread(target=self._run, name=f"heartbeat-{self.snapshot_id}", daemon=True)
-            self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.stop.set()
-        if self.thread is not None:
-            self.thread.join()
-
-    def check(self) -> None:
-        if self.lost.is_set():
-            raise Abandoned(f"Snapshot {self.snapshot_id} is no longer running.")
-
-    def _run(self) -> None:
-        try:
-            while not self.stop.wait(heartbeat_seconds()):
-                try:
-                    _beat(self.snapshot_id)
-                except Abandoned:
-                    self.lost.set()
-                    return
-                except Error:
-                    # The database is away for a moment: the next beat tries again, on a new connection.
-                    logger.warning("Could not stamp the heartbeat of snapshot %s", self.snapshot_id, exc_info=True)
-                    connection.close()
-        finally:
-            connection.close()  # this thread's own connection
+def snapshot_heartbeat(snapshot: Snapshot) -> Heartbeat:
+    """The build's own progress saves stamp the row too, but only while records flow: grouping
+    near-duplicates or closing a Parquet file can take longer than recovery waits for a sign of life."""
+    return Heartbeat(partial(_beat, snapshot.pk), seconds=heartbeat_seconds(), name=f"snapshot {snapshot.pk}")
 
 
 class Progress:
@@ -176,7 +132,7 @@ def build(snapshot: Snapshot) -> None:
             shutil.rmtree(directory)
         directory.mkdir(parents=True)
         with (
-            Heartbeat(snapshot) as heartbeat,
+            snapshot_heartbeat(snapshot) as heartbeat,
             tempfile.NamedTemporaryFile(dir=directory, prefix=".spool-") as spool,
             NearDuplicates(snapshot.parameters["split"]["near_duplicate_threshold"], directory=directory) as near,
         ):

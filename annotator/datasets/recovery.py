@@ -2,7 +2,7 @@
 
 A worker that is killed mid-build (SIGKILL, out of memory, a host that goes away) never gets to
 record the end: its snapshot would stay `running` for ever, and so would its django-tasks-db
-row. A build stamps `Snapshot.heartbeat_at` while it runs (`build.Heartbeat`), so
+row. A build stamps `Snapshot.heartbeat_at` while it runs (`build.snapshot_heartbeat`), so
 `snapshots_recover` can tell such a snapshot from a slow one: a running snapshot whose heartbeat
 is older than `stale_after` has no worker any more. A queued snapshot older than that which no
 task will ever take (its task is gone, failed, or was claimed by a worker that died before

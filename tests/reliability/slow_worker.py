@@ -30,13 +30,13 @@ def main() -> None:
     build.Progress.step = slow_step
 
     import_delay = float(os.environ.get("SLOW_IMPORT_STEP_SECONDS", "0"))
-    progress = jobs._Heartbeat.progress
+    progress = jobs._Progress.__call__
 
     def slow_progress(self, done, total):
         time.sleep(import_delay)
         progress(self, done, total)
 
-    jobs._Heartbeat.progress = slow_progress
+    jobs._Progress.__call__ = slow_progress
     execute_from_command_line(["manage.py", *sys.argv[1:]])
 
 
