@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from ninja import Router, Schema
 from ninja.responses import Status
-from ninja.errors import HttpError
 
 from annotator.datasets import services
 from annotator.datasets.forms import SnapshotForm

@@ -34,17 +34,14 @@ from dataclasses import asdict
 from datetime import timedelta
 from functools import partial
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models.functions import Coalesce
-from django.tasks import TaskResultStatus, task
-from django.tasks.backends.immediate import ImmediateBackend
+from django.tasks import task
 from django.utils import timezone
 
-from annotator.heartbeat import Abandoned, Heartbeat
+from annotator.heartbeat import Abandoned, Heartbeat, recover_lost
 from annotator.projects.models import Project
 
 from . import services
@@ -65,11 +62,6 @@ def inline_limit() -> int:
 
 def heartbeat_seconds() -> float:
     return float(getattr(settings, "ANNOTATOR_IMPORT_HEARTBEAT_SECONDS", 1))
-
-
-def default_stale_after() -> timedelta:
-    # The snapshots' setting: one worker, one idea of how long a silent task may be alive.
-    return timedelta(seconds=float(getattr(settings, "ANNOTATOR_SNAPSHOT_STALE_SECONDS", 60)))
 
 
 class _Refused(Exception):
@@ -245,87 +237,16 @@ class _Progress:
 def import_jobs_recover(*, stale_after: timedelta | None = None, wait: bool = False, poll: float = 1.0) -> list[ImportJob]:
     """Fail every import job that lost its worker, remove its files, and return them.
 
-    As `datasets.recovery.snapshots_recover` does for snapshots (and run with it by
-    `manage.py recover_snapshots`): a running job whose heartbeat is older than `stale_after`
-    has no worker any more; a queued one that old which no task will ever take is lost too.
+    As `datasets.recovery.snapshots_recover` does for snapshots, and run with it.
     """
-    stale = default_stale_after() if stale_after is None else stale_after
-    if wait:
-        _wait_for_fresh_heartbeats(stale, poll)
-    limit = timezone.now() - stale
-    lost = list(
-        ImportJob.objects.filter(status=ImportJob.Status.RUNNING)
-        .alias(last_seen=Coalesce("heartbeat_at", "created_at"))
-        .filter(last_seen__lt=limit)
+    recovered = recover_lost(
+        ImportJob.objects.all(), import_job_run, error=STOPPED, clean_up=_remove_files,
+        stale_after=stale_after, wait=wait, poll=poll,
     )
-    waiting = _jobs_a_task_will_take(limit)
-    if waiting is not None:
-        lost += ImportJob.objects.filter(status=ImportJob.Status.QUEUED, created_at__lt=limit).exclude(pk__in=waiting)
-    recovered = [job for job in lost if _fail_lost(job, limit)]
     for job in recovered:
         logger.warning("Import %s into project %s failed: %s", job.pk, job.project_id, STOPPED)
     return recovered
 
 
-def _wait_for_fresh_heartbeats(stale: timedelta, poll: float) -> None:
-    """Until each running job's heartbeat has moved on or gone stale, at most `stale`."""
-    deadline = time.monotonic() + stale.total_seconds()
-    running = ImportJob.objects.filter(status=ImportJob.Status.RUNNING)
-    unsure = dict(running.filter(heartbeat_at__gte=timezone.now() - stale).values_list("pk", "heartbeat_at"))
-    while unsure and time.monotonic() < deadline:
-        time.sleep(poll)
-        beats = dict(running.filter(pk__in=unsure).values_list("pk", "heartbeat_at"))
-        limit = timezone.now() - stale
-        unsure = {pk: beat for pk, beat in unsure.items() if beats.get(pk) == beat and beat >= limit}
-
-
-def _fail_lost(job: ImportJob, limit) -> bool:
-    """Fail the job unless it moved on meanwhile (finished, or its heartbeat came back)."""
-    taken = (
-        ImportJob.objects.filter(pk=job.pk, status=job.status)
-        .alias(last_seen=Coalesce("heartbeat_at", "created_at"))
-        .filter(last_seen__lt=limit)
-        .update(status=ImportJob.Status.FAILED, error=STOPPED, finished_at=timezone.now())
-    )
-    if not taken:
-        return False
+def _remove_files(job: ImportJob) -> None:
     shutil.rmtree(import_root() / job.directory, ignore_errors=True)
-    _fail_tasks(job)
-    job.refresh_from_db()
-    return True
-
-
-def _task_rows(statuses):
-    """The job tasks' rows if django-tasks-db runs them (whose rows can be read), else None."""
-    if not apps.is_installed("django_tasks_db"):
-        return None
-    from django_tasks_db.backend import DatabaseBackend
-    from django_tasks_db.models import DBTaskResult
-
-    if not isinstance(import_job_run.get_backend(), DatabaseBackend):
-        return None
-    return DBTaskResult.objects.filter(
-        task_path=import_job_run.module_path, backend_name=import_job_run.backend, status__in=statuses
-    )
-
-
-def _jobs_a_task_will_take(limit) -> set[str] | None:
-    """Ids of queued jobs whose task waits, or was claimed since `limit`; None if unknown."""
-    if isinstance(import_job_run.get_backend(), ImmediateBackend):
-        return set()  # the job runs in the request that asked: nothing waits
-    rows = _task_rows([TaskResultStatus.READY, TaskResultStatus.RUNNING])
-    if rows is None:
-        return None  # another backend: which tasks wait cannot be told from here
-    waiting = set()
-    for row in rows.only("status", "started_at", "args_kwargs"):
-        if row.status == TaskResultStatus.READY or (row.started_at and row.started_at >= limit):
-            waiting.update(str(arg) for arg in row.args_kwargs.get("args", [])[:1])
-    return waiting
-
-
-def _fail_tasks(job: ImportJob) -> None:
-    """Mark the job's task failed too, so the task list does not show it running for ever."""
-    rows = _task_rows([TaskResultStatus.RUNNING])
-    for row in rows if rows is not None else []:
-        if row.args_kwargs.get("args", [])[:1] == [str(job.pk)]:
-            row.set_failed(Abandoned(STOPPED))

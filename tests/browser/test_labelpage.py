@@ -203,7 +203,7 @@ def in_view(box, width, height) -> bool:
 @pytest.mark.parametrize("width, height", [(1280, 720), (800, 720)])
 def test_labels_and_submit_are_on_screen_beside_or_above_a_long_article(page, project, width, height):
     page.set_viewport_size({"width": width, "height": height})
-    article = open_article(page, project, SEED.read_text(encoding="utf-8"), title="A long seed article")
+    open_article(page, project, SEED.read_text(encoding="utf-8"), title="A long seed article")
     # The editor open too, as it is after a label key.
     select_phrase(page, "Western countries are trying")
     page.keyboard.press("q")

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from annotator.heartbeat import default_stale_after
 from annotator.corpus import jobs, services
 from annotator.corpus.models import Article, ImportJob
 from annotator.labelling.models import Annotation, Span
@@ -348,7 +349,7 @@ class TestRecovery:
         return job
 
     def test_a_job_whose_heartbeat_stopped_is_failed_and_its_files_removed(self, project, admin_user, import_root):
-        old = timezone.now() - jobs.default_stale_after() * 2
+        old = timezone.now() - default_stale_after() * 2
         lost = self.make(project, admin_user, status="running", heartbeat_at=old)
         alive = self.make(project, admin_user, status="running", heartbeat_at=timezone.now())
 
@@ -361,11 +362,11 @@ class TestRecovery:
         assert jobs.import_jobs_recover() == []
 
     def test_an_old_queued_job_no_task_will_take_is_failed(self, project, admin_user):
-        job = self.make(project, admin_user, created_at=timezone.now() - jobs.default_stale_after() * 2)
+        job = self.make(project, admin_user, created_at=timezone.now() - default_stale_after() * 2)
         assert jobs.import_jobs_recover() == [job]
 
     def test_the_recovery_command_fails_lost_imports_too(self, project, admin_user, capsys):
-        job = self.make(project, admin_user, status="running", heartbeat_at=timezone.now() - jobs.default_stale_after() * 2)
+        job = self.make(project, admin_user, status="running", heartbeat_at=timezone.now() - default_stale_after() * 2)
         call_command("recover_snapshots", "--no-wait")
         output = capsys.readouterr().out
         assert f"Import {job.pk} into project {project.id}: failed" in output

@@ -514,7 +514,7 @@ class TestHistory:
 
     def test_only_this_articles_changes(self, reviewer_client, w, analyst, labels):
         elsewhere = ArticleFactory(project=w.project)
-        span = mark(elsewhere, analyst, labels["Source"], "Lavrov")
+        mark(elsewhere, analyst, labels["Source"], "Lavrov")
         content = reviewer_client.get(url("article_history", w)).content.decode()
         ids = {int(i) for i in re.findall(r'<tr id="change-(\d+)"', content)}
         assert ids == set(Change.objects.filter(annotation__article=w.article).values_list("id", flat=True))

@@ -76,7 +76,7 @@ _extra_infixes = [
 
 # Arabic proclitics written joined to the next word: a conjunction (و ف), then a preposition
 # (ب ل ك) or ل with the article's ل (`للوزير`), maybe drawn out with a tatweel (`لـ`).
-PROCLITIC = re.compile(f"(?:[وف]?(?:[بك]|لل?)|[وف])ـ?")
+PROCLITIC = re.compile("(?:[وف]?(?:[بك]|لل?)|[وف])ـ?")
 _ARABIC_LETTER = re.compile(f"[{ARABIC_LETTERS}]")
 
 

@@ -16,7 +16,8 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 
 from annotator.corpus.jobs import import_jobs_recover
-from annotator.datasets.recovery import default_stale_after, snapshots_recover
+from annotator.datasets.recovery import snapshots_recover
+from annotator.heartbeat import default_stale_after
 
 
 class Command(BaseCommand):
