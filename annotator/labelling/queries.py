@@ -98,6 +98,7 @@ def _reaching(spans, start: int, end: int, fields):
     """The rows of the `spans` that reach into `[start, end)`: those that start at most LONG_SPAN
     before it, and the long ones (each read has an index of its own, see `Span.Meta`)."""
     reach = Q(start__lt=end, end__gt=start)
+    spans = spans.order_by()  # a union's parts may not be ordered on SQLite
     short = spans.filter(reach, start__gte=max(0, start - LONG_SPAN)).values_list(*fields)
     long = spans.filter(reach, start__lt=max(0, start - LONG_SPAN), end__gt=F("start") + LONG_SPAN).values_list(*fields)
     return short.union(long, all=True)
@@ -155,10 +156,11 @@ def list_state(*, annotation: Annotation, span=None) -> tuple[bool, int | None]:
 def spans_near(spans, *, at: int, count: int) -> list:
     """Up to `count` of the `spans` (a queryset) on each side of offset `at`, nearest first, then
     in the list's order: all of them on an article of ordinary size, and a bounded choice (for a
-    link's target) on a huge one. Two index range reads in one query."""
+    link's target) on a huge one. Two index range reads (not one union: SQLite refuses a
+    LIMIT inside one)."""
     before = spans.filter(start__lt=at).order_by("-start", "end", "-id")[:count]
     after = spans.filter(start__gte=at).order_by("start", "-end", "id")[:count]
-    return sorted(before.union(after, all=True), key=lambda s: (s.start, -s.end, s.id))
+    return sorted([*before, *after], key=lambda s: (s.start, -s.end, s.id))
 
 
 DONE = (Annotation.Status.SUBMITTED, Annotation.Status.SKIPPED)

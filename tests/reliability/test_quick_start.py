@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 from django.urls import reverse
@@ -97,6 +98,31 @@ def test_make_run_builds_snapshots_in_a_worker_and_ctrl_c_stops_everything(tmp_p
         database.close()
         assert task_status == "SUCCESSFUL" and worker_ids != "[]"
         assert len(processes_in(checkout)) >= 3  # make's shell, the dev server, the worker
+
+        # An analyst labels on the embedded database (SQLite refuses queries PostgreSQL takes).
+        analyst, analyst_password, *_ = DEMO_ACCOUNTS[2]
+        labeller = processes.Browser()
+        labeller.log_in(port, analyst, analyst_password)
+        database = sqlite3.connect(checkout / "db.sqlite3")
+        [(article_id, text)] = database.execute(
+            "SELECT id, text FROM corpus_article WHERE language = 'ar'"
+        ).fetchall()
+        [(label_id,)] = database.execute(
+            "SELECT id FROM projects_spanlabel WHERE project_id = ? AND name = 'Claim'", (project_id,)
+        ).fetchall()
+        article = f"/p/{project_id}/a/{article_id}/"
+        assert labeller.get(port, article).status == 200
+        phrase = " ".join(next(line for line in text.split("\n") if len(line) > 40).split(" ")[:5])
+        start = text.index(phrase)
+        saved = labeller.post(port, article + "spans/", {
+            "label": label_id, "start": start, "end": start + len(phrase), "text": phrase, "client_id": str(uuid.uuid4()),
+        })
+        assert saved.status == 201, saved.text[:500]
+        assert database.execute("SELECT start, \"end\" FROM labelling_span").fetchall() == [(start, start + len(phrase))]
+        database.close()
+        page = labeller.get(port, article)
+        assert page.status == 200 and 'class="span ' in page.text
+        assert browser.get(port, f"/p/{project_id}/review/{article_id}/").status == 200
 
         os.killpg(make.pid, signal.SIGINT)  # Ctrl-C
         make.wait(timeout=60)
