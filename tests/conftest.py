@@ -97,3 +97,12 @@ def page(browser, live_server):
 
 def unexpected_errors(page) -> list[str]:
     return [e for e in page.console_errors if not any(x in e for x in page.expected_errors)]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: rate limits and cached pages are keyed on ids, which
+    SQLite gives out again after a test's rollback."""
+    from django.core.cache import cache
+
+    cache.clear()
