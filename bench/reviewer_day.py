@@ -173,9 +173,16 @@ MARK_POINT = """
 
 def redrawn(page, before: str):
     """Wait for the review to be drawn again after a decision (its gold version moves on)."""
-    page.wait_for_function(
-        "(v) => { const r = document.getElementById('review'); return r && r.dataset.version !== v; }", arg=before)
-    page.wait_for_load_state("domcontentloaded")
+    try:
+        page.wait_for_function(
+            "(v) => { const r = document.getElementById('review'); return r && r.dataset.version !== v; }", arg=before)
+    except Exception:
+        # What the page showed instead, for the person reading the bench's failure.
+        page.screenshot(path="/tmp/reviewer_day-failed.png", full_page=True)
+        print("not redrawn; the page says:", page.evaluate(
+            "() => [document.activeElement.outerHTML.slice(0, 300), "
+            "...Array.from(document.querySelectorAll('[role=alert], .message')).map((e) => e.textContent.trim())]"))
+        raise
 
 
 def decide(reviewer, decisions: list, timings: list, counts: dict) -> None:
@@ -242,6 +249,7 @@ def review_article(reviewer, decisions, timings, counts) -> None:
         index = len(decisions)
         decide(reviewer, decisions, timings, counts)
         decisions[index] += 1  # the click that opened it
+        counts["agreed"] += 1
     # Topics and stance: the first analyst's, with a reason when the second chose otherwise.
     form = page.locator("#review-labels")
     actions = reviewer.actions
@@ -266,7 +274,7 @@ def day(page, project, base) -> dict:
     from annotator.labelling.models import Annotation, Relation, Span
 
     result = {"decisions": [], "timings": [], "article_s": [], "article_actions": [], "article_decisions": [],
-              "counts": {"accepted": 0, "rejected": 0, "links": 0, "labels": 0}}
+              "counts": {"accepted": 0, "rejected": 0, "links": 0, "labels": 0, "agreed": 0}}
     reviewer = Reviewer(page)
     queue = f"{base}/p/{project.id}/review/"
     page.goto(queue)
@@ -289,7 +297,7 @@ def day(page, project, base) -> dict:
     gold = Annotation.objects.filter(article__project=project, kind=Annotation.Kind.GOLD)
     counts = result["counts"]
     assert gold.filter(status=Annotation.Status.SUBMITTED).count() == len(result["article_s"]) == project.articles.count()
-    assert Span.objects.filter(annotation__in=gold).count() == counts["accepted"]
+    assert Span.objects.filter(annotation__in=gold).count() == counts["accepted"]  # "agreed" are among them
     assert Relation.objects.filter(annotation__in=gold).count() == counts["links"]
     assert all(g.topics.exists() and g.stances.count() == 1 for g in gold)
     return result
