@@ -228,8 +228,9 @@ def _change_answer(request, project, article, annotation, *, base, version, labe
     """What a change changed, as out-of-band swaps: the paragraphs that `redraw` ranges reach
     (drawn from `spans`, those around them), the editor (`editing`, a Span), the span list's
     count and changed item, and the line that says what was done (`notice`; after a deletion,
-    with its Undo; `linked`: the added span came with links, an Undo's). The list's changes go through `#span-changes`: labelling.js puts each where
-    the list has loaded that far (the rest arrives with the list's later pages)."""
+    with its Undo). `linked`: the span `added` came with links (an Undo's), which its editor lists.
+    The list's changes go through `#span-changes`: labelling.js puts each where the list has
+    loaded that far (the rest arrives with the list's later pages)."""
     # A span added by this change (not one a retry found) has no links yet, but an Undo's.
     new = added is not None and version != base and not linked
     context = _editor_answer_context(project, article, annotation, editing, labels, new=new)
@@ -332,8 +333,10 @@ def span_create(request, project, article_id):
     annotation = span.annotation
     before = [s for s in spans if s.id != span.id]
     lost = len(links) - len(restored)
-    notice = (f"Brought the {span.label.name} span back, but not {lost} of its links: the span at their other end "
-              "was deleted since." if lost else "")
+    notice = format_html(
+        "Brought the <bdi>{}</bdi> span back, but {} of its {} link{} could not come back: the span at the other "
+        "end was deleted since.", span.label.name, lost, len(links), pluralize(len(links)),
+    ) if lost else ""
     return _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
                           labels=labels, redraw=redrawn(before, spans), editing=span, added=span,
                           linked=bool(restored), notice=notice, status=201)

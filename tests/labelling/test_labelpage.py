@@ -184,8 +184,8 @@ class TestUndoDelete:
         back = analyst_client.post(fields.pop("url"), fields, headers=HTMX)
         assert back.status_code == 201
         assert self.links() == {("speaker", QUOTE, "Lavrov")}
-        assert ("Brought the Source span back, but not 1 of its links: the span at their other end was deleted "
-                "since.") in back.text
+        assert ("Brought the <bdi>Source</bdi> span back, but 1 of its 2 links could not come back: the span at the "
+                "other end was deleted since.") in back.text
 
     def test_a_malformed_link_is_refused_and_nothing_is_saved(self, analyst_client, quote_article, labels):
         answer = create(analyst_client, quote_article, labels["Quote"], QUOTE, link="speaker:1:2")
