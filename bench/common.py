@@ -106,7 +106,9 @@ def production_server(port: int, web_workers: int = 2):
              "--workers", str(web_workers), "--log-level", "warning"],
             cwd=ROOT, env=env,
         ),
-        subprocess.Popen([sys.executable, "manage.py", "run_worker", "--no-reload", "--verbosity", "0"], cwd=ROOT, env=env),
+        subprocess.Popen(
+            [sys.executable, "manage.py", "run_worker", "--no-reload", "--verbosity", "0"], cwd=ROOT, env=env
+        ),
     ]
     try:
         for _ in range(200):

@@ -71,7 +71,9 @@ def build(articles: int, seed: int):
     reviewer.save()
     Membership.objects.create(project=project, user=reviewer, role=Membership.Role.REVIEWER)
     labels = {label.name: label for label in project.span_labels.all()}
-    relation_types = {t.source_label.name: t for t in RelationType.objects.filter(project=project).select_related("source_label")}
+    relation_types = {
+        t.source_label.name: t for t in RelationType.objects.filter(project=project).select_related("source_label")
+    }
     topics = {t.name: t.id for t in project.topics.all()}
     west = project.stance_targets.get(name="the West").id
     critical = project.stance_values.get(name="critical").id
@@ -92,7 +94,8 @@ def build(articles: int, seed: int):
             kinds["label"] += 1
             i = rng.choice(quotes)
             second[i] = (second[i][0], "Claim", second[i][2])
-        claims = [i for i, (phrase, label, _) in enumerate(second) if label == "Claim" and " " in phrase and phrase.isascii()]
+        claims = [i for i, (phrase, label, _) in enumerate(second)
+                  if label == "Claim" and " " in phrase and phrase.isascii()]
         if claims and rng.random() < 0.5:  # a claim one word shorter
             kinds["boundary"] += 1
             i = rng.choice(claims)
@@ -210,7 +213,8 @@ def decide(reviewer, decisions: list, timings: list, counts: dict) -> None:
     fresh = set(page.locator(".offer-accept").evaluate_all("bs => bs.map(b => b.dataset.offer)")) - offers
     if fresh:
         # The page puts the focus on the link it now offers (once the swap has settled).
-        page.wait_for_function("() => document.activeElement && document.activeElement.classList.contains('offer-accept')")
+        page.wait_for_function(
+            "() => document.activeElement && document.activeElement.classList.contains('offer-accept')")
         version = page.locator("#review").get_attribute("data-version")
         actions = reviewer.actions
         started = time.perf_counter()
@@ -238,7 +242,8 @@ def review_article(reviewer, decisions, timings, counts) -> None:
         else:
             decide(reviewer, decisions, timings, counts)
     # The agreed groups: a click on the highlight, then A.
-    for key in page.locator("#decision .group-detail:not(.disagree)").evaluate_all("ds => ds.map(d => d.dataset.group)"):
+    agreed = page.locator("#decision .group-detail:not(.disagree)")
+    for key in agreed.evaluate_all("ds => ds.map(d => d.dataset.group)"):
         if page.locator(f"#group-{key} .analyst-span form.accept").count() == 0:
             continue  # in gold already
         page.evaluate(SCROLL_TO_GROUP, key)
@@ -296,7 +301,8 @@ def day(page, project, base) -> dict:
         result["article_decisions"].append(len(result["decisions"]) - decided)
     gold = Annotation.objects.filter(article__project=project, kind=Annotation.Kind.GOLD)
     counts = result["counts"]
-    assert gold.filter(status=Annotation.Status.SUBMITTED).count() == len(result["article_s"]) == project.articles.count()
+    reviewed = gold.filter(status=Annotation.Status.SUBMITTED).count()
+    assert reviewed == len(result["article_s"]) == project.articles.count()
     assert Span.objects.filter(annotation__in=gold).count() == counts["accepted"]  # "agreed" are among them
     assert Relation.objects.filter(annotation__in=gold).count() == counts["links"]
     assert all(g.topics.exists() and g.stances.count() == 1 for g in gold)
@@ -338,7 +344,8 @@ def main() -> None:
             runs.append(result)
             context.close()
             print(f"run {run + 1}: {len(result['article_s'])} articles (second analyst's differences: {kinds}), "
-                  f"decisions {result['counts']} in {result['seconds']:.0f} s; console errors: {len(errors)}", flush=True)
+                  f"decisions {result['counts']} in {result['seconds']:.0f} s; console errors: {len(errors)}",
+                  flush=True)
         browser.close()
     print(f"load average after: {load_average()}")
     report(runs)
