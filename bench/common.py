@@ -2,10 +2,12 @@
 
 import os
 import resource
+import socket
 import statistics
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,3 +81,55 @@ def run_in_fresh_process(args: list[str]) -> str:
     """Run a benchmark step in its own process, so its peak RSS is its own."""
     result = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=ROOT, check=True)
     return result.stdout
+
+
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@contextmanager
+def production_server(port: int, web_workers: int = 2):
+    """The app as deploy/ runs it, on the benchmark database: gunicorn (DEBUG off, `web_workers`
+    sync workers, as annotator-web.service) and a task worker beside it (`run_worker`, as
+    annotator-worker.service). Yields the base URL; both are stopped on the way out.
+
+    Call after `setup_django()`: the static files are collected first (the pages link hashed files).
+    """
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1", "TASKS_BACKEND": "database"}
+    env.pop("DEBUG", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the caller's, for Playwright beside the ORM; not the server's
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "annotator.wsgi", "--bind", f"127.0.0.1:{port}",
+             "--workers", str(web_workers), "--log-level", "warning"],
+            cwd=ROOT, env=env,
+        ),
+        subprocess.Popen(
+            [sys.executable, "manage.py", "run_worker", "--no-reload", "--verbosity", "0"], cwd=ROOT, env=env
+        ),
+    ]
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"gunicorn did not listen on port {port}")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())

@@ -22,3 +22,6 @@ $PY -m bench.span_load --analysts 50 --seconds 60 --think-ms 2000 > "$out/span_l
 $PY -m bench.span_load --analysts 50 --seconds 60 --think-ms 2000 --article-chars 50000 --spans 500 > "$out/span_load_50k.txt"
 $PY -m bench.export --articles 100000 --formats jsonl-download jsonl csv label-studio parquet conll spacy --runs 1 > "$out/export_100k.txt"
 $PY -m bench.export --articles 100000 --analysts 1 --formats jsonl-download jsonl --runs 3 > "$out/export_100k_one_analyst.txt"
+# Issue #14's analyst's and reviewer's days, in Chromium against gunicorn and a task worker.
+$PY -m bench.analyst_day --articles 20 --runs 2 > "$out/analyst_day.txt"
+$PY -m bench.reviewer_day --articles 20 --runs 2 > "$out/reviewer_day.txt"

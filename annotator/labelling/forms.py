@@ -33,6 +33,28 @@ def new_span_from(post, project, labels: dict | None = None) -> NewSpan:
     )
 
 
+@dataclass(frozen=True)
+class UndoneLink:
+    """A link of a deleted span, as its Undo sends it back: the link's type, the other span, and
+    whether the deleted span was the link's source (else its target)."""
+
+    type_id: int
+    other_id: int
+    outgoing: bool
+
+
+def undone_links_from(post) -> list[UndoneLink]:
+    """The `link` fields of an Undo (`source:<type id>:<other span id>`, or `target:…` when the
+    deleted span was the link's target). Raises ValueError for a malformed one."""
+    links = []
+    for value in post.getlist("link"):
+        role, type_id, other_id = value.split(":")
+        if role not in ("source", "target"):
+            raise ValueError(f"a link's role is source or target, not {role!r}")
+        links.append(UndoneLink(type_id=int(type_id), other_id=int(other_id), outgoing=role == "source"))
+    return links
+
+
 def document_labels_from(post) -> tuple[list[int], dict[int, int | None]]:
     """Topic ids and {stance target id: value id or None} from a topics-and-stance form.
 

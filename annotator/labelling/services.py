@@ -299,6 +299,32 @@ def span_create(
     )
 
 
+@transaction.atomic
+def span_restore(
+    *,
+    annotation: Annotation,
+    actor: AbstractBaseUser,
+    label: SpanLabel,
+    start: int,
+    end: int,
+    text: str,
+    attributes: dict | None,
+    client_id: uuid.UUID,
+    links: list[tuple[RelationType, Span, bool]],
+) -> Span:
+    """Undo a span's deletion: the span again (`span_add`: sent twice, saved once) with its links,
+    in one transaction. `links` are (type, the other span, whether the restored span is the
+    source): the links the span had whose other span is still there."""
+    span = span_add(annotation=annotation, actor=actor, label=label, start=start, end=end, text=text,
+                    attributes=attributes, client_id=client_id)
+    for relation_type, other, outgoing in links:
+        # The caller's locked copy, whose version each change moves on (as the page's answer reads it).
+        span.annotation = other.annotation = annotation
+        source, target = (span, other) if outgoing else (other, span)
+        relation_create(relation_type=relation_type, source=source, target=target, actor=actor)
+    return span
+
+
 def _same_span_or_conflict(span: Span, *, label: SpanLabel, start: int, end: int) -> Span:
     if (span.label_id, span.start, span.end) != (label.id, start, end):
         raise ValidationError("This change id was already used for a different span.", code="client_id_reused")

@@ -42,7 +42,7 @@ from . import services
 from .models import Annotation, Relation, Span
 from .assignment import assignment_next, assignment_skip
 from .queries import list_state, progress_for, spans_around, spans_near, spans_page
-from .forms import document_labels_from, new_span_from
+from .forms import document_labels_from, new_span_from, undone_links_from
 from .rendering import layout, redrawn, text_html, window_html, windows
 
 # Spans the list shows at first, and adds each time it is scrolled to its end.
@@ -224,14 +224,15 @@ def _locked(annotation, change, labels=None, *, text="", around=None):
 
 
 def _change_answer(request, project, article, annotation, *, base, version, labels, spans=(), redraw=(), editing=None,
-                   added=None, replaced=None, removed=None, notice="", status=200):
+                   added=None, replaced=None, removed=None, linked=False, notice="", status=200):
     """What a change changed, as out-of-band swaps: the paragraphs that `redraw` ranges reach
     (drawn from `spans`, those around them), the editor (`editing`, a Span), the span list's
     count and changed item, and the line that says what was done (`notice`; after a deletion,
-    with its Undo). The list's changes go through `#span-changes`: labelling.js puts each where
-    the list has loaded that far (the rest arrives with the list's later pages)."""
-    # A span added by this change (not one a retry found) has no links yet.
-    new = added is not None and version != base
+    with its Undo). `linked`: the span `added` came with links (an Undo's), which its editor lists.
+    The list's changes go through `#span-changes`: labelling.js puts each where the list has
+    loaded that far (the rest arrives with the list's later pages)."""
+    # A span added by this change (not one a retry found) has no links yet, but an Undo's.
+    new = added is not None and version != base and not linked
     context = _editor_answer_context(project, article, annotation, editing, labels, new=new)
     context["notice"] = notice
     if version != base:
@@ -294,18 +295,28 @@ def next_article(request, project):
 @require_POST
 @project_view()
 def span_create(request, project, article_id):
+    """A new highlight; or, with `link` fields, the Undo of a deletion, which brings back the links too."""
     article = _article(project, article_id)
     labels = _labels(project, attributes=True)
     try:
         new = new_span_from(request.POST, project, labels)
+        links = undone_links_from(request.POST)
     except (KeyError, ValueError):
         return HttpResponseBadRequest("start, end, label, text and client_id are required.")
+    restored = []
 
     def create(annotation):
-        return services.span_add(
-            annotation=annotation, actor=request.user, label=new.label, start=new.start, end=new.end,
-            text=new.text, client_id=new.client_id, attributes=_attributes_from(request.POST),
-        )
+        fields = dict(annotation=annotation, actor=request.user, label=new.label, start=new.start, end=new.end,
+                      text=new.text, client_id=new.client_id, attributes=_attributes_from(request.POST))
+        if not links:
+            return services.span_add(**fields)
+        # The links whose other span is still there (it may have been deleted since).
+        others = annotation.spans.select_related("label").in_bulk([link.other_id for link in links])
+        types = RelationType.objects.filter(project=project).select_related("source_label", "target_label")
+        types = types.in_bulk([link.type_id for link in links])
+        restored[:] = [(types[link.type_id], others[link.other_id], link.outgoing) for link in links
+                       if link.type_id in types and link.other_id in others]
+        return services.span_restore(**fields, links=restored)
 
     try:
         # Made in the same transaction: a refused first span leaves no annotation behind.
@@ -321,8 +332,14 @@ def span_create(request, project, article_id):
         return redirect("label_article", project.id, article.id)
     annotation = span.annotation
     before = [s for s in spans if s.id != span.id]
+    lost = len(links) - len(restored)
+    notice = format_html(
+        "Brought the <bdi>{}</bdi> span back, but {} of its {} link{} could not come back: the span at the other "
+        "end was deleted since.", span.label.name, lost, len(links), pluralize(len(links)),
+    ) if lost else ""
     return _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
-                          labels=labels, redraw=redrawn(before, spans), editing=span, added=span, status=201)
+                          labels=labels, redraw=redrawn(before, spans), editing=span, added=span,
+                          linked=bool(restored), notice=notice, status=201)
 
 
 def _attributes_from(post) -> dict[str, str]:
@@ -457,7 +474,13 @@ def span_update(request, project, article_id, span_id):
 def span_delete(request, project, article_id, span_id):
     article = _article(project, article_id)
     span = _own_span(request, article, span_id)
-    links = Relation.objects.filter(Q(source=span) | Q(target=span)).count()
+    # Its links go with it; its Undo sends them back (`span_create`): `source:<type>:<other span>`
+    # where the span was the link's source, `target:…` where it was the target.
+    links = [
+        f"source:{type_id}:{target}" if source == span.id else f"target:{type_id}:{source}"
+        for type_id, source, target in Relation.objects.filter(Q(source=span) | Q(target=span))
+        .values_list("type_id", "source_id", "target_id")
+    ]
     gone = SimpleNamespace(id=span.id, start=span.start, end=span.end, label_id=span.label_id, text=span.text,
                            label=span.label, attributes=span.attributes, links=links)
     annotation = span.annotation

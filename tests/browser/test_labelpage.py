@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 
 from annotator.labelling import services
-from annotator.labelling.models import Annotation, Span
+from annotator.labelling.models import Annotation, Relation, Span
 
 from .helpers import log_in, make_article, select_phrase
 
@@ -173,6 +173,65 @@ def test_focus_and_notices_after_save_link_delete_and_undo(page, project):
     span_count(page, 2)
     settled(page)
     assert Span.objects.filter(label__name="Quote", start=quote.start, end=quote.end).count() == 1
+    assert page.csp_errors == [] and page.errors == []
+
+
+def test_undo_brings_back_a_deleted_spans_links(page, project):
+    """Deleting a span takes its links with it; Undo (Ctrl+Z, or the button) brings them back too,
+    whether the span was the link's source (the quote) or its target (the speaker)."""
+    open_article(page, project)
+    select_phrase(page, "Lavrov")
+    page.keyboard.press("s")
+    span_count(page, 1)
+    select_phrase(page, "NATO is expanding.")
+    page.keyboard.press("q")
+    span_count(page, 2)
+    settled(page)
+    # The new quote's editor is open: link it to its speaker.
+    quote = Span.objects.get(label__name="Quote")
+    page.wait_for_function(f"() => document.getElementById('span-editor').dataset.span === '{quote.id}'")
+    with page.expect_response("**/relations/"):
+        page.get_by_role("button", name="Link", exact=True).click()
+    page.locator("#span-notice", has_text="Linked: speaker → “Lavrov”.").wait_for()
+    link = ("speaker", "NATO is expanding.", "Lavrov")
+    assert set(Relation.objects.values_list("type__name", "source__text", "target__text")) == {link}
+
+    # The quote, the link's source: deleted with its link, and Ctrl+Z brings both back.
+    with page.expect_response("**/delete/"):
+        page.get_by_role("button", name="Delete span").click()
+    page.locator("#span-notice", has_text="Deleted the Quote span “NATO is expanding.” and its 1 link.").wait_for()
+    assert not Relation.objects.exists()
+    with page.expect_response("**/spans/"):
+        page.keyboard.press("Control+z")
+    span_count(page, 2)
+    settled(page)
+    assert set(Relation.objects.values_list("type__name", "source__text", "target__text")) == {link}
+    back = Span.objects.get(label__name="Quote")
+    # The editor, open on the quote brought back, lists the link.
+    page.wait_for_function(f"() => document.getElementById('span-editor').dataset.span === '{back.id}'")
+    assert "speaker → NATO" not in page.locator("#span-editor").inner_text()
+    assert "speaker → Lavrov" in page.locator("#span-links").inner_text()
+
+    # The speaker, the link's target: deleted, then the Undo in the message brings the link back.
+    source = Span.objects.get(label__name="Source")
+    page.locator(f"#span-{source.id} .chip").click()
+    page.wait_for_function(f"() => document.getElementById('span-editor').dataset.span === '{source.id}'")
+    with page.expect_response("**/delete/"):
+        page.get_by_role("button", name="Delete span").click()
+    page.locator("#span-notice", has_text="Deleted the Source span “Lavrov” and its 1 link.").wait_for()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / "undo-with-links.png")
+    assert not Relation.objects.exists()
+    with page.expect_response("**/spans/"):
+        page.locator("#span-notice").get_by_role("button", name=re.compile("^Undo")).click()
+    span_count(page, 2)
+    settled(page)
+    assert set(Relation.objects.values_list("type__name", "source__text", "target__text")) == {link}
+    # Opened again, the quote lists its link to the speaker brought back.
+    quote = Span.objects.get(label__name="Quote")
+    page.locator(f"#span-{quote.id} .chip").click()
+    page.wait_for_function(f"() => document.getElementById('span-editor').dataset.span === '{quote.id}'")
+    assert "speaker → Lavrov" in page.locator("#span-links").inner_text()
     assert page.csp_errors == [] and page.errors == []
 
 

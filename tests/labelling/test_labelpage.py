@@ -107,11 +107,16 @@ class TestUndoDelete:
         return client.post(reverse("span_delete", args=[article.project_id, article.id, span.id]), headers=HTMX)
 
     def undo_fields(self, answer: str) -> dict:
+        """The Undo form's URL and fields (a field sent more than once, `link`, as a list)."""
         form = re.search(r'<form class="undo" hx-post="([^"]+)".*?</form>', answer, re.S)
         assert form, "the deletion's answer offers Undo"
-        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(0)))
-        fields.pop("csrfmiddlewaretoken", None)
-        return {"url": form.group(1), **{name: unescape(value) for name, value in fields.items()}}
+        fields = {}
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(0)):
+            if name == "link":
+                fields.setdefault("link", []).append(unescape(value))
+            elif name != "csrfmiddlewaretoken":
+                fields[name] = unescape(value)
+        return {"url": form.group(1), **fields}
 
     def test_the_deletion_answer_offers_undo_which_brings_the_span_back(
         self, analyst_client, quote_article, analyst, labels
@@ -131,14 +136,61 @@ class TestUndoDelete:
         assert (back.label, back.start, back.end, back.text) == (labels["Quote"], span.start, span.end, QUOTE)
         assert back.attributes == {"speaker": "Sergei “Lavrov”"}
 
-    def test_undo_says_when_it_cannot_bring_back_the_links(
+    def linked(self, article, analyst, labels, relation_types):
+        """A quote linked to its speaker, and a claim whose source is the same speaker."""
+        quote = mark(article, analyst, labels["Quote"], QUOTE)
+        claim = mark(article, analyst, labels["Claim"], "The ministry repeated the claim")
+        source = mark(article, analyst, labels["Source"], "Lavrov")
+        services.relation_create(relation_type=relation_types["speaker"], source=quote, target=source)
+        services.relation_create(relation_type=relation_types["source"], source=claim, target=source)
+        return quote, claim, source
+
+    def links(self):
+        return set(Relation.objects.values_list("type__name", "source__text", "target__text"))
+
+    def test_undo_brings_back_the_links_of_a_span_at_either_end(
         self, analyst_client, quote_article, analyst, labels, relation_types
     ):
-        quote = mark(quote_article, analyst, labels["Quote"], QUOTE)
-        source = mark(quote_article, analyst, labels["Source"], "Lavrov")
-        services.relation_create(relation_type=relation_types["speaker"], source=quote, target=source)
+        quote, claim, source = self.linked(quote_article, analyst, labels, relation_types)
+        links = self.links()
+        assert len(links) == 2
+        answer = self.delete(analyst_client, source)  # the target of both links
+        assert "Deleted the <bdi>Source</bdi> span “<bdi>Lavrov</bdi>” and its 2 links." in unescape(answer.text)
+        assert not Relation.objects.exists()
+        fields = self.undo_fields(answer.text)
+        url = fields.pop("url")
+        for _ in range(2):  # a retried Undo (its answer lost) brings them back once
+            back = analyst_client.post(url, fields, headers=HTMX)
+            assert back.status_code == 201
+        assert self.links() == links
+        assert Relation.objects.count() == 2
+        quote_again = Span.objects.get(label__name="Quote")
+        answer = self.delete(analyst_client, quote_again)  # the source of one link
+        assert "and its 1 link." in unescape(answer.text)
+        fields = self.undo_fields(answer.text)
+        back = analyst_client.post(fields.pop("url"), fields, headers=HTMX)
+        assert back.status_code == 201
+        assert self.links() == links
+        # The editor opened on the quote brought back lists its link.
+        assert re.search(r'speaker → <span dir="auto">Lavrov</span>', back.text)
+
+    def test_undo_says_which_links_cannot_come_back(
+        self, analyst_client, quote_article, analyst, labels, relation_types
+    ):
+        quote, claim, source = self.linked(quote_article, analyst, labels, relation_types)
         answer = self.delete(analyst_client, source)
-        assert "Undo brings it back without its 1 link." in answer.text
+        fields = self.undo_fields(answer.text)
+        self.delete(analyst_client, claim)  # the other end of one of its links, deleted since
+        back = analyst_client.post(fields.pop("url"), fields, headers=HTMX)
+        assert back.status_code == 201
+        assert self.links() == {("speaker", QUOTE, "Lavrov")}
+        assert ("Brought the <bdi>Source</bdi> span back, but 1 of its 2 links could not come back: the span at the "
+                "other end was deleted since.") in back.text
+
+    def test_a_malformed_link_is_refused_and_nothing_is_saved(self, analyst_client, quote_article, labels):
+        answer = create(analyst_client, quote_article, labels["Quote"], QUOTE, link="speaker:1:2")
+        assert answer.status_code == 400
+        assert not Span.objects.exists()
 
 
 class TestSubmittedAndReviewed:
