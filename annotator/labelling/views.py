@@ -37,6 +37,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from annotator.projects.access import project_view
 from annotator.projects.models import RelationType, SpanAttribute
+from annotator.suggestions.services import suggestion_match_span, suggestion_topics_chosen, suggestions_pending
 
 from . import services
 from .models import Annotation, Relation, Span
@@ -279,6 +280,10 @@ def label_article(request, project, article_id):
     context = _page_context(project, article, annotation)
     context |= _document_labels_context(project, annotation)
     context["progress"] = progress_for(project=project, user=request.user)
+    # Read from rows the worker computed from the text: nothing is computed while the page waits.
+    suggestions = [] if context["read_only"] else suggestions_pending(article=article, annotation=annotation)
+    context["suggestions"] = suggestions
+    context["suggested_topics"] = {s.topic_id: s for s in suggestions if s.topic_id}
     return render(request, "labelling/article.html", context)
 
 
@@ -301,11 +306,18 @@ def span_create(request, project, article_id):
     except (KeyError, ValueError):
         return HttpResponseBadRequest("start, end, label, text and client_id are required.")
 
+    matched = []
+
     def create(annotation):
-        return services.span_add(
+        span = services.span_add(
             annotation=annotation, actor=request.user, label=new.label, start=new.start, end=new.end,
             text=new.text, client_id=new.client_id, attributes=_attributes_from(request.POST),
         )
+        # Made over a suggestion of its label: that suggestion is accepted or corrected by it.
+        suggestion = suggestion_match_span(span=span)
+        if suggestion is not None:
+            matched.append(suggestion.id)
+        return span
 
     try:
         # Made in the same transaction: a refused first span leaves no annotation behind.
@@ -321,8 +333,11 @@ def span_create(request, project, article_id):
         return redirect("label_article", project.id, article.id)
     annotation = span.annotation
     before = [s for s in spans if s.id != span.id]
-    return _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
-                          labels=labels, redraw=redrawn(before, spans), editing=span, added=span, status=201)
+    response = _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
+                              labels=labels, redraw=redrawn(before, spans), editing=span, added=span, status=201)
+    for suggestion_id in matched:  # decided now: off the page's list of suggestions
+        response.content += f'<li id="suggestion-{suggestion_id}" hx-swap-oob="delete"></li>'.encode()
+    return response
 
 
 def _attributes_from(post) -> dict[str, str]:
@@ -543,10 +558,15 @@ def document_labels(request, project, article_id):
         own = lambda: services.annotation_get_or_create(  # noqa: E731
             article=article, annotator=request.user, lock=True, claim=True
         )
-        annotation, base, version, _ = _locked(own, lambda annotation: services.document_labels_set(
-            annotation=annotation, topic_ids=topic_ids, stances=stances, actor=request.user,
-            seen=request.POST.get("seen"),
-        ))
+        def choose(annotation):
+            annotation = services.document_labels_set(
+                annotation=annotation, topic_ids=topic_ids, stances=stances, actor=request.user,
+                seen=request.POST.get("seen"),
+            )
+            suggestion_topics_chosen(annotation=annotation)  # a suggested topic ticked: accepted
+            return annotation
+
+        annotation, base, version, _ = _locked(own, choose)
     except ValidationError as error:
         return _invalid(error)
     if not request.htmx:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from annotator.corpus.models import Article
 from annotator.labelling import services as labelling
@@ -21,7 +21,7 @@ from annotator.labelling.models import Annotation, Span
 from annotator.projects.models import Project, RelationType, SpanLabel
 
 from . import rules
-from .models import QUOTES, RULES, SPEAKERS, TOPICS, Suggestion, SuggestionDecision, enabled_sources
+from .models import QUOTES, RULES, SPEAKERS, TOPICS, SuggesterSettings, Suggestion, SuggestionDecision, enabled_sources
 
 # The label names the rules' proposals are given as, first match wins (any case).
 QUOTE_LABELS = ("Quote", "Quotation")
@@ -130,33 +130,34 @@ def suggestions_compute(*, article: Article) -> int:
 # --- what an analyst sees -------------------------------------------------------------------
 
 
+def _enabled(suggestions, project_id: int):
+    """Only the rows of suggesters the project has on, decided in the same query."""
+    settings = SuggesterSettings.objects.filter(project_id=project_id)
+    for source, switch in zip(RULES, ("quotes", "speakers", "topics")):
+        suggestions = suggestions.exclude(Q(source=source) & Exists(settings.filter(**{switch: False})))
+    return suggestions
+
+
 def suggestions_pending(*, article: Article, annotation: Annotation | None) -> list[Suggestion]:
     """The article's span and topic suggestions that the analyst has not decided, from the
     suggesters the project has on, leaving out what their annotation holds already (the same
     span, the same topic). Each span suggestion has `speaker`: the speaker suggestion its
-    relation names, if any. Read from the rows alone: never from anyone else's work."""
-    sources = enabled_sources(article.project_id)
-    rows = list(
-        Suggestion.objects.filter(article=article, source__in=sources)
-        .select_related("label", "topic", "to_span")
-        .order_by("kind", "start", "-end", "id")
-    )
-    decided, spans, topics = set(), set(), set()
+    relation names, if any, and `what`: its text or topic. Read from the rows alone (never from anyone else's work), in one
+    query whatever the article holds."""
+    rows = _enabled(Suggestion.objects.filter(article=article), article.project_id)
     if annotation is not None:
-        decided = set(annotation.suggestion_decisions.values_list("source", "key"))
-        spans = set(annotation.spans.values_list("label_id", "start", "end"))
-        topics = set(annotation.topics.values_list("id", flat=True))
+        rows = rows.exclude(Exists(SuggestionDecision.objects.filter(
+            annotation=annotation, source=OuterRef("source"), key=OuterRef("key"))))
+        rows = rows.exclude(Q(kind=Suggestion.Kind.SPAN) & Exists(Span.objects.filter(
+            annotation=annotation, label_id=OuterRef("label_id"), start=OuterRef("start"), end=OuterRef("end"))))
+        rows = rows.exclude(Q(kind=Suggestion.Kind.TOPIC) & Exists(Annotation.topics.through.objects.filter(
+            annotation_id=annotation.id, topic_id=OuterRef("topic_id"))))
+    rows = list(rows.select_related("label", "topic", "to_span").order_by("kind", "start", "-end", "id"))
     speaker_of = {r.from_span_id: r.to_span for r in rows if r.kind == Suggestion.Kind.RELATION}
-    pending = []
-    for row in rows:
-        if (row.source, row.key) in decided or row.kind == Suggestion.Kind.RELATION:
-            continue
-        if row.kind == Suggestion.Kind.SPAN and (row.label_id, row.start, row.end) in spans:
-            continue
-        if row.kind == Suggestion.Kind.TOPIC and row.topic_id in topics:
-            continue
+    pending = [row for row in rows if row.kind != Suggestion.Kind.RELATION]
+    for row in pending:
         row.speaker = speaker_of.get(row.id)
-        pending.append(row)
+        row.what = row.topic.name if row.topic_id else row.text
     return pending
 
 
@@ -248,17 +249,18 @@ def suggestions_accept_all(*, annotation: Annotation, actor: AbstractBaseUser) -
     return len(pending)
 
 
-def suggestion_match_span(*, span: Span) -> str | None:
+def suggestion_match_span(*, span: Span) -> Suggestion | None:
     """An analyst's hand-made span over an undecided span suggestion of its label: the same
     offsets accept it, overlapping ones correct it. Either way the span keeps the suggester as
-    its provenance and the suggestion is decided. Returns the suggester's name, if any."""
+    its provenance and the suggestion is decided. Returns that suggestion, if any."""
     annotation = span.annotation
-    candidates = Suggestion.objects.filter(
+    # One query, whatever the article holds: a hand-made span is the page's most common change.
+    candidates = _enabled(Suggestion.objects.filter(
         article_id=annotation.article_id, kind=Suggestion.Kind.SPAN, label_id=span.label_id,
-        start__lt=span.end, end__gt=span.start, source__in=enabled_sources(annotation.article.project_id),
-    ).order_by("start", "id")
-    decided = set(annotation.suggestion_decisions.values_list("source", "key"))
-    match = next((s for s in candidates if (s.source, s.key) not in decided), None)
+        start__lt=span.end, end__gt=span.start,
+    ), annotation.article.project_id).exclude(Exists(SuggestionDecision.objects.filter(
+        annotation=annotation, source=OuterRef("source"), key=OuterRef("key"))))
+    match = candidates.order_by("start", "id").first()
     if match is None:
         return None
     same = (match.start, match.end) == (span.start, span.end)
@@ -268,7 +270,20 @@ def suggestion_match_span(*, span: Span) -> str | None:
         span.suggested_by = match.source
         span.save(update_fields=["suggested_by"])
     _link_accepted(annotation, match, annotation.annotator)
-    return match.source
+    return match
+
+
+def suggestion_topics_chosen(*, annotation: Annotation) -> None:
+    """Topics the analyst chose in the form that were suggested: those suggestions are accepted."""
+    chosen = set(annotation.topics.values_list("id", flat=True))
+    decided = set(annotation.suggestion_decisions.values_list("source", "key"))
+    suggested = Suggestion.objects.filter(
+        article_id=annotation.article_id, kind=Suggestion.Kind.TOPIC, topic_id__in=chosen,
+        source__in=enabled_sources(annotation.article.project_id),
+    )
+    for suggestion in suggested:
+        if (suggestion.source, suggestion.key) not in decided:
+            _decide(annotation, suggestion, SuggestionDecision.Decision.ACCEPTED)
 
 
 # --- counts for the agreement page ---------------------------------------------------------------

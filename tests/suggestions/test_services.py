@@ -177,7 +177,7 @@ class TestDecisions:
         start = speaker.start + len("Foreign Minister ")
         span = labelling.span_add(annotation=annotation, actor=analyst, label=speaker.label, start=start,
                                   end=speaker.end, text=suggested.text[start:speaker.end])
-        assert services.suggestion_match_span(span=span) == "rules:speakers"
+        assert services.suggestion_match_span(span=span) == speaker
         span.refresh_from_db()
         assert span.suggested_by == "rules:speakers"
         assert SuggestionDecision.objects.get(annotation=annotation).decision == "corrected"
