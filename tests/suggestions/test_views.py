@@ -28,7 +28,7 @@ def decide_url(name, suggestion):
 
 def test_the_page_lists_suggestions_and_marks_suggested_topics(analyst_client, suggested):
     html = analyst_client.get(page_url(suggested)).content.decode()
-    assert "Suggestions (8)" in html
+    assert 'Suggestions (<span id="suggestion-count">8</span>)' in html
     for s in Suggestion.objects.filter(article=suggested).exclude(kind="relation"):
         assert f'id="suggestion-{s.id}"' in html
     quote = Suggestion.objects.get(article=suggested, text="We are ready to talk with the West")

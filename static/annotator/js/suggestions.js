@@ -32,6 +32,9 @@
   let focused = null; // the item whose chip has the focus (or had it last)
 
   function draw() {
+    // The count says how many are left (a decided one is hidden at once, removed by the answer).
+    const count = document.getElementById("suggestion-count");
+    if (count && count.textContent !== String(items().length)) count.textContent = String(items().length);
     if (!window.Highlight || !CSS.highlights) return;
     const ghosts = [];
     let current = null;
