@@ -136,3 +136,23 @@ def test_the_admin_edits_keywords_and_suggesters_and_the_suggestions_follow(
     assert set(Suggestion.objects.filter(article=suggested, kind="topic").values_list("topic__name", flat=True)) == {
         "Armenia", "Other"}
 
+
+
+def test_the_agreement_page_counts_each_suggester_s_decisions(client, suggested, analyst, admin_user):
+    from annotator.labelling import services as labelling
+    from annotator.suggestions import services
+
+    annotation = labelling.annotation_get_or_create(article=suggested, annotator=analyst, claim=True)
+    get = lambda text: Suggestion.objects.get(article=suggested, text=text)  # noqa: E731
+    services.suggestion_accept(annotation=annotation, suggestion=get("Lavrov"), actor=analyst)
+    services.suggestion_reject(annotation=annotation, suggestion=get("TASS"))
+    services.suggestion_accept(annotation=annotation, suggestion=get("Nobody listens to us anymore."), actor=analyst)
+    client.force_login(admin_user)  # the project's admin
+    url = reverse("project_agreement", args=[suggested.project_id])
+    # Counted on submitted annotations only, as every figure on the page.
+    assert "No analyst has decided a suggestion" in client.get(url).content.decode()
+    labelling.annotation_submit(annotation=annotation)
+    for response in (client.get(url), client.get(url, headers=HTMX)):
+        html = response.content.decode()
+        assert '<th scope="row"><code>rules:speakers</code></th>\n            <td>1</td><td>0</td><td>1</td>' in html
+        assert "<code>rules:quotes</code></th>\n            <td>1</td><td>0</td><td>0</td>" in html
