@@ -75,7 +75,7 @@ def test_accept_all_makes_the_page_reload_its_text(analyst_client, suggested, an
     response = analyst_client.post(url, headers=HTMX)
     assert response.status_code == 200 and response["X-Annotation-Base"] == "reload"
     body = response.content.decode()
-    assert "Accepted 8 suggestions." in body and "No suggestions left" in body
+    assert "Accepted 8 suggestions." in body and "No suggestions to decide" in body
     assert Span.objects.filter(annotation__annotator=analyst).count() == 7
 
 
@@ -112,7 +112,7 @@ def test_ticking_a_suggested_topic_accepts_it(analyst_client, suggested, project
 def test_no_suggestions_when_turned_off_or_read_only(analyst_client, suggested, admin_user):
     SuggesterSettings.objects.create(project=suggested.project, quotes=False, speakers=False, topics=False)
     html = analyst_client.get(page_url(suggested)).content.decode()
-    assert "No suggestions left" in html and 'class="suggestion"' not in html
+    assert "No suggestions to decide" in html and 'class="suggestion"' not in html
     SuggesterSettings.objects.filter(project=suggested.project).update(quotes=True)
     Annotation.objects.create(article=suggested, annotator=admin_user, kind="gold", status="submitted")
     html = analyst_client.get(page_url(suggested)).content.decode()
