@@ -66,8 +66,8 @@ class ProjectAdmin(admin.ModelAdmin):
     list_filter = ["license"]
     search_fields = ["name", "description"]
     inlines = [
-        MembershipInline, SpanLabelInline, TopicInline, StanceValueInline, StanceTargetInline, RelationTypeInline,
-        SuggesterSettingsInline,
+        MembershipInline, SpanLabelInline, TopicInline, SuggesterSettingsInline, StanceValueInline, StanceTargetInline,
+        RelationTypeInline,
     ]
 
     def save_related(self, request, form, formsets, change):
