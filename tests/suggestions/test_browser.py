@@ -91,3 +91,23 @@ def test_accept_two_with_keys_reject_one_submit_and_export(page):
     exported = {s["text"]: s["suggested_by"] for s in record["annotations"][0]["spans"]}
     assert exported == {"We are ready to talk with the West": "rules:quotes",
                         "Foreign Minister Sergei Lavrov": "rules:speakers"}
+
+
+def test_y_accepts_every_suggestion_and_the_page_shows_them_all(page):
+    project = make_project(name="Suggested", analyst=[UserFactory(username="analyst1")])
+    [article] = article_import(project=project, files=[("talks.txt", TEXT.encode())]).created
+    log_in(page, "analyst1")
+    page.goto(f"/p/{project.id}/a/{article.id}/")
+    page.locator("#article-text").focus()
+    with page.expect_response("**/accept-all/"):
+        page.keyboard.press("Shift+Y")
+    # The answer has the page load its text and span list again (many spans at once).
+    page.wait_for_function("() => document.querySelectorAll('#span-list li[id^=span-]').length === 5")
+    page.get_by_text("Accepted 6 suggestions.").wait_for()
+    assert page.locator("#suggestions li.suggestion").count() == 0
+    assert ghosts(page) == []
+    assert page.locator("#article-text mark.span").count() >= 5
+    assert page.get_by_role("checkbox", name="Armenia").is_checked()
+    assert Relation.objects.count() == 2
+    page.screenshot(path="/tmp/suggest/labelling-accept-all.png", full_page=True)
+    axe_check(page)
