@@ -103,6 +103,8 @@ def suggestions_compute(*, article: Article) -> int:
     deleted, new ones inserted; a suggester the project turned off has its rows deleted. Safe to
     run twice. Returns how many rows the article has from the rules afterwards.
     """
+    # Two runs for one article (a keyword change while its import's task is queued) take turns.
+    Article.objects.select_for_update().filter(pk=article.pk).values_list("pk", flat=True).get()
     project = article.project
     sources = enabled_sources(project.id)
     proposed = _proposed(article, project, sources)

@@ -103,5 +103,13 @@
 
   // The text's lines are redrawn by changes and loaded a window at a time: draw the ghosts again.
   document.addEventListener("DOMContentLoaded", draw);
-  new MutationObserver(() => requestAnimationFrame(draw)).observe(root, { childList: true, subtree: true });
+  let drawing = false; // one drawing a frame, however many changes the frame brought
+  new MutationObserver(() => {
+    if (drawing) return;
+    drawing = true;
+    requestAnimationFrame(() => {
+      drawing = false;
+      draw();
+    });
+  }).observe(root, { childList: true, subtree: true });
 })();
