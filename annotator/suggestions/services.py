@@ -292,16 +292,27 @@ def suggestion_topics_chosen(*, annotation: Annotation) -> None:
 
 
 def suggestion_counts(*, project: Project, annotations=None) -> list[dict]:
-    """Per suggester: how many suggestions the project's analysts accepted, corrected, rejected."""
+    """Per suggester: how many suggestions the project's analysts accepted, corrected, rejected.
+
+    Counted as the spans stand now: an accepted span the analyst then moved or relabelled counts
+    as corrected, and one they deleted as rejected."""
     decisions = SuggestionDecision.objects.filter(
         annotation__article__project=project, annotation__kind=Annotation.Kind.ANALYST
     )
     if annotations is not None:
         decisions = decisions.filter(annotation__in=annotations)
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(SuggestionDecision.Decision.values, 0))
-    for source, decision, kind_key in decisions.values_list("source", "decision", "key"):
-        if kind_key.startswith("relation:"):
+    Decision = SuggestionDecision.Decision
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(Decision.values, 0))
+    for source, decision, key, span_id, label_id, start, end in decisions.values_list(
+        "source", "decision", "key", "span_id", "span__label_id", "span__start", "span__end"
+    ):
+        if key.startswith("relation:"):
             continue  # a link is accepted with its spans, and never decided alone
+        if key.startswith("span:") and decision == Decision.ACCEPTED:
+            if span_id is None:
+                decision = Decision.REJECTED
+            elif key != f"span:{label_id}:{start}:{end}":
+                decision = Decision.CORRECTED
         counts[source][decision] += 1
     rows = []
     for source in sorted(counts):

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from annotator.labelling import services as labelling
-from annotator.labelling.models import Annotation, Change, Relation, Span
+from annotator.labelling.models import Annotation, Change, Relation
 from annotator.projects.models import SpanLabel, Topic
 from annotator.suggestions import services
 from annotator.suggestions.models import Suggestion, SuggesterSettings, SuggestionDecision
@@ -212,6 +212,16 @@ class TestDecisions:
         assert {k: counts["rules:speakers"][k] for k in ("accepted", "corrected", "rejected", "total")} == {
             "accepted": 1, "corrected": 0, "rejected": 1, "total": 2}
         assert counts["rules:quotes"]["accepted"] == 1
+
+    def test_counts_follow_what_became_of_an_accepted_span(self, suggested, analyst, project):
+        annotation = own(suggested, analyst)
+        get = lambda text: Suggestion.objects.get(article=suggested, text=text)  # noqa: E731
+        moved = services.suggestion_accept(annotation=annotation, suggestion=get("Lavrov"), actor=analyst)
+        gone = services.suggestion_accept(annotation=annotation, suggestion=get("TASS"), actor=analyst)
+        labelling.span_update(span=moved, label=project.span_labels.get(name="Claim"), attributes={})
+        labelling.span_delete(span=gone)
+        [row] = services.suggestion_counts(project=project)
+        assert (row["accepted"], row["corrected"], row["rejected"]) == (0, 1, 1)
 
     def test_other_project_s_suggestion_is_refused(self, suggested, analyst):
         other = ArticleFactory(project=make_project(name="Other"), text=TEXT)
