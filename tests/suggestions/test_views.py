@@ -156,3 +156,11 @@ def test_the_agreement_page_counts_each_suggester_s_decisions(client, suggested,
         html = response.content.decode()
         assert '<th scope="row"><code>rules:speakers</code></th>\n            <td>1</td><td>0</td><td>1</td>' in html
         assert "<code>rules:quotes</code></th>\n            <td>1</td><td>0</td><td>0</td>" in html
+
+
+def test_the_suggestion_keys_are_capitals_so_every_label_key_stays_free(project):
+    from annotator.projects.models import RESERVED_HOTKEYS, SpanLabel
+
+    assert {"A", "X", "Y"} <= RESERVED_HOTKEYS.keys()
+    for key in "axy":
+        SpanLabel(project=project, name=f"Label {key}", colour="#123456", hotkey=key).full_clean()
