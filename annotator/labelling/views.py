@@ -296,8 +296,39 @@ def next_article(request, project):
     return redirect("label_article", project.id, article.id)
 
 
+def _deciding_suggestions(request, create):
+    """`create`, then the suggestion its new span is made over decided by it (accepted at the same
+    offsets, corrected at others: `suggestion_match_span`), in the same transaction; noted on the
+    request for `_drops_decided_suggestions`."""
+
+    def wrapped(annotation):
+        span = create(annotation)
+        suggestion = suggestion_match_span(span=span)
+        if suggestion is not None:
+            request.suggestions_decided.append(suggestion.id)
+        return span
+
+    return wrapped
+
+
+def _drops_decided_suggestions(view):
+    """The answer to a change also takes the suggestions it decided off the page's list."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        request.suggestions_decided = []
+        response = view(request, *args, **kwargs)
+        if request.htmx and response.status_code == 201:
+            for suggestion_id in request.suggestions_decided:
+                response.content += f'<li id="suggestion-{suggestion_id}" hx-swap-oob="delete"></li>'.encode()
+        return response
+
+    return wrapper
+
+
 @require_POST
 @project_view()
+@_drops_decided_suggestions
 def span_create(request, project, article_id):
     article = _article(project, article_id)
     labels = _labels(project, attributes=True)
@@ -306,18 +337,11 @@ def span_create(request, project, article_id):
     except (KeyError, ValueError):
         return HttpResponseBadRequest("start, end, label, text and client_id are required.")
 
-    matched = []
-
     def create(annotation):
-        span = services.span_add(
+        return services.span_add(
             annotation=annotation, actor=request.user, label=new.label, start=new.start, end=new.end,
             text=new.text, client_id=new.client_id, attributes=_attributes_from(request.POST),
         )
-        # Made over a suggestion of its label: that suggestion is accepted or corrected by it.
-        suggestion = suggestion_match_span(span=span)
-        if suggestion is not None:
-            matched.append(suggestion.id)
-        return span
 
     try:
         # Made in the same transaction: a refused first span leaves no annotation behind.
@@ -325,7 +349,8 @@ def span_create(request, project, article_id):
             article=article, annotator=request.user, lock=True, claim=True
         )
         span, base, version, spans = _locked(
-            own, create, labels, text=article.text, around=lambda span: (span.start, span.end)
+            own, _deciding_suggestions(request, create), labels, text=article.text,
+            around=lambda span: (span.start, span.end),
         )
     except ValidationError as error:
         return _invalid(error)
@@ -333,11 +358,8 @@ def span_create(request, project, article_id):
         return redirect("label_article", project.id, article.id)
     annotation = span.annotation
     before = [s for s in spans if s.id != span.id]
-    response = _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
-                              labels=labels, redraw=redrawn(before, spans), editing=span, added=span, status=201)
-    for suggestion_id in matched:  # decided now: off the page's list of suggestions
-        response.content += f'<li id="suggestion-{suggestion_id}" hx-swap-oob="delete"></li>'.encode()
-    return response
+    return _change_answer(request, project, article, annotation, base=base, version=version, spans=spans,
+                          labels=labels, redraw=redrawn(before, spans), editing=span, added=span, status=201)
 
 
 def _attributes_from(post) -> dict[str, str]:
