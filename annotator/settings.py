@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "annotator.corpus",
     "annotator.labelling",
     "annotator.datasets",
+    "annotator.suggestions",
     "annotator.api",
     # django-ninja, for its API docs page served from its own static files (no CDN).
     "ninja",

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("annotator.projects.urls")),
     path("", include("annotator.corpus.urls")),
     path("", include("annotator.labelling.urls")),
+    path("", include("annotator.suggestions.urls")),
     path("", include("annotator.review.urls")),
     path("", include("annotator.datasets.urls")),
     path("", include("annotator.agreement.urls")),

@@ -16,6 +16,8 @@ from annotator.labelling import services as labelling
 from annotator.labelling.models import Annotation, Change, Relation, Span, Stance
 from annotator.projects.models import Membership
 from annotator.review import services as review
+from annotator.suggestions.models import SuggestionDecision
+from annotator.suggestions.services import suggestions_compute
 from tests.factories import ArticleFactory, UserFactory, make_project
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +29,8 @@ EVERY_MEMBER = {
     "article_skip", "export_jsonl",
     # A long article's text windows and span list pages: the member's own spans only.
     "text_window", "span_list_more",
+    # Deciding the article's suggestions, into the member's own annotation.
+    "suggestion_accept", "suggestion_reject", "suggestions_accept_all",
 }
 # Labelling is blind: only the analyst who made a span sees or changes it (reviewers work on gold).
 OWN_WORK = {"span_edit", "span_update", "span_delete", "relation_delete"}
@@ -70,6 +74,7 @@ class World:
     membership: object
     snapshot: object
     import_job: object
+    suggestion: object
 
     def kwargs(self, name):
         values = {
@@ -80,6 +85,7 @@ class World:
             "membership_id": self.membership.id,
             "snapshot_id": self.snapshot.id,
             "job_id": self.import_job.id,
+            "suggestion_id": self.suggestion.id,
             "name": "README.md",
         }
         pattern = next(p for p in walk_patterns() if p.name == name)
@@ -122,7 +128,9 @@ def make_world(name, analyst, reviewer, admin, settings) -> World:
     SnapshotFile.objects.create(snapshot=snapshot, name="README.md", format="card", size=7, sha256="0" * 64, path=path)
     membership = Membership.objects.get(project=project, user=analyst)
     import_job = ImportJob.objects.create(project=project, created_by=admin)
-    return World(project, article, quote, relation, gold_span, gold_relation, membership, snapshot, import_job)
+    suggestions_compute(article=article)
+    suggestion = article.suggestions.get(text="Lavrov")
+    return World(project, article, quote, relation, gold_span, gold_relation, membership, snapshot, import_job, suggestion)
 
 
 @pytest.fixture
@@ -153,6 +161,7 @@ def fingerprint():
         sorted(Snapshot.objects.values_list("id", "status")),
         sorted(ImportJob.objects.values_list("id", "status")),
         sorted(Annotation.objects.values_list("article__project__overlap", flat=True)),
+        sorted(SuggestionDecision.objects.values_list("id", "decision")),
     )
 
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from annotator.projects.access import STAFF_ROLES, project_view
+from annotator.suggestions.services import suggestion_counts
 
 from . import data, export
 from .charts import agreement_charts
@@ -29,6 +30,9 @@ def project_agreement(request, project):
         dates = form.date_range()
         result = data.project_agreement(project, dates)
         context |= {"result": result, "dates": dates, "query": _query(dates), **agreement_charts(result)}
+        # What the analysts did with each suggester's suggestions, on the same submitted annotations.
+        context["suggesters"] = suggestion_counts(project=project,
+                                                  annotations=data.submitted_annotations(project, dates))
     # A history restore after hx-push-url asks for the whole page, though it comes from htmx.
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "agreement/agreement.html#results", context | {"oob": True})

@@ -33,6 +33,7 @@ from django.template.defaultfilters import filesizeformat
 
 from annotator import bulk
 from annotator.projects.models import Project
+from annotator.suggestions.tasks import suggestions_enqueue
 
 from . import readers
 from .models import Article
@@ -126,6 +127,9 @@ def _import_rows(project: Project, rows: list[tuple[str, readers.Row]], report: 
         new = _skip_duplicates(project, candidates, report)
         if not report.errors:
             report.created = bulk.create(new)  # COPY on PostgreSQL
+            # Every import comes through here: the new articles' suggestions are computed by the
+            # task worker once they are committed, never while someone's page waits.
+            suggestions_enqueue([article.pk for article in report.created])
     return report
 
 

@@ -9,7 +9,8 @@ the annotations and the articles; see `Scope` for what each scope means.
 
 Provenance: each annotation has its `id`, `annotator`, `kind`, `status`, `created` and `updated`
 (ISO 8601 UTC text, `UtcText`), each span its `id`, `created` and `updated`, and the article its
-`language`. Writers read keys added since (a gold span's `review`, ...) with `.get()`.
+`language`; each span also says which suggester it came from (`suggested_by`, null when made by
+hand). Writers read keys added since (a gold span's `review`, ...) with `.get()`.
 """
 
 from collections import Counter, defaultdict
@@ -190,13 +191,13 @@ def _chunk_records(
     # Each span's dict is made here, once. The spans are not sorted by the database (its sort of
     # every row, text and times included, was about a third of the query's time) but per
     # annotation below; the label is looked up by id, not joined.
-    for annotation_id, span_id, start, end, label_id, text, attributes, created, updated, review in (
+    for annotation_id, span_id, start, end, label_id, text, attributes, created, updated, review, suggested_by in (
         Span.objects.filter(annotation_id__in=_any_of(ids))
         .order_by()  # not even the model's ordering
         # Most spans have no attributes and no review: read the JSON as text and decode only the others.
         .values_list(
             "annotation_id", "id", "start", "end", "label_id", "text", Cast("attributes", TextField()),
-            UtcText("created_at"), UtcText("updated_at"), Cast("review", TextField()),
+            UtcText("created_at"), UtcText("updated_at"), Cast("review", TextField()), "suggested_by",
         )
     ):
         if texts[article_of[annotation_id]][start:end] != text:
@@ -209,6 +210,9 @@ def _chunk_records(
             {
                 "id": span_id, "start": start, "end": end, "label": label, "text": text, "attributes": values,
                 "created": created, "updated": updated, "review": None if review is None else orjson.loads(review),
+                # Provenance: the suggester whose suggestion the analyst accepted or corrected into
+                # this span ("rules:quotes", later "model:<version>"), null for a span made by hand.
+                "suggested_by": suggested_by,
             }
         )
     for annotation_id, *relation in (
@@ -331,7 +335,8 @@ def agreed_annotation(annotations: list[dict]) -> dict | None:
             for name, value in sorted(span["attributes"].items())
             if all(other[slot]["attributes"].get(name) == value for other in keyed[1:])
         }
-        spans.append({**span, "attributes": attributes})
+        # The analysts agree on the span, not on how each came to it: no one suggester is its provenance.
+        spans.append({**span, "attributes": attributes, "suggested_by": None})
     slot_of = [{s["id"]: slot for slot, s in by_key.items()} for by_key in keyed]
 
     def relation_keys(index: int) -> set:

@@ -80,6 +80,10 @@ class Span(models.Model):
     # "added", "from": [analysts' usernames]} (see `review.services`); null on analysts' spans,
     # and on gold that was imported from a file, whose decisions nobody recorded.
     review = models.JSONField(null=True, blank=True)
+    # The suggester whose suggestion the analyst accepted (or corrected) into this span, e.g.
+    # "rules:quotes" (later "model:<version id>"); null for a span made by hand. Which suggestion
+    # it was is on its `suggestions.SuggestionDecision`.
+    suggested_by = models.CharField(max_length=100, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

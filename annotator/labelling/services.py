@@ -249,8 +249,11 @@ def span_add(
     expected_version: int | None = None,
     reason: str = "",
     action: str = Change.Action.CREATE,
+    suggested_by: str | None = None,
 ) -> Span:
-    """Save a span once: a retried request with the same `client_id` returns the first span."""
+    """Save a span once: a retried request with the same `client_id` returns the first span.
+
+    `suggested_by`: the suggester whose suggestion this span accepts (its provenance)."""
     refuse_control_characters(reason, what="The reason")
     article = annotation.article
     if label.project_id != article.project_id:
@@ -282,6 +285,7 @@ def span_add(
         text=text,
         attributes=span_attributes_clean(label=label, attributes=attributes or {}),
         client_id=client_id,
+        suggested_by=suggested_by,
     )
     _record(annotation, actor, action, "span", span.id, after=span_state(span), reason=reason)
     return span

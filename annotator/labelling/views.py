@@ -37,6 +37,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from annotator.projects.access import project_view
 from annotator.projects.models import RelationType, SpanAttribute
+from annotator.suggestions.services import suggestion_match_span, suggestion_topics_chosen, suggestions_pending
 
 from . import services
 from .models import Annotation, Relation, Span
@@ -280,6 +281,10 @@ def label_article(request, project, article_id):
     context = _page_context(project, article, annotation)
     context |= _document_labels_context(project, annotation)
     context["progress"] = progress_for(project=project, user=request.user)
+    # Read from rows the worker computed from the text: nothing is computed while the page waits.
+    suggestions = [] if context["read_only"] else suggestions_pending(article=article, annotation=annotation)
+    context["suggestions"] = suggestions
+    context["suggested_topics"] = {s.topic_id: s for s in suggestions if s.topic_id}
     return render(request, "labelling/article.html", context)
 
 
@@ -292,8 +297,39 @@ def next_article(request, project):
     return redirect("label_article", project.id, article.id)
 
 
+def _deciding_suggestions(request, create):
+    """`create`, then the suggestion its new span is made over decided by it (accepted at the same
+    offsets, corrected at others: `suggestion_match_span`), in the same transaction; noted on the
+    request for `_drops_decided_suggestions`."""
+
+    def wrapped(annotation):
+        span = create(annotation)
+        suggestion = suggestion_match_span(span=span)
+        if suggestion is not None:
+            request.suggestions_decided.append(suggestion.id)
+        return span
+
+    return wrapped
+
+
+def _drops_decided_suggestions(view):
+    """The answer to a change also takes the suggestions it decided off the page's list."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        request.suggestions_decided = []
+        response = view(request, *args, **kwargs)
+        if request.htmx and response.status_code == 201:
+            for suggestion_id in request.suggestions_decided:
+                response.content += f'<li id="suggestion-{suggestion_id}" hx-swap-oob="delete"></li>'.encode()
+        return response
+
+    return wrapper
+
+
 @require_POST
 @project_view()
+@_drops_decided_suggestions
 def span_create(request, project, article_id):
     """A new highlight; or, with `link` fields, the Undo of a deletion, which brings back the links too."""
     article = _article(project, article_id)
@@ -324,7 +360,8 @@ def span_create(request, project, article_id):
             article=article, annotator=request.user, lock=True, claim=True
         )
         span, base, version, spans = _locked(
-            own, create, labels, text=article.text, around=lambda span: (span.start, span.end)
+            own, _deciding_suggestions(request, create), labels, text=article.text,
+            around=lambda span: (span.start, span.end),
         )
     except ValidationError as error:
         return _invalid(error)
@@ -566,10 +603,15 @@ def document_labels(request, project, article_id):
         own = lambda: services.annotation_get_or_create(  # noqa: E731
             article=article, annotator=request.user, lock=True, claim=True
         )
-        annotation, base, version, _ = _locked(own, lambda annotation: services.document_labels_set(
-            annotation=annotation, topic_ids=topic_ids, stances=stances, actor=request.user,
-            seen=request.POST.get("seen"),
-        ))
+        def choose(annotation):
+            annotation = services.document_labels_set(
+                annotation=annotation, topic_ids=topic_ids, stances=stances, actor=request.user,
+                seen=request.POST.get("seen"),
+            )
+            suggestion_topics_chosen(annotation=annotation)  # a suggested topic ticked: accepted
+            return annotation
+
+        annotation, base, version, _ = _locked(own, choose)
     except ValidationError as error:
         return _invalid(error)
     if not request.htmx:

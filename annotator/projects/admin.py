@@ -3,6 +3,8 @@
 from django.contrib import admin
 
 from annotator.forms import TextChecked
+from annotator.suggestions.admin import SuggesterSettingsInline
+from annotator.suggestions.tasks import suggestions_enqueue_project
 
 from .models import Membership, Project, RelationType, SpanAttribute, SpanLabel, StanceTarget, StanceValue, Topic
 
@@ -63,7 +65,18 @@ class ProjectAdmin(admin.ModelAdmin):
     list_display = ["name", "license", "created_at"]
     list_filter = ["license"]
     search_fields = ["name", "description"]
-    inlines = [MembershipInline, SpanLabelInline, TopicInline, StanceValueInline, StanceTargetInline, RelationTypeInline]
+    inlines = [
+        MembershipInline, SpanLabelInline, TopicInline, SuggesterSettingsInline, StanceValueInline, StanceTargetInline,
+        RelationTypeInline,
+    ]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Topics (their keywords) or the suggesters changed: the articles' suggestions are
+        # computed again by the worker.
+        suggesting = [f for f in formsets if f.model in (Topic, SuggesterSettingsInline.model)]
+        if any(f.has_changed() for f in suggesting):
+            suggestions_enqueue_project(form.instance.pk)
 
 
 @admin.register(Membership)
@@ -125,6 +138,14 @@ class ProjectListAdmin(admin.ModelAdmin):
     list_select_related = ["project"]
 
 
-admin.site.register(Topic, ProjectListAdmin)
+@admin.register(Topic)
+class TopicAdmin(ProjectListAdmin):
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "keywords" in form.changed_data or not change:
+            suggestions_enqueue_project(obj.project_id)
+
+
+
 admin.site.register(StanceValue, ProjectListAdmin)
 admin.site.register(StanceTarget, ProjectListAdmin)

@@ -91,6 +91,11 @@ RESERVED_HOTKEYS = {
     "enter": "opening a span (and, with Shift, submit and next)",
     "tab": "moving between controls",
     " ": "scrolling the page",
+    # Capitals (Shift and the letter): a label's key is a lower-case letter or digit, so these
+    # never clash with one; listed so the help and this list agree.
+    "A": "accepting the focused suggestion",
+    "X": "rejecting the focused suggestion",
+    "Y": "accepting every suggestion on the article",
     "arrowup": "moving in the label menu and the text",
     "arrowdown": "moving in the label menu and the text",
     "arrowleft": "moving in the label menu and the text",
@@ -171,6 +176,13 @@ class Topic(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="topics")
     name = models.CharField(max_length=100)
     order = models.PositiveSmallIntegerField(default=0)
+    # What the topic suggester (`suggestions.rules.topics`) looks for in an article's text.
+    keywords = models.TextField(
+        blank=True,
+        help_text="Words or phrases that suggest this topic, one a line or separated by commas, in any language of "
+        "the corpus. A word matches whole words (any case); end it with * to match any ending (Ukrain* finds "
+        "Ukraine and Ukrainian). Arabic words also match after a prefix such as و، ب، ل or ال.",
+    )
 
     class Meta:
         ordering = ["order", "id"]

@@ -23,6 +23,14 @@ DEFAULT_SPAN_LABELS = [
 ]
 DEFAULT_RELATIONS = [("speaker", "Quote", "Source"), ("source", "Claim", "Source")]
 DEFAULT_TOPICS = ["Armenia", "Syria", "Iran nuclear deal (JCPOA)", "Ukraine", "Israel–Palestine", "Other"]
+# What the topic suggester looks for, per default topic (English, Arabic, Russian); the admin edits them.
+DEFAULT_TOPIC_KEYWORDS = {
+    "Armenia": "Armenia*, Yerevan, Karabakh, Pashinyan, أرمينيا, يريفان, كاراباخ, Армени*, Ереван*, Карабах*",
+    "Syria": "Syria*, Damascus, Assad, Hmeimim, سوريا, سورية, دمشق, الأسد, حميميم, Сири*, Дамаск*, Асад*",
+    "Iran nuclear deal (JCPOA)": "JCPOA, nuclear deal, Iran nuclear, الاتفاق النووي, البرنامج النووي, СВПД, ядерн* сделк*",
+    "Ukraine": "Ukrain*, Kyiv, Kiev, Zelensky*, Donbas*, أوكرانيا, كييف, زيلينسكي, Украин*, Киев*, Зеленск*",
+    "Israel–Palestine": "Israel*, Palestin*, Gaza, West Bank, Hamas, إسرائيل, فلسطين*, غزة, حماس, Израил*, Палестин*, Газ*",
+}
 DEFAULT_STANCE_VALUES = ["supportive", "critical", "neutral"]
 DEFAULT_STANCE_TARGETS = ["the West", "the United States", "NATO"]
 
@@ -41,7 +49,10 @@ def project_create(*, name: str, description: str = "", admin: AbstractBaseUser 
         RelationType(project=project, name=rel, source_label=labels[src], target_label=labels[dst])
         for rel, src, dst in DEFAULT_RELATIONS
     )
-    Topic.objects.bulk_create(Topic(project=project, name=t, order=i) for i, t in enumerate(DEFAULT_TOPICS))
+    Topic.objects.bulk_create(
+        Topic(project=project, name=t, order=i, keywords=DEFAULT_TOPIC_KEYWORDS.get(t, ""))
+        for i, t in enumerate(DEFAULT_TOPICS)
+    )
     StanceValue.objects.bulk_create(
         StanceValue(project=project, name=v, order=i) for i, v in enumerate(DEFAULT_STANCE_VALUES)
     )

@@ -11,6 +11,8 @@ from annotator.datasets.models import Snapshot, SnapshotFile
 from annotator.labelling.models import Annotation, Relation, Span, Stance
 from annotator.labelling.services import annotation_submit
 from annotator.projects.models import SpanLabel, StanceTarget, StanceValue, Topic
+from annotator.suggestions.models import SuggesterSettings, SuggestionDecision
+from annotator.suggestions.services import suggestions_compute
 from tests.factories import ArticleFactory, UserFactory, make_project
 
 
@@ -51,6 +53,11 @@ def labelled(project, analyst):
     )
     ImportJob.objects.create(project=project, created_by=analyst)
     token_create(user=analyst, name="crawler")
+    suggestions_compute(article=article)
+    suggestion = article.suggestions.filter(kind="span").first()
+    SuggestionDecision.objects.create(annotation=annotation, suggestion=suggestion, source=suggestion.source,
+                                      key=suggestion.key, decision="rejected")
+    SuggesterSettings.objects.create(project=project, topics=False)
     return annotation
 
 

@@ -38,6 +38,9 @@ PHRASES = {
 }
 
 
+ADDED_SINCE_THE_FIRST_RELEASE = {"suggestions"}
+
+
 def project_apps() -> list[str]:
     return sorted(c.label for c in current_apps.get_app_configs() if c.name.startswith("annotator."))
 
@@ -165,7 +168,10 @@ def contents(apps, using: str, names) -> dict:
 
 def test_migrating_from_the_first_release_keeps_every_row_and_offset(scratch_database):
     graph = MigrationExecutor(scratch_database).loader.graph
-    first = [(app, min(graph.root_nodes(app))[1]) for app in project_apps() if graph.root_nodes(app)]
+    # An app added since (suggestions: its first migration needs today's labelling) starts empty,
+    # and is made with the rest.
+    first = [(app, min(graph.root_nodes(app))[1]) for app in project_apps() if graph.root_nodes(app)
+             and app not in ADDED_SINCE_THE_FIRST_RELEASE]
     assert {app for app, _ in first} >= {"projects", "corpus", "labelling", "datasets"}
 
     old_apps = migrate(scratch_database, first)

@@ -1,0 +1,275 @@
+"""The built-in suggesters: pure functions from an article's text to proposals.
+
+Nothing here reads the database or anyone's annotations; `services` turns proposals into rows.
+Offsets are code points of the (NFC, `\n`) article text, `[start, end)`, as spans' are.
+
+- `quotes`: text between quotation marks of every script on one line: “ ” (English, Arabic
+  news), ‘ ’, « » (French, Russian, Arabic), „ “ and „ ” (German, Polish, nested Russian),
+  ‹ ›, and straight " and '. The quote is the text inside the marks; only the outermost of
+  nested quotes is proposed, and only one of three words or more (shorter ones are mostly
+  names and scare quotes: the “Tas” agency, a “cynical trap”).
+- `speakers`: the person or body a quote is attributed to, by cues around it in English
+  ("X said", "said X", "according to X"), Arabic ("قال X", "وقال X", "أكد X", "بحسب X") and
+  Russian ("заявил X", "X заявил", "по словам X"); with the quote it attributes, when the cue
+  stands right beside one.
+- `topics`: topics whose keywords occur in the text.
+"""
+
+from dataclasses import dataclass, field
+
+import regex
+
+# Opening mark -> the closing marks that end it.
+QUOTE_MARKS = {
+    "“": "”„″",  # ″: some Arabic sites close with a double prime
+    "‘": "’",
+    "«": "»",
+    "„": "“”",
+    "‹": "›",
+    "”": "”",  # Swedish, Finnish; and Arabic sites that open with a closing mark
+    "»": "«",  # Danish, German guillemets pointing inward
+    '"': '"',
+    "'": "'",
+}
+# A quote of fewer words is not proposed.
+MIN_QUOTE_WORDS = 3
+_WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{M}\p{N}'’\-]*")
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A span the rules propose: which kind of label ("quote" or "speaker"), where, how sure."""
+
+    kind: str
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Speaker(Proposal):
+    # The quote this speaker is cued as saying, if the cue stands beside one.
+    quote: Proposal | None = field(default=None, compare=False)
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _apostrophe(text: str, at: int) -> bool:
+    """A ' or ’ between two letters (don’t, Lavrov’s, O'Neill) is an apostrophe, not a quote mark."""
+    return 0 < at < len(text) - 1 and text[at - 1].isalpha() and text[at + 1].isalpha()
+
+
+def _quotes_on_line(text: str, line_start: int, line_end: int) -> list[tuple[int, int]]:
+    """The `(open, close)` mark offsets of every quotation on one line, outermost and nested."""
+    found = []
+    at = line_start
+    while at < line_end:
+        mark = text[at]
+        closers = QUOTE_MARKS.get(mark)
+        if closers is None or _apostrophe(text, at) or (mark in "'\"" and at > line_start and text[at - 1].isalnum()):
+            at += 1
+            continue
+        close = at + 1
+        while close < line_end:
+            char = text[close]
+            if char in closers and not _apostrophe(text, close) and close > at + 1:
+                break
+            close += 1
+        if close >= line_end:
+            at += 1
+            continue
+        found.append((at, close))
+        # Nested quotes are looked for inside too, but the outer one is what is proposed.
+        at = close + 1
+    return found
+
+
+def quotes(text: str) -> list[Proposal]:
+    result = []
+    line_start = 0
+    for line in text.split("\n"):
+        line_end = line_start + len(line)
+        for open_at, close_at in _quotes_on_line(text, line_start, line_end):
+            start, end = _strip(text, open_at + 1, close_at)
+            inside = text[start:end]
+            # Punctuation that ends the quoted sentence inside the marks stays in the quote; a
+            # comma the English style puts before the closing mark does not belong to it.
+            while end > start and text[end - 1] in ",،":
+                end -= 1
+            inside = text[start:end]
+            words = len(_WORD.findall(inside))
+            if end > start and words >= MIN_QUOTE_WORDS:
+                # Longer quotes are more surely quotations than titles or scare quotes.
+                score = min(1.0, 0.5 + 0.05 * words)
+                result.append(Proposal("quote", start, end, inside, round(score, 3)))
+        line_start = line_end + 1
+    return result
+
+
+# --- speakers -----------------------------------------------------------------------------
+
+_EN_VERBS = (
+    r"said|says|told\s+(?:reporters|journalists|the\s+\p{Lu}\p{L}+)|added|stated|warned|noted|insisted|declared|"
+    r"stressed|explained|argued|wrote|replied|claimed|announced|emphasi[sz]ed|underscored|remarked|continued"
+)
+# A name: capitalised words, with the particles names carry between them.
+_EN_WORD = r"\p{Lu}(?:\.|[\p{L}\p{M}'’\-]*)"  # a word, or an initial with its dot
+_EN_NAME = rf"{_EN_WORD}(?:[ \t]+(?:(?:al|bin|ibn|de|del|van|von|der|la|le|da|di)[ \t]+)?{_EN_WORD}){{0,6}}"
+# Words that start a sentence or stand before a name without being part of it.
+_NOT_NAME = {
+    "The", "A", "An", "On", "In", "At", "But", "And", "Yet", "So", "Then", "When", "After", "Before", "As",
+    "Also", "However", "Meanwhile", "Earlier", "Later", "Today", "Yesterday", "Monday", "Tuesday", "Wednesday",
+    "Thursday", "Friday", "Saturday", "Sunday", "This", "That", "It", "He", "She", "They", "We", "I", "You",
+    "Speaking", "Asked", "According",
+}
+_EN_BEFORE = regex.compile(rf"(?P<name>{_EN_NAME})(?:,[^,\n]{{1,80}},)?\s+(?:{_EN_VERBS})\b")
+# "said X" only right after a quote's end or a comma: "Lavrov said Russia would" is no cue for Russia.
+_EN_AFTER = regex.compile(rf"(?:(?<=[”\"’»›]\s{{0,3}})|(?<=,\s{{0,3}}))(?:{_EN_VERBS})\s+(?P<name>{_EN_NAME})")
+_EN_ACCORDING = regex.compile(rf"\b(?:[Aa]ccording\s+to|[Qq]uoting)\s+(?P<name>{_EN_NAME})")
+
+_AR_VERBS = r"(?:و|ف)?(?:قال|قالت|أكد|أكدت|اكد|أضاف|أضافت|اضاف|صرح|صرحت|أوضح|أوضحت|أعلن|أعلنت|تابع|تابعت|شدد|شددت|بحسب|وفقا\s+ل|وفقاً\s+ل|حسب)"
+# Words after which an Arabic speaker's name has ended ("قال لافروف إن ...").
+_AR_STOP = {
+    "إن", "أن", "ان", "إنه", "أنه", "انه", "إنها", "أنها", "انها", "في", "من", "على", "خلال", "عن", "مع", "اليوم",
+    "أمس", "يوم", "بعد", "قبل", "إنّ", "أنّ", "لـ", "ل", "الى", "إلى", "لوكالة", "لصحيفة", "لقناة", "للصحفيين",
+}
+_AR_WORD = regex.compile(r"[\p{Arabic}\p{M}ـ]+")
+_AR_CUE = regex.compile(rf"(?<![\p{{Arabic}}])(?:{_AR_VERBS})(?![\p{{Arabic}}])")
+
+_RU_VERBS = r"заявил|заявила|заявили|сказал|сказала|отметил|отметила|подчеркнул|подчеркнула|добавил|добавила|сообщил|сообщила|пояснил|пояснила|считает"
+_RU_NAME = r"\p{Lu}[\p{L}\-]*(?:\s+\p{Lu}[\p{L}\-]*){0,3}"
+_RU_AFTER = regex.compile(rf"\b(?:{_RU_VERBS})\s+(?P<lead>(?:[\p{{Ll}}]+\s+){{0,4}})(?P<name>{_RU_NAME})")
+_RU_BEFORE = regex.compile(rf"(?P<name>{_RU_NAME})\s+(?:{_RU_VERBS})\b")
+_RU_ACCORDING = regex.compile(rf"\b[Пп]о\s+словам\s+(?P<name>{_RU_NAME})")
+
+# What may stand between a quote's closing mark and its cue, or a cue and the opening mark.
+_GAP = regex.compile(r"[\s,.،:;—–\-]*")
+_GAP_BEFORE = regex.compile(r"[\s,:،—–\-]*(?:(?:إن|أن|ان|that)\s*:?\s*)?")
+
+
+def _english_name(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The name in `text[start:end]` with leading sentence words ("On Monday Lavrov") left out."""
+    words = list(regex.finditer(r"\S+", text[start:end]))
+    while words and words[0].group().rstrip(",.") in _NOT_NAME:
+        words.pop(0)
+    if not words:
+        return None
+    name_start, name_end = start + words[0].start(), start + words[-1].end()
+    while name_end > name_start and text[name_end - 1] in ".,’'":
+        name_end -= 1
+    return (name_start, name_end) if name_end > name_start else None
+
+
+def _arabic_name(text: str, at: int) -> tuple[int, int] | None:
+    """Up to six Arabic words from `at`, ended by a stop word or punctuation."""
+    words = []
+    position = at
+    for _ in range(6):
+        gap = regex.match(r"[ \t]+", text, pos=position)
+        if words and not gap:
+            break
+        position = gap.end() if gap else position
+        word = _AR_WORD.match(text, pos=position)
+        if word is None or word.group() in _AR_STOP:
+            break
+        words.append(word.span())
+        position = word.end()
+    return (words[0][0], words[-1][1]) if words else None
+
+
+def _cues(text: str) -> list[tuple[int, int, int, int, float]]:
+    """Every attribution cue: (cue start, cue end, name start, name end, score)."""
+    found = []
+    for pattern, score in ((_EN_BEFORE, 0.7), (_EN_AFTER, 0.8), (_EN_ACCORDING, 0.75)):
+        for match in pattern.finditer(text):
+            name = _english_name(text, *match.span("name"))
+            if name:
+                found.append((match.start(), match.end(), *name, score))
+    for match in _AR_CUE.finditer(text):
+        name = _arabic_name(text, match.end() + (1 if match.end() < len(text) and text[match.end()] == " " else 0))
+        if name:
+            found.append((match.start(), name[1], *name, 0.7))
+    for pattern, score in ((_RU_AFTER, 0.75), (_RU_BEFORE, 0.7), (_RU_ACCORDING, 0.75)):
+        for match in pattern.finditer(text):
+            found.append((match.start(), match.end(), *match.span("name"), score))
+    return found
+
+
+def _beside(text: str, quote: Proposal, cue: tuple) -> bool:
+    """The cue stands right after the quote's closing mark, or right before its opening mark."""
+    cue_start, cue_end = cue[0], cue[1]
+    after_close = quote.end
+    while after_close < len(text) and text[after_close] in "”’»›\"'″“,":
+        after_close += 1
+    if cue_start >= quote.end and _GAP.fullmatch(text, after_close, cue_start):
+        return "\n" not in text[quote.end:cue_start]
+    before_open = quote.start
+    while before_open > 0 and text[before_open - 1] in "“‘«„‹\"'”":
+        before_open -= 1
+    if cue_end <= quote.start and _GAP_BEFORE.fullmatch(text, cue_end, before_open):
+        return "\n" not in text[cue_end:quote.start]
+    return False
+
+
+def speakers(text: str, found_quotes: list[Proposal] | None = None) -> list[Speaker]:
+    """Speaker mentions, each with the quote its cue attributes (if one stands beside it).
+
+    A name cued twice (by two patterns) is proposed once; a quote gets at most one speaker."""
+    found_quotes = quotes(text) if found_quotes is None else found_quotes
+    by_span: dict[tuple[int, int], Speaker] = {}
+    quoted: set[Proposal] = set()
+    for cue in sorted(_cues(text), key=lambda c: (c[2], c[3])):
+        start, end, score = cue[2], cue[3], cue[4]
+        # A name inside a quote is someone the speaker talks about, not the speaker.
+        if any(q.start <= start and end <= q.end for q in found_quotes):
+            continue
+        quote = next((q for q in found_quotes if q not in quoted and _beside(text, q, cue)), None)
+        if quote is not None:
+            quoted.add(quote)
+            score = min(1.0, score + 0.15)
+        previous = by_span.get((start, end))
+        if previous is not None and (previous.quote is not None or quote is None):
+            if quote is not None:
+                quoted.discard(quote)
+            continue
+        if previous is not None and previous.quote is not None:
+            quoted.discard(previous.quote)
+        by_span[(start, end)] = Speaker("speaker", start, end, text[start:end], round(score, 3), quote=quote)
+    return sorted(by_span.values(), key=lambda s: (s.start, s.end))
+
+
+# --- topics --------------------------------------------------------------------------------
+
+_AR_PREFIX = r"(?:و|ف|ب|ل|ك|ال|وال|بال|فال|لل|كال|ول|وب)?"
+
+
+def keyword_list(keywords: str) -> list[str]:
+    return [k.strip() for k in regex.split(r"[,\n،]", keywords or "") if k.strip()]
+
+
+def _keyword_pattern(keyword: str) -> str:
+    stem = keyword.rstrip("*")
+    body = r"\s+".join(regex.escape(part) for part in stem.split())
+    prefix = _AR_PREFIX if regex.match(r"\p{Arabic}", stem) else ""
+    ending = r"[\p{L}\p{M}]*" if keyword.endswith("*") else ""
+    return rf"(?<![\p{{L}}\p{{M}}]){prefix}{body}{ending}(?![\p{{L}}\p{{M}}])"
+
+
+def topics(text: str, keywords: dict[str, str]) -> list[tuple[str, float, int]]:
+    """(topic, score, keyword hits) for each topic whose keywords occur; more hits, more sure."""
+    result = []
+    for topic, words in keywords.items():
+        patterns = [_keyword_pattern(k) for k in keyword_list(words)]
+        if not patterns:
+            continue
+        hits = len(regex.findall("|".join(patterns), text, flags=regex.IGNORECASE))
+        if hits:
+            result.append((topic, round(1 - 0.5**hits, 3), hits))
+    return result

@@ -1,0 +1,48 @@
+"""Suggestions are computed here, by the task worker (`manage.py run_worker`), never while a page waits.
+
+`suggestions_enqueue` is called by the article import (every way in: the page, the API, import
+jobs, `import_articles`) once its transaction commits; `suggestions_enqueue_project` when a
+project's topic keywords or suggesters change. Both tasks are safe to run twice.
+"""
+
+from functools import partial
+
+from django.db import transaction
+from django.tasks import task
+
+from annotator.corpus.models import Article
+
+from .services import suggestions_compute
+
+# Articles per task: a big import becomes several tasks, which several workers may share.
+CHUNK = 100
+
+
+@task
+def suggestions_compute_articles(article_ids: list[int]) -> int:
+    """Compute the rule suggestions of these articles (each in its own transaction)."""
+    done = 0
+    for article in Article.objects.filter(pk__in=article_ids).select_related("project").iterator(chunk_size=20):
+        suggestions_compute(article=article)
+        done += 1
+    return done
+
+
+@task
+def suggestions_compute_project(project_id: int) -> int:
+    """Every article of the project, again: its keywords or suggesters changed."""
+    ids = list(Article.objects.filter(project_id=project_id).order_by("id").values_list("id", flat=True))
+    for start in range(0, len(ids), CHUNK):
+        suggestions_compute_articles.call(ids[start : start + CHUNK])
+    return len(ids)
+
+
+def suggestions_enqueue(article_ids: list[int]) -> None:
+    """Compute the articles' suggestions in the background once the caller's transaction commits."""
+    ids = [int(i) for i in article_ids]
+    for start in range(0, len(ids), CHUNK):
+        transaction.on_commit(partial(suggestions_compute_articles.enqueue, ids[start : start + CHUNK]))
+
+
+def suggestions_enqueue_project(project_id: int) -> None:
+    transaction.on_commit(partial(suggestions_compute_project.enqueue, int(project_id)))

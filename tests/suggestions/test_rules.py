@@ -1,0 +1,131 @@
+"""The built-in suggesters as pure functions: quotes of every script, speakers by their cues, topics by keywords."""
+
+import regex
+from hypothesis import given
+from hypothesis import strategies as st
+
+from annotator.corpus.text import normalise
+from annotator.suggestions import rules
+
+
+def quoted(text):
+    return [q.text for q in rules.quotes(text)]
+
+
+def said(text):
+    return [(s.text, s.quote.text if s.quote else None) for s in rules.speakers(text)]
+
+
+class TestQuotes:
+    def test_curly_quotes_in_english_are_the_text_inside_the_marks(self):
+        text = "Lavrov said “the West is trying to pacify Armenia” on Monday."
+        [quote] = rules.quotes(text)
+        assert quote.text == "the West is trying to pacify Armenia"
+        assert text[quote.start:quote.end] == quote.text
+
+    def test_every_script_s_marks(self):
+        assert quoted("«Мы готовы к диалогу с Западом», — заявил он.") == ["Мы готовы к диалогу с Западом"]
+        assert quoted("Er sagte: „Wir sind bereit zu reden“.") == ["Wir sind bereit zu reden"]
+        assert quoted("Il a dit ‹ nous sommes prêts à parler ›.") == ["nous sommes prêts à parler"]
+        assert quoted('He said "we are ready to talk" again.') == ["we are ready to talk"]
+        assert quoted("He said 'we are ready to talk' again.") == ["we are ready to talk"]
+        assert quoted("‘We will not back down,’ she said.") == ["We will not back down"]
+
+    def test_arabic_usage(self):
+        text = "وقال لافروف إن «روسيا مستعدة للحوار مع الغرب»، وأضاف أن “الوضع صعب جدا في المنطقة”."
+        assert quoted(text) == ["روسيا مستعدة للحوار مع الغرب", "الوضع صعب جدا في المنطقة"]
+
+    def test_short_quotes_and_apostrophes_are_not_quotes(self):
+        assert quoted("the “Tas” agency and a “cynical trap” said it") == []
+        assert quoted("Lavrov’s view, don’t you think, isn’t new") == []
+        assert quoted("Moscow's and Kyiv's positions 'differ' a lot") == []
+
+    def test_nested_quotes_give_the_outer_quote(self):
+        text = "He said: “They told us ‘no way’ and left the room.”"
+        assert quoted(text) == ["They told us ‘no way’ and left the room."]
+        russian = "Он сказал: «Они ответили „ни за что“ и ушли из зала»."
+        assert quoted(russian) == ["Они ответили „ни за что“ и ушли из зала"]
+
+    def test_emoji_and_combining_marks_keep_offsets_in_code_points(self):
+        text = normalise("👨‍👩‍👧 family: “we love our 🇺🇦 flag so much” said Ivan.\nCafe\u0301 “ça va très bien merci”")
+        found = rules.quotes(text)
+        assert [q.text for q in found] == ["we love our 🇺🇦 flag so much", "ça va très bien merci"]
+        for q in found:
+            assert text[q.start:q.end] == q.text
+
+    def test_a_quote_never_runs_across_lines(self):
+        assert quoted("“We are ready to talk\nabout it,” he said.") == []
+
+    @given(st.text(alphabet=st.sampled_from(list("ab “”«»„‘’\"'\n👍\u0301ق")), max_size=60))
+    def test_any_text_gives_quotes_that_select_their_text(self, text):
+        for q in rules.quotes(text):
+            assert 0 <= q.start < q.end <= len(text)
+            assert text[q.start:q.end] == q.text
+            assert 0 <= q.score <= 1
+
+
+class TestSpeakers:
+    def test_english_cues_before_and_after(self):
+        text = ("Lavrov said: “the West is trying to pacify Armenia”. “We are ready to talk,” said Foreign Minister "
+                "Sergei Lavrov. According to TASS, the talks failed.")
+        assert said(text) == [
+            ("Lavrov", "the West is trying to pacify Armenia"),
+            ("Foreign Minister Sergei Lavrov", "We are ready to talk"),
+            ("TASS", None),
+        ]
+
+    def test_x_said_after_the_quote(self):
+        assert said("“Unfortunately, our efforts are affected by the atmosphere,” Lavrov said.") == [
+            ("Lavrov", "Unfortunately, our efforts are affected by the atmosphere"),
+        ]
+
+    def test_said_before_a_name_mid_sentence_is_no_cue(self):
+        # "said Russia" here is what Lavrov said, not Russia speaking.
+        assert said("On Monday Lavrov said Russia would respond.") == [("Lavrov", None)]
+
+    def test_arabic_cues(self):
+        text = "وقال وزير الخارجية الروسي سيرغي لافروف إن «روسيا مستعدة للحوار مع الغرب». وأكد لافروف أن الوضع صعب."
+        assert said(text) == [
+            ("وزير الخارجية الروسي سيرغي لافروف", "روسيا مستعدة للحوار مع الغرب"),
+            ("لافروف", None),
+        ]
+        assert said("قال بوتين: «لن نتراجع عن مواقفنا أبدا»") == [("بوتين", "لن نتراجع عن مواقفنا أبدا")]
+
+    def test_russian_cues(self):
+        text = "«Мы готовы к диалогу с Западом», — заявил Сергей Лавров. По словам Лаврова, переговоры зашли в тупик."
+        assert said(text) == [("Сергей Лавров", "Мы готовы к диалогу с Западом"), ("Лаврова", None)]
+
+    def test_a_name_inside_a_quote_is_not_its_speaker(self):
+        assert said("He said: “Lavrov said nothing new today, as usual.”") == []
+
+    def test_each_quote_has_one_speaker(self):
+        found = rules.speakers("“We are ready to talk,” said Lavrov. “We are ready to talk,” said Blinken.")
+        quotes = [s.quote for s in found if s.quote]
+        assert len(quotes) == len(set(quotes)) == 2
+
+
+class TestTopics:
+    KEYWORDS = {"Ukraine": "Ukrain*, Kyiv, أوكرانيا, Украин*", "Syria": "Syria*, سوريا", "Other": ""}
+
+    def test_keywords_in_every_language(self):
+        assert [t for t, _, _ in rules.topics("The Ukrainian army near Kyiv.", self.KEYWORDS)] == ["Ukraine"]
+        assert [t for t, _, _ in rules.topics("الانسحاب من سوريا وأوكرانيا", self.KEYWORDS)] == ["Ukraine", "Syria"]
+        assert [t for t, _, _ in rules.topics("Война на Украине", self.KEYWORDS)] == ["Ukraine"]
+
+    def test_whole_words_only_and_more_hits_more_sure(self):
+        assert rules.topics("Syriac manuscripts", {"Syria": "Syria"}) == []
+        [(_, one, _)] = rules.topics("Syria", {"Syria": "Syria"})
+        [(_, three, hits)] = rules.topics("Syria, Syria and Syria", {"Syria": "Syria"})
+        assert hits == 3 and one < three < 1
+
+    def test_keyword_lists(self):
+        assert rules.keyword_list("a, b\nc ، d\n\n") == ["a", "b", "c", "d"]
+
+
+@given(st.text(alphabet=st.sampled_from(list("Lavrov said “ab cd ef”\u0301👨‍👩‍👧قال لافروف إن«»")), max_size=80))
+def test_speakers_select_their_text(text):
+    for s in rules.speakers(text):
+        assert text[s.start:s.end] == s.text and s.start < s.end
+        assert regex.match(r"\S", s.text)
+        if s.quote:
+            assert text[s.quote.start:s.quote.end] == s.quote.text
