@@ -28,6 +28,8 @@ run: $(VENV)/.installed-run
 test: $(VENV)/.installed-test
 	@test -x /usr/bin/chromium || { echo "The browser tests need Debian's Chromium at /usr/bin/chromium:" \
 		"run 'apt-get install chromium' (as root)." >&2; exit 1; }
+	@fc-list : family | grep -q "Noto Sans Arabic" || { echo "The browser tests measure Arabic text drawn" \
+		"with the Noto fonts: run 'apt-get install fonts-noto-core' (as root)." >&2; exit 1; }
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 $(PY):
