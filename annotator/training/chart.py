@@ -26,6 +26,6 @@ def curve_chart(curve: list[dict]) -> dict | None:
         "width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT, "top": TOP, "bottom": HEIGHT - BOTTOM,
         "points": placed,
         "polyline": " ".join(f"{p['x']},{p['y']}" for p in placed),
-        "y_ticks": [{"y": y(v), "label": f"{v:.1f}"} for v in (0.0, 0.25, 0.5, 0.75, 1.0)],
+        "y_ticks": [{"y": y(v), "label": f"{v:g}"} for v in (0.0, 0.25, 0.5, 0.75, 1.0)],
         "label_y": HEIGHT - 4,
     }

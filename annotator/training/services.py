@@ -124,12 +124,16 @@ def load_bundle(version: ModelVersion) -> dict:
 def model_suggestions_compute(*, article: Article) -> int:
     """Replace the article's model suggestions with what the project's current model proposes.
 
-    Rows of older versions go; a row proposed again is kept. With no ready model, or the model
-    suggester off, the article has none. Safe to run twice. Returns how many rows it has after.
+    Rows of older versions go; a row proposed again is kept. With no ready model, the model
+    suggester off, or a gold annotation on the article, the article has none. Safe to run twice. Returns how many rows it has after.
     """
     # Takes turns with the rules' computation of the same article (the same lock).
     Article.objects.select_for_update().filter(pk=article.pk).values_list("pk", flat=True).get()
     version = current_version(article.project_id) if model_enabled(article.project_id) else None
+    if Annotation.objects.filter(article=article, kind=Annotation.Kind.GOLD).exists():
+        # Reviewed (or being reviewed): the model may have learned this very article's gold, which
+        # suggestions must never show an analyst (labelling is blind).
+        version = None
     wanted: dict[str, Suggestion] = {}
     if version is not None:
         topic_ids = set(article.project.topics.values_list("id", flat=True))  # one may be gone since

@@ -26,6 +26,7 @@ def train(project, user, django_capture_on_commit_callbacks):
 def test_a_model_learns_which_word_means_which_topic(project, reviewer, model_root,
                                                       django_capture_on_commit_callbacks):
     articles = reviewed_corpus(project, reviewer, 80)
+    waiting = ArticleFactory(project=project, text="Pelmador officials said the council met.")
     version = train(project, reviewer, django_capture_on_commit_callbacks)
 
     assert version.status == "ready", version.error
@@ -43,8 +44,10 @@ def test_a_model_learns_which_word_means_which_topic(project, reviewer, model_ro
     assert sizes == sorted(sizes) and sizes[0] == 10 and sizes[-1] == 64
     assert all(0 <= point["f1"] <= 1 for point in version.curve)
 
-    # Every article of the project got the model's suggestions when it became ready.
-    assert Suggestion.objects.filter(source=version.source, article__in=articles).exists()
+    # The project's articles got the model's suggestions when it became ready; not the reviewed
+    # ones, whose gold the model may have learned (labelling is blind).
+    assert list(Suggestion.objects.filter(source=version.source).values_list("article", "topic__name")) == [
+        (waiting.id, "Syria")]
     new = ArticleFactory(project=project, text="The vostrak minister said the talks went on all week.")
     assert services.model_suggestions_compute(article=new) == 1
     suggestion = Suggestion.objects.get(article=new, source=f"model:{version.id}")
@@ -74,12 +77,14 @@ def test_an_analyst_accepts_a_model_topic(project, reviewer, analyst, django_cap
 
 
 def test_a_newer_model_replaces_the_older_ones_rows(project, reviewer, django_capture_on_commit_callbacks):
-    articles = reviewed_corpus(project, reviewer, 40)
+    reviewed_corpus(project, reviewer, 40)
+    waiting = ArticleFactory(project=project, text="Quillane officials said the council met.")
     first = train(project, reviewer, django_capture_on_commit_callbacks)
+    assert Suggestion.objects.filter(source=first.source, article=waiting).count() == 1
     second = train(project, reviewer, django_capture_on_commit_callbacks)
     assert services.current_version(project.id) == second
     assert not Suggestion.objects.filter(source=first.source).exists()
-    assert Suggestion.objects.filter(source=second.source, article__in=articles).exists()
+    assert Suggestion.objects.filter(source=second.source, article=waiting).count() == 1
 
 
 def test_too_few_reviewed_articles_are_refused(project, reviewer):
