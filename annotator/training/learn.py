@@ -24,6 +24,10 @@ MIN_ARTICLES = 10
 CURVE_SIZES = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000)
 
 
+class TooFew(ValueError):
+    """Too few reviewed articles to train on and score."""
+
+
 @dataclass
 class Example:
     article_id: int
@@ -106,7 +110,7 @@ def train(
 ) -> Trained:
     """Fit, score and draw the curve. `topics`, `targets`, `values`: the project's ids → names."""
     if len(examples) < MIN_ARTICLES:
-        raise ValueError(f"Training needs at least {MIN_ARTICLES} reviewed articles; the project has {len(examples)}.")
+        raise TooFew(f"Training needs at least {MIN_ARTICLES} reviewed articles; the project has {len(examples)}.")
     training, held_out = split(examples, seed)
     topic_ids = sorted(topics)
     sizes = [s for s in CURVE_SIZES if s < len(training)] + [len(training)]

@@ -26,8 +26,11 @@ def gold_annotations(project: Project):
     )
 
 
-def gold_examples(project: Project) -> list[learn.Example]:
-    gold = gold_annotations(project)
+def gold_examples(project: Project, limit: int | None = None) -> list[learn.Example]:
+    """What the model learns from, one example a reviewed article (the first `limit` by article id)."""
+    gold = gold_annotations(project).order_by("article_id")
+    if limit is not None:
+        gold = gold.filter(pk__in=gold.values("pk")[:limit])
     examples = {
         annotation_id: learn.Example(article_id=article_id, text=text)
         for annotation_id, article_id, text in gold.values_list("id", "article_id", "article__text").iterator()

@@ -111,8 +111,8 @@ def model_train(version_id: str) -> str:
         ModelVersion.objects.filter(pk=version.pk, status=ModelVersion.Status.RUNNING).update(
             status=ModelVersion.Status.FAILED, error=message[:2000], finished_at=timezone.now()
         )
-        if isinstance(error, ValueError):
-            return ModelVersion.Status.FAILED  # too few articles: shown on the page, not a crash
+        if isinstance(error, learn.TooFew):
+            return ModelVersion.Status.FAILED  # reviews undone since it was queued: shown on the page, not a crash
         raise
     finally:
         partial_file.unlink(missing_ok=True)

@@ -55,7 +55,7 @@ def test_the_page_shows_scores_and_the_curve_without_inline_styles(reviewer_clie
     assert "Train a new model" in html and f'id="model-{ready.id}"' in html and 'data-status="ready"' in html
     assert f"model:{ready.id}" in html  # the one suggesting now
     assert "Topics on the held-out articles" in html and "Stance toward <bdi>the West</bdi>" in html
-    assert "<bdi>Armenia</bdi>" in html and "<td>1.00</td>" in html
+    assert "<bdi>Armenia</bdi>" in html and "Topics, all together: F1 1.00." in html
     [points] = re.findall(r'<polyline class="curve-line" points="([^"]+)">', html)
     assert len(points.split()) == len(ready.curve) == 3  # 10, 25 and all 32 training articles
     assert " style=" not in html and "hx-trigger" not in html  # nothing to poll once ready
