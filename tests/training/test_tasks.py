@@ -79,3 +79,18 @@ def test_recovery_fails_a_run_whose_worker_stopped(queued, model_root):
     assert not leftover.exists()
     fresh.refresh_from_db()
     assert fresh.status == "ready"
+
+
+def test_the_recovery_command_names_the_runs_it_failed(queued):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    long_ago = timezone.now() - timedelta(minutes=10)
+    ModelVersion.objects.filter(pk=queued.pk).update(status="running", started_at=long_ago, heartbeat_at=long_ago)
+    output = StringIO()
+    call_command("recover_snapshots", "--stale-after", "60", "--no-wait", stdout=output)
+    assert f"Model {queued.id} of project {queued.project_id}: failed, {tasks.STOPPED}." in output.getvalue()
+    assert "1 model training recovered." in output.getvalue()
+    queued.refresh_from_db()
+    assert queued.status == "failed"
