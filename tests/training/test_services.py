@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from annotator.review.services import gold_mark_reviewed
 from annotator.suggestions.models import SuggesterSettings, Suggestion
 from annotator.labelling.models import Annotation
-from annotator.suggestions.services import suggestion_accept, suggestions_pending
+from annotator.suggestions.services import suggestion_accept, suggestion_counts, suggestions_pending
 from annotator.training import services
 from annotator.training.models import ModelVersion, TrainingSettings
 from tests.factories import ArticleFactory
@@ -67,6 +67,9 @@ def test_an_analyst_accepts_a_model_topic(project, reviewer, analyst, django_cap
     [pending] = [s for s in suggestions_pending(article=new, annotation=annotation) if s.source == version.source]
     suggestion_accept(annotation=annotation, suggestion=pending, actor=analyst)
     assert list(annotation.topics.values_list("name", flat=True)) == ["Ukraine"]
+    # The agreement page counts it under its model version.
+    [counted] = [row for row in suggestion_counts(project=project) if row["source"] == version.source]
+    assert (counted["accepted"], counted["rejected"], counted["total"]) == (1, 0, 1)
 
     # Turned off, like the rules: no longer shown, and computing again removes the rows.
     SuggesterSettings.objects.create(project=project, model=False)
