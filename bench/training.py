@@ -1,7 +1,7 @@
 """Training the model in the loop (issue #15): time and peak memory for 1,000 and 10,000 training
 articles, and per-topic precision, recall and F1 on the held-out fifth at 100, 1,000 and 10,000.
 
-    python -m bench.training [--sizes 100 1000 10000] [--noise 0.1]
+    python -m bench.training [--sizes 100 1000 10000] [--noise 0.1] [--rebuild]
 
 The articles are `bench.workload`'s (about 4,000 characters of news-like English with Arabic
 paragraphs). The workload's own topics are drawn at random, independent of the text, so nothing
@@ -66,9 +66,9 @@ def build(total: int, noise: float, rebuild: bool = False) -> None:
     from bench.workload import load_into_database
 
     project = Project.objects.filter(name=PROJECT).first()
-    if project is not None and Annotation.objects.filter(article__project=project, kind="gold").count() == total \
+    if project is not None and Annotation.objects.filter(article__project=project, kind="gold").count() >= total \
             and not rebuild:
-        return
+        return  # the articles a larger run built: the smaller sizes train on its first ones
     project = load_into_database(PROJECT, total, analysts=1, seed=1)
     reviewer, _ = get_user_model().objects.get_or_create(username="bench-reviewer")
     topics = {t.name: t.id for t in project.topics.all()}
@@ -139,6 +139,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
     parser.add_argument("--noise", type=float, default=0.1)
+    parser.add_argument("--rebuild", action="store_true", help="build the reviewed articles again (e.g. another --noise)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a size, in this process
     args = parser.parse_args()
     setup_django()
@@ -147,7 +148,7 @@ def main() -> None:
         return
     from annotator.training.learn import HELD_OUT
 
-    build(round(max(args.sizes) / (1 - HELD_OUT)), args.noise, rebuild=True)
+    build(round(max(args.sizes) / (1 - HELD_OUT)), args.noise, rebuild=args.rebuild)
     for size in args.sizes:
         output = run_in_fresh_process(["-m", "bench.training", "--one", str(size)])
         report(json.loads(output.strip().splitlines()[-1]))
