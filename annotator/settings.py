@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "annotator.labelling",
     "annotator.datasets",
     "annotator.suggestions",
+    "annotator.training",
     "annotator.api",
     # django-ninja, for its API docs page served from its own static files (no CDN).
     "ninja",
@@ -231,6 +232,9 @@ ANNOTATOR_API_RATE = os.environ.get("ANNOTATOR_API_RATE", "1200/min")
 ANNOTATOR_SNAPSHOT_ROOT = Path(os.environ.get("ANNOTATOR_SNAPSHOT_ROOT", BASE_DIR / "var" / "snapshots"))
 # Uploaded batches waiting for their import job (corpus.jobs), removed when the job ends. With
 # workers on other machines, a folder they share with the web servers, as for snapshots.
+# Trained models (annotator.training), written by the worker only; shared with the web servers
+# as the snapshots' folder is.
+ANNOTATOR_MODEL_ROOT = Path(os.environ.get("ANNOTATOR_MODEL_ROOT", BASE_DIR / "var" / "models"))
 ANNOTATOR_IMPORT_ROOT = Path(os.environ.get("ANNOTATOR_IMPORT_ROOT", BASE_DIR / "var" / "imports"))
 # A batch (files and pasted text) up to this size is imported in the request, larger ones by a
 # worker: 256 KiB is about 60 news articles, a second or so of checks and language detection,

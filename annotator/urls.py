@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("annotator.corpus.urls")),
     path("", include("annotator.labelling.urls")),
     path("", include("annotator.suggestions.urls")),
+    path("", include("annotator.training.urls")),
     path("", include("annotator.review.urls")),
     path("", include("annotator.datasets.urls")),
     path("", include("annotator.agreement.urls")),

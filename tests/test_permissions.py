@@ -18,6 +18,7 @@ from annotator.projects.models import Membership
 from annotator.review import services as review
 from annotator.suggestions.models import SuggestionDecision
 from annotator.suggestions.services import suggestions_compute
+from annotator.training.models import ModelVersion, TrainingSettings
 from tests.factories import ArticleFactory, UserFactory, make_project
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +42,8 @@ STAFF = {
     "review_relation_add", "review_relation_delete", "article_history", "dataset_list", "snapshot_detail",
     "snapshot_file", "snapshot_delete", "project_agreement", "project_agreement_csv", "labelled_import",
     "import_job_detail", "review_text_window", "review_groups_more", "review_gold_more",
+    # The project's trained models.
+    "model_page", "model_train_start", "model_version_detail", "training_settings_update",
     # A reviewer may open this, but is offered no role above analyst (tests/assignment/test_members.py).
     "member_change_role",
 }
@@ -75,6 +78,7 @@ class World:
     snapshot: object
     import_job: object
     suggestion: object
+    model_version: object
 
     def kwargs(self, name):
         values = {
@@ -86,6 +90,7 @@ class World:
             "snapshot_id": self.snapshot.id,
             "job_id": self.import_job.id,
             "suggestion_id": self.suggestion.id,
+            "version_id": self.model_version.id,
             "name": "README.md",
         }
         pattern = next(p for p in walk_patterns() if p.name == name)
@@ -130,7 +135,9 @@ def make_world(name, analyst, reviewer, admin, settings) -> World:
     import_job = ImportJob.objects.create(project=project, created_by=admin)
     suggestions_compute(article=article)
     suggestion = article.suggestions.get(text="Lavrov")
-    return World(project, article, quote, relation, gold_span, gold_relation, membership, snapshot, import_job, suggestion)
+    model_version = ModelVersion.objects.create(project=project, created_by=reviewer, status=ModelVersion.Status.READY)
+    return World(project, article, quote, relation, gold_span, gold_relation, membership, snapshot, import_job, suggestion,
+                 model_version)
 
 
 @pytest.fixture
@@ -162,6 +169,8 @@ def fingerprint():
         sorted(ImportJob.objects.values_list("id", "status")),
         sorted(Annotation.objects.values_list("article__project__overlap", flat=True)),
         sorted(SuggestionDecision.objects.values_list("id", "decision")),
+        sorted(ModelVersion.objects.values_list("id", "status")),
+        sorted(TrainingSettings.objects.values_list("project_id", "retrain_every")),
     )
 
 
@@ -215,6 +224,7 @@ def test_role_matrix(client, people, worlds, name, role):
 @pytest.mark.parametrize("name", [n for n in project_urls() if n not in {
     "project_detail", "next_article", "article_import", "labelled_import", "project_progress", "project_members", "member_add",
     "project_settings", "review_queue", "export_jsonl", "dataset_list", "project_agreement", "project_agreement_csv",
+    "model_page", "model_train_start", "training_settings_update",
 }])
 def test_objects_of_another_project_are_never_reached(client, people, worlds, name, role):
     """The URL names my project; every other id in it belongs to the other project.

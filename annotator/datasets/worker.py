@@ -11,7 +11,7 @@ three things it lacks.
   sleeping, so it starts within milliseconds rather than up to `--interval` later. It still looks
   every `--interval` seconds, for tasks due later (`run_after`) and in case a notification is
   lost with its connection. On SQLite there is no NOTIFY: it looks every `--interval`.
-- **It recovers first.** Snapshots and import jobs whose worker stopped (killed, host lost) are
+- **It recovers first.** Snapshots, import jobs and model training runs whose worker stopped (killed, host lost) are
   failed visibly before it takes any task (`annotator.datasets.recovery`, `corpus.jobs`), as
   `recover_snapshots` does.
 """
@@ -33,6 +33,7 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 
 from annotator.corpus.jobs import import_jobs_recover
 from annotator.database import RETRY_SECONDS, UNAVAILABLE, wait_for_database
+from annotator.training.tasks import models_recover
 
 from .recovery import snapshots_recover
 
@@ -78,6 +79,7 @@ class Worker(db_worker.Worker):
                 if not recovered:
                     snapshots_recover(wait=True)
                     import_jobs_recover(wait=True)
+                    models_recover(wait=True)
                     recovered = True
                 if not self.step():
                     return

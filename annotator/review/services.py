@@ -30,6 +30,7 @@ from annotator.labelling import services as labelling
 from annotator.labelling.models import Annotation, Change, Relation, Span
 from annotator.labelling.services import StaleVersion
 from annotator.projects.models import RelationType, SpanLabel
+from annotator.training.services import model_retrain_if_due
 
 # A reviewer's accept of one analyst span always gets the same change id, so that a retried
 # accept (after a lost answer) adds the span once.
@@ -357,4 +358,6 @@ def gold_mark_reviewed(*, article: Article, reviewer: AbstractBaseUser, expected
     gold = _gold(article=article, reviewer=reviewer, expected_version=expected_version)
     gold = labelling.annotation_submit(annotation=gold, actor=reviewer)
     _claim(gold, reviewer, expected_version)
+    # The project may retrain its model after every N reviewed articles (its task starts on commit).
+    model_retrain_if_due(project=article.project)
     return gold

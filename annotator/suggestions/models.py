@@ -120,6 +120,10 @@ class SuggesterSettings(models.Model):
         "speaker link.",
     )
     topics = models.BooleanField("suggest topics", default=True, help_text="Topics found by each topic's keywords.")
+    model = models.BooleanField(
+        "suggest from the trained model", default=True,
+        help_text="Topics proposed by the project's newest ready model (trained on its Model page).",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "suggesters"
@@ -132,6 +136,16 @@ class SuggesterSettings(models.Model):
         return [source for source, on in zip(RULES, (self.quotes, self.speakers, self.topics)) if on]
 
 
+MODEL_PREFIX = "model:"
+
+
 def enabled_sources(project_id: int) -> list[str]:
+    """The rules the project has on, and its ready model versions' sources if the model is on."""
     settings = SuggesterSettings.objects.filter(project_id=project_id).first()
-    return settings.enabled if settings else list(RULES)
+    sources = settings.enabled if settings else list(RULES)
+    if settings is None or settings.model:
+        from annotator.training.models import ModelVersion  # the training app builds on this one
+
+        ready = ModelVersion.objects.filter(project_id=project_id, status=ModelVersion.Status.READY)
+        sources += [f"{MODEL_PREFIX}{pk}" for pk in ready.values_list("pk", flat=True)]
+    return sources

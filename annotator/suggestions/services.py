@@ -21,7 +21,9 @@ from annotator.labelling.models import Annotation, Span
 from annotator.projects.models import Project, RelationType, SpanLabel
 
 from . import rules
-from .models import QUOTES, RULES, SPEAKERS, TOPICS, SuggesterSettings, Suggestion, SuggestionDecision, enabled_sources
+from .models import (
+    MODEL_PREFIX, QUOTES, RULES, SPEAKERS, TOPICS, SuggesterSettings, Suggestion, SuggestionDecision, enabled_sources,
+)
 
 # The label names the rules' proposals are given as, first match wins (any case).
 QUOTE_LABELS = ("Quote", "Quotation")
@@ -137,7 +139,7 @@ def _enabled(suggestions, project_id: int):
     settings = SuggesterSettings.objects.filter(project_id=project_id)
     for source, switch in zip(RULES, ("quotes", "speakers", "topics")):
         suggestions = suggestions.exclude(Q(source=source) & Exists(settings.filter(**{switch: False})))
-    return suggestions
+    return suggestions.exclude(Q(source__startswith=MODEL_PREFIX) & Exists(settings.filter(model=False)))
 
 
 def suggestions_pending(*, article: Article, annotation: Annotation | None) -> list[Suggestion]:

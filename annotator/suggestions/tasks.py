@@ -20,10 +20,13 @@ CHUNK = 100
 
 @task
 def suggestions_compute_articles(article_ids: list[int]) -> int:
-    """Compute the rule suggestions of these articles (each in its own transaction)."""
+    """Compute the rule suggestions of these articles, and the trained model's (each in its own transaction)."""
+    from annotator.training.services import model_suggestions_compute  # the training app builds on this one
+
     done = 0
     for article in Article.objects.filter(pk__in=article_ids).select_related("project").iterator(chunk_size=20):
         suggestions_compute(article=article)
+        model_suggestions_compute(article=article)
         done += 1
     return done
 

@@ -8,7 +8,8 @@ Snapshots left `running` or `queued` by a worker that stopped (killed, out of me
 are marked failed with "the worker stopped while building this snapshot; make it again", which
 the datasets page shows, and their partial files are removed (see `annotator.datasets.recovery`).
 Import jobs left the same way are failed too ("the worker stopped while importing these files"),
-which their page shows, and their uploaded files are removed (see `annotator.corpus.jobs`).
+which their page shows, and their uploaded files are removed (see `annotator.corpus.jobs`); and
+model training runs ("the worker stopped while training this model"; `annotator.training.tasks`).
 """
 
 from datetime import timedelta
@@ -18,10 +19,11 @@ from django.core.management.base import BaseCommand, CommandError
 from annotator.corpus.jobs import import_jobs_recover
 from annotator.datasets.recovery import snapshots_recover
 from annotator.heartbeat import default_stale_after
+from annotator.training.tasks import models_recover
 
 
 class Command(BaseCommand):
-    help = "Fail the dataset snapshots and import jobs whose worker stopped, and remove their files."
+    help = "Fail the dataset snapshots, import jobs and model trainings whose worker stopped, and remove their files."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -40,6 +42,7 @@ class Command(BaseCommand):
         stale_after = None if stale_after is None else timedelta(seconds=stale_after)
         recovered = snapshots_recover(stale_after=stale_after, wait=wait)
         imports = import_jobs_recover(stale_after=stale_after, wait=wait)
+        models = models_recover(stale_after=stale_after, wait=wait)
         if verbosity:
             for snapshot in recovered:
                 self.stdout.write(f"Snapshot {snapshot.pk} of project {snapshot.project_id}: failed, {snapshot.error}.")
@@ -47,3 +50,6 @@ class Command(BaseCommand):
             for job in imports:
                 self.stdout.write(f"Import {job.pk} into project {job.project_id}: failed, {job.error}.")
             self.stdout.write(f"{len(imports)} import{'s' if len(imports) != 1 else ''} recovered.")
+            for version in models:
+                self.stdout.write(f"Model {version.pk} of project {version.project_id}: failed, {version.error}.")
+            self.stdout.write(f"{len(models)} model training{'s' if len(models) != 1 else ''} recovered.")

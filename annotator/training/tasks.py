@@ -1,0 +1,157 @@
+"""Training runs by the task worker (`manage.py run_worker`), and a ready model's suggestions.
+
+`model_train` follows the snapshots' and import jobs' rules: it claims its row (queued →
+running) in one statement, so a task run twice trains once; a thread stamps the row's heartbeat
+and progress (`annotator.heartbeat`); the model file is written under a temporary name and
+renamed, and the row turns ready in one transaction at the end. A run that recovery gave up
+(`models_recover`, run by each worker as it starts) keeps nothing.
+"""
+
+import logging
+import os
+import pickle
+import random
+import time
+import traceback
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.tasks import task
+from django.utils import timezone
+
+from annotator.corpus.models import Article
+from annotator.heartbeat import Abandoned, Heartbeat, recover_lost
+
+from . import learn, services
+from .models import ModelVersion, model_root
+
+STOPPED = "the worker stopped while training this model; start it again"
+# Articles per suggestions task, as for the rules'.
+CHUNK = 100
+
+logger = logging.getLogger(__name__)
+
+
+def heartbeat_seconds() -> float:
+    return float(getattr(settings, "ANNOTATOR_IMPORT_HEARTBEAT_SECONDS", 1))
+
+
+class _Progress:
+    """Where a run is, stamped on its row with the heartbeat (from its thread when there is one)."""
+
+    def __init__(self, version_id: int):
+        self.version_id = version_id
+        self.done = self.total = 0
+        self.saved_at = 0.0
+        self.heartbeat = Heartbeat(self.save, seconds=heartbeat_seconds(), name=f"model {version_id}")
+
+    def __call__(self, done: int, total: int) -> None:
+        self.heartbeat.check()
+        self.done, self.total = min(done, total), total
+        if not self.heartbeat.threaded and time.monotonic() - self.saved_at >= heartbeat_seconds():
+            self.save()
+
+    def save(self) -> None:
+        self.saved_at = time.monotonic()
+        if not ModelVersion.objects.filter(pk=self.version_id, status=ModelVersion.Status.RUNNING).update(
+            heartbeat_at=timezone.now(), progress_done=self.done, progress_total=self.total
+        ):
+            raise Abandoned(f"Model {self.version_id} is no longer training.")
+
+
+@task
+def model_train(version_id: str) -> str:
+    """Train a queued model version. One already taken by another run is left alone."""
+    now = timezone.now()
+    taken = ModelVersion.objects.filter(pk=version_id, status=ModelVersion.Status.QUEUED).update(
+        status=ModelVersion.Status.RUNNING, started_at=now, heartbeat_at=now
+    )
+    if not taken:
+        return "skipped"
+    version = ModelVersion.objects.select_related("project").get(pk=version_id)
+    directory = model_root() / str(version.project_id)
+    final = directory / f"{version.pk}.pkl"
+    partial_file = directory / f".{version.pk}.pkl.partial"
+    try:
+        progress = _Progress(version.pk)
+        with progress.heartbeat:
+            project = version.project
+            examples = services.gold_examples(project)
+            seed = random.SystemRandom().randrange(2**31)
+            trained = learn.train(
+                examples, seed=seed, progress=progress,
+                topics=dict(project.topics.values_list("id", "name")),
+                targets=dict(project.stance_targets.values_list("id", "name")),
+                values=dict(project.stance_values.values_list("id", "name")),
+            )
+            progress.heartbeat.check()
+            directory.mkdir(parents=True, exist_ok=True)
+            with open(partial_file, "wb") as file:
+                pickle.dump(trained.bundle, file, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(partial_file, final)
+            with transaction.atomic():
+                if not ModelVersion.objects.filter(pk=version.pk, status=ModelVersion.Status.RUNNING).update(
+                    status=ModelVersion.Status.READY, finished_at=timezone.now(), seed=seed,
+                    gold_count=len(examples), gold_hash=services.gold_hash(e.article_id for e in examples),
+                    train_count=trained.train_count, test_count=trained.test_count,
+                    scores=trained.scores, curve=trained.curve, artifact=str(final.relative_to(model_root())),
+                    progress_done=progress.total, progress_total=progress.total,
+                ):
+                    raise Abandoned(f"Model {version.pk} is no longer training.")
+                model_suggestions_enqueue_project(version.project_id)
+        return ModelVersion.Status.READY
+    except Abandoned:
+        final.unlink(missing_ok=True)
+        return "abandoned"
+    except BaseException as error:
+        final.unlink(missing_ok=True)
+        message = "".join(traceback.format_exception_only(error)).strip() or type(error).__name__
+        ModelVersion.objects.filter(pk=version.pk, status=ModelVersion.Status.RUNNING).update(
+            status=ModelVersion.Status.FAILED, error=message[:2000], finished_at=timezone.now()
+        )
+        if isinstance(error, learn.TooFew):
+            return ModelVersion.Status.FAILED  # reviews undone since it was queued: shown on the page, not a crash
+        raise
+    finally:
+        partial_file.unlink(missing_ok=True)
+
+
+@task
+def model_suggest_articles(article_ids: list[int]) -> int:
+    """The project's current model's suggestions for these articles (each in its own transaction)."""
+    done = 0
+    for article in Article.objects.filter(pk__in=article_ids).select_related("project").iterator(chunk_size=20):
+        services.model_suggestions_compute(article=article)
+        done += 1
+    return done
+
+
+def model_suggestions_enqueue_project(project_id: int) -> None:
+    """Every article of the project, once the caller's transaction commits, in chunks."""
+    ids = list(Article.objects.filter(project_id=project_id).order_by("id").values_list("id", flat=True))
+    for start in range(0, len(ids), CHUNK):
+        transaction.on_commit(partial(model_suggest_articles.enqueue, ids[start : start + CHUNK]))
+
+
+# Recovery ------------------------------------------------------------------------------------
+
+
+def models_recover(*, stale_after: timedelta | None = None, wait: bool = False, poll: float = 1.0) -> list:
+    """Fail every training run that lost its worker, remove its file, and return them."""
+    recovered = recover_lost(
+        ModelVersion.objects.all(), model_train, error=STOPPED, clean_up=_remove_file,
+        stale_after=stale_after, wait=wait, poll=poll,
+    )
+    for version in recovered:
+        logger.warning("Model %s of project %s failed: %s", version.pk, version.project_id, STOPPED)
+    return recovered
+
+
+def _remove_file(version: ModelVersion) -> None:
+    directory = model_root() / str(version.project_id)
+    for name in (f"{version.pk}.pkl", f".{version.pk}.pkl.partial"):
+        (directory / name).unlink(missing_ok=True)
+
+
