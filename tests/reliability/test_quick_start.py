@@ -19,6 +19,7 @@ from pathlib import Path
 
 from django.urls import reverse
 
+from annotator.datasets.services import snapshot_build
 from annotator.projects.management.commands.seed_demo import DEMO_ACCOUNTS
 
 from . import processes
@@ -93,7 +94,8 @@ def test_make_run_builds_snapshots_in_a_worker_and_ctrl_c_stops_everything(tmp_p
             [(status,)] = database.execute("SELECT status FROM datasets_snapshot").fetchall()
         # Built by a worker, through the database backend (the immediate one keeps no task rows).
         [(task_status, worker_ids)] = database.execute(
-            "SELECT status, worker_ids FROM django_tasks_database_dbtaskresult"
+            "SELECT status, worker_ids FROM django_tasks_database_dbtaskresult WHERE task_path = ?",
+            (snapshot_build.module_path,),
         ).fetchall()
         database.close()
         assert task_status == "SUCCESSFUL" and worker_ids != "[]"
