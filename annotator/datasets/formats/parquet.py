@@ -138,7 +138,7 @@ def row(record: dict, annotation: dict, tokens: dict, words: tuple) -> dict:
         "spans": [
             {
                 **{k: s[k] for k in ("id", "start", "end", "label", "text")},
-                "attributes": json.dumps(s["attributes"], ensure_ascii=False, sort_keys=True),
+                "attributes": json.dumps(s["attributes"], ensure_ascii=False, sort_keys=True) if s["attributes"] else "{}",
                 "token_start": tokens.get(id(s), (None, None))[0],
                 "token_end": tokens.get(id(s), (None, None))[1],
                 "created": s.get("created"),
@@ -169,7 +169,7 @@ class Writer:
         self.schema = schema(schema_)
         self.writers = {}
         self.rows = {split: [] for split in SPLITS}
-        self.codes = {split: [] for split in SPLITS}  # each row's (words, columns) codes
+        self.codes = {split: [] for split in SPLITS}  # each row's (columns, words) codes
         self.losses = Losses()
 
     def add(self, record: dict, split: str) -> None:
@@ -203,14 +203,14 @@ class Writer:
     def _tags(self, codes: list) -> list:
         """The ner_tags and each label's tags column of these rows, as Arrow list arrays."""
         pa = self.pa
-        lengths = numpy.fromiter((len(c) for c in codes), numpy.int64, len(codes))
+        lengths = numpy.fromiter((c.shape[1] for c in codes), numpy.int64, len(codes))
         offsets = pa.array(numpy.concatenate([[0], numpy.cumsum(lengths)]).astype(numpy.int32))
         # int64: the type of a ClassLabel, which `datasets` would otherwise cast to as it loads.
-        every = numpy.concatenate(codes).astype(numpy.int64) if codes else numpy.zeros((0, 1 + len(self.labels)), numpy.int64)
-        columns = [pa.ListArray.from_arrays(offsets, pa.array(every[:, 0]))]
+        every = numpy.concatenate(codes, axis=1).astype(numpy.int64) if codes else numpy.zeros((1 + len(self.labels), 0), numpy.int64)
+        columns = [pa.ListArray.from_arrays(offsets, pa.array(every[0]))]
         for k in range(len(self.labels)):
             # The column's codes are label k's (2k+1 for B, 2k+2 for I); its names are O, B, I.
-            mine = every[:, k + 1]
+            mine = every[k + 1]
             columns.append(pa.ListArray.from_arrays(offsets, pa.array(numpy.where(mine > 0, 2 - (mine & 1), 0))))
         return columns
 

@@ -23,6 +23,7 @@ record in turn: `record_tokens`).
 
 import functools
 import re
+from dataclasses import dataclass
 from bisect import bisect_left, bisect_right
 from pathlib import Path
 
@@ -164,8 +165,9 @@ class Tokens:
         if (following[-1] if len(doc) else 0) != len(text):
             raise RuntimeError("spaCy's tokens do not cover the text")
         starts = following - widths
+        self.lengths = lengths[:, 0]  # each token's length in code points, as an array
         self.starts = starts.tolist()
-        self.ends = (starts + lengths[:, 0]).tolist()
+        self.ends = (starts + self.lengths).tolist()
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -263,19 +265,83 @@ def unaligned_labels(spans: list[dict], aligned: list[tuple[dict, int, int]]) ->
     return missed
 
 
-def longest_first(aligned: list[tuple[dict, int, int]], label_order: list[str]) -> tuple[list[tuple[dict, int, int]], int]:
-    """The non-overlapping spans the overlap policy keeps, in text order, and how many it dropped."""
-    rank = {label: i for i, label in enumerate(label_order)}
-    ordered = sorted(
-        aligned,
-        key=lambda item: (-(item[0]["end"] - item[0]["start"]), item[0]["start"], rank.get(item[0]["label"], len(rank)), item[0]["id"]),
-    )
-    taken = bytearray(max((end for _, _, end in aligned), default=0))
+def _first_token(item: tuple[dict, int, int]) -> int:
+    return item[1]
+
+
+def _non_overlapping(ordered: list[tuple[dict, int, int]], size: int) -> list[tuple[dict, int, int]]:
+    """The spans of `ordered` (policy order) that overlap none before them, in text order."""
+    taken = bytearray(size)
     kept = []
     for item in ordered:
         _, start, end = item
         if taken.find(1, start, end) < 0:
             taken[start:end] = b"\x01" * (end - start)
             kept.append(item)
-    kept.sort(key=lambda item: item[1])
+    kept.sort(key=_first_token)
+    return kept
+
+
+def longest_first(aligned: list[tuple[dict, int, int]], label_order: list[str]) -> tuple[list[tuple[dict, int, int]], int]:
+    """The non-overlapping spans the overlap policy keeps, in text order, and how many it dropped."""
+    kept = _non_overlapping(_policy_order(aligned, label_order), max((end for _, _, end in aligned), default=0))
     return kept, len(aligned) - len(kept)
+
+
+def _policy_order(aligned: list[tuple[dict, int, int]], label_order: list[str]) -> list[tuple[dict, int, int]]:
+    """The spans in the order the overlap policy takes them: longest first, then the one that
+    starts first, then the label first in the schema, then the oldest."""
+    rank = {label: i for i, label in enumerate(label_order)}
+    unknown = len(rank)
+    return sorted(
+        aligned,
+        key=lambda item: (item[0]["start"] - item[0]["end"], item[0]["start"], rank.get(item[0]["label"], unknown), item[0]["id"]),
+    )
+
+
+@dataclass(frozen=True)
+class Placed:
+    """An annotation's spans on the article's tokens, worked out once for every token format."""
+
+    aligned: list  # (span, first token, token after the last) of each span on token boundaries, in the spans' order
+    unaligned: int  # spans not on token boundaries
+    columns: list  # the NER column's spans (the overlap policy), then each label's; each in text order
+    left_out: int  # spans the NER column leaves out (overlaps)
+    overlapping: int  # spans a label column leaves out (inside or across a longer one of that label)
+
+
+_placed: dict = {"tokens": None, "labels": None, "annotations": {}}
+
+
+def placed(tokens: Tokens, annotation: dict, labels: list[str]) -> Placed:
+    """The annotation's spans on these tokens: aligned, and in the NER column and each label's
+    column. A snapshot hands each record, the same objects, to its writers in turn, so this keeps
+    the current article's until the next.
+
+    One sort in the policy's order serves every column: the NER column takes from it every span
+    that overlaps none taken before; a label's column does the same with that label's spans,
+    those on the same tokens being one entity of the column.
+    """
+    if _placed["tokens"] is not tokens or _placed["labels"] != labels:
+        _placed.update(tokens=tokens, labels=list(labels), annotations={})
+    # Keyed by the annotation's id(), with the annotation kept so that its id cannot be reused.
+    kept = _placed["annotations"].get(id(annotation))
+    if kept is not None and kept[0] is annotation:
+        return kept[1]
+    aligned, unaligned = tokens.align(annotation["spans"])
+    size = max((end for _, _, end in aligned), default=0)
+    ordered = _policy_order(aligned, labels)
+    ner = _non_overlapping(ordered, size)
+    by_label: dict[str, dict] = {label: {} for label in labels}
+    for item in ordered:
+        same = by_label.get(item[0]["label"])
+        if same is not None:
+            same.setdefault(item[1:], item)
+    columns, overlapping = [ner], 0
+    for same in by_label.values():
+        column = _non_overlapping(list(same.values()), size) if len(same) > 1 else list(same.values())
+        overlapping += len(same) - len(column)
+        columns.append(column)
+    result = Placed(aligned, unaligned, columns, len(aligned) - len(ner), overlapping)
+    _placed["annotations"][id(annotation)] = (annotation, result)
+    return result
