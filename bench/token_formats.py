@@ -140,7 +140,7 @@ def forget(cold: bool) -> None:
     cold run starts with a new tokenizer, as the first build of a fresh worker process does."""
     from annotator.datasets.formats import tokens
 
-    for name in ("_last", "_last_split"):
+    for name in ("_last", "_last_split", "_last_record"):
         if hasattr(tokens, name):
             setattr(tokens, name, None)
     if cold:

@@ -24,7 +24,7 @@ record in turn: `record_tokens`).
 import functools
 import re
 from dataclasses import dataclass
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from pathlib import Path
 
 import numpy
@@ -159,15 +159,16 @@ class Tokens:
         self.vocab = doc.vocab
         self.clitic_splits = clitic_splits
         # Each token is followed by its own single space, if any, and then by the next token.
-        lengths = doc.to_array([LENGTH, SPACY]).astype(numpy.int64).reshape(-1, 2)
-        widths = lengths.sum(axis=1)
+        lengths, spaces = doc.to_array([LENGTH, SPACY]).astype(numpy.int64).reshape(-1, 2).T
+        widths = lengths + spaces
         following = numpy.cumsum(widths)
         if (following[-1] if len(doc) else 0) != len(text):
             raise RuntimeError("spaCy's tokens do not cover the text")
         starts = following - widths
-        self.lengths = lengths[:, 0]  # each token's length in code points, as an array
+        self.lengths = lengths  # each token's length in code points, as an array
+        self.start_array = starts
         self.starts = starts.tolist()
-        self.ends = (starts + self.lengths).tolist()
+        self.ends = (starts + lengths).tolist()
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -190,16 +191,21 @@ class Tokens:
 
     def clitic_cuts(self, spans) -> dict[int, list[int]]:
         """Token -> the offsets inside it where a span edge cuts a proclitic off an Arabic word
-        (`لقناة` for a span that starts at `قناة`). Other edges inside a token are left alone."""
+        (`لقناة` for a span that starts at `قناة`). Other edges inside a token are left alone.
+
+        Most edges are on token boundaries: those inside a token are found for all the edges at
+        once, as arrays, and only they are looked at one by one."""
         cuts: dict[int, list[int]] = {}
-        starts, ends, text = self.starts, self.ends, self.text
-        for span in spans:
-            for edge in (span["start"], span["end"]):
-                token = bisect_right(starts, edge) - 1
-                if token < 0 or edge >= ends[token] or starts[token] == edge:
-                    continue
-                if PROCLITIC.fullmatch(text, starts[token], edge) and _ARABIC_LETTER.match(text, edge):
-                    cuts.setdefault(token, []).append(edge)
+        if not spans or not len(self.starts):
+            return cuts
+        edges = numpy.fromiter((edge for span in spans for edge in (span["start"], span["end"])), numpy.int64, 2 * len(spans))
+        tokens = numpy.searchsorted(self.start_array, edges, side="right") - 1
+        ends = self.start_array[tokens] + self.lengths[tokens]
+        within = (tokens >= 0) & (edges < ends) & (self.start_array[tokens] != edges)
+        starts, text = self.starts, self.text
+        for token, edge in zip(tokens[within].tolist(), edges[within].tolist()):
+            if PROCLITIC.fullmatch(text, starts[token], edge) and _ARABIC_LETTER.match(text, edge):
+                cuts.setdefault(token, []).append(edge)
         return cuts
 
     def split_at(self, cuts: dict[int, list[int]]) -> "Tokens":
@@ -248,11 +254,21 @@ def tokenize(text: str, language: str, spans=None) -> Tokens:
     return split
 
 
+_last_record: tuple[dict, Tokens] | None = None
+
+
 def record_tokens(record: dict) -> Tokens:
-    """`tokenize` for a record: its text and language, split at proclitics for all its spans."""
-    return tokenize(
+    """`tokenize` for a record: its text and language, split at proclitics for all its spans;
+    the same object for the same record given again straight after (to the next writer)."""
+    global _last_record
+    last = _last_record
+    if last is not None and last[0] is record:
+        return last[1]
+    tokens = tokenize(
         record["text"], record["language"], [span for annotation in record["annotations"] for span in annotation["spans"]]
     )
+    _last_record = (record, tokens)
+    return tokens
 
 
 def unaligned_labels(spans: list[dict], aligned: list[tuple[dict, int, int]]) -> dict[str, int]:
