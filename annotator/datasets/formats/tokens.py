@@ -132,13 +132,16 @@ def _seen(language: str) -> set[str]:
 def _tokenize(text: str, language: str):
     tokenizer = blank(language).tokenizer
     seen = _seen(language)
-    new = set(text.split())
+    chunks = text.split()
+    if seen.issuperset(chunks):  # most articles, once the corpus's words have been seen
+        return tokenizer(text)
+    new = set(chunks)
     new -= seen
     if len(seen) + len(new) > CACHE_SIZE:
         blank.cache_clear()
         _seen.cache_clear()
         tokenizer, seen = blank(language).tokenizer, _seen(language)
-        new = set(text.split())
+        new = set(chunks)
     for chunk in new:
         tokenizer(chunk)
     seen |= new
