@@ -14,7 +14,9 @@ A span is written only if its start and end fall on token boundaries (what
 Overlap policy, for formats that allow one label per token (CoNLL BIO tags, spaCy `doc.ents`):
 the longest span wins; between equally long spans, the one that starts first, then the label
 first in the schema. A span that overlaps one already kept is dropped and counted.
-(`doc.spans["sc"]` in the spaCy files keeps every aligned span, overlapping or not.)
+(`doc.spans["sc"]` in the spaCy files keeps every aligned span, overlapping or not.) `placed`
+works an annotation's spans out once for every format: aligned, and in the NER column and
+each label's column (CoNLL, Parquet).
 
 An article is tokenized once, for all its annotations and for every token format of the
 snapshot (`tokenize` remembers the last article, and its split tokens, and the writers get each
@@ -23,8 +25,8 @@ record in turn: `record_tokens`).
 
 import functools
 import re
-from dataclasses import dataclass
 from bisect import bisect_left
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy
@@ -301,12 +303,6 @@ def _non_overlapping(ordered: list[tuple[dict, int, int]], size: int) -> list[tu
     return kept
 
 
-def longest_first(aligned: list[tuple[dict, int, int]], label_order: list[str]) -> tuple[list[tuple[dict, int, int]], int]:
-    """The non-overlapping spans the overlap policy keeps, in text order, and how many it dropped."""
-    kept = _non_overlapping(_policy_order(aligned, label_order), max((end for _, _, end in aligned), default=0))
-    return kept, len(aligned) - len(kept)
-
-
 def _policy_order(aligned: list[tuple[dict, int, int]], label_order: list[str]) -> list[tuple[dict, int, int]]:
     """The spans in the order the overlap policy takes them: longest first, then the one that
     starts first, then the label first in the schema, then the oldest."""
@@ -358,7 +354,7 @@ def placed(tokens: Tokens, annotation: dict, labels: list[str]) -> Placed:
             same.setdefault(item[1:], item)
     columns, overlapping = [ner], 0
     for same in by_label.values():
-        column = _non_overlapping(list(same.values()), size) if len(same) > 1 else list(same.values())
+        column = _non_overlapping(list(same.values()), size)
         overlapping += len(same) - len(column)
         columns.append(column)
     result = Placed(aligned, unaligned, columns, len(aligned) - len(ner), overlapping)
