@@ -72,7 +72,9 @@ class Words:
         array = tokens.doc.to_array([ORTH, IS_SPACE]) if len(tokens) else numpy.zeros((0, 2), numpy.uint64)
         is_space = array[:, 1] != 0
         written = ~is_space
-        self.word_tokens = numpy.flatnonzero(written).tolist()
+        # words_before[t]: how many words come before token t (t up to the number of tokens): the
+        # words of tokens [start, end) are words[words_before[start]:words_before[end]].
+        self.words_before = numpy.concatenate([[0], numpy.cumsum(written)]).tolist()
         spaces = numpy.flatnonzero(is_space).tolist()
         self.breaks = [i for i in spaces if "\n" in text[tokens.starts[i] : tokens.ends[i]]]
         strings = tokens.vocab.strings
@@ -105,14 +107,14 @@ def word_codes(words: Words, columns: list[list[tuple[dict, int, int]]], index: 
     tags (any span? a B? the same as the word before?) is a few operations on whole rows; how
     many spans of each column had no word (whitespace only); and the line breaks inside a span
     that has words."""
-    word_tokens, breaks = words.word_tokens, words.breaks
+    words_before, breaks = words.words_before, words.breaks
     # int32: 2k+2 for any schema's labels, and half the memory of int64 in Parquet's row groups.
     codes = numpy.zeros((len(columns), len(words)), numpy.int32)
     empty = [0] * len(columns)
     inside = set()
     for column, spans in enumerate(columns):
         for span, start, end in spans:
-            first, after = bisect_left(word_tokens, start), bisect_left(word_tokens, end)
+            first, after = words_before[start], words_before[end]
             if first == after:
                 empty[column] += 1
                 continue
@@ -211,13 +213,13 @@ class _Article:
     def document(self, breaks: list[int]) -> tuple[str, list[int]]:
         """The document when these line breaks may end a sentence: its text, and where each
         word's tags are in it."""
-        rest, word_tokens, words, lengths = self.rest, self.words.word_tokens, self.words.words, self.words.lengths
+        rest, words_before, words, lengths = self.rest, self.words.words_before, self.words.words, self.words.lengths
         sentence_ends, last = [], 0
         for token in breaks:
-            words_before = bisect_left(word_tokens, token)
-            if words_before > last:
-                sentence_ends.append(words_before)
-                last = words_before
+            before = words_before[token]
+            if before > last:
+                sentence_ends.append(before)
+                last = before
         if len(words) > last:
             sentence_ends.append(len(words))
         parts, previous = [], 0

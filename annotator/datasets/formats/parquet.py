@@ -35,7 +35,6 @@ articles.
 """
 
 import json
-from bisect import bisect_left
 
 import numpy
 
@@ -187,7 +186,7 @@ class Writer:
             return
         tokens = record_tokens(record)
         words = words_of(tokens)
-        word_tokens = words.word_tokens
+        words_before = words.words_before
         if self._article_words[0] is not words:
             self._article_words = (words, self.pa.array(words.words, self.pa.string()))
         self.losses.article(tokens, split)
@@ -196,7 +195,7 @@ class Writer:
             self.losses.add(record, annotation, layer, split)
             span_words = {}
             for span, start, end in layer.aligned:
-                first, after = bisect_left(word_tokens, start), bisect_left(word_tokens, end)
+                first, after = words_before[start], words_before[end]
                 if first < after:
                     span_words[id(span)] = (first, after)
             topics = [self.topics[t] for t in annotation["topics"]]
