@@ -212,7 +212,7 @@ class Writer:
         lengths = numpy.fromiter((c.shape[1] for c in codes), numpy.int64, len(codes))
         offsets = pa.array(numpy.concatenate([[0], numpy.cumsum(lengths)]).astype(numpy.int32))
         # int64: the type of a ClassLabel, which `datasets` would otherwise cast to as it loads.
-        every = numpy.concatenate(codes, axis=1).astype(numpy.int64) if codes else numpy.zeros((1 + len(self.labels), 0), numpy.int64)
+        every = numpy.concatenate(codes, axis=1).astype(numpy.int64)
         columns = {
             "tokens": pa.ListArray.from_arrays(offsets, pa.concat_arrays(words)),
             "ner_tags": pa.ListArray.from_arrays(offsets, pa.array(every[0])),
