@@ -380,7 +380,8 @@ def test_the_pipeline_is_replaced_when_its_cache_is_full_and_the_tokens_stay_the
     from annotator.datasets.formats import tokens as tokens_module
 
     monkeypatch.setattr(tokens_module, "CACHE_SIZE", 300)
-    blank.cache_clear()
+    blank.cache_clear()  # a new pipeline, and the set of the chunks its cache has seen with it
+    tokens_module._seen.cache_clear()
     texts = [r["text"] for r, _ in corpus()]
     pipelines = []  # the pipelines themselves: an id may be reused once one is dropped
     for text in texts * 3:

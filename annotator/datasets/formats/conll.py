@@ -34,14 +34,12 @@ inside words have the same tags as each other), never word by word.
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
-from itertools import compress
-from operator import itemgetter
 
 import numpy
 
 from ..splits import SPLITS
 from . import annotator_name
-from .tokens import longest_first, record_tokens, tokenizer_language, unaligned_labels
+from .tokens import placed, record_tokens, tokenizer_language, unaligned_labels
 
 _SPACE = re.compile(r"\s")
 # A word's line is the word, " _ _ ", its tags and "\n"; its tags start _TAG_AT characters after the word.
@@ -65,23 +63,28 @@ class Words:
     whitespace tokens with a "\n". Shared by the CoNLL and Parquet writers (`words_of`)."""
 
     def __init__(self, tokens):
-        from spacy.attrs import IS_SPACE
+        from spacy.attrs import IS_SPACE, ORTH
 
         self.tokens = tokens
         text = tokens.text
-        is_space = tokens.doc.to_array(IS_SPACE).astype(bool) if len(tokens) else numpy.zeros(0, bool)
+        # A token's text is its ORTH string (the vocabulary's): read from the doc's array, never
+        # sliced from the text a token at a time.
+        array = tokens.doc.to_array([ORTH, IS_SPACE]) if len(tokens) else numpy.zeros((0, 2), numpy.uint64)
+        is_space = array[:, 1] != 0
         written = ~is_space
-        self.word_tokens = numpy.flatnonzero(written).tolist()
+        # words_before[t]: how many words come before token t (t up to the number of tokens): the
+        # words of tokens [start, end) are words[words_before[start]:words_before[end]].
+        self.words_before = numpy.concatenate([[0], numpy.cumsum(written)]).tolist()
         spaces = numpy.flatnonzero(is_space).tolist()
         self.breaks = [i for i in spaces if "\n" in text[tokens.starts[i] : tokens.ends[i]]]
-        slices = list(map(slice, compress(tokens.starts, written), compress(tokens.ends, written)))
-        words = itemgetter(*slices)(text) if len(slices) > 1 else tuple(text[s] for s in slices)
+        strings = tokens.vocab.strings
+        words = [strings[orth] for orth in array[written, 0].tolist()]
         joined = "".join(words)
         if joined.split(maxsplit=1) != [joined]:
             # Whitespace inside a token: "_" for each such character, so the columns stay put.
-            words = tuple(_SPACE.sub("_", word) for word in words)
-        self.words = words
-        self.lengths = numpy.fromiter(map(len, words), numpy.int64, len(words))
+            words = [_SPACE.sub("_", word) for word in words]
+        self.words = tuple(words)
+        self.lengths = tokens.lengths[written]  # "_" for whitespace keeps a word's length
 
     def __len__(self) -> int:
         return len(self.words)
@@ -98,45 +101,26 @@ def words_of(tokens) -> Words:
     return _last_words
 
 
-def layers(aligned: list[tuple[dict, int, int]], labels: list[str]) -> tuple[list[list[tuple[dict, int, int]]], int, int]:
-    """The spans of each column: the NER column's under the overlap policy, then each label's.
-
-    Returns the columns (aligned spans, in text order), how many spans the NER column left out,
-    and how many the label columns did (spans of one label overlapping a longer one of it).
-    """
-    ner, left_out = longest_first(aligned, labels)
-    by_label: dict[str, dict] = {}
-    for item in aligned:
-        # Spans of one label on the same tokens are one entity of its column.
-        by_label.setdefault(item[0]["label"], {}).setdefault(item[1:], item)
-    columns, overlapping = [ner], 0
-    for label in labels:
-        same = list(by_label.get(label, {}).values())
-        if len(same) > 1:
-            same, dropped = longest_first(same, labels)
-            overlapping += dropped
-        columns.append(same)
-    return columns, left_out, overlapping
-
-
 def word_codes(words: Words, columns: list[list[tuple[dict, int, int]]], index: dict[str, int]):
     """Each word's tag in each column as a code (0 for O, 2k+1 for B and 2k+2 for I of label k),
-    a (words, columns) array; how many spans of each column had no word (whitespace only); and
-    the line breaks inside a span that has words."""
-    word_tokens, breaks = words.word_tokens, words.breaks
+    a (columns, words) array: a column's codes are contiguous, so what is asked of every word's
+    tags (any span? a B? the same as the word before?) is a few operations on whole rows; how
+    many spans of each column had no word (whitespace only); and the line breaks inside a span
+    that has words."""
+    words_before, breaks = words.words_before, words.breaks
     # int32: 2k+2 for any schema's labels, and half the memory of int64 in Parquet's row groups.
-    codes = numpy.zeros((len(words), len(columns)), numpy.int32)
+    codes = numpy.zeros((len(columns), len(words)), numpy.int32)
     empty = [0] * len(columns)
     inside = set()
     for column, spans in enumerate(columns):
         for span, start, end in spans:
-            first, after = bisect_left(word_tokens, start), bisect_left(word_tokens, end)
+            first, after = words_before[start], words_before[end]
             if first == after:
                 empty[column] += 1
                 continue
             label = index[span["label"]]
-            codes[first, column] = 2 * label + 1
-            codes[first + 1 : after, column] = 2 * label + 2
+            codes[column, first] = 2 * label + 1
+            codes[column, first + 1 : after] = 2 * label + 2
             i = bisect_left(breaks, start)
             while i < len(breaks) and breaks[i] < end:
                 inside.add(breaks[i])
@@ -169,10 +153,9 @@ def layered(tokens, words: Words, annotation: dict, labels: list[str], index: di
     kept = _layered["annotations"].get(id(annotation))
     if kept is not None and kept[0] is annotation:
         return kept[1]
-    aligned, unaligned = tokens.align(annotation["spans"])
-    columns, left_out, overlapping = layers(aligned, labels)
-    codes, empty, inside = word_codes(words, columns, index)
-    result = Layered(aligned, unaligned, left_out, overlapping, codes, empty, inside)
+    spans = placed(tokens, annotation, labels)
+    codes, empty, inside = word_codes(words, spans.columns, index)
+    result = Layered(spans.aligned, spans.unaligned, spans.left_out, spans.overlapping, codes, empty, inside)
     _layered["annotations"][id(annotation)] = (annotation, result)
     return result
 
@@ -230,13 +213,13 @@ class _Article:
     def document(self, breaks: list[int]) -> tuple[str, list[int]]:
         """The document when these line breaks may end a sentence: its text, and where each
         word's tags are in it."""
-        rest, word_tokens, words, lengths = self.rest, self.words.word_tokens, self.words.words, self.words.lengths
+        rest, words_before, words, lengths = self.rest, self.words.words_before, self.words.words, self.words.lengths
         sentence_ends, last = [], 0
         for token in breaks:
-            words_before = bisect_left(word_tokens, token)
-            if words_before > last:
-                sentence_ends.append(words_before)
-                last = words_before
+            before = words_before[token]
+            if before > last:
+                sentence_ends.append(before)
+                last = before
         if len(words) > last:
             sentence_ends.append(len(words))
         parts, previous = [], 0
@@ -257,21 +240,20 @@ class _Article:
             text, tag_at = self.document([token for token in self.words.breaks if token not in inside])
         else:
             text, tag_at = self.text, self.tag_at
-        touched = codes.any(axis=1)
-        if not touched.any():
-            return text
+        touched = codes.any(axis=0)
         # Runs of words with the same tags, none of them a B: a run's words are consecutive lines
         # with no blank line between them (a span's I continues over them, and a line break inside
         # a written span ends no sentence), so a run is one join.
-        changed = numpy.ones(len(codes), bool)
-        changed[1:] = (codes[1:] != codes[:-1]).any(axis=1)
-        begins = (codes & 1).any(axis=1)
-        run_starts = touched & (changed | begins)
+        changed = numpy.ones(len(touched), bool)
+        changed[1:] = (codes[:, 1:] != codes[:, :-1]).any(axis=0)
+        run_starts = touched & (changed | (codes & 1).any(axis=0))
         firsts = numpy.flatnonzero(run_starts)
-        boundaries = numpy.append(numpy.flatnonzero(~touched | run_starts), len(codes))
+        if not len(firsts):
+            return text
+        boundaries = numpy.append(numpy.flatnonzero(~touched | run_starts), len(touched))
         afters = boundaries[numpy.searchsorted(boundaries, firsts, side="right")]
         parts, position, words, width = [], 0, self.words.words, self.tags_width
-        for first, after, row in zip(firsts.tolist(), afters.tolist(), codes[firsts]):
+        for first, after, row in zip(firsts.tolist(), afters.tolist(), codes[:, firsts].T.tolist()):
             line_tags = tags(row)
             parts.append(text[position : tag_at[first]])
             parts.append(line_tags)
@@ -293,18 +275,18 @@ class Writer:
         self.index = {label: i for i, label in enumerate(self.labels)}
         # A space in a label's name would split its tags' column in two.
         self.tag_names = ["O"] + [f"{bio}-{_SPACE.sub('_', label)}" for label in self.labels for bio in "BI"]
-        self.row_tags: dict[bytes, str] = {}
+        self.row_tags: dict[tuple, str] = {}
         self.output = output
         self.handles = {}
         self.losses = Losses()
         self._article = None
 
-    def tags(self, row) -> str:
+    def tags(self, row: list[int]) -> str:
         """A word's tags, " "-separated, from its codes (`word_codes`): the same rows recur, each is made once."""
-        key = row.tobytes()
+        key = tuple(row)
         text = self.row_tags.get(key)
         if text is None:
-            text = self.row_tags[key] = " ".join(self.tag_names[code] for code in row.tolist())
+            text = self.row_tags[key] = " ".join(self.tag_names[code] for code in row)
         return text
 
     def add(self, record: dict, split: str) -> None:

@@ -27,14 +27,14 @@ review) are read with `.get()`: until they are there, they are null.
 The features are written into the Arrow schema's metadata under "huggingface", as `datasets`
 writes them (`Features.arrow_schema`), in the older spelling ("Sequence", and a list for a list
 of structs) that `datasets` 2 to 5 all read. Tags are computed from each word's codes as arrays
-(`conll.word_codes`) and handed to Arrow as arrays, never a Python value per token.
+(`conll.word_codes`) and handed to Arrow as arrays, never a Python value per token; an
+article's words are made Arrow strings once, for all its rows.
 
 Rows are written a row group at a time (ROW_GROUP rows), so memory does not grow with the number of
 articles.
 """
 
 import json
-from bisect import bisect_left
 
 import numpy
 
@@ -114,8 +114,9 @@ def schema(project_schema: dict):
     )
 
 
-def row(record: dict, annotation: dict, tokens: dict, words: tuple) -> dict:
-    """The row's columns but the tags; `tokens` maps each span (by `id()`) to its words' range."""
+def row(record: dict, annotation: dict, tokens: dict) -> dict:
+    """The row's columns but its words and tags (`Writer._word_columns`); `tokens` maps each span
+    (by `id()`) to its words' range."""
     topics = annotation["topics"]
     return {
         "article_id": record["id"],
@@ -134,11 +135,10 @@ def row(record: dict, annotation: dict, tokens: dict, words: tuple) -> dict:
         "updated": annotation.get("updated"),
         "topics": topics,
         "stance": [{"target": t, "value": v} for t, v in sorted(annotation["stance"].items())],
-        "tokens": words,
         "spans": [
             {
                 **{k: s[k] for k in ("id", "start", "end", "label", "text")},
-                "attributes": json.dumps(s["attributes"], ensure_ascii=False, sort_keys=True),
+                "attributes": json.dumps(s["attributes"], ensure_ascii=False, sort_keys=True) if s["attributes"] else "{}",
                 "token_start": tokens.get(id(s), (None, None))[0],
                 "token_end": tokens.get(id(s), (None, None))[1],
                 "created": s.get("created"),
@@ -169,7 +169,9 @@ class Writer:
         self.schema = schema(schema_)
         self.writers = {}
         self.rows = {split: [] for split in SPLITS}
-        self.codes = {split: [] for split in SPLITS}  # each row's (words, columns) codes
+        self.codes = {split: [] for split in SPLITS}  # each row's (columns, words) codes
+        self.words = {split: [] for split in SPLITS}  # each row's words, an Arrow array (its article's)
+        self._article_words = (None, None)  # the current article's `Words` and their Arrow array
         self.losses = Losses()
 
     def add(self, record: dict, split: str) -> None:
@@ -184,47 +186,53 @@ class Writer:
             return
         tokens = record_tokens(record)
         words = words_of(tokens)
-        word_tokens = words.word_tokens
+        words_before = words.words_before
+        if self._article_words[0] is not words:
+            self._article_words = (words, self.pa.array(words.words, self.pa.string()))
         self.losses.article(tokens, split)
         for annotation in record["annotations"]:
             layer = layered(tokens, words, annotation, self.labels, self.index)
             self.losses.add(record, annotation, layer, split)
             span_words = {}
             for span, start, end in layer.aligned:
-                first, after = bisect_left(word_tokens, start), bisect_left(word_tokens, end)
+                first, after = words_before[start], words_before[end]
                 if first < after:
                     span_words[id(span)] = (first, after)
             topics = [self.topics[t] for t in annotation["topics"]]
-            self.rows[split].append(row(record, {**annotation, "topics": topics}, span_words, words.words))
+            self.rows[split].append(row(record, {**annotation, "topics": topics}, span_words))
             self.codes[split].append(layer.codes)
+            self.words[split].append(self._article_words[1])
         if len(self.rows[split]) >= ROW_GROUP:
             self._flush(split)
 
-    def _tags(self, codes: list) -> list:
-        """The ner_tags and each label's tags column of these rows, as Arrow list arrays."""
+    def _word_columns(self, codes: list, words: list) -> dict:
+        """The tokens, ner_tags and each label's tags column of these rows, as Arrow list arrays
+        made from arrays: the words of an article are made Arrow strings once for all its rows."""
         pa = self.pa
-        lengths = numpy.fromiter((len(c) for c in codes), numpy.int64, len(codes))
+        lengths = numpy.fromiter((c.shape[1] for c in codes), numpy.int64, len(codes))
         offsets = pa.array(numpy.concatenate([[0], numpy.cumsum(lengths)]).astype(numpy.int32))
         # int64: the type of a ClassLabel, which `datasets` would otherwise cast to as it loads.
-        every = numpy.concatenate(codes).astype(numpy.int64) if codes else numpy.zeros((0, 1 + len(self.labels)), numpy.int64)
-        columns = [pa.ListArray.from_arrays(offsets, pa.array(every[:, 0]))]
-        for k in range(len(self.labels)):
+        every = numpy.concatenate(codes, axis=1).astype(numpy.int64)
+        columns = {
+            "tokens": pa.ListArray.from_arrays(offsets, pa.concat_arrays(words)),
+            "ner_tags": pa.ListArray.from_arrays(offsets, pa.array(every[0])),
+        }
+        for k, label in enumerate(self.labels):
             # The column's codes are label k's (2k+1 for B, 2k+2 for I); its names are O, B, I.
-            mine = every[:, k + 1]
-            columns.append(pa.ListArray.from_arrays(offsets, pa.array(numpy.where(mine > 0, 2 - (mine & 1), 0))))
+            mine = every[k + 1]
+            columns[f"tags:{label}"] = pa.ListArray.from_arrays(offsets, pa.array(numpy.where(mine > 0, 2 - (mine & 1), 0)))
         return columns
 
     def _flush(self, split: str) -> None:
         if not self.rows[split]:
             return
         pa = self.pa
-        tag_columns = ["ner_tags", *(f"tags:{label}" for label in self.labels)]
-        plain = pa.schema([field for field in self.schema if field.name not in tag_columns])
+        word_columns = self._word_columns(self.codes[split], self.words[split])
+        plain = pa.schema([field for field in self.schema if field.name not in word_columns])
         table = pa.Table.from_pylist(self.rows[split], schema=plain)
-        tags = dict(zip(tag_columns, self._tags(self.codes[split])))
-        columns = [tags[name] if name in tags else table.column(name) for name in self.schema.names]
+        columns = [word_columns[name] if name in word_columns else table.column(name) for name in self.schema.names]
         self.writers[split].write_table(pa.Table.from_arrays(columns, schema=self.schema))
-        self.rows[split], self.codes[split] = [], []
+        self.rows[split], self.codes[split], self.words[split] = [], [], []
 
     def close(self) -> dict:
         for split, writer in self.writers.items():

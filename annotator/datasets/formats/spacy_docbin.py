@@ -33,7 +33,7 @@ import numpy
 
 from ..splits import SPLITS
 from . import annotator_name
-from .tokens import longest_first, record_tokens, tokenizer_language, unaligned_labels
+from .tokens import placed, record_tokens, tokenizer_language, unaligned_labels
 
 SHARD_DOCS = 250
 # The token attributes a file keeps (with each token's spacing, which DocBin always keeps): its
@@ -97,8 +97,8 @@ class Writer:
         language = tokenizer_language(record["language"])
         self.clitic_splits[split] += tokens.clitic_splits
         for annotation in record["annotations"]:
-            aligned, unaligned = tokens.align(annotation["spans"])
-            kept, dropped = longest_first(aligned, self.labels)
+            spans = placed(tokens, annotation, self.labels)
+            aligned, unaligned, kept, dropped = spans.aligned, spans.unaligned, spans.columns[0], spans.left_out
             self.unaligned[split] += unaligned
             self.overlapping[split] += dropped
             self.spans[language] = self.spans.get(language, 0) + len(annotation["spans"])

@@ -14,7 +14,9 @@ A span is written only if its start and end fall on token boundaries (what
 Overlap policy, for formats that allow one label per token (CoNLL BIO tags, spaCy `doc.ents`):
 the longest span wins; between equally long spans, the one that starts first, then the label
 first in the schema. A span that overlaps one already kept is dropped and counted.
-(`doc.spans["sc"]` in the spaCy files keeps every aligned span, overlapping or not.)
+(`doc.spans["sc"]` in the spaCy files keeps every aligned span, overlapping or not.) `placed`
+works an annotation's spans out once for every format: aligned, and in the NER column and
+each label's column (CoNLL, Parquet).
 
 An article is tokenized once, for all its annotations and for every token format of the
 snapshot (`tokenize` remembers the last article, and its split tokens, and the writers get each
@@ -23,7 +25,8 @@ record in turn: `record_tokens`).
 
 import functools
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy
@@ -131,13 +134,16 @@ def _seen(language: str) -> set[str]:
 def _tokenize(text: str, language: str):
     tokenizer = blank(language).tokenizer
     seen = _seen(language)
-    new = set(text.split())
+    chunks = text.split()
+    if seen.issuperset(chunks):  # most articles, once the corpus's words have been seen
+        return tokenizer(text)
+    new = set(chunks)
     new -= seen
     if len(seen) + len(new) > CACHE_SIZE:
         blank.cache_clear()
         _seen.cache_clear()
         tokenizer, seen = blank(language).tokenizer, _seen(language)
-        new = set(text.split())
+        new = set(chunks)
     for chunk in new:
         tokenizer(chunk)
     seen |= new
@@ -158,14 +164,16 @@ class Tokens:
         self.vocab = doc.vocab
         self.clitic_splits = clitic_splits
         # Each token is followed by its own single space, if any, and then by the next token.
-        lengths = doc.to_array([LENGTH, SPACY]).astype(numpy.int64).reshape(-1, 2)
-        widths = lengths.sum(axis=1)
+        lengths, spaces = doc.to_array([LENGTH, SPACY]).astype(numpy.int64).reshape(-1, 2).T
+        widths = lengths + spaces
         following = numpy.cumsum(widths)
         if (following[-1] if len(doc) else 0) != len(text):
             raise RuntimeError("spaCy's tokens do not cover the text")
         starts = following - widths
+        self.lengths = lengths  # each token's length in code points, as an array
+        self.start_array = starts
         self.starts = starts.tolist()
-        self.ends = (starts + lengths[:, 0]).tolist()
+        self.ends = (starts + lengths).tolist()
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -188,16 +196,21 @@ class Tokens:
 
     def clitic_cuts(self, spans) -> dict[int, list[int]]:
         """Token -> the offsets inside it where a span edge cuts a proclitic off an Arabic word
-        (`لقناة` for a span that starts at `قناة`). Other edges inside a token are left alone."""
+        (`لقناة` for a span that starts at `قناة`). Other edges inside a token are left alone.
+
+        Most edges are on token boundaries: those inside a token are found for all the edges at
+        once, as arrays, and only they are looked at one by one."""
         cuts: dict[int, list[int]] = {}
-        starts, ends, text = self.starts, self.ends, self.text
-        for span in spans:
-            for edge in (span["start"], span["end"]):
-                token = bisect_right(starts, edge) - 1
-                if token < 0 or edge >= ends[token] or starts[token] == edge:
-                    continue
-                if PROCLITIC.fullmatch(text, starts[token], edge) and _ARABIC_LETTER.match(text, edge):
-                    cuts.setdefault(token, []).append(edge)
+        if not spans or not len(self.starts):
+            return cuts
+        edges = numpy.fromiter((edge for span in spans for edge in (span["start"], span["end"])), numpy.int64, 2 * len(spans))
+        tokens = numpy.searchsorted(self.start_array, edges, side="right") - 1
+        ends = self.start_array[tokens] + self.lengths[tokens]
+        within = (tokens >= 0) & (edges < ends) & (self.start_array[tokens] != edges)
+        starts, text = self.starts, self.text
+        for token, edge in zip(tokens[within].tolist(), edges[within].tolist()):
+            if PROCLITIC.fullmatch(text, starts[token], edge) and _ARABIC_LETTER.match(text, edge):
+                cuts.setdefault(token, []).append(edge)
         return cuts
 
     def split_at(self, cuts: dict[int, list[int]]) -> "Tokens":
@@ -246,11 +259,21 @@ def tokenize(text: str, language: str, spans=None) -> Tokens:
     return split
 
 
+_last_record: tuple[dict, Tokens] | None = None
+
+
 def record_tokens(record: dict) -> Tokens:
-    """`tokenize` for a record: its text and language, split at proclitics for all its spans."""
-    return tokenize(
+    """`tokenize` for a record: its text and language, split at proclitics for all its spans;
+    the same object for the same record given again straight after (to the next writer)."""
+    global _last_record
+    last = _last_record
+    if last is not None and last[0] is record:
+        return last[1]
+    tokens = tokenize(
         record["text"], record["language"], [span for annotation in record["annotations"] for span in annotation["spans"]]
     )
+    _last_record = (record, tokens)
+    return tokens
 
 
 def unaligned_labels(spans: list[dict], aligned: list[tuple[dict, int, int]]) -> dict[str, int]:
@@ -263,19 +286,77 @@ def unaligned_labels(spans: list[dict], aligned: list[tuple[dict, int, int]]) ->
     return missed
 
 
-def longest_first(aligned: list[tuple[dict, int, int]], label_order: list[str]) -> tuple[list[tuple[dict, int, int]], int]:
-    """The non-overlapping spans the overlap policy keeps, in text order, and how many it dropped."""
-    rank = {label: i for i, label in enumerate(label_order)}
-    ordered = sorted(
-        aligned,
-        key=lambda item: (-(item[0]["end"] - item[0]["start"]), item[0]["start"], rank.get(item[0]["label"], len(rank)), item[0]["id"]),
-    )
-    taken = bytearray(max((end for _, _, end in aligned), default=0))
+def _first_token(item: tuple[dict, int, int]) -> int:
+    return item[1]
+
+
+def _non_overlapping(ordered: list[tuple[dict, int, int]], size: int) -> list[tuple[dict, int, int]]:
+    """The spans of `ordered` (policy order) that overlap none before them, in text order."""
+    taken = bytearray(size)
     kept = []
     for item in ordered:
         _, start, end = item
         if taken.find(1, start, end) < 0:
             taken[start:end] = b"\x01" * (end - start)
             kept.append(item)
-    kept.sort(key=lambda item: item[1])
-    return kept, len(aligned) - len(kept)
+    kept.sort(key=_first_token)
+    return kept
+
+
+def _policy_order(aligned: list[tuple[dict, int, int]], label_order: list[str]) -> list[tuple[dict, int, int]]:
+    """The spans in the order the overlap policy takes them: longest first, then the one that
+    starts first, then the label first in the schema, then the oldest."""
+    rank = {label: i for i, label in enumerate(label_order)}
+    unknown = len(rank)
+    return sorted(
+        aligned,
+        key=lambda item: (item[0]["start"] - item[0]["end"], item[0]["start"], rank.get(item[0]["label"], unknown), item[0]["id"]),
+    )
+
+
+@dataclass(frozen=True)
+class Placed:
+    """An annotation's spans on the article's tokens, worked out once for every token format."""
+
+    aligned: list  # (span, first token, token after the last) of each span on token boundaries, in the spans' order
+    unaligned: int  # spans not on token boundaries
+    columns: list  # the NER column's spans (the overlap policy), then each label's; each in text order
+    left_out: int  # spans the NER column leaves out (overlaps)
+    overlapping: int  # spans a label column leaves out (inside or across a longer one of that label)
+
+
+_placed: dict = {"tokens": None, "labels": None, "annotations": {}}
+
+
+def placed(tokens: Tokens, annotation: dict, labels: list[str]) -> Placed:
+    """The annotation's spans on these tokens: aligned, and in the NER column and each label's
+    column. A snapshot hands each record, the same objects, to its writers in turn, so this keeps
+    the current article's until the next.
+
+    One sort in the policy's order serves every column: the NER column takes from it every span
+    that overlaps none taken before; a label's column does the same with that label's spans,
+    those on the same tokens being one entity of the column.
+    """
+    if _placed["tokens"] is not tokens or _placed["labels"] != labels:
+        _placed.update(tokens=tokens, labels=list(labels), annotations={})
+    # Keyed by the annotation's id(), with the annotation kept so that its id cannot be reused.
+    kept = _placed["annotations"].get(id(annotation))
+    if kept is not None and kept[0] is annotation:
+        return kept[1]
+    aligned, unaligned = tokens.align(annotation["spans"])
+    size = max((end for _, _, end in aligned), default=0)
+    ordered = _policy_order(aligned, labels)
+    ner = _non_overlapping(ordered, size)
+    by_label: dict[str, dict] = {label: {} for label in labels}
+    for item in ordered:
+        same = by_label.get(item[0]["label"])
+        if same is not None:
+            same.setdefault(item[1:], item)
+    columns, overlapping = [ner], 0
+    for same in by_label.values():
+        column = _non_overlapping(list(same.values()), size)
+        overlapping += len(same) - len(column)
+        columns.append(column)
+    result = Placed(aligned, unaligned, columns, len(aligned) - len(ner), overlapping)
+    _placed["annotations"][id(annotation)] = (annotation, result)
+    return result
