@@ -87,6 +87,35 @@ class Heartbeat:
             connection.close()  # this thread's own connection
 
 
+class TaskProgress:
+    """Where a task is (`done` of `total`), stamped on its row with the heartbeat for the page to see.
+
+    The task calls it now and then. A task whose own transaction stays open until the end (an
+    import) has its progress written from the heartbeat's thread, on that thread's connection;
+    without a thread (inside a transaction already), on the task's connection every `seconds`.
+    The row's model has `status` (running), `heartbeat_at`, `progress_done` and `progress_total`.
+    """
+
+    def __init__(self, model, pk, *, seconds: float, name: str):
+        self.row = model.objects.filter(pk=pk, status=model.Status.RUNNING)
+        self.seconds, self.name = seconds, name
+        self.done = self.total = 0
+        self.saved_at = 0.0
+        self.heartbeat = Heartbeat(self.save, seconds=seconds, name=name)
+
+    def __call__(self, done: int, total: int) -> None:
+        """Remembers where the task is; stops it if its row was given up."""
+        self.heartbeat.check()
+        self.done, self.total = min(done, total), total
+        if not self.heartbeat.threaded and time.monotonic() - self.saved_at >= self.seconds:
+            self.save()
+
+    def save(self) -> None:
+        self.saved_at = time.monotonic()
+        if not self.row.update(heartbeat_at=timezone.now(), progress_done=self.done, progress_total=self.total):
+            raise Abandoned(f"{self.name} is no longer running.")
+
+
 # Recovery ------------------------------------------------------------------------------------
 
 

@@ -28,7 +28,6 @@ and `not_imported`), or `problems` (per file: its name and `ImportFailed.problem
 import logging
 import re
 import shutil
-import time
 import traceback
 from dataclasses import asdict
 from datetime import timedelta
@@ -41,7 +40,7 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
-from annotator.heartbeat import Abandoned, Heartbeat, recover_lost
+from annotator.heartbeat import Abandoned, TaskProgress, recover_lost
 from annotator.projects.models import Project
 
 from . import services
@@ -113,7 +112,7 @@ def import_job_run(job_id: str) -> str:
         return "skipped"
     job = ImportJob.objects.select_related("project").get(pk=job_id)
     try:
-        progress = _Progress(job.pk)
+        progress = TaskProgress(ImportJob, job.pk, seconds=heartbeat_seconds(), name=f"Import {job.pk}")
         with progress.heartbeat:
             try:
                 with transaction.atomic():
@@ -200,35 +199,6 @@ def _run_annotations(job: ImportJob, progress) -> dict:
 
 
 RUNNERS = {ImportJob.Kind.ARTICLES: _run_articles, ImportJob.Kind.ANNOTATIONS: _run_annotations}
-
-
-class _Progress:
-    """Where a running import is, stamped on its job row with the heartbeat for the page to see.
-
-    The import's own transaction stays open until the end, so its progress is written from the
-    heartbeat's thread on that thread's own connection; without a thread (inside a transaction
-    already), on the import's connection now and then instead.
-    """
-
-    def __init__(self, job_id):
-        self.job_id = job_id
-        self.done = self.total = 0
-        self.saved_at = 0.0
-        self.heartbeat = Heartbeat(self.save, seconds=heartbeat_seconds(), name=f"import {job_id}")
-
-    def __call__(self, done: int, total: int) -> None:
-        """What the import calls now and then: remembers where it is; stops it if the job was given up."""
-        self.heartbeat.check()
-        self.done, self.total = min(done, total), total
-        if not self.heartbeat.threaded and time.monotonic() - self.saved_at >= heartbeat_seconds():
-            self.save()
-
-    def save(self) -> None:
-        self.saved_at = time.monotonic()
-        if not ImportJob.objects.filter(pk=self.job_id, status=ImportJob.Status.RUNNING).update(
-            heartbeat_at=timezone.now(), progress_done=self.done, progress_total=self.total
-        ):
-            raise Abandoned(f"Import {self.job_id} is no longer running.")
 
 
 # Recovery ------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ import logging
 import os
 import pickle
 import random
-import time
 import traceback
 from datetime import timedelta
 from functools import partial
@@ -22,7 +21,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from annotator.corpus.models import Article
-from annotator.heartbeat import Abandoned, Heartbeat, recover_lost
+from annotator.heartbeat import Abandoned, TaskProgress, recover_lost
 
 from . import learn, services
 from .models import ModelVersion, model_root
@@ -35,30 +34,8 @@ logger = logging.getLogger(__name__)
 
 
 def heartbeat_seconds() -> float:
+    # The import jobs' setting: a training run stamps its row as often as an import does.
     return float(getattr(settings, "ANNOTATOR_IMPORT_HEARTBEAT_SECONDS", 1))
-
-
-class _Progress:
-    """Where a run is, stamped on its row with the heartbeat (from its thread when there is one)."""
-
-    def __init__(self, version_id: int):
-        self.version_id = version_id
-        self.done = self.total = 0
-        self.saved_at = 0.0
-        self.heartbeat = Heartbeat(self.save, seconds=heartbeat_seconds(), name=f"model {version_id}")
-
-    def __call__(self, done: int, total: int) -> None:
-        self.heartbeat.check()
-        self.done, self.total = min(done, total), total
-        if not self.heartbeat.threaded and time.monotonic() - self.saved_at >= heartbeat_seconds():
-            self.save()
-
-    def save(self) -> None:
-        self.saved_at = time.monotonic()
-        if not ModelVersion.objects.filter(pk=self.version_id, status=ModelVersion.Status.RUNNING).update(
-            heartbeat_at=timezone.now(), progress_done=self.done, progress_total=self.total
-        ):
-            raise Abandoned(f"Model {self.version_id} is no longer training.")
 
 
 @task
@@ -75,7 +52,7 @@ def model_train(version_id: str) -> str:
     final = directory / f"{version.pk}.pkl"
     partial_file = directory / f".{version.pk}.pkl.partial"
     try:
-        progress = _Progress(version.pk)
+        progress = TaskProgress(ModelVersion, version.pk, seconds=heartbeat_seconds(), name=f"Model {version.pk}")
         with progress.heartbeat:
             project = version.project
             examples = services.gold_examples(project)

@@ -1,5 +1,5 @@
-"""`manage.py run_worker` whose snapshot builds sleep at every record, and whose import jobs sleep
-at every report of progress, so a test can kill one midway.
+"""`manage.py run_worker` whose snapshot builds sleep at every record, and whose import jobs (and
+model trainings) sleep at every report of progress, so a test can kill one midway.
 
     python -m tests.reliability.slow_worker run_worker --no-reload …
 
@@ -17,7 +17,7 @@ from django.core.management import execute_from_command_line
 
 def main() -> None:
     django.setup()
-    from annotator.corpus import jobs
+    from annotator.heartbeat import TaskProgress
     from annotator.datasets import build
 
     delay = float(os.environ.get("SLOW_BUILD_STEP_SECONDS", "0"))
@@ -30,13 +30,13 @@ def main() -> None:
     build.Progress.step = slow_step
 
     import_delay = float(os.environ.get("SLOW_IMPORT_STEP_SECONDS", "0"))
-    progress = jobs._Progress.__call__
+    progress = TaskProgress.__call__
 
     def slow_progress(self, done, total):
         time.sleep(import_delay)
         progress(self, done, total)
 
-    jobs._Progress.__call__ = slow_progress
+    TaskProgress.__call__ = slow_progress
     execute_from_command_line(["manage.py", *sys.argv[1:]])
 
 
