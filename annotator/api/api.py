@@ -77,10 +77,15 @@ def problem(request, status: int, detail: str, errors: list | None = None, **hea
 @api.exception_handler(DjangoValidationError)
 def refused(request, error: DjangoValidationError):
     """A service refused the change: 412 for a write made from an older version than `If-Match` named,
-    409 for one made from a state changed meanwhile, 422 for input the rules refuse."""
-    if getattr(error, "code", None) == "stale":
+    409 for one made from a state changed meanwhile or on an article that k analysts already hold,
+    422 for input the rules refuse."""
+    code = getattr(error, "code", None)
+    if code == "stale":
         status = 412 if "If-Match" in request.headers else 409
         return problem(request, status, " ".join(error.messages))
+    if code == "full":
+        return problem(request, 409, " ".join(error.messages),
+                       [{"field": None, "code": code, "message": message} for message in error.messages])
     if hasattr(error, "error_dict"):
         errors = [{"field": field, "message": message} for field, messages in error.message_dict.items()
                   for message in messages]
