@@ -129,7 +129,8 @@ class SpanIn(Schema):
 
 
 def _label(project: Project, name: str):
-    label = project.span_labels.prefetch_related("attributes").filter(name=name).first()
+    # Its attributes are read only when a span sends values for them (`span_attributes_clean`).
+    label = project.span_labels.filter(name=name).first()
     if label is None:
         raise ValidationError(f"“{name}” is not a label of this project.", code="bad_label")
     return label

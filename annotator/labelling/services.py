@@ -102,8 +102,10 @@ def annotation_claim(*, article: Article, annotator: AbstractBaseUser) -> Iterat
     its own (see `_claim_check`).
     """
     with transaction.atomic():
+        # Read as `annotation_lock` reads it, so the change inside needs no second lock (see there).
         annotation = (
             Annotation.objects.select_for_update()
+            .annotate(article_reviewed=_reviewed(OuterRef("article_id")))
             .filter(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST)
             .first()
         )
@@ -114,7 +116,11 @@ def annotation_claim(*, article: Article, annotator: AbstractBaseUser) -> Iterat
                 raise ArticleFull(overlap)
             annotation = annotation_get_or_create(article=article, annotator=annotator, lock=True)
         annotation.article = article  # the caller's copy: saves loading the text again
-        yield annotation
+        annotation.claim_holds_lock = True
+        try:
+            yield annotation
+        finally:
+            annotation.claim_holds_lock = False
         if made:
             _claim_check(article)
 
@@ -133,10 +139,12 @@ def _claim_check(article: Article) -> None:
     can therefore never both see room for one. SQLite has one writer at a time: the caller's
     insert already made it the only one.
     """
+    articles = Article.objects.filter(pk=article.pk)
     if connection.features.has_select_for_update:
         no_key = connection.features.has_select_for_no_key_update
-        Article.objects.select_for_update(no_key=no_key).filter(pk=article.pk).values_list("pk").get()
-    overlap = _overlap(article)
+        articles = articles.select_for_update(no_key=no_key, of=("self",))  # the article's row, not the project's
+    # The article's own column is selected too: `of=("self",)` names the table by it.
+    _, overlap = articles.values_list("pk", "project__overlap").get()
     held = Annotation.objects.filter(article=article, kind=Annotation.Kind.ANALYST, status__in=HOLDING).count()
     if held > overlap:
         raise ArticleFull(overlap)
@@ -187,6 +195,10 @@ def annotation_lock(*, annotation: Annotation) -> Annotation:
     a page known to show the version at the lock can be brought to the version after by what
     the caller did. The copy keeps what it had loaded with it (its article's long text).
     """
+    if getattr(annotation, "claim_holds_lock", False):
+        # Inside `annotation_claim`'s block: locked there, read with the same columns, and changed
+        # since only through these functions, which keep this copy up to date.
+        return annotation
     # Whether the article is reviewed comes with it: every change asks (`_refuse_if_reviewed`).
     row = (
         Annotation.objects.select_for_update()
@@ -390,6 +402,8 @@ def span_attributes_clean(*, label: SpanLabel, attributes: dict[str, str]) -> di
     lists = {SpanAttribute.Kind.STANCE: StanceValue, SpanAttribute.Kind.TARGET: StanceTarget}
     allowed: dict[str, set[str]] = {}  # read only for a kind that has a value to check
     cleaned = {}
+    if not any((value or "").strip() for value in attributes.values()):
+        return cleaned  # nothing to keep: the label's attributes need not be read
     for attribute in label.attributes.all():
         value = (attributes.get(attribute.name) or "").strip()
         if not value:

@@ -15,7 +15,6 @@ highlights as they scroll into view (`text_window`), the span list a page at a t
 """
 
 import uuid
-from contextlib import nullcontext
 from functools import wraps
 from types import SimpleNamespace
 
@@ -215,9 +214,9 @@ def _locked(annotation, change, labels=None, *, text="", around=None):
     the version after needs no second look.
     """
     claim = annotation() if callable(annotation) else None
-    with transaction.atomic(), claim or nullcontext(annotation) as annotation:
-        if claim is None:
-            services.annotation_lock(annotation=annotation)
+    # A claim is a transaction of its own (the lock and count it ends with must come last in it).
+    with claim if claim is not None else transaction.atomic() as claimed:
+        annotation = claimed if claim is not None else services.annotation_lock(annotation=annotation)
         base = annotation.version
         result = change(annotation)
         after = []

@@ -8,7 +8,7 @@ row lock, not the project's), and that the count still never lets k + 1 analysts
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from annotator.labelling import services
 from annotator.labelling.models import Annotation
@@ -32,14 +32,21 @@ def race():
     return project, first, second
 
 
-def _hold_a_claim_open(article, user, inside: threading.Event, release: threading.Event, outcome: list):
-    """In a thread: claim the article and stay inside the claim (the change under way) until `release`."""
+def _hold_a_claim_open(article, user, inside: threading.Event, release: threading.Event, outcome: list,
+                       counted=False):
+    """In a thread: claim the article and stay inside the claim (the change under way) until `release`;
+    with `counted`, stay after the claim's count instead, its lock held, until the commit."""
 
     def work():
         try:
-            with services.annotation_claim(article=article, annotator=user):
-                inside.set()
-                assert release.wait(WAIT)
+            with transaction.atomic():
+                with services.annotation_claim(article=article, annotator=user):
+                    if not counted:
+                        inside.set()
+                        assert release.wait(WAIT)
+                if counted:
+                    inside.set()
+                    assert release.wait(WAIT)
             outcome.append("saved")
         except services.ArticleFull:
             outcome.append("full")
@@ -73,14 +80,15 @@ def _claim_in_a_thread(article, user, outcome: list):
 
 
 @overlapping
-def test_a_first_change_on_another_article_does_not_wait_for_one_under_way(race):
+@pytest.mark.parametrize("counted", [False, True], ids=["during the change", "after the count"])
+def test_a_first_change_on_another_article_does_not_wait_for_one_under_way(race, counted):
     """The old claim locked the project's row for the whole change: the second analyst's first
     span, on another article, queued behind the first's. Now it goes through while the first
-    change is still open."""
+    change is still open, even once the first has counted and holds its article's lock."""
     project, first, second = race
     one, other = ArticleFactory.create_batch(2, project=project)
     inside, release, held = threading.Event(), threading.Event(), []
-    holder = _hold_a_claim_open(one, first, inside, release, held)
+    holder = _hold_a_claim_open(one, first, inside, release, held, counted=counted)
     try:
         assert inside.wait(WAIT)
         done = []
