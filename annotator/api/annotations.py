@@ -2,6 +2,10 @@
 stance written through the labelling services), and for reviewers and admins every analyst's
 work, the gold annotation and the review queue.
 
+An analyst's first write to an article takes one of its k slots (the project's overlap), as the
+labelling page's does and through the same service: when k analysts already hold it, the write is
+refused with 409 and nothing is saved.
+
 Writes take `If-Match` with the annotation's `ETag` (`"v<version>"`): a write made from an older
 version is refused with 412 rather than overwriting what changed since. A span is idempotent by
 its `client_id`: sending it again returns the first span.
@@ -11,7 +15,6 @@ import datetime
 import uuid
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja.responses import Status
@@ -126,7 +129,8 @@ class SpanIn(Schema):
 
 
 def _label(project: Project, name: str):
-    label = project.span_labels.prefetch_related("attributes").filter(name=name).first()
+    # Its attributes are read only when a span sends values for them (`span_attributes_clean`).
+    label = project.span_labels.filter(name=name).first()
     if label is None:
         raise ValidationError(f"“{name}” is not a label of this project.", code="bad_label")
     return label
@@ -143,8 +147,7 @@ def span_create(request, response: HttpResponse, project_id: int, article_id: in
     article = _article(project, article_id)
     label = _label(project, body.label)
     version = expected_version(request)
-    with transaction.atomic():
-        annotation = services.annotation_get_or_create(article=article, annotator=request.user, lock=True)
+    with services.annotation_claim(article=article, annotator=request.user) as annotation:
         before = annotation.version
         span = services.span_add(
             annotation=annotation, actor=request.user, label=label, start=body.start, end=body.end, text=body.text,
@@ -218,8 +221,7 @@ def labels_set(request, response: HttpResponse, project_id: int, article_id: int
     if unknown:
         raise ValidationError(f"Not in this project's schema: {', '.join(sorted(set(unknown)))}.", code="bad_name")
     version = expected_version(request)
-    with transaction.atomic():
-        annotation = services.annotation_get_or_create(article=article, annotator=request.user, lock=True)
+    with services.annotation_claim(article=article, annotator=request.user) as annotation:
         annotation = services.document_labels_set(
             annotation=annotation, topic_ids=[topics[n] for n in body.topics],
             stances={targets[t]: (values[v] if v is not None else None) for t, v in body.stance.items()},

@@ -2,20 +2,19 @@
 
 An analyst holds a slot on an article while their annotation is in progress or submitted; a
 skip gives the slot back. `assignment_next` claims a slot by creating the analyst's in-progress
-annotation, and counts the slots already taken while it holds the project's lock, so analysts
-asking at the same moment queue up instead of all seeing the same free slot: no article ever
-gets more than k analysts through it. An analyst who opens an article from the project list (by
-its URL) takes a slot the same way with their first change (`services.annotation_claim`), so a
-full article cannot be started from there either.
+annotation through `services.annotation_claim`, as the labelling page's and the API's first
+change to an article does: the holders are counted under the article's row lock once the
+annotation is made, so analysts asking at the same moment never give an article more than k
+analysts, and they queue only when they ask for the same article (`annotation_claim` says why).
 """
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from annotator.corpus.models import Article
 from annotator.projects.models import Project
-from annotator.projects.services import project_lock
 
 from . import services
 from .models import Annotation
@@ -40,24 +39,33 @@ def assignment_next(*, project: Project, user: AbstractBaseUser) -> Article | No
     """The user's article in progress, else a newly claimed one, else None when nothing is left.
 
     Claims the first article (by id) that the user has never opened as an analyst (so not one
-    they submitted or skipped) and that fewer than k analysts hold.
+    they submitted or skipped) and that fewer than k analysts hold. One that others filled
+    meanwhile is passed over for the next.
     """
-    project = project_lock(project_id=project.pk)
-    # Read under the lock too: two requests from the same person must not claim two articles.
+    # The user's own row, locked: two requests from the same person must not claim two articles.
+    # Only that person's requests wait on it.
+    get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk").get()
     own = _own_in_progress(project, user)
     if own is not None:
         return own
     opened = Annotation.objects.filter(article=OuterRef("pk"), annotator=user, kind=Annotation.Kind.ANALYST)
-    article = (
-        project.articles.alias(taken=analysts_on_article(*HOLDING))
-        .filter(~Exists(opened), taken__lt=project.overlap)
-        .order_by("id")
-        .defer("text", "metadata")
-        .first()
-    )
-    if article is not None:
-        Annotation.objects.create(article=article, annotator=user, kind=Annotation.Kind.ANALYST)
-    return article
+    while True:
+        # Read again each time round: an admin may have changed k since the last look.
+        overlap = Project.objects.filter(pk=project.pk).values_list("overlap", flat=True).get()
+        article = (
+            project.articles.alias(taken=analysts_on_article(*HOLDING))
+            .filter(~Exists(opened), taken__lt=overlap)
+            .order_by("id")
+            .defer("text", "metadata")
+            .first()
+        )
+        if article is None:
+            return None
+        try:
+            with services.annotation_claim(article=article, annotator=user):
+                return article
+        except services.ArticleFull:
+            continue  # filled by others since it was read: its slots are counted again on the next look
 
 
 @transaction.atomic

@@ -9,17 +9,18 @@ reviewers editing a gold annotation; `actor` is who made the change.
 import hashlib
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from annotator.corpus.models import Article
 from annotator.corpus.text import cluster_around, refuse_control_characters
-from annotator.projects.models import RelationType, SpanAttribute, SpanLabel, StanceTarget, StanceValue, Topic
-from annotator.projects.services import project_lock
+from annotator.projects.models import Project, RelationType, SpanAttribute, SpanLabel, StanceTarget, StanceValue, Topic
 
 from .models import Annotation, Change, Relation, Span, Stance
 from .queries import HOLDING
@@ -60,24 +61,15 @@ def _check_seen(state: dict, seen: str | None, *, after: dict | None = None) -> 
         raise ChangedElsewhere()
 
 
-def annotation_get_or_create(
-    *, article: Article, annotator: AbstractBaseUser, lock: bool = False, claim: bool = False
-) -> Annotation:
+def annotation_get_or_create(*, article: Article, annotator: AbstractBaseUser, lock: bool = False) -> Annotation:
     """The analyst's own annotation of the article (get_or_create copes with two first saves at once).
 
     With `lock`, it is locked as it is read, until the caller's transaction ends (as by
-    `annotation_lock`, without a second query). With `claim` (the labelling page's first change
-    to an article), a new one is made only if the article has a free slot (`annotation_claim`).
+    `annotation_lock`, without a second query). This takes no slot check: the labelling page and
+    the API make an analyst's first change through `annotation_claim`.
     """
     annotations = Annotation.objects.select_for_update() if lock else Annotation.objects
-    if claim:
-        annotation = annotations.filter(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST).first()
-        if annotation is None:
-            with transaction.atomic():
-                annotation_claim(article=article, annotator=annotator)
-            annotation = annotations.get(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST)
-    else:
-        annotation, _ = annotations.get_or_create(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST)
+    annotation, _ = annotations.get_or_create(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST)
     annotation.article = article  # the caller's copy: saves loading the text again
     return annotation
 
@@ -93,17 +85,69 @@ class ArticleFull(ValidationError):
         )
 
 
-def annotation_claim(*, article: Article, annotator: AbstractBaseUser) -> Annotation:
-    """Make the analyst's annotation of the article, taking one of its k slots, or refuse when the
-    slots are taken. Counted under the project's lock, as `assignment_next` counts, so an article
-    opened from the project list and one handed out at the same moment never make k + 1."""
-    project = project_lock(project_id=article.project_id)
-    annotation = Annotation.objects.filter(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST).first()
-    if annotation is not None:  # made by the same person's other request while this one waited
-        return annotation
-    if article_is_full(article=article, overlap=project.overlap):
-        raise ArticleFull(project.overlap)
-    return Annotation.objects.create(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST)
+@contextmanager
+def annotation_claim(*, article: Article, annotator: AbstractBaseUser) -> Iterator[Annotation]:
+    """The analyst's annotation of the article, locked, for a change made inside the `with` block.
+
+    One that does not exist yet is made, and so takes one of the article's k slots: the whole
+    change is refused (`ArticleFull`, nothing saved) when the slots are taken. Every first change
+    goes through here, the labelling page's and the API's alike, and `assignment_next` counts
+    the same way.
+
+    The count that decides is made at the end of the block, under the article's row lock (not the
+    project's), and the lock is held only from there to the commit: analysts starting other
+    articles never wait for each other, and those starting the same article wait for a count and
+    a commit rather than for each other's whole change. It is race-free because a claimer counts
+    after taking the lock, so it sees every annotation committed by the claimers before it, and
+    its own (see `_claim_check`).
+    """
+    with transaction.atomic():
+        # Read as `annotation_lock` reads it, so the change inside needs no second lock (see there).
+        annotation = (
+            Annotation.objects.select_for_update()
+            .annotate(article_reviewed=_reviewed(OuterRef("article_id")))
+            .filter(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST)
+            .first()
+        )
+        made = annotation is None
+        if made:
+            overlap = _overlap(article)
+            if article_is_full(article=article, overlap=overlap):  # refused before doing any work
+                raise ArticleFull(overlap)
+            annotation = annotation_get_or_create(article=article, annotator=annotator, lock=True)
+        annotation.article = article  # the caller's copy: saves loading the text again
+        annotation.claim_holds_lock = True
+        try:
+            yield annotation
+        finally:
+            annotation.claim_holds_lock = False
+        if made:
+            _claim_check(article)
+
+
+def _overlap(article: Article) -> int:
+    return Project.objects.filter(pk=article.project_id).values_list("overlap", flat=True).get()
+
+
+def _claim_check(article: Article) -> None:
+    """Refuse (roll back) the caller's new annotation if it makes more than k on the article.
+
+    Called last in the claiming transaction. On PostgreSQL, the article's row is locked (FOR NO KEY
+    UPDATE, which still lets annotations that point at it be inserted), then the holders are
+    counted in a new statement, so under READ COMMITTED the count sees every claim committed by
+    whoever held the lock before, as well as the caller's own uncommitted annotation. Two claimers
+    can therefore never both see room for one. SQLite has one writer at a time: the caller's
+    insert already made it the only one.
+    """
+    articles = Article.objects.filter(pk=article.pk)
+    if connection.features.has_select_for_update:
+        no_key = connection.features.has_select_for_no_key_update
+        articles = articles.select_for_update(no_key=no_key, of=("self",))  # the article's row, not the project's
+    # The article's own column is selected too: `of=("self",)` names the table by it.
+    _, overlap = articles.values_list("pk", "project__overlap").get()
+    held = Annotation.objects.filter(article=article, kind=Annotation.Kind.ANALYST, status__in=HOLDING).count()
+    if held > overlap:
+        raise ArticleFull(overlap)
 
 
 def article_is_full(*, article: Article, overlap: int) -> bool:
@@ -151,6 +195,10 @@ def annotation_lock(*, annotation: Annotation) -> Annotation:
     a page known to show the version at the lock can be brought to the version after by what
     the caller did. The copy keeps what it had loaded with it (its article's long text).
     """
+    if getattr(annotation, "claim_holds_lock", False):
+        # Inside `annotation_claim`'s block: locked there, read with the same columns, and changed
+        # since only through these functions, which keep this copy up to date.
+        return annotation
     # Whether the article is reviewed comes with it: every change asks (`_refuse_if_reviewed`).
     row = (
         Annotation.objects.select_for_update()
@@ -384,6 +432,8 @@ def span_attributes_clean(*, label: SpanLabel, attributes: dict[str, str]) -> di
     lists = {SpanAttribute.Kind.STANCE: StanceValue, SpanAttribute.Kind.TARGET: StanceTarget}
     allowed: dict[str, set[str]] = {}  # read only for a kind that has a value to check
     cleaned = {}
+    if not any((value or "").strip() for value in attributes.values()):
+        return cleaned  # nothing to keep: the label's attributes need not be read
     for attribute in label.attributes.all():
         value = (attributes.get(attribute.name) or "").strip()
         if not value:

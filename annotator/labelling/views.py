@@ -205,16 +205,19 @@ def _own_annotation(request, article):
 def _locked(annotation, change, labels=None, *, text="", around=None):
     """Make `change()` with the annotation locked from before it until its spans are read.
 
-    `annotation` is the annotation, or a function that gets (or makes) it locked in the same
-    transaction; `change` is given it. Returns what `change(annotation)` returned, the version
+    `annotation` is the annotation, or a function giving `services.annotation_claim` for the
+    analyst's first change to an article (which makes it, taking a slot, or refuses the change);
+    `change` is given it. Returns what `change(annotation)` returned, the version
     before and after it, and (given the project's `labels`) the spans after it around the range
     `around(result)` of the article `text` (every span that shares a line or an overlap with it,
     `spans_around`): as they are at that version, since nothing else can change
     the annotation meanwhile. Every service moves the version of the copy it was given on, so
     the version after needs no second look.
     """
-    with transaction.atomic():
-        annotation = annotation() if callable(annotation) else services.annotation_lock(annotation=annotation)
+    claim = annotation() if callable(annotation) else None
+    # A claim is a transaction of its own (the lock and count it ends with must come last in it).
+    with claim if claim is not None else transaction.atomic() as claimed:
+        annotation = claimed if claim is not None else services.annotation_lock(annotation=annotation)
         base = annotation.version
         result = change(annotation)
         after = []
@@ -356,9 +359,7 @@ def span_create(request, project, article_id):
 
     try:
         # Made in the same transaction: a refused first span leaves no annotation behind.
-        own = lambda: services.annotation_get_or_create(  # noqa: E731
-            article=article, annotator=request.user, lock=True, claim=True
-        )
+        own = lambda: services.annotation_claim(article=article, annotator=request.user)  # noqa: E731
         span, base, version, spans = _locked(
             own, _deciding_suggestions(request, create), labels, text=article.text,
             around=lambda span: (span.start, span.end),
@@ -600,9 +601,8 @@ def document_labels(request, project, article_id):
         return HttpResponseBadRequest("Topics and stances are ids.")
     try:
         # Made in the same transaction: refused labels on a fresh article leave no annotation behind.
-        own = lambda: services.annotation_get_or_create(  # noqa: E731
-            article=article, annotator=request.user, lock=True, claim=True
-        )
+        own = lambda: services.annotation_claim(article=article, annotator=request.user)  # noqa: E731
+
         def choose(annotation):
             annotation = services.document_labels_set(
                 annotation=annotation, topic_ids=topic_ids, stances=stances, actor=request.user,
@@ -628,8 +628,7 @@ def document_labels(request, project, article_id):
 def article_submit(request, project, article_id):
     article = _article(project, article_id)
     try:
-        with transaction.atomic():
-            annotation = services.annotation_get_or_create(article=article, annotator=request.user, claim=True)
+        with services.annotation_claim(article=article, annotator=request.user) as annotation:
             services.annotation_submit(annotation=annotation)
     except ValidationError as error:
         if request.htmx:

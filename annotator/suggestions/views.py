@@ -31,7 +31,7 @@ def _suggestion(article, suggestion_id) -> Suggestion:
 
 
 def _claimed(request, article):
-    return lambda: labelling.annotation_get_or_create(article=article, annotator=request.user, lock=True, claim=True)
+    return lambda: labelling.annotation_claim(article=article, annotator=request.user)
 
 
 def _removed(suggestion_ids) -> str:

@@ -118,3 +118,11 @@ def test_the_rate_limit_is_per_token(client, member, token_for, settings):
     codes = [client.get("/api/v1/projects/", headers={"Authorization": f"Bearer {first}"}).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
     assert client.get("/api/v1/projects/", headers={"Authorization": f"Bearer {second}"}).status_code == 200
+
+
+def test_the_rate_limit_counts_a_session_users_requests_and_says_when_to_retry(client, member, settings):
+    settings.ANNOTATOR_API_RATE = "2/min"
+    client.force_login(member)
+    codes = [client.get("/api/v1/projects/") for _ in range(3)]
+    assert [r.status_code for r in codes] == [200, 200, 429]
+    assert codes[-1]["Content-Type"] == "application/problem+json" and 0 < int(codes[-1]["Retry-After"]) <= 60

@@ -335,7 +335,8 @@ def test_opening_by_url_and_label_next_at_once_never_make_k_plus_one(round_):
             barrier.wait(timeout=30)
             if by_url:
                 try:
-                    services.annotation_get_or_create(article=article, annotator=user, claim=True)
+                    with services.annotation_claim(article=article, annotator=user):
+                        pass
                 except ValidationError as error:
                     refused.append(error.code)
             else:

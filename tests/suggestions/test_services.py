@@ -26,7 +26,7 @@ def rows(article, **filters):
 
 
 def own(article, user):
-    return labelling.annotation_get_or_create(article=article, annotator=user, lock=True, claim=True)
+    return labelling.annotation_get_or_create(article=article, annotator=user, lock=True)
 
 
 class TestCompute:

@@ -142,7 +142,7 @@ def test_the_agreement_page_counts_each_suggester_s_decisions(client, suggested,
     from annotator.labelling import services as labelling
     from annotator.suggestions import services
 
-    annotation = labelling.annotation_get_or_create(article=suggested, annotator=analyst, claim=True)
+    annotation = labelling.annotation_get_or_create(article=suggested, annotator=analyst)
     get = lambda text: Suggestion.objects.get(article=suggested, text=text)  # noqa: E731
     services.suggestion_accept(annotation=annotation, suggestion=get("Lavrov"), actor=analyst)
     services.suggestion_reject(annotation=annotation, suggestion=get("TASS"))

@@ -1,0 +1,162 @@
+"""Taking one of an article's k slots (`services.annotation_claim`) while others do at the same moment.
+
+Two threads, two connections, each step ordered by events: on PostgreSQL these show that a claim
+waits for no other analyst's change (the count that decides is made last, under the article's
+row lock, not the project's), and that the count still never lets k + 1 analysts in.
+"""
+
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+from annotator.labelling import services
+from annotator.labelling.models import Annotation
+from annotator.projects.models import Membership
+from tests.factories import ArticleFactory, UserFactory, make_project
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WAIT = 30  # seconds: only reached when a step never happens
+
+# SQLite lets one writer in at a time (each transaction begins IMMEDIATE), so two claims can never
+# be under way together there: these two need a database where they can.
+overlapping = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers (PostgreSQL)")
+
+
+@pytest.fixture
+def race():
+    project = make_project(name="Claims")
+    first, second = UserFactory(username="first"), UserFactory(username="second")
+    Membership.objects.bulk_create(Membership(project=project, user=u, role="analyst") for u in (first, second))
+    return project, first, second
+
+
+def _hold_a_claim_open(article, user, inside: threading.Event, release: threading.Event, outcome: list,
+                       counted=False):
+    """In a thread: claim the article and stay inside the claim (the change under way) until `release`;
+    with `counted`, stay after the claim's count instead, its lock held, until the commit."""
+
+    def work():
+        try:
+            with transaction.atomic():
+                with services.annotation_claim(article=article, annotator=user):
+                    if not counted:
+                        inside.set()
+                        assert release.wait(WAIT)
+                if counted:
+                    inside.set()
+                    assert release.wait(WAIT)
+            outcome.append("saved")
+        except services.ArticleFull:
+            outcome.append("full")
+        except BaseException as error:  # reported by the test thread
+            outcome.append(error)
+        finally:
+            inside.set()
+            connection.close()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    return thread
+
+
+def _claim_in_a_thread(article, user, outcome: list):
+    def work():
+        try:
+            with services.annotation_claim(article=article, annotator=user):
+                pass
+            outcome.append("saved")
+        except services.ArticleFull:
+            outcome.append("full")
+        except BaseException as error:
+            outcome.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    return thread
+
+
+@overlapping
+@pytest.mark.parametrize("counted", [False, True], ids=["during the change", "after the count"])
+def test_a_first_change_on_another_article_does_not_wait_for_one_under_way(race, counted):
+    """The old claim locked the project's row for the whole change: the second analyst's first
+    span, on another article, queued behind the first's. Now it goes through while the first
+    change is still open, even once the first has counted and holds its article's lock."""
+    project, first, second = race
+    one, other = ArticleFactory.create_batch(2, project=project)
+    inside, release, held = threading.Event(), threading.Event(), []
+    holder = _hold_a_claim_open(one, first, inside, release, held, counted=counted)
+    try:
+        assert inside.wait(WAIT)
+        done = []
+        claimer = _claim_in_a_thread(other, second, done)
+        claimer.join(WAIT)
+        assert not claimer.is_alive(), "the claim on another article waited for the open one"
+        assert done == ["saved"]
+    finally:
+        release.set()
+        holder.join(WAIT)
+    assert held == ["saved"]
+    assert sorted(Annotation.objects.values_list("annotator__username", "article_id")) == [
+        ("first", one.id), ("second", other.id)
+    ]
+
+
+@overlapping
+def test_the_count_that_decides_is_made_last_so_a_late_claim_is_refused(race):
+    """k = 1. The first analyst's change is under way (their annotation inserted, not committed)
+    when the second's claim of the same article starts and commits: the second does not wait
+    for the first, and the first, counting last under the article's lock, sees the second's
+    annotation and is refused, so the article never has two analysts."""
+    project, first, second = race
+    article = ArticleFactory(project=project)
+    inside, release, held = threading.Event(), threading.Event(), []
+    holder = _hold_a_claim_open(article, first, inside, release, held)
+    try:
+        assert inside.wait(WAIT)
+        done = []
+        claimer = _claim_in_a_thread(article, second, done)
+        claimer.join(WAIT)
+        assert not claimer.is_alive(), "the claim waited for the open one"
+        assert done == ["saved"]
+    finally:
+        release.set()
+        holder.join(WAIT)
+    assert held == ["full"]
+    assert list(Annotation.objects.values_list("annotator__username", flat=True)) == ["second"]
+
+
+@pytest.mark.parametrize("round_", range(4))
+def test_many_first_changes_at_once_on_one_article_give_exactly_k(round_):
+    project = make_project(name="Crowd")
+    project.overlap = 3
+    project.save(update_fields=["overlap"])
+    article = ArticleFactory(project=project)
+    users = [UserFactory(username=f"crowd{n}") for n in range(8)]
+    Membership.objects.bulk_create(Membership(project=project, user=u, role="analyst") for u in users)
+    barrier = threading.Barrier(len(users))
+    outcome = []
+
+    def work(user):
+        try:
+            barrier.wait(timeout=WAIT)
+            with services.annotation_claim(article=article, annotator=user):
+                pass
+            outcome.append("saved")
+        except services.ArticleFull:
+            outcome.append("full")
+        except BaseException as error:
+            outcome.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(user,)) for user in users]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT)
+    assert sorted(outcome) == ["full"] * 5 + ["saved"] * 3
+    assert Annotation.objects.filter(article=article).count() == 3
