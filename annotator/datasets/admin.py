@@ -3,18 +3,9 @@
 
 from django.contrib import admin
 
+from annotator.admin import ReadOnlyAdmin
+
 from .models import Snapshot, SnapshotFile
-
-
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class SnapshotFileInline(admin.TabularInline):
@@ -29,7 +20,7 @@ class SnapshotFileInline(admin.TabularInline):
 
 
 @admin.register(Snapshot)
-class SnapshotAdmin(ReadOnly):
+class SnapshotAdmin(ReadOnlyAdmin):
     list_display = ["id", "project", "status", "created_by", "created_at", "finished_at"]
     list_filter = ["status", "project"]
     readonly_fields = [
@@ -40,7 +31,7 @@ class SnapshotAdmin(ReadOnly):
 
 
 @admin.register(SnapshotFile)
-class SnapshotFileAdmin(ReadOnly):
+class SnapshotFileAdmin(ReadOnlyAdmin):
     list_display = ["name", "snapshot", "format", "size", "sha256"]
     list_filter = ["format"]
     readonly_fields = ["snapshot", "name", "format", "size", "sha256", "path"]

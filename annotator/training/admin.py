@@ -1,0 +1,25 @@
+from django.contrib import admin
+
+from annotator.admin import ReadOnlyAdmin
+from annotator.forms import TextChecked
+
+from .models import ModelVersion, TrainingSettings
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "project", "status", "created_by", "created_at", "gold_count", "train_count", "test_count"]
+    list_filter = ["status", "project"]
+    list_select_related = ["project", "created_by"]
+    readonly_fields = [
+        "project", "created_by", "status", "error", "created_at", "started_at", "finished_at", "heartbeat_at",
+        "progress_done", "progress_total", "gold_count", "gold_hash", "seed", "train_count", "test_count",
+        "scores", "curve", "artifact",
+    ]
+
+
+@admin.register(TrainingSettings)
+class TrainingSettingsAdmin(admin.ModelAdmin):
+    form = TextChecked
+    list_display = ["project", "retrain_every"]
+    list_select_related = ["project"]
