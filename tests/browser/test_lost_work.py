@@ -107,6 +107,9 @@ def test_every_kind_of_change_survives_a_lost_session_a_reload_and_a_server_that
     page.reload()
     page.locator("#save-status").get_by_text("cannot be reached").first.wait_for()
     assert page.locator(UNSAVED).all_inner_texts() == expected
+    # What the analyst wrote or selected is isolated in the notices, so an Arabic highlight cannot reorder them.
+    assert page.locator("#unsaved li > bdi").all_inner_texts() == expected
+    assert "Claim “today”" in page.locator("#save-status p.problem > bdi").all_inner_texts()
     assert page.get_by_label("Armenia").is_checked()
     assert page.get_by_label("Toward the West").input_value() == str(project.stance_values.get(name="critical").id)
     assert "unsaved" in page.locator("#document-labels").get_attribute("class")

@@ -25,6 +25,12 @@
       const line = document.createElement("p");
       line.className = "problem";
       line.dataset.key = key;
+      if (problem.what) {
+        // The analyst's text (a highlight, a label's name): isolated, so its direction cannot reorder ours.
+        const what = document.createElement("bdi");
+        what.textContent = problem.what;
+        line.append(what, document.createTextNode(": "));
+      }
       line.append(document.createTextNode(problem.message + " "));
       if (problem.login) {
         const link = document.createElement("a");
@@ -53,7 +59,7 @@
   }
 
   function report(key, message, options) {
-    problems.set(key, { message, retry: options && options.retry, login: options && options.login });
+    problems.set(key, { message, what: options && options.what, retry: options && options.retry, login: options && options.login });
     render();
   }
 
@@ -118,9 +124,8 @@
   // which calls `retry` (by default: send the same change again). The CSRF token is read at each
   // send, so a retry after logging in again carries the new one.
   function post(url, body, { key, what, saved, refused, retry }) {
-    const label = what ? `${what}: ` : "";
     const again = retry || (() => post(url, body, { key, what, saved, refused }));
-    const failed = (problem) => report(key, label + problem.message, { login: problem.login, retry: problem.retry && again });
+    const failed = (problem) => report(key, problem.message, { what, login: problem.login, retry: problem.retry && again });
     return fetch(url, {
       method: "POST",
       credentials: "same-origin",

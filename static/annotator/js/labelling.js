@@ -460,7 +460,9 @@ window.annotatorText = (function () {
     panel.querySelector("ul").replaceChildren(
       ...pending.map((entry) => {
         const item = document.createElement("li");
-        item.textContent = entry.what;
+        const what = document.createElement("bdi");
+        what.textContent = entry.what;
+        item.append(what);
         return item;
       })
     );
