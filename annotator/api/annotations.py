@@ -21,6 +21,7 @@ from ninja.responses import Status
 from ninja.errors import HttpError
 
 from annotator.corpus.models import Article
+from annotator.corpus.text import refuse_control_characters
 from annotator.labelling import services
 from annotator.labelling.models import Annotation, Span
 from annotator.projects.access import STAFF_ROLES
@@ -129,6 +130,7 @@ class SpanIn(Schema):
 
 
 def _label(project: Project, name: str):
+    refuse_control_characters(name, what="The label")  # PostgreSQL cannot even look a NUL up
     # Its attributes are read only when a span sends values for them (`span_attributes_clean`).
     label = project.span_labels.filter(name=name).first()
     if label is None:

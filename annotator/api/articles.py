@@ -15,6 +15,7 @@ from ninja.errors import HttpError
 from annotator.corpus.jobs import import_job_create
 from annotator.corpus.models import ImportJob
 from annotator.corpus.services import article_import_objects
+from annotator.corpus.text import refuse_control_characters
 from annotator.projects.access import STAFF_ROLES
 
 from .common import Page, cursor_page, not_found, problems, project_for
@@ -65,6 +66,8 @@ def article_list(request, project_id: int, language: str | None = None, source: 
     articles = project.articles.all()
     for name, value in (("language", language), ("source", source), ("published__gte", published_from),
                         ("published__lte", published_to)):
+        if isinstance(value, str):
+            refuse_control_characters(value, what=f"The {name}")  # PostgreSQL cannot even look a NUL up
         if value is not None:
             articles = articles.filter(**{name: value})
     rows, following = cursor_page(request, articles, cursor=cursor, limit=limit, descending=order == "-id")

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest
 from ninja import Schema
 from ninja.errors import HttpError
 
+from annotator.corpus.text import control_character
 from annotator.labelling.models import Annotation
 from annotator.projects.access import ALL_ROLES, project_and_role
 from annotator.projects.models import Project
@@ -60,7 +61,7 @@ def cursor_page(request: HttpRequest, queryset: QuerySet, *, cursor: str | None,
     if cursor:
         try:
             after = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))["after"]
-            if not isinstance(after, (int, str)):
+            if not isinstance(after, (int, str)) or control_character(after) is not None:
                 raise ValueError
             queryset = queryset.filter(**{f"{key}__{'lt' if descending else 'gt'}": after})
             queryset.exists()  # a value the key cannot take (text for a number) fails here, not later

@@ -133,6 +133,24 @@ def test_a_malformed_if_match_or_cursor_is_refused(client, setup):
     problem(client.get(f"{base}/articles?cursor=eyJhZnRlciI6ICJ4In0=", headers=analyst), 400)  # {"after": "x"}
 
 
+def test_a_nul_anywhere_a_name_is_looked_up_is_refused_not_a_server_error(client, setup):
+    """PostgreSQL cannot hold or even look up a NUL: found by Schemathesis as a 500."""
+    import base64
+
+    project, article, _, analyst = setup
+    base = f"/api/v1/projects/{project.id}"
+    body = problem(client.post(f"{base}/articles/{article.id}/spans",
+                               {"label": "Quote\u0000", "start": 0, "end": 6, "text": "Lavrov",
+                                "client_id": str(uuid.uuid4())},
+                               content_type="application/json", headers=analyst), 422)
+    assert "U+0000" in body["detail"]
+    problem(client.get(f"{base}/articles", {"language": "en\x00"}, headers=analyst), 422)
+    problem(client.get(f"{base}/articles", {"source": "\x00"}, headers=analyst), 422)
+    cursor = base64.urlsafe_b64encode(b'{"after": "\\u0000"}').decode()
+    problem(client.get(f"{base}/articles", {"cursor": cursor}, headers=analyst), 400)
+    assert not Span.objects.exists()
+
+
 def test_a_snapshot_with_the_pages_bad_choices_is_422_naming_the_field(client, setup):
     project, _, admin, _ = setup
     body = problem(client.post(f"/api/v1/projects/{project.id}/snapshots",
