@@ -43,6 +43,8 @@ class SpanOut(Schema):
     text: str
     attributes: dict
     review: dict | None
+    # The suggester a span was accepted from ("rules:quotes", "model:12"), null when made by hand.
+    suggested_by: str | None
     created_at: datetime.datetime
     updated_at: datetime.datetime
 
@@ -91,7 +93,8 @@ def _annotation_out(annotation: Annotation | None) -> dict:
 def _span_out(span: Span) -> dict:
     return {
         "id": span.id, "client_id": span.client_id, "label": span.label.name, "start": span.start, "end": span.end,
-        "text": span.text, "attributes": span.attributes, "review": span.review, "created_at": span.created_at,
+        "text": span.text, "attributes": span.attributes, "review": span.review, "suggested_by": span.suggested_by,
+        "created_at": span.created_at,
         "updated_at": span.updated_at,
     }
 

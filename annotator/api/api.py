@@ -18,7 +18,7 @@ from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as InputError
 from ninja.throttling import AuthRateThrottle, BaseThrottle
 
-from . import annotations, articles, projects, snapshots
+from . import annotations, articles, projects, snapshots, suggestions, training
 from .auth import AUTH
 from .models import ApiToken
 
@@ -68,7 +68,8 @@ class Api(NinjaAPI):
 api = Api(
     title="annotator API",
     version="1",
-    description="Projects, articles, annotations, review state and dataset snapshots. Authenticate with a personal "
+    description="Projects, articles, annotations, suggestions, review state, dataset snapshots and trained models. "
+    "Authenticate with a personal "
     "token (`Authorization: Bearer ann_…`, made on your API tokens page) or the app's session.",
     urls_namespace="api-v1",
     auth=AUTH,
@@ -77,7 +78,7 @@ api = Api(
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
-for module in (projects, articles, annotations, snapshots):
+for module in (projects, articles, annotations, suggestions, snapshots, training):
     api.add_router("/projects", module.router)
 
 

@@ -18,12 +18,14 @@ pytestmark = pytest.mark.django_db
 
 EVERY_MEMBER = {
     "project_detail", "project_progress", "article_list", "article_detail", "annotation_own", "span_create",
-    "labels_set", "annotation_submit",
+    "labels_set", "annotation_submit", "suggestion_list", "suggestion_accept", "suggestion_reject",
+    "suggestions_accept_all",
 }
 OWN_WORK = {"span_update", "span_delete"}  # labelling is blind: only the analyst who made a span
 STAFF = {
     "project_agreement_figures", "article_import", "annotation_list", "gold", "queue", "snapshot_list",
     "snapshot_create", "snapshot_detail", "snapshot_file", "import_job",
+    "model_version_list", "model_train_start", "model_version_detail",
 }
 ROLES = ["anonymous", "outsider", "analyst", "reviewer", "admin"]
 
@@ -52,7 +54,8 @@ def body(name, world):
 
 def url(path, world, project_id):
     values = {"project_id": project_id, "article_id": world.article.id, "span_id": world.span.id,
-              "snapshot_id": world.snapshot.id, "job_id": world.import_job.id, "name": "README.md"}
+              "snapshot_id": world.snapshot.id, "job_id": world.import_job.id, "name": "README.md",
+              "suggestion_id": world.suggestion.id, "version_id": world.model_version.id}
     return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(values[m.group(1)]), path)
 
 
@@ -108,7 +111,7 @@ def test_role_matrix(client, worlds, headers, name, method, path, role):  # noqa
     assert fingerprint() == before
 
 
-OBJECT_ROUTES = [r for r in routes() if re.search(r"\{(article_id|span_id|snapshot_id|job_id)", r[2])]
+OBJECT_ROUTES = [r for r in routes() if re.search(r"\{(article_id|span_id|snapshot_id|job_id|suggestion_id|version_id)", r[2])]
 
 
 @pytest.mark.parametrize("role", ["analyst", "reviewer", "admin"])
