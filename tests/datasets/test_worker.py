@@ -52,6 +52,28 @@ def database_url() -> str:
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def run_worker_until(done, *, timeout: float = 120, **env: str) -> str:
+    """A real `manage.py run_worker` process on this test database (its environment plus `env`),
+    stopped once `done()` is true, it exits, or `timeout` seconds pass; returns what it printed."""
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "run_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload"],
+        cwd=django_settings.BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.datasets.worker_settings", "DATABASE_URL": database_url(),
+             "CONN_MAX_AGE": "0", **env},
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and worker.poll() is None and not done():
+            time.sleep(0.2)
+    finally:
+        worker.terminate()
+        try:
+            output, _ = worker.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            output, _ = worker.communicate()
+    return output
+
 def test_export_page_snapshot_is_built_by_a_real_worker(client, database_backend, project, admin_user, snapshot_root):
     from django_tasks_db.models import DBTaskResult
 
@@ -74,31 +96,11 @@ def test_export_page_snapshot_is_built_by_a_real_worker(client, database_backend
     snapshot.refresh_from_db()
     assert snapshot.status == "queued"
 
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.datasets.worker_settings",
-        "DATABASE_URL": database_url(),
-        "ANNOTATOR_SNAPSHOT_ROOT": str(snapshot_root),
-        "CONN_MAX_AGE": "0",
-    }
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "run_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload"],
-        cwd=django_settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and worker.poll() is None:
-            snapshot.refresh_from_db()
-            if snapshot.finished:
-                break
-            time.sleep(0.2)
-    finally:
-        worker.terminate()
-        try:
-            output, _ = worker.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            output, _ = worker.communicate()
+    def built():
+        snapshot.refresh_from_db()
+        return snapshot.finished
+
+    output = run_worker_until(built, ANNOTATOR_SNAPSHOT_ROOT=str(snapshot_root))
     snapshot.refresh_from_db()
     assert snapshot.status == "ready", (snapshot.error, output)
     queued.refresh_from_db()

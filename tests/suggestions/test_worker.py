@@ -1,19 +1,13 @@
 """The background path end to end: the import page enqueues, a real `run_worker` process computes the
 suggestions, and the labelling page (which computes nothing) then shows them."""
 
-import os
-import subprocess
-import sys
-import time
-
 import pytest
-from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from annotator.corpus.models import Article
 from annotator.suggestions.models import Suggestion
-from tests.datasets.test_worker import database_backend, database_url  # noqa: F401 (a fixture)
+from tests.datasets.test_worker import database_backend, run_worker_until  # noqa: F401 (a fixture)
 
 from .conftest import TEXT
 
@@ -38,31 +32,11 @@ def test_an_imported_article_s_suggestions_are_computed_by_a_real_worker(
     assert 'class="suggestion"' not in client.get(reverse("label_article", args=[project.id, article.id])).content.decode()
     assert not Suggestion.objects.exists()
 
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.datasets.worker_settings",
-        "DATABASE_URL": database_url(),
-        "ANNOTATOR_SNAPSHOT_ROOT": str(tmp_path),
-        "CONN_MAX_AGE": "0",
-    }
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "run_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload"],
-        cwd=django_settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and worker.poll() is None:
-            queued.refresh_from_db()
-            if queued.status in ("SUCCESSFUL", "FAILED"):
-                break
-            time.sleep(0.2)
-    finally:
-        worker.terminate()
-        try:
-            output, _ = worker.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            output, _ = worker.communicate()
+    def computed():
+        queued.refresh_from_db()
+        return queued.status in ("SUCCESSFUL", "FAILED")
+
+    output = run_worker_until(computed, ANNOTATOR_SNAPSHOT_ROOT=str(tmp_path))
     assert queued.status == "SUCCESSFUL", output
     assert Suggestion.objects.filter(article=article, kind="span").count() == 7
     html = client.get(reverse("label_article", args=[project.id, article.id])).content.decode()
