@@ -72,7 +72,8 @@ def codings_of(annotations: QuerySet) -> list[Coding]:
             analyst=username,
             topics=frozenset(topics[annotation_id]),
             stances=stances[annotation_id],
-            spans=tuple(spans[annotation_id]),
+            # In text order whatever order the rows came in (read unsorted: no sort on the server).
+            spans=tuple(sorted(spans[annotation_id], key=lambda mark: (mark.start, mark.end, mark.label))),
         )
         for annotation_id, article_id, username in rows
     ]

@@ -432,7 +432,7 @@ def span_attributes_clean(*, label: SpanLabel, attributes: dict[str, str]) -> di
     lists = {SpanAttribute.Kind.STANCE: StanceValue, SpanAttribute.Kind.TARGET: StanceTarget}
     allowed: dict[str, set[str]] = {}  # read only for a kind that has a value to check
     cleaned = {}
-    if not any((value or "").strip() for value in attributes.values()):
+    if not any(isinstance(value, str) and value.strip() for value in attributes.values()):
         return cleaned  # nothing to keep: the label's attributes need not be read
     for attribute in label.attributes.all():
         value = (attributes.get(attribute.name) or "").strip()

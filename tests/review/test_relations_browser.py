@@ -120,7 +120,8 @@ def test_reviewer_accepts_both_ends_then_the_offered_link_rejects_another_and_go
     offer = page.get_by_role("button", name=f"Accept link speaker: {QUOTE} to Lavrov")
     offer.wait_for()
     # The offered link has the focus: one key takes it into gold.
-    assert page.evaluate("() => document.activeElement.classList.contains('offer-accept')")
+    # (Focused once the swap settles, which may come a moment after the button is in the page.)
+    page.wait_for_function("() => document.activeElement.classList.contains('offer-accept')", timeout=5000)
     with page.expect_response(lambda r: "/relations/" in r.url and r.status == 200):
         page.keyboard.press("Enter")
     page.wait_for_function("() => document.querySelectorAll('#link-layer path.link.gold').length === 1")
