@@ -16,7 +16,7 @@ ADDRESS ?= 127.0.0.1:8000
 
 run: $(VENV)/.installed-run
 	$(DEV) migrate
-	$(DEV) seed_demo
+	$(DEV) seed_demo --url http://$(ADDRESS)/
 	@# A snapshot still "running" now lost its worker when the last `make run` stopped.
 	$(DEV) recover_snapshots --stale-after 0 --no-wait
 	@# The worker looks for snapshots to build every 0.2 s (SQLite has no NOTIFY to wake it) and

@@ -34,7 +34,9 @@ import re
 import statistics
 import time
 
-from bench.common import BROWSER_ARGS, load_average, median, percentile, production_server, setup_django
+from bench.common import (
+    BROWSER_ARGS, load_average, logged_in_page, median, percentile, production_server, setup_django,
+)
 
 PASSWORD = "bench-day-password-1"
 SENTENCE = re.compile(r"(?P<speaker>[A-Z][^“”\n]*?) (?:said|told|wrote|argued|warned|insisted|claimed|added)[^“”\n]*? "
@@ -278,23 +280,12 @@ def main() -> None:
             PLANS.clear()
             for article in project.articles.all():
                 PLANS[article.id] = plan(article.text, args.sentences)
-            context = browser.new_context(viewport={"width": 1280, "height": 720})
-            page = context.new_page()
-            page.set_default_timeout(15_000)
-            errors = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{base}/accounts/login/")
-            page.get_by_label("Username").fill(user.username)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_url(lambda url: "/accounts/login/" not in url)
-            started = time.monotonic()
-            result = day(page, project, user, base)
-            result["seconds"] = time.monotonic() - started
-            result["errors"] = errors
-            runs.append(result)
-            context.close()
+            with logged_in_page(browser, base, user.username, PASSWORD) as (page, errors):
+                started = time.monotonic()
+                result = day(page, project, user, base)
+                result["seconds"] = time.monotonic() - started
+                result["errors"] = errors
+                runs.append(result)
             print(f"run {run + 1}: {result['articles']} articles, {result['spans']} spans, {result['links']} links "
                   f"in {result['seconds']:.0f} s; console errors: {len(errors)}", flush=True)
         browser.close()

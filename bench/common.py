@@ -131,5 +131,26 @@ def production_server(port: int, web_workers: int = 2):
                 process.wait()
 
 
+@contextmanager
+def logged_in_page(browser, base: str, username: str, password: str):
+    """A fresh browser context's page (1280×720, 15 s timeouts), logged in through the login form;
+    yields the page and the list its console errors and page errors go into."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    try:
+        yield page, errors
+    finally:
+        context.close()
+
+
 def load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())

@@ -35,7 +35,9 @@ import time
 import uuid
 
 from bench.analyst_day import plan
-from bench.common import BROWSER_ARGS, load_average, median, percentile, production_server, setup_django
+from bench.common import (
+    BROWSER_ARGS, load_average, logged_in_page, median, percentile, production_server, setup_django,
+)
 
 PASSWORD = "bench-review-password-1"
 LABELS = {"s": "Source", "q": "Quote", "c": "Claim"}
@@ -326,23 +328,12 @@ def main() -> None:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
         for run in range(args.runs):
             project, user, kinds = build(args.articles, seed=run + 1)
-            context = browser.new_context(viewport={"width": 1280, "height": 720})
-            page = context.new_page()
-            page.set_default_timeout(15_000)
-            errors = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{base}/accounts/login/")
-            page.get_by_label("Username").fill(user.username)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_url(lambda url: "/accounts/login/" not in url)
-            started = time.monotonic()
-            result = day(page, project, base)
-            result["seconds"] = time.monotonic() - started
-            result["errors"] = errors
-            runs.append(result)
-            context.close()
+            with logged_in_page(browser, base, user.username, PASSWORD) as (page, errors):
+                started = time.monotonic()
+                result = day(page, project, base)
+                result["seconds"] = time.monotonic() - started
+                result["errors"] = errors
+                runs.append(result)
             print(f"run {run + 1}: {len(result['article_s'])} articles (second analyst's differences: {kinds}), "
                   f"decisions {result['counts']} in {result['seconds']:.0f} s; console errors: {len(errors)}",
                   flush=True)

@@ -40,7 +40,6 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     setup_django()
-    from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from playwright.sync_api import sync_playwright
 

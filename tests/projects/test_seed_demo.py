@@ -115,3 +115,10 @@ def test_seeding_again_keeps_everyone_logged_in(settings, page):
     assert page.get_by_role("heading", name=PROJECT).is_visible()
     assert page.locator(".site-header nav").get_by_text("analyst1").is_visible()
     assert get_user_model().objects.get(username="analyst1").password == password
+
+
+def test_the_address_it_prints_is_where_the_demo_runs(settings):
+    settings.DEBUG = True
+
+    assert "Open http://127.0.0.1:8000/ and log in" in seed()
+    assert "Open http://127.0.0.1:8010/ and log in" in seed(url="http://127.0.0.1:8010/")

@@ -79,6 +79,8 @@ def test_make_run_builds_snapshots_in_a_worker_and_ctrl_c_stops_everything(tmp_p
                 assert time.monotonic() < deadline, (tmp_path / "make.log").read_text()
                 time.sleep(0.5)
 
+        # The address it prints is the one it serves (seed_demo runs to its end before the server starts).
+        assert f"Open http://127.0.0.1:{port}/ and log in" in (tmp_path / "make.log").read_text()
         username, password, *_ = DEMO_ACCOUNTS[0]  # the demo's admin
         browser = processes.Browser()
         browser.log_in(port, username, password)

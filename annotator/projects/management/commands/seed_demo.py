@@ -38,8 +38,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="Run even with DEBUG off (the passwords are public)."
         )
+        parser.add_argument("--url", default=DEMO_URL, help=f"Where the demo is served (default {DEMO_URL}).")
 
-    def handle(self, *args, force: bool = False, **options):
+    def handle(self, *args, force: bool = False, url: str = DEMO_URL, **options):
         if not (settings.DEBUG or force):
             raise CommandError(
                 "seed_demo creates accounts whose passwords are published; it runs only with DEBUG=1 "
@@ -70,7 +71,7 @@ class Command(BaseCommand):
             f'Project "{project.name}": {project.articles.count()} articles '
             f"({len(report.created)} imported now, {len(report.duplicates)} already there)."
         )
-        self.stdout.write(self.style.SUCCESS(f"\nOpen {DEMO_URL} and log in as one of:\n"))
+        self.stdout.write(self.style.SUCCESS(f"\nOpen {url} and log in as one of:\n"))
         rows = [("username", "password", "role")] + [
             (username, password, f"{role.label.lower()}" + (", and Django admin at /admin/" if superuser else ""))
             for username, password, role, superuser in DEMO_ACCOUNTS
