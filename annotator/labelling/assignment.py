@@ -11,7 +11,7 @@ analysts, and they queue only when they ask for the same article (`annotation_cl
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 
 from annotator.corpus.models import Article
 from annotator.projects.models import Project
@@ -34,13 +34,24 @@ def _own_in_progress(project: Project, user: AbstractBaseUser) -> Article | None
     )
 
 
+def _order(project: Project) -> tuple:
+    """By id; or, with the project's "least sure first", by the current model's margin on the
+    article (`training.ArticleCertainty`, written by the worker), then by id for the articles it
+    has not scored."""
+    from annotator.training.models import TrainingSettings  # the training app builds on this one
+
+    if TrainingSettings.objects.filter(project=project, prefer_uncertain=True).exists():
+        return (F("model_certainty__margin").asc(nulls_last=True), "id")
+    return ("id",)
+
+
 @transaction.atomic
 def assignment_next(*, project: Project, user: AbstractBaseUser) -> Article | None:
     """The user's article in progress, else a newly claimed one, else None when nothing is left.
 
-    Claims the first article (by id) that the user has never opened as an analyst (so not one
-    they submitted or skipped) and that fewer than k analysts hold. One that others filled
-    meanwhile is passed over for the next.
+    Claims the first article (by id, or least sure first: `_order`) that the user has never
+    opened as an analyst (so not one they submitted or skipped) and that fewer than k analysts
+    hold. One that others filled meanwhile is passed over for the next.
     """
     # The user's own row, locked: two requests from the same person must not claim two articles.
     # Only that person's requests wait on it.
@@ -49,13 +60,14 @@ def assignment_next(*, project: Project, user: AbstractBaseUser) -> Article | No
     if own is not None:
         return own
     opened = Annotation.objects.filter(article=OuterRef("pk"), annotator=user, kind=Annotation.Kind.ANALYST)
+    order = _order(project)
     while True:
         # Read again each time round: an admin may have changed k since the last look.
         overlap = Project.objects.filter(pk=project.pk).values_list("overlap", flat=True).get()
         article = (
             project.articles.alias(taken=analysts_on_article(*HOLDING))
             .filter(~Exists(opened), taken__lt=overlap)
-            .order_by("id")
+            .order_by(*order)
             .defer("text", "metadata")
             .first()
         )

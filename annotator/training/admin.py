@@ -21,5 +21,16 @@ class ModelVersionAdmin(ReadOnlyAdmin):
 @admin.register(TrainingSettings)
 class TrainingSettingsAdmin(admin.ModelAdmin):
     form = TextChecked
-    list_display = ["project", "retrain_every"]
+    list_display = ["project", "retrain_every", "prefer_uncertain"]
     list_select_related = ["project"]
+
+
+class TrainingSettingsInline(admin.StackedInline):
+    """On the project's page, beside the suggesters' switches."""
+
+    form = TextChecked
+    model = TrainingSettings
+    can_delete = False
+    max_num = 1
+    extra = 1
+    verbose_name = verbose_name_plural = "Training and the queue"
