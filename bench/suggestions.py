@@ -52,14 +52,16 @@ def load(path: Path) -> list[dict]:
         item = json.loads(line)
         text = item["text"]
 
-        def at(phrase):
-            start = text.index(phrase)
+        def at(phrase, occurrence=1):
+            start = -1
+            for _ in range(occurrence):
+                start = text.index(phrase, start + 1)
             return (start, start + len(phrase))
 
         item["gold"] = {
             "Quote": {at(q) for q in item["quotes"]},
-            "Source": {at(s["text"]) for s in item["speakers"]},
-            "speaker": {(at(s["quote"]), at(s["text"])) for s in item["speakers"] if s["quote"]},
+            "Source": {at(s["text"], s.get("occurrence", 1)) for s in item["speakers"]},
+            "speaker": {(at(s["quote"]), at(s["text"], s.get("occurrence", 1))) for s in item["speakers"] if s["quote"]},
             "topics": set(item["topics"]),
         }
         items.append(item)
