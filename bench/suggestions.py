@@ -181,6 +181,26 @@ def score(items: list[dict]) -> dict:
     return {"labels": counts, "actions": per_language}
 
 
+def misses(items: list[dict]) -> None:
+    """What the rules got wrong, item by item (for the corpus the rules may be tuned on: not a held-out one)."""
+    for item in items:
+        text, gold, proposed = item["text"], item["gold"], propose(item["text"])
+        lines = []
+        for label in ("Quote", "Source"):
+            for start, end in sorted(gold[label] - set(proposed[label])):
+                lines.append(f"  missed {label}: {text[start:end]!r}")
+            for start, end in sorted(set(proposed[label]) - gold[label]):
+                lines.append(f"  wrong {label}: {text[start:end]!r}")
+        for quote, speaker in sorted(gold["speaker"] - proposed["speaker"]):
+            lines.append(f"  missed link: {text[slice(*quote)][:30]!r} -> {text[slice(*speaker)]!r}")
+        for quote, speaker in sorted(proposed["speaker"] - gold["speaker"]):
+            lines.append(f"  wrong link: {text[slice(*quote)][:30]!r} -> {text[slice(*speaker)]!r}")
+        for topic in sorted(gold["topics"] ^ proposed["topics"]):
+            lines.append(f"  {'missed' if topic in gold['topics'] else 'wrong'} topic: {topic}")
+        if lines:
+            print(item["id"], *lines, sep="\n")
+
+
 def ratio(a, b):
     return a / b if b else float("nan")
 
@@ -256,8 +276,12 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--database", action="store_true", help="also time the services on the benchmark database")
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--misses", action="store_true", help="list what the rules got wrong, item by item")
     args = parser.parse_args()
     items = load(args.corpus)
+    if args.misses:
+        misses(items)
+        return
     report(score(items))
     time_rules(items, args.repeat)
     if args.database:
