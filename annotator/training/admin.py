@@ -3,7 +3,7 @@ from django.contrib import admin
 from annotator.admin import ReadOnlyAdmin
 from annotator.forms import TextChecked
 
-from .models import ModelVersion, TrainingSettings
+from .models import ArticleCertainty, ModelVersion, TrainingSettings
 
 
 @admin.register(ModelVersion)
@@ -16,6 +16,16 @@ class ModelVersionAdmin(ReadOnlyAdmin):
         "progress_done", "progress_total", "gold_count", "gold_hash", "seed", "train_count", "test_count",
         "scores", "curve", "artifact",
     ]
+
+
+@admin.register(ArticleCertainty)
+class ArticleCertaintyAdmin(ReadOnlyAdmin):
+    """Written by the worker with the model's suggestions; read by "Label next article: least sure first"."""
+
+    list_display = ["article", "project", "version", "margin"]
+    list_filter = ["project"]
+    list_select_related = ["article", "project"]
+    readonly_fields = ["article", "project", "version", "margin"]
 
 
 @admin.register(TrainingSettings)

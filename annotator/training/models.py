@@ -122,12 +122,15 @@ class ArticleCertainty(models.Model):
     article = models.OneToOneField(
         "corpus.Article", on_delete=models.CASCADE, primary_key=True, related_name="model_certainty"
     )
+    # The article's project, again: the queue walks (project, margin, article) in index order and
+    # stops at the first article it can claim, whatever the project's size.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
     version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
     margin = models.FloatField()
 
     class Meta:
         verbose_name_plural = "article certainties"
-        indexes = [models.Index(fields=["margin"], name="articlecertainty_margin")]
+        indexes = [models.Index(fields=["project", "margin", "article"], name="articlecertainty_queue")]
         constraints = [
             models.CheckConstraint(condition=Q(margin__gte=0) & Q(margin__lte=1), name="articlecertainty_margin_range"),
         ]

@@ -153,7 +153,8 @@ def model_suggestions_compute(*, article: Article) -> int:
             ArticleCertainty.objects.filter(article=article).delete()
         else:
             ArticleCertainty.objects.update_or_create(
-                article=article, defaults={"version": version, "margin": prediction.margin}
+                article=article,
+                defaults={"project_id": article.project_id, "version": version, "margin": prediction.margin},
             )
         if model_enabled(article.project_id):
             project = article.project

@@ -24,7 +24,7 @@ def scored(project, margins):
     for n, margin in enumerate(margins):
         article = ArticleFactory(project=project, text=f"Article {n} about the talks.")
         if margin is not None:
-            ArticleCertainty.objects.create(article=article, version=version, margin=margin)
+            ArticleCertainty.objects.create(article=article, project=project, version=version, margin=margin)
         articles.append(article)
     return articles
 
