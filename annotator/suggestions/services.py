@@ -326,20 +326,35 @@ def suggestion_topics_chosen(*, annotation: Annotation) -> None:
 def suggestion_counts(*, project: Project, annotations=None) -> list[dict]:
     """Per suggester: how many suggestions the project's analysts accepted, corrected, rejected.
 
-    Counted as the spans stand now: an accepted span the analyst then moved or relabelled counts
-    as corrected, and one they deleted as rejected."""
+    Counted as the spans and stances stand now: an accepted span the analyst then moved or
+    relabelled counts as corrected, and one they deleted as rejected; an accepted stance changed
+    to another value counts as corrected, and one cleared as rejected."""
     decisions = SuggestionDecision.objects.filter(
         annotation__article__project=project, annotation__kind=Annotation.Kind.ANALYST
     )
     if annotations is not None:
         decisions = decisions.filter(annotation__in=annotations)
     Decision = SuggestionDecision.Decision
+    # A stance is counted as it stands now too: accepted, then changed in the select, is corrected.
+    stances = {
+        (annotation_id, target_id): value_id
+        for annotation_id, target_id, value_id in Stance.objects.filter(
+            annotation__in=decisions.filter(key__startswith="stance:").values("annotation")
+        ).values_list("annotation_id", "target_id", "value_id")
+    }
     counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(Decision.values, 0))
-    for source, decision, key, span_id, label_id, start, end in decisions.values_list(
-        "source", "decision", "key", "span_id", "span__label_id", "span__start", "span__end"
+    for source, decision, key, span_id, label_id, start, end, annotation_id in decisions.values_list(
+        "source", "decision", "key", "span_id", "span__label_id", "span__start", "span__end", "annotation_id"
     ):
         if key.startswith("relation:"):
             continue  # a link is accepted with its spans, and never decided alone
+        if key.startswith("stance:") and decision == Decision.ACCEPTED:
+            _, target_id, value_id = key.split(":")
+            now = stances.get((annotation_id, int(target_id)))
+            if now is None:
+                decision = Decision.REJECTED
+            elif now != int(value_id):
+                decision = Decision.CORRECTED
         if key.startswith("span:") and decision == Decision.ACCEPTED:
             if span_id is None:
                 decision = Decision.REJECTED

@@ -56,6 +56,12 @@ class TestStanceSuggestions:
         assert pending_stance(article, annotation) == []
         [counted] = [row for row in suggestion_counts(project=project) if row["source"] == trained.source]
         assert (counted["accepted"], counted["corrected"], counted["rejected"]) == (1, 0, 0)
+        # Changed afterwards in the select: counted as corrected; cleared: as rejected.
+        west = project.stance_targets.get(name="the West")
+        for value, expected in ((project.stance_values.get(name="neutral").id, (0, 1, 0)), (None, (0, 0, 1))):
+            labelling.document_labels_set(annotation=annotation, topic_ids=[], stances={west.id: value}, actor=analyst)
+            [counted] = [row for row in suggestion_counts(project=project) if row["source"] == trained.source]
+            assert (counted["accepted"], counted["corrected"], counted["rejected"]) == expected
 
     def test_rejected_it_is_not_shown_again_and_counts(self, project, analyst, trained):
         article = ArticleFactory(project=project, text="Pelmador officials said the council met today.")
