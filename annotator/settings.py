@@ -235,6 +235,9 @@ ANNOTATOR_SNAPSHOT_ROOT = Path(os.environ.get("ANNOTATOR_SNAPSHOT_ROOT", BASE_DI
 # Trained models (annotator.training), written by the worker only; shared with the web servers
 # as the snapshots' folder is.
 ANNOTATOR_MODEL_ROOT = Path(os.environ.get("ANNOTATOR_MODEL_ROOT", BASE_DIR / "var" / "models"))
+# How many of a project's newest ready model versions keep their file; older ones' files are
+# deleted once their suggestions are replaced (training.services.model_files_prune).
+ANNOTATOR_MODEL_KEEP = int(os.environ.get("ANNOTATOR_MODEL_KEEP", "2"))
 ANNOTATOR_IMPORT_ROOT = Path(os.environ.get("ANNOTATOR_IMPORT_ROOT", BASE_DIR / "var" / "imports"))
 # A batch (files and pasted text) up to this size is imported in the request, larger ones by a
 # worker: 256 KiB is about 60 news articles, a second or so of checks and language detection,

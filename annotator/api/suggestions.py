@@ -25,7 +25,8 @@ router = Router(tags=["suggestions"])
 
 class SuggestionOut(Schema):
     """A span suggestion has `label`, `start`, `end` and `text` (and `speaker`: the id of the speaker
-    suggestion it is linked to, if any); a topic suggestion has `topic`."""
+    suggestion it is linked to, if any); a topic suggestion has `topic`; a stance suggestion (a
+    trained model's) has `target` and `stance`, the value it proposes toward that target."""
 
     id: int
     source: str
@@ -35,6 +36,8 @@ class SuggestionOut(Schema):
     end: int | None
     text: str
     topic: str | None
+    target: str | None = None
+    stance: str | None = None
     speaker: int | None
     score: float
 
@@ -56,12 +59,15 @@ def _suggestion_out(suggestion: Suggestion) -> dict:
         "id": suggestion.id, "source": suggestion.source, "kind": suggestion.kind,
         "label": suggestion.label.name if suggestion.label_id else None, "start": suggestion.start,
         "end": suggestion.end, "text": suggestion.text, "topic": suggestion.topic.name if suggestion.topic_id else None,
+        "target": suggestion.target.name if suggestion.target_id else None,
+        "stance": suggestion.stance_value.name if suggestion.stance_value_id else None,
         "speaker": suggestion.speaker.id if getattr(suggestion, "speaker", None) else None, "score": suggestion.score,
     }
 
 
 def _suggestion(article: Article, suggestion_id: int) -> Suggestion:
-    suggestion = Suggestion.objects.select_related("label", "topic").filter(article=article, pk=suggestion_id).first()
+    suggestion = (Suggestion.objects.select_related("label", "topic", "target", "stance_value")
+                  .filter(article=article, pk=suggestion_id).first())
     if suggestion is None:
         raise not_found("suggestion on this article")
     return suggestion

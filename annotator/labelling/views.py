@@ -288,7 +288,17 @@ def label_article(request, project, article_id):
     suggestions = [] if context["read_only"] else suggestions_pending(article=article, annotation=annotation)
     context["suggestions"] = suggestions
     context["suggested_topics"] = {s.topic_id: s for s in suggestions if s.topic_id}
+    mark_suggested_stances(context["stance_rows"], suggestions)
     return render(request, "labelling/article.html", context)
+
+
+def mark_suggested_stances(stance_rows, suggestions) -> None:
+    """Each stance row's `suggested`: the pending stance suggestion toward its target (pre-marked, not chosen)."""
+    suggested = {}
+    for s in sorted((s for s in suggestions if s.kind == "stance"), key=lambda s: (-s.score, s.id)):
+        suggested.setdefault(s.target_id, s)
+    for row in stance_rows:
+        row["suggested"] = suggested.get(row["target"].id)
 
 
 @require_GET

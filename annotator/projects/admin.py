@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from annotator.forms import TextChecked
 from annotator.suggestions.admin import SuggesterSettingsInline
+from annotator.training.admin import TrainingSettingsInline
 from annotator.suggestions.tasks import suggestions_enqueue_project
 
 from .models import Membership, Project, RelationType, SpanAttribute, SpanLabel, StanceTarget, StanceValue, Topic
@@ -66,7 +67,7 @@ class ProjectAdmin(admin.ModelAdmin):
     list_filter = ["license"]
     search_fields = ["name", "description"]
     inlines = [
-        MembershipInline, SpanLabelInline, TopicInline, SuggesterSettingsInline, StanceValueInline, StanceTargetInline,
+        MembershipInline, SpanLabelInline, TopicInline, SuggesterSettingsInline, TrainingSettingsInline, StanceValueInline, StanceTargetInline,
         RelationTypeInline,
     ]
 

@@ -25,10 +25,11 @@ DEFAULT_RELATIONS = [("speaker", "Quote", "Source"), ("source", "Claim", "Source
 DEFAULT_TOPICS = ["Armenia", "Syria", "Iran nuclear deal (JCPOA)", "Ukraine", "Israel–Palestine", "Other"]
 # What the topic suggester looks for, per default topic (English, Arabic, Russian); the admin edits them.
 DEFAULT_TOPIC_KEYWORDS = {
-    "Armenia": "Armenia*, Yerevan, Karabakh, Pashinyan, أرمينيا, يريفان, كاراباخ, Армени*, Ереван*, Карабах*",
-    "Syria": "Syria*, Damascus, Assad, Hmeimim, سوريا, سورية, دمشق, الأسد, حميميم, Сири*, Дамаск*, Асад*",
-    "Iran nuclear deal (JCPOA)": "JCPOA, nuclear deal, Iran nuclear, الاتفاق النووي, البرنامج النووي, СВПД, ядерн* сделк*",
-    "Ukraine": "Ukrain*, Kyiv, Kiev, Zelensky*, Donbas*, أوكرانيا, كييف, زيلينسكي, Украин*, Киев*, Зеленск*",
+    "Armenia": "Armenia*, Yerevan, Karabakh, Pashinyan, أرمين*, يريفان, كاراباخ, Армени*, Ереван*, Карабах*",
+    "Syria": "Syria*, Damascus, Assad, Hmeimim, Idlib, سوريا, سورية, دمشق, الأسد, حميميم, إدلب, Сири*, Дамаск*, Асад*",
+    "Iran nuclear deal (JCPOA)": "JCPOA, nuclear deal, Iran nuclear, nuclear weapon*, الاتفاق النووي, البرنامج النووي, "
+    "СВПД, ядерн* сделк*",
+    "Ukraine": "Ukrain*, Kyiv, Kiev, Zelensky*, Donbas*, أوكراني*, كييف, زيلينسكي, Украин*, Киев*, Зеленск*",
     "Israel–Palestine": "Israel*, Palestin*, Gaza, West Bank, Hamas, إسرائيل, فلسطين*, غزة, حماس, Израил*, Палестин*, Газ*",
 }
 DEFAULT_STANCE_VALUES = ["supportive", "critical", "neutral"]

@@ -4,8 +4,8 @@ A suggester reads an article's text (never anyone's annotations: labelling stays
 writes `Suggestion` rows under its `source` name: the built-in rules are "rules:quotes",
 "rules:speakers" and "rules:topics"; a trained model will write the same rows as
 "model:<version id>". A suggestion is a span (a label and `[start, end)` in code points, checked
-as an analyst's span is), a topic, or a relation between two span suggestions (a quote and its
-speaker). Its `key` says what it proposes, so that computing an article's suggestions again
+as an analyst's span is), a topic, the article's stance toward a target (a model's only), or a
+relation between two span suggestions (a quote and its speaker). Its `key` says what it proposes, so that computing an article's suggestions again
 keeps the rows that did not change and an analyst's decision still finds the suggestion it was
 about: a rejected suggestion never comes back.
 """
@@ -15,7 +15,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Length
 
 from annotator.corpus.models import Article
-from annotator.projects.models import Project, RelationType, SpanLabel, Topic
+from annotator.projects.models import Project, RelationType, SpanLabel, StanceTarget, StanceValue, Topic
 
 QUOTES = "rules:quotes"
 SPEAKERS = "rules:speakers"
@@ -28,6 +28,8 @@ class Suggestion(models.Model):
         SPAN = "span", "Span"
         TOPIC = "topic", "Topic"
         RELATION = "relation", "Relation"
+        # The article's stance toward a target (a trained model's): `target` and `stance_value`.
+        STANCE = "stance", "Stance"
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="suggestions", db_index=False)
     source = models.CharField(max_length=100)
@@ -39,6 +41,8 @@ class Suggestion(models.Model):
     end = models.PositiveIntegerField(null=True, blank=True)
     text = models.TextField(blank=True)
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    target = models.ForeignKey(StanceTarget, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    stance_value = models.ForeignKey(StanceValue, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     relation_type = models.ForeignKey(RelationType, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     # A relation's two span suggestions: from the quote (`from_span`) to its speaker (`to_span`).
     from_span = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
@@ -51,7 +55,7 @@ class Suggestion(models.Model):
         ordering = ["start", "-end", "id"]
         constraints = [
             models.UniqueConstraint(fields=["article", "source", "key"], name="suggestion_unique_key"),
-            models.CheckConstraint(condition=Q(kind__in=["span", "topic", "relation"]), name="suggestion_kind_valid"),
+            models.CheckConstraint(condition=Q(kind__in=["span", "topic", "relation", "stance"]), name="suggestion_kind_valid"),
             models.CheckConstraint(condition=Q(score__gte=0) & Q(score__lte=1), name="suggestion_score_range"),
             # A span suggestion has a label and offsets that select its text, as a span has.
             models.CheckConstraint(
@@ -63,6 +67,10 @@ class Suggestion(models.Model):
                 name="suggestion_span_offsets",
             ),
             models.CheckConstraint(condition=~Q(kind="topic") | Q(topic__isnull=False), name="suggestion_topic_set"),
+            models.CheckConstraint(
+                condition=~Q(kind="stance") | Q(target__isnull=False, stance_value__isnull=False),
+                name="suggestion_stance_set",
+            ),
             models.CheckConstraint(
                 condition=~Q(kind="relation")
                 | Q(relation_type__isnull=False, from_span__isnull=False, to_span__isnull=False),
@@ -122,7 +130,8 @@ class SuggesterSettings(models.Model):
     topics = models.BooleanField("suggest topics", default=True, help_text="Topics found by each topic's keywords.")
     model = models.BooleanField(
         "suggest from the trained model", default=True,
-        help_text="Topics proposed by the project's newest ready model (trained on its Model page).",
+        help_text="Topics, and the article's stance toward each target, proposed by the project's newest ready model "
+        "(trained on its Model page).",
     )
 
     class Meta:

@@ -31,8 +31,10 @@ QUOTE_MARKS = {
     '"': '"',
     "'": "'",
 }
-# A quote of fewer words is not proposed.
+# A quote of fewer words is not proposed, unless an attribution cue stands in its sentence; a
+# quote of one word never is (a name: the “Tas” agency).
 MIN_QUOTE_WORDS = 3
+MIN_CUED_QUOTE_WORDS = 2
 _WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{M}\p{N}'’\-]*")
 
 
@@ -93,6 +95,7 @@ def _quotes_on_line(text: str, line_start: int, line_end: int) -> list[tuple[int
 
 def quotes(text: str) -> list[Proposal]:
     result = []
+    cues = _cues(text)
     line_start = 0
     for line in text.split("\n"):
         line_end = line_start + len(line)
@@ -109,19 +112,57 @@ def quotes(text: str) -> list[Proposal]:
                 # Longer quotes are more surely quotations than titles or scare quotes.
                 score = min(1.0, 0.5 + 0.05 * words)
                 result.append(Proposal("quote", start, end, inside, round(score, 3)))
+            elif end > start and words >= MIN_CUED_QUOTE_WORDS and _cued(text, open_at, close_at, cues):
+                result.append(Proposal("quote", start, end, inside, 0.5))
         line_start = line_end + 1
     return result
+
+
+_SENTENCE_END = regex.compile(r"[.!?؟]\s|\n")
+
+
+def _cued(text: str, open_at: int, close_at: int, cues) -> bool:
+    """An attribution cue in the quote's sentence, outside the quote: "Lavrov described the
+    proposals as a “cynical trap”" is a partial quote; a two-word title in a sentence without one is not."""
+    if cues is None:
+        return False
+    before = [m.end() for m in _SENTENCE_END.finditer(text, 0, open_at)]
+    sentence_start = before[-1] if before else 0
+    after = _SENTENCE_END.search(text, close_at + 1)
+    sentence_end = after.start() + 1 if after else len(text)
+    return any(sentence_start <= cue[0] and cue[1] <= sentence_end and not (open_at <= cue[2] < close_at)
+               for cue in cues)
 
 
 # --- speakers -----------------------------------------------------------------------------
 
 _EN_VERBS = (
     r"said|says|told\s+(?:reporters|journalists|the\s+\p{Lu}\p{L}+)|added|stated|warned|noted|insisted|declared|"
-    r"stressed|explained|argued|wrote|replied|claimed|announced|emphasi[sz]ed|underscored|remarked|continued"
+    r"stressed|explained|argued|wrote|replied|claimed|announced|emphasi[sz]ed|underscored|remarked|continued|"
+    r"called|described|accused|urged|denied|rejected|condemned|dismissed|welcomed|responded|vowed|pledged|"
+    r"acknowledged|admitted|confirmed|predicted|asserted"
 )
 # A name: capitalised words, with the particles names carry between them.
 _EN_WORD = r"\p{Lu}(?:\.|[\p{L}\p{M}'’\-]*)"  # a word, or an initial with its dot
-_EN_NAME = rf"{_EN_WORD}(?:[ \t]+(?:(?:al|bin|ibn|de|del|van|von|der|la|le|da|di)[ \t]+)?{_EN_WORD}){{0,6}}"
+# Lower-case words of a title between a name's capitalised words ("Kremlin spokesman Dmitry
+# Peskov", "Secretary of State Antony Blinken"): the title is part of the phrase a Source labels.
+_EN_TITLE = (
+    r"(?:spokes(?:man|woman|person)|minister|president|ambassador|envoy|chief|secretary|adviser|advisor|"
+    r"official|commander|leader|prime|foreign|deputy|defen[cs]e|general|head|senior|former|interim|top)"
+)
+_EN_JOIN = rf"(?:(?:al|bin|ibn|de|del|van|von|der|la|le|da|di|of|for)[ \t]+|(?:{_EN_TITLE}[ \t]+){{1,3}})"
+_EN_NAME = rf"{_EN_WORD}(?:[ \t]+{_EN_JOIN}?{_EN_WORD}){{0,6}}"
+# A body or a group that speaks, named by a phrase that ends in a lower-case noun ("the Israeli
+# prime minister's office", "The Palestinian Authority's foreign ministry", "state media",
+# "European diplomats", "A senior US official").
+_EN_BODY_NOUN = (
+    r"(?:office|ministry|media|diplomats?|officials?|spokes(?:man|woman|person)|sources?|army|military|"
+    r"government|authorities|agency|police)"
+)
+_EN_BODY = (
+    rf"(?:(?:[Tt]he|[Aa]n?)[ \t]+)?(?:(?:{_EN_WORD}(?:['’]s)?|{_EN_TITLE}(?:['’]s)?|state|senior|western|"
+    rf"european|israeli|russian|iranian|us)[ \t]+){{0,5}}{_EN_BODY_NOUN}"
+)
 # Words that start a sentence or stand before a name without being part of it.
 _NOT_NAME = {
     "The", "A", "An", "On", "In", "At", "But", "And", "Yet", "So", "Then", "When", "After", "Before", "As",
@@ -130,15 +171,30 @@ _NOT_NAME = {
     "Speaking", "Asked", "According",
 }
 _EN_BEFORE = regex.compile(rf"(?P<name>{_EN_NAME})(?:,[^,\n]{{1,80}},)?\s+(?:{_EN_VERBS})\b")
+# "The United Nations envoy, Geir Pedersen, warned": the name in the apposition is the speaker.
+_EN_APPOSITION = regex.compile(rf",[ \t]+(?P<name>{_EN_NAME}),[ \t]+(?:{_EN_VERBS})\b")
+_EN_BODY_BEFORE = regex.compile(rf"(?<![\p{{L}}'’])(?P<name>{_EN_BODY})(?:,[^,\n]{{1,80}},)?\s+(?:{_EN_VERBS})\b")
 # "said X" only right after a quote's end or a comma: "Lavrov said Russia would" is no cue for Russia.
-_EN_AFTER = regex.compile(rf"(?:(?<=[”\"’»›]\s{{0,3}})|(?<=,\s{{0,3}}))(?:{_EN_VERBS})\s+(?P<name>{_EN_NAME})")
-_EN_ACCORDING = regex.compile(rf"\b(?:[Aa]ccording\s+to|[Qq]uoting)\s+(?P<name>{_EN_NAME})")
+# After these verbs comes the speaker ("…,” said Lavrov); after the others, their object ("accused Western states").
+_EN_VERBS_SPEAKER_AFTER = _EN_VERBS.split("|called|")[0]
+_EN_AFTER = regex.compile(
+    rf"(?:(?<=[”\"’»›]\s{{0,3}})|(?<=,\s{{0,3}}))(?:{_EN_VERBS_SPEAKER_AFTER})\s+(?P<name>{_EN_NAME})"
+)
+_EN_ACCORDING = regex.compile(rf"\b(?:[Aa]ccording\s+to|[Qq]uoting)\s+(?P<name>{_EN_BODY}|(?:the[ \t]+)?{_EN_NAME})")
 
-_AR_VERBS = r"(?:و|ف)?(?:قال|قالت|أكد|أكدت|اكد|أضاف|أضافت|اضاف|صرح|صرحت|أوضح|أوضحت|أعلن|أعلنت|تابع|تابعت|شدد|شددت|بحسب|وفقا\s+ل|وفقاً\s+ل|حسب)"
+_AR_VERBS = (
+    r"(?:و|ف)?(?:قال|قالت|أكد|أكدت|اكد|أضاف|أضافت|اضاف|صرح|صرحت|أوضح|أوضحت|أعلن|أعلنت|تابع|تابعت|شدد|شددت|بحسب|"
+    r"وفقا\s+ل|وفقاً\s+ل|حسب|اعتبر|اعتبرت|أشار|أشارت|ذكر|ذكرت|رأى|رأت|نفى|نفت|حذر|حذرت|دعا|دعت|أفاد|أفادت|"
+    r"كشف|كشفت|"
+    # "نقلت وكالة تاس عن X": the speaker is who the agency quotes.
+    r"نقل(?:ت)?\s+[^،.\n«»“”]{1,40}?\s+عن)"
+)
 # Words after which an Arabic speaker's name has ended ("قال لافروف إن ...").
 _AR_STOP = {
     "إن", "أن", "ان", "إنه", "أنه", "انه", "إنها", "أنها", "انها", "في", "من", "على", "خلال", "عن", "مع", "اليوم",
     "أمس", "يوم", "بعد", "قبل", "إنّ", "أنّ", "لـ", "ل", "الى", "إلى", "لوكالة", "لصحيفة", "لقناة", "للصحفيين",
+    "بأن", "بأنه", "بأنها", "قوله", "قولها", "أمام", "عبر", "عقب", "لرويترز", "لفرانس", "لشبكة", "لموقع", "لإذاعة",
+    "للتلفزيون", "لتلفزيون", "للصحافيين", "لوسائل",
 }
 _AR_WORD = regex.compile(r"[\p{Arabic}\p{M}ـ]+")
 _AR_CUE = regex.compile(rf"(?<![\p{{Arabic}}])(?:{_AR_VERBS})(?![\p{{Arabic}}])")
@@ -151,7 +207,7 @@ _RU_ACCORDING = regex.compile(rf"\b[Пп]о\s+словам\s+(?P<name>{_RU_NAME}
 
 # What may stand between a quote's closing mark and its cue, or a cue and the opening mark.
 _GAP = regex.compile(r"[\s,.،:;—–\-]*")
-_GAP_BEFORE = regex.compile(r"[\s,:،—–\-]*(?:(?:إن|أن|ان|that)\s*:?\s*)?")
+_GAP_BEFORE = regex.compile(r"[\s,:،—–\-]*(?:(?:(?:على|إلى|الى)\s+أن|بأن|إن|أن|ان|that)\s*:?\s*)?")
 
 
 def _english_name(text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -187,10 +243,28 @@ def _arabic_name(text: str, at: int) -> tuple[int, int] | None:
 def _cues(text: str) -> list[tuple[int, int, int, int, float]]:
     """Every attribution cue: (cue start, cue end, name start, name end, score)."""
     found = []
+    appositions = []
+    for match in _EN_APPOSITION.finditer(text):
+        name = _english_name(text, *match.span("name"))
+        if name:
+            appositions.append((match.start("name"), match.end(), *name, 0.75))
+    bodies = []
+    for match in _EN_BODY_BEFORE.finditer(text):
+        start, end = _strip(text, *match.span("name"))
+        bodies.append((start, match.end(), start, end, 0.7))
+    taken = [(c[2], c[3]) for c in appositions + bodies]
+    found += appositions + bodies
     for pattern, score in ((_EN_BEFORE, 0.7), (_EN_AFTER, 0.8), (_EN_ACCORDING, 0.75)):
         for match in pattern.finditer(text):
+            if pattern is _EN_ACCORDING and regex.fullmatch(_EN_BODY, match.group("name")):
+                found.append((match.start(), match.end(), *match.span("name"), score))
+                continue
             name = _english_name(text, *match.span("name"))
-            if name:
+            if pattern is _EN_ACCORDING and name and text[match.start("name"):name[0]].strip() in ("the", "The"):
+                name = (match.start("name"), name[1])  # "according to the Syrian Observatory": a body, "the" and all
+            # A name the apposition or body cue found with the same verb is that cue's, not a second one.
+            if name and not (pattern is _EN_BEFORE and any(
+                    match.start() <= e and s < match.end() for s, e in taken)):
                 found.append((match.start(), match.end(), *name, score))
     for match in _AR_CUE.finditer(text):
         name = _arabic_name(text, match.end() + (1 if match.end() < len(text) and text[match.end()] == " " else 0))

@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from annotator.corpus.models import Article
 from annotator.labelling import services as labelling
-from annotator.labelling.models import Annotation, Span
+from annotator.labelling.models import Annotation, Span, Stance
 from annotator.projects.models import Project, RelationType, SpanLabel
 
 from . import rules
@@ -143,25 +143,36 @@ def _enabled(suggestions, project_id: int):
 
 
 def suggestions_pending(*, article: Article, annotation: Annotation | None) -> list[Suggestion]:
-    """The article's span and topic suggestions that the analyst has not decided, from the
+    """The article's span, topic and stance suggestions that the analyst has not decided, from the
     suggesters the project has on, leaving out what their annotation holds already (the same
-    span, the same topic). Each span suggestion has `speaker`: the speaker suggestion its
-    relation names, if any, and `what`: its text or topic. Read from the rows alone (never from anyone else's work), in one
-    query whatever the article holds."""
+    span, the same topic, a stance toward the same target) and what they rejected from an earlier
+    model version (the same topic or stance: a newer model does not ask again). Each span
+    suggestion has `speaker`: the speaker suggestion its relation names, if any, and `what`: its
+    text, topic, or "target: value". Read from the rows alone (never from anyone else's work), in
+    one query whatever the article holds."""
     rows = _enabled(Suggestion.objects.filter(article=article), article.project_id)
     if annotation is not None:
         rows = rows.exclude(Exists(SuggestionDecision.objects.filter(
             annotation=annotation, source=OuterRef("source"), key=OuterRef("key"))))
+        rows = rows.exclude(Q(source__startswith=MODEL_PREFIX) & Exists(SuggestionDecision.objects.filter(
+            annotation=annotation, source__startswith=MODEL_PREFIX, key=OuterRef("key"),
+            decision=SuggestionDecision.Decision.REJECTED)))
         rows = rows.exclude(Q(kind=Suggestion.Kind.SPAN) & Exists(Span.objects.filter(
             annotation=annotation, label_id=OuterRef("label_id"), start=OuterRef("start"), end=OuterRef("end"))))
         rows = rows.exclude(Q(kind=Suggestion.Kind.TOPIC) & Exists(Annotation.topics.through.objects.filter(
             annotation_id=annotation.id, topic_id=OuterRef("topic_id"))))
-    rows = list(rows.select_related("label", "topic", "to_span").order_by("kind", "start", "-end", "id"))
+        rows = rows.exclude(Q(kind=Suggestion.Kind.STANCE) & Exists(Stance.objects.filter(
+            annotation=annotation, target_id=OuterRef("target_id"))))
+    rows = list(rows.select_related("label", "topic", "to_span", "target", "stance_value")
+                .order_by("kind", "start", "-end", "id"))
     speaker_of = {r.from_span_id: r.to_span for r in rows if r.kind == Suggestion.Kind.RELATION}
     pending = [row for row in rows if row.kind != Suggestion.Kind.RELATION]
     for row in pending:
         row.speaker = speaker_of.get(row.id)
-        row.what = row.topic.name if row.topic_id else row.text
+        if row.kind == Suggestion.Kind.STANCE:
+            row.what = f"{row.target.name}: {row.stance_value.name}"
+        else:
+            row.what = row.topic.name if row.topic_id else row.text
     return pending
 
 
@@ -184,7 +195,8 @@ def _refuse_if_off(suggestion: Suggestion, article: Article) -> None:
 
 def suggestion_accept(*, annotation: Annotation, suggestion: Suggestion, actor: AbstractBaseUser) -> Span | None:
     """Make the suggestion the analyst's own: a span (through `span_add`, with its provenance) and
-    the quote → speaker link once both of its spans are the analyst's; or a topic. The caller
+    the quote → speaker link once both of its spans are the analyst's; or a topic; or the stance
+    toward a target (replacing any the analyst had chosen: the page offers it only when none). The caller
     holds the annotation locked (claimed) in its transaction. Returns the span, if one."""
     article = annotation.article
     _refuse_if_off(suggestion, article)
@@ -194,8 +206,14 @@ def suggestion_accept(*, annotation: Annotation, suggestion: Suggestion, actor: 
                                       actor=actor)
         _decide(annotation, suggestion, SuggestionDecision.Decision.ACCEPTED)
         return None
+    if suggestion.kind == Suggestion.Kind.STANCE:
+        labelling.document_labels_set(annotation=annotation, topic_ids=list(annotation.topics.values_list("id", flat=True)),
+                                      stances={suggestion.target_id: suggestion.stance_value_id}, actor=actor)
+        _decide(annotation, suggestion, SuggestionDecision.Decision.ACCEPTED)
+        return None
     if suggestion.kind != Suggestion.Kind.SPAN:
-        raise ValidationError("Only a span or a topic is accepted; a link comes with its spans.", code="bad_kind")
+        raise ValidationError("Only a span, a topic or a stance is accepted; a link comes with its spans.",
+                              code="bad_kind")
     span = labelling.span_add(
         annotation=annotation, actor=actor, label=suggestion.label, start=suggestion.start, end=suggestion.end,
         text=suggestion.text, client_id=uuid.uuid5(_CLIENT_IDS, f"{annotation.id}:{suggestion.source}:{suggestion.key}"),
@@ -242,13 +260,19 @@ def suggestions_accept_all(*, annotation: Annotation, actor: AbstractBaseUser) -
     """Accept every suggestion the analyst has not decided (spans first, so links follow)."""
     pending = suggestions_pending(article=annotation.article, annotation=annotation)
     topics = [s for s in pending if s.kind == Suggestion.Kind.TOPIC]
+    # One value a target: were two sources to propose two, the surer one (then the first) is taken.
+    stances = {}
+    for suggestion in sorted((s for s in pending if s.kind == Suggestion.Kind.STANCE), key=lambda s: (-s.score, s.id)):
+        stances.setdefault(suggestion.target_id, suggestion)
     for suggestion in [s for s in pending if s.kind == Suggestion.Kind.SPAN]:
         suggestion_accept(annotation=annotation, suggestion=suggestion, actor=actor)
-    if topics:
+    if topics or stances:
         chosen = list(annotation.topics.values_list("id", flat=True))
-        labelling.document_labels_set(annotation=annotation, topic_ids=[*chosen, *(s.topic_id for s in topics)],
-                                      stances={}, actor=actor)
-        for suggestion in topics:
+        labelling.document_labels_set(
+            annotation=annotation, topic_ids=[*chosen, *(s.topic_id for s in topics)],
+            stances={target_id: s.stance_value_id for target_id, s in stances.items()}, actor=actor,
+        )
+        for suggestion in [*topics, *stances.values()]:
             _decide(annotation, suggestion, SuggestionDecision.Decision.ACCEPTED)
     return len(pending)
 
@@ -278,16 +302,22 @@ def suggestion_match_span(*, span: Span) -> Suggestion | None:
 
 
 def suggestion_topics_chosen(*, annotation: Annotation) -> None:
-    """Topics the analyst chose in the form that were suggested: those suggestions are accepted."""
+    """Topics and stances the analyst chose in the form that were suggested: a suggested topic
+    ticked is accepted; a stance chosen toward a target decides its suggestion, accepted when it
+    is the suggested value and corrected when it is another."""
     chosen = set(annotation.topics.values_list("id", flat=True))
+    stances = dict(annotation.stances.values_list("target_id", "value_id"))
     decided = set(annotation.suggestion_decisions.values_list("source", "key"))
     suggested = Suggestion.objects.filter(
-        article_id=annotation.article_id, kind=Suggestion.Kind.TOPIC, topic_id__in=chosen,
-        source__in=enabled_sources(annotation.article.project_id),
+        Q(kind=Suggestion.Kind.TOPIC, topic_id__in=chosen) | Q(kind=Suggestion.Kind.STANCE, target_id__in=stances),
+        article_id=annotation.article_id, source__in=enabled_sources(annotation.article.project_id),
     )
+    Decision = SuggestionDecision.Decision
     for suggestion in suggested:
-        if (suggestion.source, suggestion.key) not in decided:
-            _decide(annotation, suggestion, SuggestionDecision.Decision.ACCEPTED)
+        if (suggestion.source, suggestion.key) in decided:
+            continue
+        same = suggestion.kind == Suggestion.Kind.TOPIC or stances[suggestion.target_id] == suggestion.stance_value_id
+        _decide(annotation, suggestion, Decision.ACCEPTED if same else Decision.CORRECTED)
 
 
 # --- counts for the agreement page ---------------------------------------------------------------
@@ -296,20 +326,35 @@ def suggestion_topics_chosen(*, annotation: Annotation) -> None:
 def suggestion_counts(*, project: Project, annotations=None) -> list[dict]:
     """Per suggester: how many suggestions the project's analysts accepted, corrected, rejected.
 
-    Counted as the spans stand now: an accepted span the analyst then moved or relabelled counts
-    as corrected, and one they deleted as rejected."""
+    Counted as the spans and stances stand now: an accepted span the analyst then moved or
+    relabelled counts as corrected, and one they deleted as rejected; an accepted stance changed
+    to another value counts as corrected, and one cleared as rejected."""
     decisions = SuggestionDecision.objects.filter(
         annotation__article__project=project, annotation__kind=Annotation.Kind.ANALYST
     )
     if annotations is not None:
         decisions = decisions.filter(annotation__in=annotations)
     Decision = SuggestionDecision.Decision
+    # A stance is counted as it stands now too: accepted, then changed in the select, is corrected.
+    stances = {
+        (annotation_id, target_id): value_id
+        for annotation_id, target_id, value_id in Stance.objects.filter(
+            annotation__in=decisions.filter(key__startswith="stance:").values("annotation")
+        ).values_list("annotation_id", "target_id", "value_id")
+    }
     counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(Decision.values, 0))
-    for source, decision, key, span_id, label_id, start, end in decisions.values_list(
-        "source", "decision", "key", "span_id", "span__label_id", "span__start", "span__end"
+    for source, decision, key, span_id, label_id, start, end, annotation_id in decisions.values_list(
+        "source", "decision", "key", "span_id", "span__label_id", "span__start", "span__end", "annotation_id"
     ):
         if key.startswith("relation:"):
             continue  # a link is accepted with its spans, and never decided alone
+        if key.startswith("stance:") and decision == Decision.ACCEPTED:
+            _, target_id, value_id = key.split(":")
+            now = stances.get((annotation_id, int(target_id)))
+            if now is None:
+                decision = Decision.REJECTED
+            elif now != int(value_id):
+                decision = Decision.CORRECTED
         if key.startswith("span:") and decision == Decision.ACCEPTED:
             if span_id is None:
                 decision = Decision.REJECTED

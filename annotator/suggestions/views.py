@@ -23,7 +23,7 @@ from .models import Suggestion
 
 
 def _suggestion(article, suggestion_id) -> Suggestion:
-    suggestion = Suggestion.objects.select_related("label", "topic").filter(article=article, pk=suggestion_id).first()
+    suggestion = Suggestion.objects.select_related("label", "topic", "target", "stance_value").filter(article=article, pk=suggestion_id).first()
     if suggestion is None:
         raise page.Gone("This suggestion is no longer there: the article's suggestions were computed again. "
                         "Reload the page to see them as they are.")
@@ -43,9 +43,9 @@ def _topics_answer(request, project, annotation) -> str:
     context = page._document_labels_context(project, annotation) | {"oob": True, "project": project}
     pending = services.suggestions_pending(article=annotation.article, annotation=annotation)
     context["suggested_topics"] = {s.topic_id: s for s in pending if s.topic_id}
-    return render_to_string("labelling/article.html#topics_fieldset", context, request) + render_to_string(
-        "labelling/article.html#labels_seen", context, request
-    )
+    page.mark_suggested_stances(context["stance_rows"], pending)
+    return "".join(render_to_string(f"labelling/article.html#{name}", context, request)
+                   for name in ("topics_fieldset", "stance_fieldset", "labels_seen"))
 
 
 def _notice(text) -> str:
@@ -59,7 +59,7 @@ def _notice(text) -> str:
 def suggestion_accept(request, project, article_id, suggestion_id):
     article = page._article(project, article_id)
     suggestion = _suggestion(article, suggestion_id)
-    if suggestion.kind == Suggestion.Kind.TOPIC:
+    if suggestion.kind in (Suggestion.Kind.TOPIC, Suggestion.Kind.STANCE):
         try:
             _, base, version, _ = page._locked(_claimed(request, article), lambda annotation: services.suggestion_accept(
                 annotation=annotation, suggestion=suggestion, actor=request.user))
@@ -68,8 +68,9 @@ def suggestion_accept(request, project, article_id, suggestion_id):
         if not request.htmx:
             return redirect("label_article", project.id, article.id)
         annotation = page._own_annotation(request, article)
-        body = _topics_answer(request, project, annotation) + _removed([suggestion.id]) + _notice(
-            f"Topic chosen: {suggestion.topic.name}.")
+        chosen = (f"Topic chosen: {suggestion.topic.name}." if suggestion.topic_id else
+                  f"Stance chosen toward {suggestion.target.name}: {suggestion.stance_value.name}.")
+        body = _topics_answer(request, project, annotation) + _removed([suggestion.id]) + _notice(chosen)
         return page._seen(page._versioned(HttpResponse(body), base, version), page._labels_seen(annotation))
     labels = page._labels(project, attributes=True)
     try:
@@ -105,9 +106,12 @@ def suggestion_reject(request, project, article_id, suggestion_id):
         return page._invalid(error)
     if not request.htmx:
         return redirect("label_article", project.id, article.id)
-    what = suggestion.topic.name if suggestion.topic_id else suggestion.text
+    if suggestion.kind == Suggestion.Kind.STANCE:
+        what = f"{suggestion.target.name}: {suggestion.stance_value.name}"
+    else:
+        what = suggestion.topic.name if suggestion.topic_id else suggestion.text
     body = _removed([suggestion.id]) + _notice(f"Rejected the suggestion “{Truncator(what).chars(60)}”.")
-    if suggestion.topic_id:  # no longer marked as suggested in the topics
+    if suggestion.kind != Suggestion.Kind.SPAN:  # no longer marked as suggested in the topics or stance
         body = _topics_answer(request, project, page._own_annotation(request, article)) + body
     return page._versioned(HttpResponse(body), base, version)
 

@@ -3,7 +3,7 @@ from django.contrib import admin
 from annotator.admin import ReadOnlyAdmin
 from annotator.forms import TextChecked
 
-from .models import ModelVersion, TrainingSettings
+from .models import ArticleCertainty, ModelVersion, TrainingSettings
 
 
 @admin.register(ModelVersion)
@@ -18,8 +18,29 @@ class ModelVersionAdmin(ReadOnlyAdmin):
     ]
 
 
+@admin.register(ArticleCertainty)
+class ArticleCertaintyAdmin(ReadOnlyAdmin):
+    """Written by the worker with the model's suggestions; read by "Label next article: least sure first"."""
+
+    list_display = ["article", "project", "version", "margin"]
+    list_filter = ["project"]
+    list_select_related = ["article", "project"]
+    readonly_fields = ["article", "project", "version", "margin"]
+
+
 @admin.register(TrainingSettings)
 class TrainingSettingsAdmin(admin.ModelAdmin):
     form = TextChecked
-    list_display = ["project", "retrain_every"]
+    list_display = ["project", "retrain_every", "prefer_uncertain"]
     list_select_related = ["project"]
+
+
+class TrainingSettingsInline(admin.StackedInline):
+    """On the project's page, beside the suggesters' switches."""
+
+    form = TextChecked
+    model = TrainingSettings
+    can_delete = False
+    max_num = 1
+    extra = 1
+    verbose_name = verbose_name_plural = "Training and the queue"

@@ -4,7 +4,9 @@ Topics: one logistic regression per topic over TF-IDF words (and word pairs, fro
 articles on) of the article's text (multi-label: each topic is decided alone). Stance: per
 target, one multiclass logistic regression over the same features, from the articles whose gold has a stance on that target.
 Scores are per label on a held-out share of the gold articles (split by a seeded shuffle); the
-shipped models are the ones scored, trained on the rest. No span model yet: the rules suggest spans.
+shipped models are the ones scored, trained on the rest. `predict` gives a text's topics and stance
+per target, and the margin of the model's least sure decision (what "label next: least sure first"
+orders by). No span model yet: the rules suggest spans.
 """
 
 import random
@@ -18,6 +20,8 @@ from sklearn.metrics import precision_recall_fscore_support
 
 # A topic is suggested when the model gives it at least this probability.
 THRESHOLD = 0.5
+# A stance is suggested when the model gives its value at least this probability (of all values).
+STANCE_THRESHOLD = 0.5
 HELD_OUT = 0.2
 # Fewer reviewed articles than this cannot be both trained on and scored.
 MIN_ARTICLES = 10
@@ -160,18 +164,41 @@ def train(
         step()
     step()
     return Trained(
-        bundle={"vectorizer": vectorizer, "topics": topic_models, "stances": stance_models, "threshold": THRESHOLD},
+        bundle={"vectorizer": vectorizer, "topics": topic_models, "stances": stance_models, "threshold": THRESHOLD,
+                "stance_threshold": STANCE_THRESHOLD},
         scores={"topics": topic_scores, "topics_micro_f1": _micro_f1(truth, predicted), "stance": stance_scores},
         curve=curve, train_count=len(training), test_count=len(held_out),
     )
 
 
+@dataclass
+class Prediction:
+    topics: list[tuple[int, float]]  # (topic id, probability) at or over the threshold
+    stances: list[tuple[int, int, float]]  # (target id, value id, probability) at or over the stance threshold
+    # How sure the model is about its least sure decision (topic or stance): 0 a coin toss, 1 certain.
+    margin: float | None
+
+
+def predict(bundle: dict, text: str) -> Prediction:
+    """Every decision the model makes about one text, from one vectorisation of it."""
+    X = bundle["vectorizer"].transform([text])
+    topics, stances, margins = [], [], []
+    for topic_id, model in bundle["topics"].items():
+        probability = min(1.0, max(0.0, float(model.predict_proba(X)[0, 1])))
+        margins.append(abs(2 * probability - 1))
+        if probability >= bundle["threshold"]:
+            topics.append((topic_id, probability))
+    for target_id, model in bundle.get("stances", {}).items():
+        probabilities = model.predict_proba(X)[0]
+        order = np.argsort(probabilities)[::-1]
+        best = min(1.0, max(0.0, float(probabilities[order[0]])))
+        margins.append(best - float(probabilities[order[1]]))
+        if best >= bundle.get("stance_threshold", STANCE_THRESHOLD):
+            stances.append((target_id, int(model.classes_[order[0]]), best))
+    margin = min(1.0, max(0.0, min(margins))) if margins else None
+    return Prediction(topics=topics, stances=stances, margin=margin)
+
+
 def predict_topics(bundle: dict, text: str) -> list[tuple[int, float]]:
     """The topics the model gives at least the threshold, with their probability."""
-    X = bundle["vectorizer"].transform([text])
-    found = []
-    for topic_id, model in bundle["topics"].items():
-        probability = float(model.predict_proba(X)[0, 1])
-        if probability >= bundle["threshold"]:
-            found.append((topic_id, min(1.0, max(0.0, probability))))
-    return found
+    return predict(bundle, text).topics

@@ -95,8 +95,45 @@ class TrainingSettings(models.Model):
         "have been reviewed since the last one was trained.",
     )
 
+    prefer_uncertain = models.BooleanField(
+        "label next: least sure first", default=False,
+        help_text="“Label next article” hands out first the articles the current model is least sure about "
+        "(the smallest margin of its topic and stance decisions), then the rest by id.",
+    )
+
     class Meta:
         verbose_name = verbose_name_plural = "training settings"
 
     def __str__(self):
         return f"Training of {self.project}"
+
+
+class ArticleCertainty(models.Model):
+    """How sure the project's current model is about an article, written by the worker with the
+    model's suggestions (`services.model_suggestions_compute`), so that "Label next article" can
+    hand out the least sure first in one indexed query.
+
+    `margin` is the smallest, over the model's decisions on the article, of how far it is from
+    the other answer: |2p − 1| for each topic (p: the topic's probability), and the first value's
+    probability minus the second's for each stance target. 0: a coin toss; 1: certain. An article
+    without a row (reviewed, or no model yet) comes after those with one.
+    """
+
+    article = models.OneToOneField(
+        "corpus.Article", on_delete=models.CASCADE, primary_key=True, related_name="model_certainty"
+    )
+    # The article's project, again: the queue walks (project, margin, article) in index order and
+    # stops at the first article it can claim, whatever the project's size.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
+    margin = models.FloatField()
+
+    class Meta:
+        verbose_name_plural = "article certainties"
+        indexes = [models.Index(fields=["project", "margin", "article"], name="articlecertainty_queue")]
+        constraints = [
+            models.CheckConstraint(condition=Q(margin__gte=0) & Q(margin__lte=1), name="articlecertainty_margin_range"),
+        ]
+
+    def __str__(self):
+        return f"Model {self.version_id} on article {self.article_id}: margin {self.margin:.3f}"

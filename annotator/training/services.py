@@ -1,10 +1,12 @@
-"""Training runs started (`model_training_start`, `model_retrain_if_due`) and a ready model's
-suggestions written (`model_suggestions_compute`), as `Suggestion` rows under "model:<id>"."""
+"""Training runs started (`model_training_start`, `model_retrain_if_due`), a ready model's
+suggestions written (`model_suggestions_compute`), as `Suggestion` rows under "model:<id>" with the
+article's `ArticleCertainty`, and the files of versions no longer used deleted (`model_files_prune`)."""
 
 import hashlib
 import pickle
 from functools import lru_cache, partial
 
+from django.conf import settings as django_settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -15,7 +17,7 @@ from annotator.projects.models import Project
 from annotator.suggestions.models import MODEL_PREFIX, SuggesterSettings, Suggestion
 
 from . import learn
-from .models import ModelVersion, TrainingSettings, model_root
+from .models import ArticleCertainty, ModelVersion, TrainingSettings, model_root
 
 
 
@@ -94,8 +96,10 @@ def model_retrain_if_due(*, project: Project) -> ModelVersion | None:
         return None  # another review started it meanwhile
 
 
-def training_settings_update(*, project: Project, retrain_every: int) -> TrainingSettings:
-    settings, _ = TrainingSettings.objects.update_or_create(project=project, defaults={"retrain_every": retrain_every})
+def training_settings_update(*, project: Project, retrain_every: int, prefer_uncertain: bool = False) -> TrainingSettings:
+    settings, _ = TrainingSettings.objects.update_or_create(
+        project=project, defaults={"retrain_every": retrain_every, "prefer_uncertain": prefer_uncertain}
+    )
     return settings
 
 
@@ -125,27 +129,49 @@ def load_bundle(version: ModelVersion) -> dict:
 
 @transaction.atomic
 def model_suggestions_compute(*, article: Article) -> int:
-    """Replace the article's model suggestions with what the project's current model proposes.
+    """Replace the article's model suggestions (topics, and stance per target) with what the
+    project's current model proposes, and store how sure it is (`ArticleCertainty`).
 
-    Rows of older versions go; a row proposed again is kept. With no ready model, the model
-    suggester off, or a gold annotation on the article, the article has none. Safe to run twice. Returns how many rows it has after.
+    Rows of older versions go; a row proposed again is kept. With no ready model or a gold
+    annotation on the article, the article has neither suggestions nor certainty; with the model
+    suggester off, it has no suggestions but keeps its certainty (the queue may still use it).
+    Safe to run twice. Returns how many suggestion rows it has after.
     """
     # Takes turns with the rules' computation of the same article (the same lock).
     Article.objects.select_for_update().filter(pk=article.pk).values_list("pk", flat=True).get()
-    version = current_version(article.project_id) if model_enabled(article.project_id) else None
+    version = current_version(article.project_id)
     if Annotation.objects.filter(article=article, kind=Annotation.Kind.GOLD).exists():
         # Reviewed (or being reviewed): the model may have learned this very article's gold, which
         # suggestions must never show an analyst (labelling is blind).
         version = None
     wanted: dict[str, Suggestion] = {}
-    if version is not None:
-        topic_ids = set(article.project.topics.values_list("id", flat=True))  # one may be gone since
-        for topic_id, score in learn.predict_topics(load_bundle(version), article.text):
-            if topic_id not in topic_ids:
-                continue
-            key = f"topic:{topic_id}"
-            wanted[key] = Suggestion(article=article, source=version.source, kind=Suggestion.Kind.TOPIC,
-                                     topic_id=topic_id, key=key, score=score)
+    if version is None:
+        ArticleCertainty.objects.filter(article=article).delete()
+    else:
+        prediction = learn.predict(load_bundle(version), article.text)
+        if prediction.margin is None:
+            ArticleCertainty.objects.filter(article=article).delete()
+        else:
+            ArticleCertainty.objects.update_or_create(
+                article=article,
+                defaults={"project_id": article.project_id, "version": version, "margin": prediction.margin},
+            )
+        if model_enabled(article.project_id):
+            project = article.project
+            topic_ids = set(project.topics.values_list("id", flat=True))  # one may be gone since
+            for topic_id, score in prediction.topics:
+                if topic_id in topic_ids:
+                    key = f"topic:{topic_id}"
+                    wanted[key] = Suggestion(article=article, source=version.source, kind=Suggestion.Kind.TOPIC,
+                                             topic_id=topic_id, key=key, score=score)
+            target_ids = set(project.stance_targets.values_list("id", flat=True))
+            value_ids = set(project.stance_values.values_list("id", flat=True))
+            for target_id, value_id, score in prediction.stances:
+                if target_id in target_ids and value_id in value_ids:
+                    # The value is in the key: rejecting "critical" says nothing of "supportive".
+                    key = f"stance:{target_id}:{value_id}"
+                    wanted[key] = Suggestion(article=article, source=version.source, kind=Suggestion.Kind.STANCE,
+                                             target_id=target_id, stance_value_id=value_id, key=key, score=score)
     existing = Suggestion.objects.filter(article=article, source__startswith=MODEL_PREFIX)
     kept = {}
     for row in existing:
@@ -159,3 +185,39 @@ def model_suggestions_compute(*, article: Article) -> int:
         elif old.score != row.score:
             Suggestion.objects.filter(pk=old.pk).update(score=row.score)
     return len(wanted)
+
+
+# --- model files ---------------------------------------------------------------------------------
+
+
+def models_keep() -> int:
+    """How many of a project's newest ready versions keep their file (`ANNOTATOR_MODEL_KEEP`, 2 by default)."""
+    return max(1, int(getattr(django_settings, "ANNOTATOR_MODEL_KEEP", 2)))
+
+
+def model_files_prune(*, project_id: int) -> list[int]:
+    """Delete the files of the project's ready versions that are no longer used, and return their ids.
+
+    The policy: a ready version keeps its file while it is one of the project's `models_keep()`
+    newest ready versions, or while suggestion rows of it remain (its articles' suggestions not
+    yet computed again by the newer one: a worker may still be reading it). Any other ready
+    version's file is deleted and its `artifact` emptied; the row stays, with its scores and
+    curve, for the Model page and the agreement page's counts. Queued, running and failed
+    versions are left alone (a running one's file is written and renamed before its row turns
+    ready). Safe to run twice, and by several workers at once.
+    """
+    ready = ModelVersion.objects.filter(project_id=project_id, status=ModelVersion.Status.READY).exclude(artifact="")
+    newest = list(ModelVersion.objects.filter(project_id=project_id, status=ModelVersion.Status.READY)
+                  .order_by("-id").values_list("id", flat=True)[: models_keep()])
+    pruned = []
+    for version in ready.exclude(pk__in=newest).order_by("id"):
+        if Suggestion.objects.filter(source=version.source, article__project_id=project_id).exists():
+            continue
+        with transaction.atomic():
+            # Emptied first, in the database, then the file: a reader that finds the row emptied never opens it.
+            if not ModelVersion.objects.filter(pk=version.pk, artifact=version.artifact).update(artifact=""):
+                continue
+            (model_root() / version.artifact).unlink(missing_ok=True)
+        _load.cache_clear()
+        pruned.append(version.pk)
+    return pruned

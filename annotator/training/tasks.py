@@ -4,7 +4,8 @@
 running) in one statement, so a task run twice trains once; a thread stamps the row's heartbeat
 and progress (`annotator.heartbeat`); the model file is written under a temporary name and
 renamed, and the row turns ready in one transaction at the end. A run that recovery gave up
-(`models_recover`, run by each worker as it starts) keeps nothing.
+(`models_recover`, run by each worker as it starts) keeps nothing. Older versions' files are
+deleted by the policy of `services.model_files_prune` once they are no longer used.
 """
 
 import logging
@@ -78,6 +79,7 @@ def model_train(version_id: str) -> str:
                 ):
                     raise Abandoned(f"Model {version.pk} is no longer training.")
                 model_suggestions_enqueue_project(version.project_id)
+        services.model_files_prune(project_id=version.project_id)
         return ModelVersion.Status.READY
     except Abandoned:
         final.unlink(missing_ok=True)
@@ -97,11 +99,16 @@ def model_train(version_id: str) -> str:
 
 @task
 def model_suggest_articles(article_ids: list[int]) -> int:
-    """The project's current model's suggestions for these articles (each in its own transaction)."""
+    """The project's current model's suggestions for these articles (each in its own transaction);
+    then the files of versions whose last suggestions these were are deleted (`model_files_prune`)."""
     done = 0
+    projects = set()
     for article in Article.objects.filter(pk__in=article_ids).select_related("project").iterator(chunk_size=20):
         services.model_suggestions_compute(article=article)
+        projects.add(article.project_id)
         done += 1
+    for project_id in projects:
+        services.model_files_prune(project_id=project_id)
     return done
 
 

@@ -24,7 +24,7 @@ def _context(project, *, form=None, error=None):
         "project": project, "versions": versions, "error": error, "min_articles": MIN_ARTICLES,
         "reviewed": services.gold_annotations(project).count(),
         "form": form or TrainingSettingsForm(instance=settings),
-        "current": services.current_version(project.id),
+        "current": services.current_version(project.id), "keep": services.models_keep(),
     }
 
 
@@ -69,7 +69,8 @@ def training_settings_update(request, project):
     form = TrainingSettingsForm(request.POST)
     saved = form.is_valid()
     if saved:
-        services.training_settings_update(project=project, retrain_every=form.cleaned_data["retrain_every"])
+        services.training_settings_update(project=project, retrain_every=form.cleaned_data["retrain_every"],
+                                          prefer_uncertain=form.cleaned_data["prefer_uncertain"])
     if request.htmx:
         return render(request, "training/model_page.html#settings", {**_context(project, form=form), "saved": saved},
                       status=200 if saved else 400)

@@ -219,7 +219,7 @@ class TestSubmittedAndReviewed:
         assert "A reviewer has marked this article reviewed, so your annotation of it is read-only" in page
         for offered in ('class="label-button', 'id="submit-next"', 'id="skip-article"', 'id="selection-menu"'):
             assert offered not in page
-        assert "<fieldset disabled>" in page
+        assert '<fieldset id="topics-fieldset" disabled>' in page and '<fieldset id="stance-fieldset" disabled>' in page
         editor = analyst_client.get(
             reverse("span_edit", args=[quote_article.project_id, quote_article.id, span.id]), headers=HTMX
         ).text

@@ -13,7 +13,7 @@ from annotator.labelling.services import annotation_submit
 from annotator.projects.models import SpanLabel, StanceTarget, StanceValue, Topic
 from annotator.suggestions.models import SuggesterSettings, SuggestionDecision
 from annotator.suggestions.services import suggestions_compute
-from annotator.training.models import ModelVersion, TrainingSettings
+from annotator.training.models import ArticleCertainty, ModelVersion, TrainingSettings
 from tests.factories import ArticleFactory, UserFactory, make_project
 
 
@@ -60,7 +60,9 @@ def labelled(project, analyst):
                                       key=suggestion.key, decision="rejected")
     SuggesterSettings.objects.create(project=project, topics=False)
     ModelVersion.objects.create(project=project, created_by=analyst, status="failed", error="too few reviewed articles")
-    TrainingSettings.objects.create(project=project, retrain_every=10)
+    ready = ModelVersion.objects.create(project=project, created_by=analyst, status="ready")
+    ArticleCertainty.objects.create(article=article, project=project, version=ready, margin=0.25)
+    TrainingSettings.objects.create(project=project, retrain_every=10, prefer_uncertain=True)
     return annotation
 
 

@@ -5,6 +5,8 @@ which an analyst sees on the labelling page."""
 import pytest
 
 from annotator.corpus.services import article_import
+from annotator.labelling.models import Annotation
+from annotator.suggestions.models import SuggestionDecision
 from annotator.training.models import ModelVersion
 from tests.browser.helpers import axe_check, log_in
 from tests.factories import UserFactory, make_project
@@ -53,9 +55,39 @@ def test_the_reviewer_trains_a_model_and_an_analyst_sees_its_topic(page):
     page.context.clear_cookies()
     log_in(page, "analyst1")
     page.goto(f"/p/{project.id}/a/{article.id}/")
-    item = page.locator("#suggestions li.suggestion", has_text=f"model:{model.id}")
-    assert item.count() == 1 and "Armenia" in item.inner_text()
+    item = page.locator("#suggestions li.suggestion", has_text=f"model:{model.id}").filter(has_text="Armenia")
+    assert item.count() == 1
     assert page.locator("label.check.suggested", has_text="Armenia").locator(".suggested-tag").is_visible()
     assert not page.get_by_role("checkbox", name="Armenia suggested").is_checked()
+
+    # The model's stance toward the West: pre-marked beside its select, not chosen; A accepts it.
+    west = project.stance_targets.get(name="the West")
+    neutral = project.stance_values.get(name="neutral")
+    assert page.locator(f"#stance-suggested-{west.id}").inner_text() == "suggested: neutral"
+    select = page.locator(f"#stance-{west.id}")
+    assert select.input_value() == ""
+    assert select.locator("option", has_text="neutral (suggested)").count() == 1
     page.screenshot(path="/tmp/train/labelling-model-suggestion.png", full_page=True)
+    axe_check(page)
+    stance_item = page.locator("#suggestions li.suggestion[data-kind=stance]")
+    assert stance_item.count() == 1 and "the West: neutral" in stance_item.inner_text()
+    stance_item.locator(".suggestion-chip").focus()
+    page.keyboard.press("Shift+A")
+    page.locator("#span-notice", has_text="Stance chosen toward the West: neutral.").wait_for()
+    page.wait_for_function(f"document.getElementById('stance-{west.id}').value === '{neutral.id}'")
+    assert page.locator(f"#stance-suggested-{west.id}").count() == 0
+    annotation = Annotation.objects.get(article=article, annotator=analyst)
+    assert dict(annotation.stances.values_list("target_id", "value_id")) == {west.id: neutral.id}
+    assert SuggestionDecision.objects.get(annotation=annotation, key__startswith="stance:").source == model.source
+    # Then the topic, rejected with X: the page's topics form, posted after, keeps the stance.
+    item.locator(".suggestion-chip").focus()
+    page.keyboard.press("Shift+X")
+    page.locator("#span-notice", has_text="Rejected the suggestion “Armenia”.").wait_for()
+    page.get_by_role("checkbox", name="Ukraine").check()
+    page.locator("#document-labels [role=status]", has_text="Saved at").wait_for()
+    assert dict(annotation.stances.values_list("target_id", "value_id")) == {west.id: neutral.id}
+    assert list(annotation.topics.values_list("name", flat=True)) == ["Ukraine"]
+    page.reload()
+    assert page.locator(f"#stance-{west.id}").input_value() == str(neutral.id)
+    assert page.locator("#suggestions li.suggestion", has_text=f"model:{model.id}").count() == 0
     axe_check(page)

@@ -16,6 +16,14 @@ from .conftest import KEYWORDS, reviewed_corpus
 pytestmark = pytest.mark.django_db
 
 
+def west_id(project):
+    return project.stance_targets.get(name="the West").id
+
+
+def value_id(project, name):
+    return project.stance_values.get(name=name).id
+
+
 def train(project, user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         version = services.model_training_start(project=project, user=user)
@@ -48,14 +56,21 @@ def test_a_model_learns_which_word_means_which_topic(project, reviewer, model_ro
 
     # The project's articles got the model's suggestions when it became ready; not the reviewed
     # ones, whose gold the model may have learned (labelling is blind).
-    assert list(Suggestion.objects.filter(source=version.source).values_list("article", "topic__name")) == [
+    assert list(Suggestion.objects.filter(source=version.source, kind="topic").values_list("article", "topic__name")) == [
         (waiting.id, "Syria")]
+    # And its stance: the articles naming Syria's keyword were critical of the West.
+    assert list(Suggestion.objects.filter(source=version.source, kind="stance").values_list(
+        "article", "key", "target__name", "stance_value__name")) == [
+        (waiting.id, f"stance:{west_id(project)}:{value_id(project, 'critical')}", "the West", "critical")]
     new = ArticleFactory(project=project, text="The vostrak minister said the talks went on all week.")
-    assert services.model_suggestions_compute(article=new) == 1
-    suggestion = Suggestion.objects.get(article=new, source=f"model:{version.id}")
-    assert (suggestion.kind, suggestion.topic.name) == ("topic", "Armenia") and suggestion.score >= 0.5
+    assert services.model_suggestions_compute(article=new) == 2
+    topic = Suggestion.objects.get(article=new, source=f"model:{version.id}", kind="topic")
+    assert topic.topic.name == "Armenia" and topic.score >= 0.5
+    stance = Suggestion.objects.get(article=new, source=f"model:{version.id}", kind="stance")
+    assert stance.stance_value.name == "neutral" and stance.score >= 0.5
     plain = ArticleFactory(project=project, text="The minister said the talks went on all week.")
-    assert services.model_suggestions_compute(article=plain) == 0
+    assert services.model_suggestions_compute(article=plain) == 1  # neutral, and no topic
+    assert Suggestion.objects.get(article=plain, source=version.source).kind == "stance"
 
 
 def test_an_analyst_accepts_a_model_topic(project, reviewer, analyst, django_capture_on_commit_callbacks):
@@ -64,7 +79,8 @@ def test_an_analyst_accepts_a_model_topic(project, reviewer, analyst, django_cap
     new = ArticleFactory(project=project, text="Reports from quillane say the council met today.")
     services.model_suggestions_compute(article=new)
     annotation = Annotation.objects.create(article=new, annotator=analyst)
-    [pending] = [s for s in suggestions_pending(article=new, annotation=annotation) if s.source == version.source]
+    [pending] = [s for s in suggestions_pending(article=new, annotation=annotation)
+                 if s.source == version.source and s.kind == "topic"]
     suggestion_accept(annotation=annotation, suggestion=pending, actor=analyst)
     assert list(annotation.topics.values_list("name", flat=True)) == ["Ukraine"]
     # The agreement page counts it under its model version.
@@ -85,11 +101,11 @@ def test_a_newer_model_replaces_the_older_ones_rows(project, reviewer, django_ca
     reviewed_corpus(project, reviewer, 40)
     waiting = ArticleFactory(project=project, text="Quillane officials said the council met.")
     first = train(project, reviewer, django_capture_on_commit_callbacks)
-    assert Suggestion.objects.filter(source=first.source, article=waiting).count() == 1
+    assert Suggestion.objects.filter(source=first.source, article=waiting).count() == 2  # a topic, a stance
     second = train(project, reviewer, django_capture_on_commit_callbacks)
     assert services.current_version(project.id) == second
     assert not Suggestion.objects.filter(source=first.source).exists()
-    assert Suggestion.objects.filter(source=second.source, article=waiting).count() == 1
+    assert Suggestion.objects.filter(source=second.source, article=waiting).count() == 2
 
 
 def test_too_few_reviewed_articles_are_refused(project, reviewer):

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from annotator.suggestions.models import Suggestion
-from annotator.training.models import ModelVersion
+from annotator.training.models import ArticleCertainty, ModelVersion
 from tests.datasets.test_worker import database_backend, run_worker_until  # noqa: F401 (a fixture)
 from tests.factories import ArticleFactory
 
@@ -40,5 +40,9 @@ def test_a_real_worker_trains_and_suggests(client, database_backend, project, re
     version.refresh_from_db()
     assert version.status == "ready" and (model_root / version.artifact).is_file()
     assert version.heartbeat_at is not None and version.progress_done == version.progress_total > 0
-    [suggestion] = Suggestion.objects.filter(source=version.source)
+    [suggestion] = Suggestion.objects.filter(source=version.source, kind="topic")
     assert (suggestion.article_id, suggestion.topic.name) == (waiting.id, "Armenia")
+    [stance] = Suggestion.objects.filter(source=version.source, kind="stance")
+    assert (stance.article_id, stance.target.name, stance.stance_value.name) == (waiting.id, "the West", "neutral")
+    # And how sure it is, for the queue's "least sure first".
+    assert ArticleCertainty.objects.get(article=waiting).version == version
