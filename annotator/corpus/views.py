@@ -21,6 +21,7 @@ def _page(request, project, *, form=None, labelled_form=None, report=None, statu
         "report": report,
         "jobs": project.import_jobs.select_related("created_by")[:RECENT_JOBS],
         "max_bytes": settings.ANNOTATOR_MAX_UPLOAD_BYTES,
+        "max_files": settings.DATA_UPLOAD_MAX_NUMBER_FILES,
         "inline_bytes": jobs.inline_limit(),
     }
     return render(request, "corpus/import.html", context, status=status)
@@ -67,7 +68,10 @@ def labelled_import(request, project):
         )
         return _to_job(request, job)
     if request.htmx:
-        context = {"project": project, "labelled_form": form, "max_bytes": settings.ANNOTATOR_MAX_UPLOAD_BYTES}
+        context = {
+            "project": project, "labelled_form": form, "max_bytes": settings.ANNOTATOR_MAX_UPLOAD_BYTES,
+            "max_files": settings.DATA_UPLOAD_MAX_NUMBER_FILES,
+        }
         return render(request, "corpus/import.html#labelled", context)
     return _page(request, project, labelled_form=form, status=400)
 
