@@ -47,10 +47,9 @@ def article_import(request, project):
     form = ArticleImportForm(request.POST, request.FILES)
     report = None
     if form.is_valid():
-        batch = form.batch()
-        if sum(len(data) for _, data in batch) > jobs.inline_limit():
-            return _to_job(request, jobs.import_job_create(project=project, user=request.user, files=batch))
-        report = services.article_import(project=project, files=batch)
+        if form.size() > jobs.inline_limit():
+            return _to_job(request, jobs.import_job_create(project=project, user=request.user, files=form.uploads()))
+        report = services.article_import(project=project, files=form.batch())
     if request.htmx:
         return render(request, "corpus/import.html#result", {"project": project, "form": form, "report": report})
     return _page(request, project, form=form, report=report)
@@ -63,7 +62,7 @@ def labelled_import(request, project):
     form = LabelledImportForm(request.POST, request.FILES, project=project)
     if form.is_valid():
         job = jobs.import_job_create(
-            project=project, user=request.user, files=form.batch(), kind=ImportJob.Kind.ANNOTATIONS,
+            project=project, user=request.user, files=form.uploads(), kind=ImportJob.Kind.ANNOTATIONS,
             options=form.options(),
         )
         return _to_job(request, job)
