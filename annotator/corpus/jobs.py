@@ -29,7 +29,7 @@ import logging
 import re
 import shutil
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from datetime import timedelta
 from functools import partial
@@ -166,9 +166,11 @@ def _finish(job: ImportJob, status: str, report: dict, total: int) -> None:
     job.status = status
 
 
-def _read(job: ImportJob) -> list[tuple[str, bytes]]:
+def _read(job: ImportJob) -> Iterator[tuple[str, bytes]]:
+    """The job's files one at a time, so that the import holds one file's bytes, not the batch's."""
     root = import_root()
-    return [(file["name"], (root / file["path"]).read_bytes()) for file in job.files]
+    for file in job.files:
+        yield file["name"], (root / file["path"]).read_bytes()
 
 
 def article_report(report: services.ImportReport) -> dict:
