@@ -148,10 +148,13 @@ STORAGES = {
     },
 }
 
-# Uploaded files are read in memory and never stored or served back.
+# Uploaded files are never kept or served back. A file over FILE_UPLOAD_MAX_MEMORY_SIZE waits
+# in a temporary file that Django removes when the request ends, so an upload of hundreds of
+# megabytes (200 files of ANNOTATOR_MAX_UPLOAD_BYTES) does not become the web process's memory;
+# a background import copies it to its folder under ANNOTATOR_IMPORT_ROOT a chunk at a time.
 ANNOTATOR_MAX_UPLOAD_BYTES = int(os.environ.get("ANNOTATOR_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = ANNOTATOR_MAX_UPLOAD_BYTES + 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = ANNOTATOR_MAX_UPLOAD_BYTES + 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 200
 
 # Security headers. HTTPS-only settings default on outside DEBUG; a deployment behind plain

@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("annotator.api.urls")),
 ]
 
+handler400 = "annotator.api.views.bad_request"
 handler404 = "annotator.api.views.not_found"

@@ -28,12 +28,12 @@ FILE_ARTICLES = 2000  # articles only: about 8 MB a file, under the article impo
 PROJECT = "bench-import"
 
 
-def remove_projects() -> None:
+def remove_projects(name: str = PROJECT) -> None:
     """Delete the last run's project (in a process of its own: the cascade holds every span in memory)."""
     from annotator.labelling.models import Annotation
     from annotator.projects.models import Project
 
-    for old in Project.objects.filter(name=PROJECT):
+    for old in Project.objects.filter(name=name):
         Annotation.objects.filter(article__project=old).delete()
         old.delete()
 
@@ -80,17 +80,18 @@ def import_once(paths: list[str], annotations: bool, analysts: int = 2) -> dict:
     return {"seconds": timer.seconds, "articles": len(report.created), "peak_rss_mb": peak_rss_mb()}
 
 
-def write_files(n: int, annotations: bool, analysts: int = 2) -> list[str]:
-    """The workload as import files: articles only, or JSONL snapshot records with annotations."""
+def write_files(n: int, annotations: bool, analysts: int = 2, per_file: int = FILE_ARTICLES) -> list[str]:
+    """The workload as import files (`per_file` articles each): articles only, or JSONL snapshot
+    records with annotations."""
     from bench.workload import articles
 
     paths, out = [], None
     kind = f"annotated-{analysts}" if annotations else "articles"
     for number, row in enumerate(articles(n, analysts=analysts if annotations else 0)):
-        if number % FILE_ARTICLES == 0:
+        if number % per_file == 0:
             if out:
                 out.close()
-            paths.append(f"/tmp/annotator-bench-import-{kind}-{n}-{len(paths)}.jsonl")
+            paths.append(f"/tmp/annotator-bench-import-{kind}-{n}-{per_file}-{len(paths)}.jsonl")
             out = open(paths[-1], "w", encoding="utf-8")
         if annotations:
             # As a JSONL snapshot writes them (annotator.datasets.records), relations aside.

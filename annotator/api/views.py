@@ -1,12 +1,15 @@
 """The API tokens page: a person makes, sees and revokes their own tokens."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import JsonResponse
+from django.core.exceptions import RequestDataTooBig, TooManyFilesSent, ValidationError
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.views import defaults
+from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services
@@ -49,14 +52,39 @@ def token_revoke(request, token_id):
     return redirect("api_tokens")
 
 
+def _problem(status: int, title: str, detail: str) -> JsonResponse:
+    response = JsonResponse({"type": "about:blank", "title": title, "status": status, "detail": detail, "errors": []}, status=status)
+    response["Content-Type"] = "application/problem+json"
+    return response
+
+
+def _refusal(exception) -> str:
+    """Why a request Django could not read was refused, in the words of the limits a person can act on."""
+    if isinstance(exception, TooManyFilesSent):
+        return (f"An upload takes at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files at once, and nothing "
+                "was imported. Upload the files in several batches.")
+    if isinstance(exception, RequestDataTooBig):
+        return (f"The form is larger than the server accepts (the text fields together at most "
+                f"{filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}), and nothing was saved. "
+                "Upload a long text as a file.")
+    return "The server could not read this request, and nothing was saved."
+
+
+@requires_csrf_token
+def bad_request(request, exception):
+    """The site's 400 (a request Django refused before any view, such as an upload of too many
+    files): the reason as problem-details JSON under /api/, as plain text to the page's own
+    requests (the page shows it), and on the site's page otherwise."""
+    message = _refusal(exception)
+    if request.path.startswith("/api/"):
+        return _problem(400, "Bad Request", message)
+    if request.headers.get("HX-Request") == "true":
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+    return render(request, "400.html", {"message": message}, status=400)
+
+
 def not_found(request, exception):
     """The site's 404: problem-details JSON under /api/ (a URL no route matches), the page elsewhere."""
     if request.path.startswith("/api/"):
-        response = JsonResponse(
-            {"type": "about:blank", "title": "Not Found", "status": 404, "detail": "No API route has this URL.",
-             "errors": []},
-            status=404,
-        )
-        response["Content-Type"] = "application/problem+json"
-        return response
+        return _problem(404, "Not Found", "No API route has this URL.")
     return defaults.page_not_found(request, exception)

@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import UploadedFile
 
 from .readers import PASTED_TEXT, READERS, TITLE_MAX_LENGTH
 from .text import refuse_control_characters
@@ -46,7 +47,17 @@ class ArticleImportForm(forms.Form):
         # One byte over the limit is enough for the service to refuse a file, so an
         # oversized upload is never read into memory whole.
         limit = settings.ANNOTATOR_MAX_UPLOAD_BYTES + 1
-        batch = [(upload.name, upload.read(limit)) for upload in self.cleaned_data["files"]]
+        return [(upload.name, upload.read(limit)) for upload in self.cleaned_data["files"]] + self._pasted()
+
+    def uploads(self) -> list[tuple[str, UploadedFile | bytes]]:
+        """The batch as `batch()` gives it, the files left unread (a job copies them a chunk at a time)."""
+        return [(upload.name, upload) for upload in self.cleaned_data["files"]] + self._pasted()
+
+    def size(self) -> int:
+        """The batch's bytes, read from none of its files."""
+        return sum(upload.size for upload in self.cleaned_data["files"]) + sum(len(data) for _, data in self._pasted())
+
+    def _pasted(self) -> list[tuple[str, bytes]]:
         text = self.cleaned_data["text"]
         if text.strip():
             title = self.cleaned_data["title"].strip()
@@ -54,8 +65,8 @@ class ArticleImportForm(forms.Form):
             if title and title != first_line:
                 # As in a .txt file, the title is the text's first line.
                 text = f"{title}\n\n{text}"
-            batch.append((PASTED_TEXT, text.encode("utf-8")))
-        return batch
+            return [(PASTED_TEXT, text.encode("utf-8"))]
+        return []
 
 
 LABELLED_FORMATS = [
@@ -137,10 +148,9 @@ class LabelledImportForm(forms.Form):
             self.add_error("mapping", "A JSONL file of this app already uses the project's names: leave the mapping empty.")
         return cleaned
 
-    def batch(self) -> list[tuple[str, bytes]]:
-        # As ArticleImportForm.batch: never more than one byte over the limit in memory.
-        limit = settings.ANNOTATOR_MAX_UPLOAD_BYTES + 1
-        return [(upload.name, upload.read(limit)) for upload in self.cleaned_data["files"]]
+    def uploads(self) -> list[tuple[str, UploadedFile]]:
+        """The files, unread: the job copies them a chunk at a time."""
+        return [(upload.name, upload) for upload in self.cleaned_data["files"]]
 
     def options(self) -> dict:
         cleaned = self.cleaned_data

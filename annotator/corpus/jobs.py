@@ -29,13 +29,16 @@ import logging
 import re
 import shutil
 import traceback
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
 from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
@@ -75,20 +78,25 @@ class _Refused(Exception):
 
 
 def import_job_create(
-    *, project: Project, user: AbstractBaseUser, files: list[tuple[str, bytes]],
+    *, project: Project, user: AbstractBaseUser, files: Sequence[tuple[str, bytes | File]],
     kind: str = ImportJob.Kind.ARTICLES, options: dict | None = None,
 ) -> ImportJob:
-    """A queued job holding the batch; its task is enqueued once the row is committed."""
+    """A queued job holding the batch; its task is enqueued once the row is committed.
+
+    A file may be given as bytes or as an uploaded file, which is copied a chunk at a time (and
+    never more than one byte over `ANNOTATOR_MAX_UPLOAD_BYTES`, enough for the import to refuse
+    it), so that a batch of hundreds of megabytes never sits in the web process's memory whole.
+    """
     job = ImportJob(project=project, created_by=user, kind=kind, options=options or {})
     directory = import_root() / job.directory
     directory.mkdir(parents=True)
     try:
         for number, (name, data) in enumerate(files):
             # Stored under a number: no uploaded name ever reaches the file system.
-            (directory / str(number)).write_bytes(data)
+            size = _store(directory / str(number), data)
             # PostgreSQL's JSON cannot hold NUL, and no other control character belongs in a name.
             name = _CONTROL.sub("\ufffd", name)
-            job.files.append({"name": name, "path": f"{job.directory}/{number}", "size": len(data)})
+            job.files.append({"name": name, "path": f"{job.directory}/{number}", "size": size})
         with transaction.atomic():
             job.save()
             transaction.on_commit(partial(import_job_run.enqueue, str(job.id)))
@@ -96,6 +104,21 @@ def import_job_create(
         shutil.rmtree(directory, ignore_errors=True)
         raise
     return job
+
+
+def _store(path: Path, data: bytes | File) -> int:
+    """Write one file of the batch; the bytes written."""
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+        return len(data)
+    room = settings.ANNOTATOR_MAX_UPLOAD_BYTES + 1
+    with path.open("wb") as out:
+        for chunk in data.chunks():
+            out.write(chunk[:room])
+            room -= min(len(chunk), room)
+            if not room:
+                break
+    return settings.ANNOTATOR_MAX_UPLOAD_BYTES + 1 - room
 
 
 # Running it ----------------------------------------------------------------------------------
@@ -143,9 +166,11 @@ def _finish(job: ImportJob, status: str, report: dict, total: int) -> None:
     job.status = status
 
 
-def _read(job: ImportJob) -> list[tuple[str, bytes]]:
+def _read(job: ImportJob) -> Iterator[tuple[str, bytes]]:
+    """The job's files one at a time, so that the import holds one file's bytes, not the batch's."""
     root = import_root()
-    return [(file["name"], (root / file["path"]).read_bytes()) for file in job.files]
+    for file in job.files:
+        yield file["name"], (root / file["path"]).read_bytes()
 
 
 def article_report(report: services.ImportReport) -> dict:

@@ -19,7 +19,7 @@ sample spread over the text, the language with most characters: `_detect_languag
 
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -76,10 +76,12 @@ class _Candidate(NamedTuple):
     article: Article
 
 
-def article_import(*, project: Project, files: Sequence[tuple[str, bytes]], progress: Progress | None = None) -> ImportReport:
+def article_import(*, project: Project, files: Iterable[tuple[str, bytes]], progress: Progress | None = None) -> ImportReport:
     """Import every article of the batch, or none of them if any file or row has an error.
 
-    `progress(done, total)`, if given, is called now and then with the articles done so far.
+    `files` is gone over once, so it may read each file as it comes (an import job does): a file's
+    bytes are dropped once its rows are read. `progress(done, total)`, if given, is called now and
+    then with the articles done so far.
     """
     report = ImportReport()
     rows: list[tuple[str, readers.Row]] = []

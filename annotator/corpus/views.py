@@ -21,6 +21,7 @@ def _page(request, project, *, form=None, labelled_form=None, report=None, statu
         "report": report,
         "jobs": project.import_jobs.select_related("created_by")[:RECENT_JOBS],
         "max_bytes": settings.ANNOTATOR_MAX_UPLOAD_BYTES,
+        "max_files": settings.DATA_UPLOAD_MAX_NUMBER_FILES,
         "inline_bytes": jobs.inline_limit(),
     }
     return render(request, "corpus/import.html", context, status=status)
@@ -46,10 +47,9 @@ def article_import(request, project):
     form = ArticleImportForm(request.POST, request.FILES)
     report = None
     if form.is_valid():
-        batch = form.batch()
-        if sum(len(data) for _, data in batch) > jobs.inline_limit():
-            return _to_job(request, jobs.import_job_create(project=project, user=request.user, files=batch))
-        report = services.article_import(project=project, files=batch)
+        if form.size() > jobs.inline_limit():
+            return _to_job(request, jobs.import_job_create(project=project, user=request.user, files=form.uploads()))
+        report = services.article_import(project=project, files=form.batch())
     if request.htmx:
         return render(request, "corpus/import.html#result", {"project": project, "form": form, "report": report})
     return _page(request, project, form=form, report=report)
@@ -62,12 +62,15 @@ def labelled_import(request, project):
     form = LabelledImportForm(request.POST, request.FILES, project=project)
     if form.is_valid():
         job = jobs.import_job_create(
-            project=project, user=request.user, files=form.batch(), kind=ImportJob.Kind.ANNOTATIONS,
+            project=project, user=request.user, files=form.uploads(), kind=ImportJob.Kind.ANNOTATIONS,
             options=form.options(),
         )
         return _to_job(request, job)
     if request.htmx:
-        context = {"project": project, "labelled_form": form, "max_bytes": settings.ANNOTATOR_MAX_UPLOAD_BYTES}
+        context = {
+            "project": project, "labelled_form": form, "max_bytes": settings.ANNOTATOR_MAX_UPLOAD_BYTES,
+            "max_files": settings.DATA_UPLOAD_MAX_NUMBER_FILES,
+        }
         return render(request, "corpus/import.html#labelled", context)
     return _page(request, project, labelled_form=form, status=400)
 

@@ -121,3 +121,27 @@ def test_a_large_upload_becomes_a_job_whose_page_shows_progress_then_the_result(
     jobs.get_by_role("link").first.focus()
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Imported 80 articles").wait_for()
+
+
+def test_too_many_files_are_refused_with_the_limit_shown(page, project, admin_user, settings, tmp_path):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 3
+    page.expected_errors.append("status of 400")  # the browser's own line for the refused request
+    files = []
+    for n in range(4):
+        files.append(tmp_path / f"a{n}.txt")
+        files[-1].write_text(f"Article number {n} of the batch.")
+    log_in(page, admin_user.username)
+    page.goto(f"/p/{project.id}/import/")
+    assert "Choose several files at once (up to 3)" in page.locator("#files-help").inner_text()
+
+    page.get_by_label("Files", exact=True).set_input_files(files)
+    page.get_by_role("button", name="Import", exact=True).click()
+
+    failure = page.locator("#upload-failure")
+    failure.wait_for()
+    assert failure.inner_text() == (
+        "The import did not start. An upload takes at most 3 files at once, and nothing was imported. "
+        "Upload the files in several batches."
+    )
+    assert Article.objects.count() == 0
+    axe_check(page)

@@ -131,6 +131,50 @@ class TestUploadMakesAJob:
         assert project.articles.filter(title="Lavrov in Tehran").exists()
         assert project.articles.count() == 3
 
+    @pytest.mark.parametrize("labelled", [False, True], ids=["articles", "labelled"])
+    def test_files_spooled_to_disk_are_copied_whole_and_the_spool_removed(
+        self, admin_client, url, labelled_url, project, admin_user, import_root, settings, tmp_path, labelled,
+        django_capture_on_commit_callbacks,
+    ):
+        temp = tmp_path / "temp"
+        temp.mkdir()
+        settings.FILE_UPLOAD_TEMP_DIR = str(temp)
+        settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 64  # every file below waits in a temporary file
+        data = jsonl(*(f"Article {n}: Lavrov said the talks in Baku would resume. " * 40 for n in range(30)))
+        assert len(data) > 64 * 1024  # more than one chunk of the copy
+        form = {"files": [upload("big.jsonl", data), upload("articles.jsonl")]}
+        if labelled:
+            form = {"labelled-files": form["files"], "labelled-format": "jsonl"}
+        with django_capture_on_commit_callbacks(execute=False):
+            response = admin_client.post(labelled_url if labelled else url, form)
+
+        assert response.status_code == 302, response.content.decode()[:2000]
+        job = ImportJob.objects.get()
+        assert [(file["name"], file["size"]) for file in job.files] == [
+            ("big.jsonl", len(data)), ("articles.jsonl", (FIXTURES / "articles.jsonl").stat().st_size)
+        ]
+        assert (import_root / job.files[0]["path"]).read_bytes() == data
+        assert (import_root / job.files[1]["path"]).read_bytes() == (FIXTURES / "articles.jsonl").read_bytes()
+        assert list(temp.iterdir()) == []
+
+    def test_a_file_over_the_limit_is_stored_one_byte_over_and_refused_by_the_job(
+        self, admin_client, url, project, import_root, settings, django_capture_on_commit_callbacks
+    ):
+        settings.ANNOTATOR_MAX_UPLOAD_BYTES = 1000
+        settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 64
+        data = jsonl(*(f"Article {n} about the talks in Baku." for n in range(200)))
+        assert len(data) > 5000
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(url, {"files": [upload("huge.jsonl", data), upload("articles.jsonl")]})
+
+        assert response.status_code == 302
+        job = ImportJob.objects.get()
+        assert job.files[0]["size"] == 1001
+        job.refresh_from_db()
+        assert job.status == "failed"
+        assert job.report["errors"] == [{"file": "huge.jsonl", "row": None, "message": "is larger than the limit of 1000\xa0bytes"}]
+        assert Article.objects.count() == 0
+
     def test_form_errors_make_no_job(self, admin_client, url):
         response = admin_client.post(url, {"title": "Only a title", "text": ""}, **HTMX)
         assert "Text: Paste the article&#x27;s text as well as its title." in response.content.decode()

@@ -89,6 +89,11 @@ class Process:
     def alive(self) -> bool:
         return self.popen.poll() is None
 
+    def children(self) -> set[int]:
+        """The processes this one started that are still running."""
+        result = subprocess.run(["pgrep", "-P", str(self.pid)], capture_output=True, text=True)
+        return {int(pid) for pid in result.stdout.split()}
+
     def kill(self) -> None:
         self.popen.send_signal(signal.SIGKILL)
         self.popen.wait(timeout=10)
@@ -122,8 +127,7 @@ class Gunicorn(Process):
                 time.sleep(0.2)
 
     def worker_pids(self) -> set[int]:
-        result = subprocess.run(["pgrep", "-P", str(self.pid)], capture_output=True, text=True)
-        return {int(pid) for pid in result.stdout.split()}
+        return self.children()
 
 
 def worker(env, log: Path, *, slow_step: float | None = None, slow_import_step: float | None = None) -> Process:

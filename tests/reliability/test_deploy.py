@@ -23,6 +23,7 @@ from annotator.datasets.recovery import STOPPED
 from tests.datasets.helpers import annotate, article
 
 from . import processes
+from .test_import_jobs import GUNICORN_OPTIONS
 
 DEPLOY = processes.ROOT / "deploy"
 UNITS = ["annotator-web.service", "annotator-worker.service"]
@@ -68,6 +69,26 @@ def test_units_restart_and_kill_every_process():
         assert service["KillMode"] == "control-group"
         assert unit(name)["Unit"]["StartLimitIntervalSec"] == "0"  # never gives up restarting
     assert "run_worker" in unit("annotator-worker.service")["Service"]["ExecStart"]
+
+
+def gunicorn_options(command: str) -> list[str]:
+    """A gunicorn command line's options, the address it binds to left out."""
+    words = shlex.split(command)
+    words = words[words.index("annotator.wsgi") + 1 :]
+    at = words.index("--bind")
+    return words[:at] + words[at + 2 :]
+
+
+def test_the_web_unit_runs_gunicorn_as_the_readme_documents():
+    """Threaded workers and the timeouts README's "Production" section gives (and the reliability
+    tests run), so that a slow upload holds one thread rather than one of two processes."""
+    [readme_command] = [
+        line for line in (processes.ROOT / "README.md").read_text().splitlines() if line.startswith("gunicorn annotator.wsgi")
+    ]
+    unit_options = gunicorn_options(unit("annotator-web.service")["Service"]["ExecStart"])
+    assert unit_options == gunicorn_options(readme_command)
+    assert unit_options[unit_options.index("--worker-class") + 1] == "gthread"
+    assert tuple(unit_options[2:]) == GUNICORN_OPTIONS
 
 
 def wait_for(predicate, what, worker, timeout=60):

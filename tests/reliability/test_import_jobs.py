@@ -165,3 +165,49 @@ def test_two_files_of_2000_articles_through_the_production_server(
     finally:
         worker.stop()
         server.stop()
+
+
+def test_170_files_in_one_upload_through_the_production_server(tasks_database, env_for_test_database, import_root, tmp_path):
+    """Issue #17's other case: 170 files in one upload (the form takes up to 200), to gunicorn as
+    README runs it, without JavaScript. Smaller than the issue's 100 MB so the suite stays quick on a
+    shared machine; `bench.page_import --articles 21250 --file-articles 125` uploads the 100 MB."""
+    from django.contrib.auth import get_user_model
+
+    from tests.factories import UserFactory, make_project
+
+    admin = UserFactory(username="lead")
+    get_user_model().objects.update(password=processes.production_password("pw"))
+    project = make_project(name="Many files", admin=admin)
+    sentence = "The envoy said in Baku that the border talks would resume after the holiday. "
+    files = [
+        (f"desk-{number:03}.jsonl", "\n".join(
+            json.dumps({"title": f"Desk {number}-{i}", "text": f"Desk {number}-{i}. " + sentence * 12})
+            for i in range(20)
+        ).encode())
+        for number in range(170)
+    ]
+    env = env_for_test_database(ANNOTATOR_IMPORT_ROOT=import_root)
+    server = processes.Gunicorn(env, tmp_path / "server.log", workers=1, options=GUNICORN_OPTIONS)
+    worker = processes.worker({**env, "CONN_MAX_AGE": "0"}, tmp_path / "worker.log")
+    try:
+        browser = processes.Browser()
+        assert browser.get(server.port, "/accounts/login/", timeout=120).status == 200
+        browser.log_in(server.port, "lead", "pw")
+        response = browser.upload(server.port, f"/p/{project.id}/import/", files)
+        assert response.status == 302, f"{response.status}\n{response.text[:2000]}\n{server.output()}"
+        job = ImportJob.objects.get()
+        assert response.headers["Location"] == job.get_absolute_url()
+        assert job.file_names == [name for name, _ in files]
+        assert sum(file["size"] for file in job.files) == sum(len(data) for _, data in files)
+
+        wait_for(lambda: current(job).finished, "the import", worker, timeout=300)
+        assert (job.status, job.error, job.report["errors"]) == ("done", "", []), worker.output()
+        assert Article.objects.filter(project=project).count() == 3400
+        assert set(Article.objects.filter(project=project).values_list("title", flat=True)) == {
+            f"Desk {number}-{i}" for number in range(170) for i in range(20)
+        }
+        page = browser.get(server.port, job.get_absolute_url())
+        assert page.status == 200 and "Imported 3400 articles" in page.text and "170 files" in page.text
+    finally:
+        worker.stop()
+        server.stop()

@@ -72,6 +72,9 @@ def test_killed_worker_leaves_no_ready_snapshot_and_recovery_fails_it_visibly(
             lambda: current(snapshot).progress_done > ARTICLES + 1 and any(directory.glob(".*.part")),
             "the second pass", worker,
         )
+        # Issue #17: a killed worker used to leave the build's helper processes running. A build
+        # starts none, so SIGKILL leaves nothing behind.
+        assert worker.children() == set()
         worker.kill()
     finally:
         worker.stop()

@@ -146,13 +146,60 @@ class TestSizeAndCount:
         assert response.status_code == 400
         assert Article.objects.count() == 0
 
-    def test_too_many_files_in_one_request_are_refused(self, staff, url, settings):
-        files = [(f"a{n}.txt", f"Article {n}".encode()) for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FILES + 1)]
+    def test_too_many_files_in_one_request_are_refused_saying_why(self, staff, url, settings):
+        settings.DATA_UPLOAD_MAX_NUMBER_FILES = 30
+        files = [(f"a{n}.txt", f"Article {n}".encode()) for n in range(31)]
 
-        response, _ = upload(staff, url, *files)
+        response, page = upload(staff, url, *files)
 
         assert response.status_code == 400
+        assert "An upload takes at most 30 files at once, and nothing was imported." in page
+        assert '<header class="site-header">' in page  # the site's page, not Django's bare one
         assert Article.objects.count() == 0
+
+    def test_too_many_files_from_the_page_are_refused_in_plain_text_it_shows(self, staff, url, settings):
+        settings.DATA_UPLOAD_MAX_NUMBER_FILES = 30
+        files = [(f"a{n}.txt", f"Article {n}".encode()) for n in range(31)]
+
+        response, page = upload(staff, url, *files, **HTMX)
+
+        assert response.status_code == 400
+        assert response["Content-Type"] == "text/plain; charset=utf-8"
+        assert page == "An upload takes at most 30 files at once, and nothing was imported. Upload the files in several batches."
+        assert Article.objects.count() == 0
+
+    def test_as_many_files_as_the_limit_are_imported(self, staff, url, settings):
+        settings.DATA_UPLOAD_MAX_NUMBER_FILES = 30
+        files = [(f"a{n}.txt", f"Article number {n} of the batch.".encode()) for n in range(30)]
+
+        response, page = upload(staff, url, *files)
+
+        assert response.status_code == 200 and "Imported 30 articles" in page
+        assert Article.objects.count() == 30
+
+    def test_the_import_page_states_the_file_limits(self, staff, url, settings):
+        settings.DATA_UPLOAD_MAX_NUMBER_FILES = 30
+        page = staff.get(url).content.decode()
+        assert "Choose several files at once (up to 30)" in page
+        assert "up to 30 files of at most 10.0\xa0MB each" in page
+
+    def test_too_many_files_to_the_api_are_a_problem_document(self, rf):
+        from django.core.exceptions import TooManyFilesSent
+
+        from annotator.api.views import bad_request
+
+        response = bad_request(rf.post("/api/v1/projects/1/articles"), TooManyFilesSent())
+
+        assert response.status_code == 400 and response["Content-Type"] == "application/problem+json"
+        assert json.loads(response.content)["detail"].startswith("An upload takes at most 200 files at once")
+
+    def test_pasted_text_over_the_request_limit_says_so(self, staff, url, settings):
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2000
+
+        response = staff.post(url, {"title": "", "text": "x" * 5000})
+
+        assert response.status_code == 400
+        assert "The form is larger than the server accepts (the text fields together at most 2.0\xa0KB)" in response.content.decode()
 
 
 class TestNothingKept:

@@ -24,9 +24,15 @@ document.addEventListener("DOMContentLoaded", () => {
     status.hidden = true;
     if (!event.detail.successful) {
       const xhr = event.detail.xhr;
-      const reason = xhr && xhr.status ? `the server answered ${xhr.status} ${xhr.statusText}` : "the connection failed";
-      // Re-uploading is safe: articles already imported would be skipped as duplicates.
-      failure.textContent = `The import did not finish: ${reason}. Try again.`;
+      const type = (xhr && xhr.getResponseHeader("Content-Type")) || "";
+      if (xhr && xhr.status === 400 && type.startsWith("text/plain")) {
+        // The server says why (too many files at once): sending the same again cannot help.
+        failure.textContent = `The import did not start. ${xhr.responseText.slice(0, 300)}`;
+      } else {
+        const reason = xhr && xhr.status ? `the server answered ${xhr.status} ${xhr.statusText}` : "the connection failed";
+        // Re-uploading is safe: articles already imported would be skipped as duplicates.
+        failure.textContent = `The import did not finish: ${reason}. Try again.`;
+      }
       failure.hidden = false;
     }
   });
