@@ -10,7 +10,7 @@ from annotator.training import learn, services, spans
 from annotator.training.models import ModelVersion
 from tests.factories import ArticleFactory
 
-from .conftest import make_gold, quoted_corpus
+from .conftest import quoted_corpus
 
 pytestmark = pytest.mark.django_db
 
