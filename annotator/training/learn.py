@@ -129,6 +129,9 @@ def train(
         progress(done, total)
 
     progress(0, total)
+    # Spans first, their tokens and features dropped once fitted: their memory and the topics'
+    # matrices are not held at the same time.
+    span_models, span_scores, span_curve = span_part.fit(step)
     vectorizer = _vectorizer(len(training))
     X_train = vectorizer.fit_transform([e.text for e in training])
     X_test = vectorizer.transform([e.text for e in held_out])
@@ -164,7 +167,7 @@ def train(
                 entry["labels"] = _per_label([v for _, v in test_rows], y_pred, labels, values)
         stance_scores.append(entry)
         step()
-    span_models, span_scores = span_part.fit(curve, step)
+    curve = _with_spans(curve, span_curve)
     step()
     return Trained(
         bundle={"vectorizer": vectorizer, "topics": topic_models, "stances": stance_models, "threshold": THRESHOLD,
@@ -206,32 +209,38 @@ class _SpanPart:
             used += data.tokens
         return taken
 
-    def fit(self, curve: list[dict], step) -> tuple[dict, dict]:
-        """The CRFs fitted on the sample (the curve's points on its first articles) and their scores;
-        each curve point of a size gets its `span_f1`."""
+    def fit(self, step) -> tuple[dict, dict, dict[int, float | None]]:
+        """The CRFs fitted on the sample (the curve's points on its first articles), their scores,
+        and the curve's span F1 per size. The sample's tokens are let go."""
         if not self.learnable:
             return {}, {"spans": [{"label": self.labels[i], "trained": False, "precision": 0.0, "recall": 0.0,
                                    "f1": 0.0, "support": 0, "unaligned": 0} for i in self.label_ids],
-                        "spans_micro_f1": None}
+                        "spans_micro_f1": None}, {}
         train_data, test_data = self.train_data, self.test_data
-        by_size = {point["size"]: point for point in curve}
+        self.train_data = self.test_data = None
+        curve = {}
         models, rows, micro = {}, [], None
         for size in self.sizes:
             models = span_model.fit(train_data[:size], self.label_ids)
             rows, micro = span_model.score(span_model.Tagger(models), test_data, self.label_ids, self.labels)
-            point = by_size.get(size)
-            if point is None:
-                point = by_size[size] = {"size": size, "f1": None}
-            point["span_f1"] = micro
+            curve[size] = micro
             step()
-        curve[:] = sorted(by_size.values(), key=lambda p: p["size"])
         sample = {
             "train_articles": len(train_data), "of_train": len(self.training),
             "test_articles": len(test_data), "of_test": len(self.held_out),
             "train_tokens": sum(d.tokens for d in train_data), "test_tokens": sum(d.tokens for d in test_data),
             "max_train_tokens": span_model.MAX_TRAIN_TOKENS,
         }
-        return models, {"spans": rows, "spans_micro_f1": micro, "spans_sample": sample}
+        return models, {"spans": rows, "spans_micro_f1": micro, "spans_sample": sample}, curve
+
+
+def _with_spans(curve: list[dict], span_curve: dict[int, float | None]) -> list[dict]:
+    """The topics' curve points with the spans' F1 at their sizes; a size only the spans have
+    (their sample's) is a point with no topics' F1."""
+    by_size = {point["size"]: point for point in curve}
+    for size, f1 in span_curve.items():
+        by_size.setdefault(size, {"size": size, "f1": None})["span_f1"] = f1
+    return sorted(by_size.values(), key=lambda p: p["size"])
 
 
 def predict_topics(bundle: dict, text: str) -> list[tuple[int, float]]:
