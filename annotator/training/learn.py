@@ -129,9 +129,6 @@ def train(
         progress(done, total)
 
     progress(0, total)
-    # Spans first, their tokens and features dropped once fitted: their memory and the topics'
-    # matrices are not held at the same time.
-    span_models, span_scores, span_curve = span_part.fit(step)
     vectorizer = _vectorizer(len(training))
     X_train = vectorizer.fit_transform([e.text for e in training])
     X_test = vectorizer.transform([e.text for e in held_out])
@@ -167,6 +164,9 @@ def train(
                 entry["labels"] = _per_label([v for _, v in test_rows], y_pred, labels, values)
         stance_scores.append(entry)
         step()
+    # The topics' matrices let go before the spans' fits (their peaks apart).
+    del X_train, X_test
+    span_models, span_scores, span_curve = span_part.fit(step)
     curve = _with_spans(curve, span_curve)
     step()
     return Trained(
