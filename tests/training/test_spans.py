@@ -110,7 +110,7 @@ def test_only_gold_is_learned_from_never_an_analysts_unreviewed_spans(
     assert "spans" in services.load_bundle(version) and claim.id not in services.load_bundle(version)["spans"]
 
 
-def test_a_large_training_share_is_sampled_for_the_spans(project, reviewer, monkeypatch,
+def test_a_large_training_share_is_sampled_for_the_spans(client, project, reviewer, monkeypatch,
                                                          django_capture_on_commit_callbacks):
     quoted_corpus(project, reviewer, 30)
     monkeypatch.setattr(spans, "MAX_TRAIN_TOKENS", 300)  # a few articles' worth
@@ -123,6 +123,14 @@ def test_a_large_training_share_is_sampled_for_the_spans(project, reviewer, monk
     # The topics' points go on to all 24; the spans' stop at the sample's size.
     spans_curve = [p["size"] for p in version.curve if p.get("span_f1") is not None]
     assert spans_curve[-1] == sample["train_articles"] and version.curve[-1]["size"] == 24
+    # The page says so.
+    from django.urls import reverse
+
+    client.force_login(reviewer)
+    html = client.get(reverse("model_page", args=[project.id])).content.decode()
+    assert (f"Sampled: the span model learned from the first {sample['train_articles']} of the 24 training articles "
+            f"({sample['train_tokens']} tokens; at most 300 are used") in html
+    assert f"was scored on {sample['test_articles']} of the 6 held-out articles" in html
 
 
 def test_a_model_without_spans_suggests_none():
