@@ -18,7 +18,9 @@ topics' time budget. The Model page says when a sample was used.
 Scores are exact matches: a predicted span counts only with the gold span's label, start and end.
 """
 
+import os
 import re
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from sys import intern
@@ -205,9 +207,6 @@ def article_data(text: str, language: str, spans: Iterable[tuple[int, int, int]]
 
 def fit(data: list[SpanData], label_ids: list[int]) -> dict[int, bytes]:
     """One CRF per label seen in `data`, as the bytes of its model file."""
-    import os
-    import tempfile
-
     models = {}
     items = [(pycrfsuite.ItemSequence(s.features), s) for d in data for s in d.sequences]
     for label_id in label_ids:
