@@ -130,8 +130,8 @@ class SuggesterSettings(models.Model):
     topics = models.BooleanField("suggest topics", default=True, help_text="Topics found by each topic's keywords.")
     model = models.BooleanField(
         "suggest from the trained model", default=True,
-        help_text="Topics, and the article's stance toward each target, proposed by the project's newest ready model "
-        "(trained on its Model page).",
+        help_text="Topics, spans, and the article's stance toward each target, proposed by the project's newest ready "
+        "model (trained on its Model page).",
     )
 
     class Meta:

@@ -6,7 +6,8 @@ target, one multiclass logistic regression over the same features, from the arti
 Scores are per label on a held-out share of the gold articles (split by a seeded shuffle); the
 shipped models are the ones scored, trained on the rest. `predict` gives a text's topics and stance
 per target, and the margin of the model's least sure decision (what "label next: least sure first"
-orders by). No span model yet: the rules suggest spans.
+orders by). Spans: a CRF per span label on the
+snapshot tokenizer's tokens (`spans`), on a sample of the same split when it is large.
 """
 
 import random
@@ -17,6 +18,8 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import precision_recall_fscore_support
+
+from . import spans as span_model
 
 # A topic is suggested when the model gives it at least this probability.
 THRESHOLD = 0.5
@@ -38,6 +41,8 @@ class Example:
     text: str
     topics: set[int] = field(default_factory=set)
     stances: dict[int, int] = field(default_factory=dict)  # target id → value id
+    language: str = ""
+    spans: list[tuple[int, int, int]] = field(default_factory=list)  # (label id, start, end)
 
 
 @dataclass
@@ -110,15 +115,16 @@ def _micro_f1(truth: np.ndarray, predicted: np.ndarray) -> float | None:
 
 def train(
     examples: list[Example], *, topics: dict[int, str], targets: dict[int, str], values: dict[int, str], seed: int,
-    progress: Callable[[int, int], None] = lambda done, total: None,
+    progress: Callable[[int, int], None] = lambda done, total: None, span_labels: dict[int, str] | None = None,
 ) -> Trained:
-    """Fit, score and draw the curve. `topics`, `targets`, `values`: the project's ids → names."""
+    """Fit, score and draw the curve. `topics`, `targets`, `values`, `span_labels`: the project's ids → names."""
     if len(examples) < MIN_ARTICLES:
         raise TooFew(f"Training needs at least {MIN_ARTICLES} reviewed articles; the project has {len(examples)}.")
     training, held_out = split(examples, seed)
     topic_ids = sorted(topics)
     sizes = [s for s in CURVE_SIZES if s < len(training)] + [len(training)]
-    total = 2 + len(sizes) + len(targets)
+    span_part = _SpanPart(training, held_out, span_labels or {})
+    total = 2 + len(sizes) + len(targets) + span_part.steps
     done = 0
 
     def step():
@@ -162,11 +168,16 @@ def train(
                 entry["labels"] = _per_label([v for _, v in test_rows], y_pred, labels, values)
         stance_scores.append(entry)
         step()
+    # The topics' matrices let go before the spans' fits (their peaks apart).
+    del X_train, X_test
+    span_models, span_scores, span_curve = span_part.fit(step)
+    curve = _with_spans(curve, span_curve)
     step()
     return Trained(
         bundle={"vectorizer": vectorizer, "topics": topic_models, "stances": stance_models, "threshold": THRESHOLD,
-                "stance_threshold": STANCE_THRESHOLD},
-        scores={"topics": topic_scores, "topics_micro_f1": _micro_f1(truth, predicted), "stance": stance_scores},
+                "stance_threshold": STANCE_THRESHOLD, "spans": span_models},
+        scores={"topics": topic_scores, "topics_micro_f1": _micro_f1(truth, predicted), "stance": stance_scores,
+                **span_scores},
         curve=curve, train_count=len(training), test_count=len(held_out),
     )
 
@@ -199,6 +210,77 @@ def predict(bundle: dict, text: str) -> Prediction:
     return Prediction(topics=topics, stances=stances, margin=margin)
 
 
+class _SpanPart:
+    """The span model's share of a training run: the sample, its curve points and its scores."""
+
+    def __init__(self, training: list[Example], held_out: list[Example], labels: dict[int, str]):
+        self.labels = labels
+        self.label_ids = sorted(labels)
+        self.training, self.held_out = training, held_out
+        self.learnable = bool(labels) and any(e.spans for e in training)
+        self.sizes = []
+        if self.learnable:
+            self.train_data = self._take(training, span_model.MAX_TRAIN_TOKENS)
+            self.test_data = self._take(held_out, span_model.MAX_TEST_TOKENS, held_out=True)
+            n = len(self.train_data)
+            self.sizes = [s for s in CURVE_SIZES if s < n] + [n]
+
+    @property
+    def steps(self) -> int:
+        return len(self.sizes)
+
+    def _take(self, examples: list[Example], budget: int, held_out: bool = False) -> list:
+        """The first examples' span data, in the split's order, until `budget` tokens (at least one)."""
+        taken, used = [], 0
+        for example in examples:
+            data = span_model.article_data(example.text, example.language,
+                                           [s for s in example.spans if s[0] in self.labels], held_out=held_out)
+            if taken and used + data.tokens > budget:
+                break
+            taken.append(data)
+            used += data.tokens
+        return taken
+
+    def fit(self, step) -> tuple[dict, dict, dict[int, float | None]]:
+        """The CRFs fitted on the sample (the curve's points on its first articles), their scores,
+        and the curve's span F1 per size. The sample's tokens are let go."""
+        if not self.learnable:
+            return {}, {"spans": [{"label": self.labels[i], "trained": False, "precision": 0.0, "recall": 0.0,
+                                   "f1": 0.0, "support": 0, "unaligned": 0} for i in self.label_ids],
+                        "spans_micro_f1": None}, {}
+        train_data, test_data = self.train_data, self.test_data
+        self.train_data = self.test_data = None
+        curve = {}
+        models, rows, micro = {}, [], None
+        for size in self.sizes:
+            models = span_model.fit(train_data[:size], self.label_ids)
+            rows, micro = span_model.score(span_model.Tagger(models), test_data, self.label_ids, self.labels)
+            curve[size] = micro
+            step()
+        sample = {
+            "train_articles": len(train_data), "of_train": len(self.training),
+            "test_articles": len(test_data), "of_test": len(self.held_out),
+            "train_tokens": sum(d.tokens for d in train_data), "test_tokens": sum(d.tokens for d in test_data),
+            "max_train_tokens": span_model.MAX_TRAIN_TOKENS,
+        }
+        return models, {"spans": rows, "spans_micro_f1": micro, "spans_sample": sample}, curve
+
+
+def _with_spans(curve: list[dict], span_curve: dict[int, float | None]) -> list[dict]:
+    """The topics' curve points with the spans' F1 at their sizes; a size only the spans have
+    (their sample's) is a point with no topics' F1."""
+    by_size = {point["size"]: point for point in curve}
+    for size, f1 in span_curve.items():
+        by_size.setdefault(size, {"size": size, "f1": None})["span_f1"] = f1
+    return sorted(by_size.values(), key=lambda p: p["size"])
+
+
 def predict_topics(bundle: dict, text: str) -> list[tuple[int, float]]:
     """The topics the model gives at least the threshold, with their probability."""
     return predict(bundle, text).topics
+
+
+def predict_spans(bundle: dict, text: str, language: str) -> list[tuple[int, int, int, float]]:
+    """(label id, start, end, score) of the spans the model finds; none from a model without spans."""
+    models = bundle.get("spans")
+    return span_model.predict(models, text, language) if models else []

@@ -12,9 +12,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from annotator.corpus.models import Article
-from annotator.labelling.models import Annotation, Stance
+from annotator.labelling import services as labelling
+from annotator.labelling.models import Annotation, Span, Stance
 from annotator.projects.models import Project
 from annotator.suggestions.models import MODEL_PREFIX, SuggesterSettings, Suggestion
+from annotator.suggestions.services import span_key
 
 from . import learn
 from .models import ArticleCertainty, ModelVersion, TrainingSettings, model_root
@@ -34,8 +36,9 @@ def gold_examples(project: Project, limit: int | None = None) -> list[learn.Exam
     if limit is not None:
         gold = gold.filter(pk__in=gold.values("pk")[:limit])
     examples = {
-        annotation_id: learn.Example(article_id=article_id, text=text)
-        for annotation_id, article_id, text in gold.values_list("id", "article_id", "article__text").iterator()
+        annotation_id: learn.Example(article_id=article_id, text=text, language=language)
+        for annotation_id, article_id, text, language in gold.values_list(
+            "id", "article_id", "article__text", "article__language").iterator()
     }
     topics = Annotation.topics.through.objects.filter(annotation__in=gold).values_list("annotation_id", "topic_id")
     for annotation_id, topic_id in topics.iterator():
@@ -43,6 +46,9 @@ def gold_examples(project: Project, limit: int | None = None) -> list[learn.Exam
     stances = Stance.objects.filter(annotation__in=gold).values_list("annotation_id", "target_id", "value_id")
     for annotation_id, target_id, value_id in stances.iterator():
         examples[annotation_id].stances[target_id] = value_id
+    spans = Span.objects.filter(annotation__in=gold).order_by().values_list("annotation_id", "label_id", "start", "end")
+    for annotation_id, label_id, start, end in spans.iterator(chunk_size=10_000):
+        examples[annotation_id].spans.append((label_id, start, end))
     return list(examples.values())
 
 
@@ -148,7 +154,8 @@ def model_suggestions_compute(*, article: Article) -> int:
     if version is None:
         ArticleCertainty.objects.filter(article=article).delete()
     else:
-        prediction = learn.predict(load_bundle(version), article.text)
+        bundle = load_bundle(version)
+        prediction = learn.predict(bundle, article.text)
         if prediction.margin is None:
             ArticleCertainty.objects.filter(article=article).delete()
         else:
@@ -172,6 +179,7 @@ def model_suggestions_compute(*, article: Article) -> int:
                     key = f"stance:{target_id}:{value_id}"
                     wanted[key] = Suggestion(article=article, source=version.source, kind=Suggestion.Kind.STANCE,
                                              target_id=target_id, stance_value_id=value_id, key=key, score=score)
+            wanted.update(_span_suggestions(article, version, bundle))
     existing = Suggestion.objects.filter(article=article, source__startswith=MODEL_PREFIX)
     kept = {}
     for row in existing:
@@ -221,3 +229,25 @@ def model_files_prune(*, project_id: int) -> list[int]:
         _load.cache_clear()
         pruned.append(version.pk)
     return pruned
+
+
+def _span_suggestions(article: Article, version: ModelVersion, bundle: dict) -> dict[str, Suggestion]:
+    """The model's spans as rows keyed as the rules' are, each checked as an analyst's span is
+    (its edges on grapheme cluster boundaries); a label removed since training is left out."""
+    found = learn.predict_spans(bundle, article.text, article.language)
+    if not found:
+        return {}
+    labels = {label.id: label for label in article.project.span_labels.all()}
+    rows = {}
+    for label_id, start, end, score in found:
+        label = labels.get(label_id)
+        if label is None:
+            continue
+        try:
+            labelling.span_check_clusters(text=article.text, start=start, end=end)
+        except ValidationError:
+            continue
+        key = span_key(label, start, end)
+        rows[key] = Suggestion(article=article, source=version.source, kind=Suggestion.Kind.SPAN, label=label,
+                               key=key, start=start, end=end, text=article.text[start:end], score=score)
+    return rows

@@ -63,6 +63,7 @@ def model_train(version_id: str) -> str:
                 topics=dict(project.topics.values_list("id", "name")),
                 targets=dict(project.stance_targets.values_list("id", "name")),
                 values=dict(project.stance_values.values_list("id", "name")),
+                span_labels=dict(project.span_labels.values_list("id", "name")),
             )
             progress.heartbeat.check()
             directory.mkdir(parents=True, exist_ok=True)

@@ -59,3 +59,33 @@ def reviewer(db):
 @pytest.fixture
 def project(analyst, admin_user, reviewer):
     return make_project(analyst=analyst, admin=admin_user, reviewer=reviewer)
+
+
+def quoted_text(rng: random.Random) -> tuple[str, list[tuple[int, int]]]:
+    """A paragraph or two of filler with two or three «…» quotations, and the quotations' offsets
+    (the text inside the marks)."""
+    parts, quotes, length = [], [], 0
+    for _ in range(rng.randint(2, 3)):
+        before = " ".join(rng.choice(FILLER) for _ in range(rng.randint(3, 8))).capitalize() + " «"
+        inside = " ".join(rng.choice(FILLER) for _ in range(rng.randint(2, 7)))
+        after = "» " + " ".join(rng.choice(FILLER) for _ in range(rng.randint(2, 6))) + ".\n"
+        quotes.append((length + len(before), length + len(before) + len(inside)))
+        parts += [before, inside, after]
+        length += len(before) + len(inside) + len(after)
+    return "".join(parts).rstrip("\n"), quotes
+
+
+def quoted_corpus(project, reviewer, n: int, seed: int = 5) -> list:
+    """`n` reviewed articles whose gold marks the text inside «…» as Quote: a pattern to learn."""
+    from annotator.labelling.models import Span
+
+    rng = random.Random(seed)
+    quote = project.span_labels.get(name="Quote")
+    articles = []
+    for _ in range(n):
+        text, quotes = quoted_text(rng)
+        article = ArticleFactory(project=project, text=text)
+        gold = make_gold(article, reviewer, [])
+        Span.objects.bulk_create(Span(annotation=gold, label=quote, start=s, end=e, text=text[s:e]) for s, e in quotes)
+        articles.append(article)
+    return articles

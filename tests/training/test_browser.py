@@ -11,7 +11,7 @@ from annotator.training.models import ModelVersion
 from tests.browser.helpers import axe_check, log_in
 from tests.factories import UserFactory, make_project
 
-from .conftest import reviewed_corpus
+from .conftest import quoted_corpus, reviewed_corpus
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -90,4 +90,56 @@ def test_the_reviewer_trains_a_model_and_an_analyst_sees_its_topic(page):
     page.reload()
     assert page.locator(f"#stance-{west.id}").input_value() == str(neutral.id)
     assert page.locator("#suggestions li.suggestion", has_text=f"model:{model.id}").count() == 0
+    axe_check(page)
+
+
+def test_an_analyst_accepts_a_model_span_with_the_key(page):
+    from annotator.labelling.models import Span
+    from annotator.suggestions.models import SuggesterSettings
+    from annotator.training.services import model_training_start
+    from tests.suggestions.test_browser import ghosts
+
+    reviewer = UserFactory(username="reviewer1")
+    analyst = UserFactory(username="analyst1")
+    project = make_project(name="Spans modelled", analyst=analyst, reviewer=reviewer)
+    quoted_corpus(project, reviewer, 30)
+    # Only the model suggests here: the rules would propose the same quotation.
+    SuggesterSettings.objects.create(project=project, quotes=False, speakers=False, topics=False, model=True)
+    model = model_training_start(project=project, user=reviewer)  # trained as it commits (the tests' backend)
+    model.refresh_from_db()
+    assert model.status == "ready", model.error
+
+    # The reviewer sees the spans' scores and their line on the curve.
+    log_in(page, "reviewer1")
+    page.goto(f"/p/{project.id}/model/")
+    version = page.locator("article.model-version").first
+    cells = version.get_by_role("table", name="Spans on the held-out articles").get_by_role(
+        "row", name="Quote").locator("td").all_inner_texts()
+    quote = next(row for row in model.scores["spans"] if row["label"] == "Quote")
+    assert cells == ["1.00", "1.00", "1.00", str(quote["support"])]
+    assert version.locator("svg polyline.curve-line-spans").count() == 1
+    assert version.get_by_text("Spans, all together: F1 1.00.").is_visible()
+    page.screenshot(path="/tmp/train/model-page-spans.png", full_page=True)
+    axe_check(page)
+    page.context.clear_cookies()
+
+    text = "Officials met in the capital.\nThe envoy said «no deal was reached on Friday» after the meeting."
+    [article] = article_import(project=project, files=[("new.txt", text.encode())]).created
+    log_in(page, "analyst1")
+    page.goto(f"/p/{project.id}/a/{article.id}/")
+    item = page.locator("#suggestions li.suggestion", has_text=f"model:{model.id}")
+    assert item.count() == 1 and "no deal was reached on Friday" in item.inner_text()
+    assert ghosts(page) == ["no deal was reached on Friday"]
+    page.screenshot(path="/tmp/train/labelling-model-span.png", full_page=True)
+    axe_check(page)
+
+    page.locator("#article-text").focus()
+    page.keyboard.press("Shift+A")  # the first press focuses the first suggestion
+    with page.expect_response("**/accept/"):
+        page.keyboard.press("Shift+A")
+    page.locator("#article-text mark.span", has_text="no deal was reached").first.wait_for()
+    assert ghosts(page) == [] and page.locator("#suggestions li.suggestion").count() == 0
+    [span] = Span.objects.filter(annotation__article=article)
+    assert (span.text, span.label.name, span.suggested_by) == ("no deal was reached on Friday", "Quote",
+                                                               f"model:{model.id}")
     axe_check(page)

@@ -9,7 +9,7 @@ from annotator.training.models import ArticleCertainty, ModelVersion
 from tests.datasets.test_worker import database_backend, run_worker_until  # noqa: F401 (a fixture)
 from tests.factories import ArticleFactory
 
-from .conftest import reviewed_corpus
+from .conftest import quoted_corpus, reviewed_corpus
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,3 +46,37 @@ def test_a_real_worker_trains_and_suggests(client, database_backend, project, re
     assert (stance.article_id, stance.target.name, stance.stance_value.name) == (waiting.id, "the West", "neutral")
     # And how sure it is, for the queue's "least sure first".
     assert ArticleCertainty.objects.get(article=waiting).version == version
+
+
+def test_a_real_worker_trains_the_span_model_and_new_articles_get_its_spans(
+        client, database_backend, project, reviewer, tmp_path, model_root):  # noqa: F811
+    from django_tasks_db.models import DBTaskResult
+
+    from annotator.corpus.services import article_import
+
+    quoted_corpus(project, reviewer, 30)
+    waiting = ArticleFactory(project=project, text="Officials said «the talks go on this week» in the capital.")
+    client.force_login(reviewer)
+    assert client.post(reverse("model_train_start", args=[project.id])).status_code == 302
+    version = ModelVersion.objects.get()
+
+    def all_finished():
+        tasks = list(DBTaskResult.objects.values_list("status", flat=True))
+        return len(tasks) > 1 and all(status in ("SUCCESSFUL", "FAILED") for status in tasks)
+
+    env = {"ANNOTATOR_SNAPSHOT_ROOT": str(tmp_path), "ANNOTATOR_MODEL_ROOT": str(model_root)}
+    output = run_worker_until(all_finished, timeout=180, **env)
+    version.refresh_from_db()
+    assert version.status == "ready", output
+    assert {row["label"]: row["f1"] for row in version.scores["spans"]}["Quote"] == 1.0
+    [suggestion] = Suggestion.objects.filter(source=version.source, kind="span")
+    assert (suggestion.article_id, suggestion.text) == (waiting.id, "the talks go on this week")
+
+    # An article imported afterwards: its import queues the suggestions task, which the worker runs.
+    text = "The envoy said «no deal was reached on Friday» after the meeting."
+    [new] = article_import(project=project, files=[("new.txt", text.encode())]).created
+    output = run_worker_until(all_finished, timeout=120, **env)
+    assert list(DBTaskResult.objects.filter(task_path__startswith="annotator.suggestions").values_list(
+        "task_path", "status")) == [("annotator.suggestions.tasks.suggestions_compute_articles", "SUCCESSFUL")], output
+    assert list(Suggestion.objects.filter(article=new, source=version.source).values_list("kind", "text")) == [
+        ("span", "no deal was reached on Friday")]
