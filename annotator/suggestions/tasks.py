@@ -16,9 +16,12 @@ from .services import suggestions_compute
 
 # Articles per task: a big import becomes several tasks, which several workers may share.
 CHUNK = 100
+# Behind every other task: a 10k import queues minutes of suggestions, and a snapshot, an import
+# or a training asked for meanwhile must not wait for them (workers take the highest priority first).
+PRIORITY = -10
 
 
-@task
+@task(priority=PRIORITY)
 def suggestions_compute_articles(article_ids: list[int]) -> int:
     """Compute the rule suggestions of these articles, and the trained model's (each in its own transaction)."""
     from annotator.training.services import model_suggestions_compute  # the training app builds on this one
@@ -31,7 +34,7 @@ def suggestions_compute_articles(article_ids: list[int]) -> int:
     return done
 
 
-@task
+@task(priority=PRIORITY)
 def suggestions_compute_project(project_id: int) -> int:
     """Every article of the project, again: its keywords or suggesters changed."""
     ids = list(Article.objects.filter(project_id=project_id).order_by("id").values_list("id", flat=True))

@@ -22,6 +22,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from annotator.corpus.models import Article
+from annotator.suggestions.tasks import PRIORITY as SUGGESTIONS_PRIORITY
 from annotator.heartbeat import Abandoned, TaskProgress, recover_lost
 
 from . import learn, services
@@ -98,7 +99,7 @@ def model_train(version_id: str) -> str:
         partial_file.unlink(missing_ok=True)
 
 
-@task
+@task(priority=SUGGESTIONS_PRIORITY)
 def model_suggest_articles(article_ids: list[int]) -> int:
     """The project's current model's suggestions for these articles (each in its own transaction);
     then the files of versions whose last suggestions these were are deleted (`model_files_prune`)."""
