@@ -1,7 +1,7 @@
 """Benchmark 4: span saves under load on the production server.
 
     python -m bench.span_load --analysts 50 --seconds 60 --workers 4 --threads 4 [--think-ms 2000]
-        [--article-chars 50000 --spans 500] [--api]
+        [--article-chars 50000 --spans 500] [--api] [--port N]
 
 gunicorn (gthread) serves the app with DEBUG off on PostgreSQL. Each simulated analyst logs in
 through the login form; once all have, the clock starts and each creates, edits and deletes spans
@@ -271,6 +271,7 @@ def main() -> None:
     parser.add_argument("--article-chars", type=int, default=0, help="article length (default: a workload article)")
     parser.add_argument("--spans", type=int, default=0, help="spans each analyst has before the test")
     parser.add_argument("--api", action="store_true", help="save through the REST API with tokens, not the page")
+    parser.add_argument("--port", type=int, default=0, help="the server's port (default: any free one)")
     args = parser.parse_args()
     setup_django()
     from django.core.management import call_command
@@ -288,7 +289,7 @@ def main() -> None:
         for user in get_user_model().objects.filter(username__startswith="bench-load-"):
             tokens[user.username] = token_create(user=user, name="bench")[1]
 
-    port = free_port()
+    port = args.port or free_port()
     # The API's per-token rate limit is lifted: this measures saving, and a client here saves without pause.
     env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1", "CONN_MAX_AGE": "60", "ANNOTATOR_API_RATE": "1000000/min"}
     server = subprocess.Popen(
