@@ -6,6 +6,7 @@ row lock, not the project's), and that the count still never lets k + 1 analysts
 """
 
 import threading
+import time
 
 import pytest
 from django.db import connection, transaction
@@ -127,6 +128,44 @@ def test_the_count_that_decides_is_made_last_so_a_late_claim_is_refused(race):
         holder.join(WAIT)
     assert held == ["full"]
     assert list(Annotation.objects.values_list("annotator__username", flat=True)) == ["second"]
+
+
+def _wait_until_a_claim_waits_for_a_lock():
+    """Until another connection's statement is waiting for a row lock (the article's)."""
+    deadline = time.monotonic() + WAIT
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                           "AND query LIKE '%%labelling_claim_count%%' AND pid <> pg_backend_pid()")
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)
+    raise AssertionError("no claim ever waited for the article's lock")
+
+
+@overlapping
+def test_a_claim_that_waited_for_the_lock_counts_the_claim_committed_meanwhile(race):
+    """k = 1. The first analyst has counted (room for one: theirs) and holds the article's lock
+    until their commit; the second's claim, which saw no holder when it began, waits for that lock
+    in its own count. The count runs once the lock is granted, with a new snapshot, so it sees the
+    first's committed annotation and refuses the second. (Counted in the snapshot its statement
+    began with, it would see only its own annotation and let two analysts in.)"""
+    project, first, second = race
+    article = ArticleFactory(project=project)
+    inside, release, held = threading.Event(), threading.Event(), []
+    holder = _hold_a_claim_open(article, first, inside, release, held, counted=True)
+    done = []
+    try:
+        assert inside.wait(WAIT)
+        claimer = _claim_in_a_thread(article, second, done)
+        _wait_until_a_claim_waits_for_a_lock()
+    finally:
+        release.set()
+        holder.join(WAIT)
+    claimer.join(WAIT)
+    assert held == ["saved"]
+    assert done == ["full"]
+    assert list(Annotation.objects.values_list("annotator__username", flat=True)) == ["first"]
 
 
 @pytest.mark.parametrize("round_", range(4))
