@@ -29,6 +29,7 @@ import multiprocessing
 import os
 import random
 import re
+import resource
 import socket
 import subprocess
 import sys
@@ -326,12 +327,17 @@ def main() -> None:
             process.join()
         elapsed = time.monotonic() - started
     finally:
+        # The clients have been joined: what the children's CPU grows by from here is the server's
+        # (gunicorn's master waits for its workers, and this waits for the master).
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         server.terminate()
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:  # a busy machine: don't lose the figures to a slow shutdown
             server.kill()
             server.wait()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server_cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
     from annotator.corpus.models import Article
     from annotator.labelling.models import Span
@@ -364,6 +370,10 @@ def main() -> None:
     later = [t for r in results for t in r["timings"]["create"][1:]]
     summary["first_create_p95_ms"] = round(percentile(firsts, 95), 1) if firsts else None
     summary["later_create_p95_ms"] = round(percentile(later, 95), 1) if later else None
+    summary["first_create_p50_ms"] = round(percentile(firsts, 50), 1) if firsts else None
+    summary["later_create_p50_ms"] = round(percentile(later, 50), 1) if later else None
+    # CPU seconds of gunicorn (its start included): steadier than wall times on a shared machine.
+    summary["server_cpu_s"] = round(server_cpu, 1)
     print(json.dumps(summary, indent=2))
     if errors:
         print("first errors:", errors[:5])
