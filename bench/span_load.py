@@ -1,7 +1,7 @@
 """Benchmark 4: span saves under load on the production server.
 
     python -m bench.span_load --analysts 50 --seconds 60 --workers 4 --threads 4 [--think-ms 2000]
-        [--article-chars 50000 --spans 500] [--api]
+        [--article-chars 50000 --spans 500] [--api] [--port N]
 
 gunicorn (gthread) serves the app with DEBUG off on PostgreSQL. Each simulated analyst logs in
 through the login form; once all have, the clock starts and each creates, edits and deletes spans
@@ -31,6 +31,7 @@ import multiprocessing
 import os
 import random
 import re
+import resource
 import socket
 import subprocess
 import sys
@@ -273,6 +274,7 @@ def main() -> None:
     parser.add_argument("--article-chars", type=int, default=0, help="article length (default: a workload article)")
     parser.add_argument("--spans", type=int, default=0, help="spans each analyst has before the test")
     parser.add_argument("--api", action="store_true", help="save through the REST API with tokens, not the page")
+    parser.add_argument("--port", type=int, default=0, help="the server's port (default: any free one)")
     args = parser.parse_args()
     setup_django()
     from django.core.management import call_command
@@ -290,7 +292,7 @@ def main() -> None:
         for user in get_user_model().objects.filter(username__startswith="bench-load-"):
             tokens[user.username] = token_create(user=user, name="bench")[1]
 
-    port = free_port()
+    port = args.port or free_port()
     # The API's per-token rate limit is lifted: this measures saving, and a client here saves without pause.
     env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1", "CONN_MAX_AGE": "60", "ANNOTATOR_API_RATE": "1000000/min"}
     server = subprocess.Popen(
@@ -327,12 +329,17 @@ def main() -> None:
             process.join()
         elapsed = time.monotonic() - started
     finally:
+        # The clients have been joined: what the children's CPU grows by from here is the server's
+        # (gunicorn's master waits for its workers, and this waits for the master).
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         server.terminate()
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:  # a busy machine: don't lose the figures to a slow shutdown
             server.kill()
             server.wait()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server_cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
     from annotator.corpus.models import Article
     from annotator.labelling.models import Span
@@ -366,6 +373,10 @@ def main() -> None:
     later = [t for r in results for t in r["timings"]["create"][1:]]
     summary["first_create_p95_ms"] = round(percentile(firsts, 95), 1) if firsts else None
     summary["later_create_p95_ms"] = round(percentile(later, 95), 1) if later else None
+    summary["first_create_p50_ms"] = round(percentile(firsts, 50), 1) if firsts else None
+    summary["later_create_p50_ms"] = round(percentile(later, 50), 1) if later else None
+    # CPU seconds of gunicorn (its start included): steadier than wall times on a shared machine.
+    summary["server_cpu_s"] = round(server_cpu, 1)
     print(json.dumps(summary, indent=2))
     if errors:
         print("first errors:", errors[:5])

@@ -16,7 +16,7 @@ from annotator.labelling import services as labelling
 from annotator.labelling.models import Annotation, Change, Relation, Span, Stance
 from annotator.projects.models import Membership
 from annotator.review import services as review
-from annotator.suggestions.models import SuggestionDecision
+from annotator.suggestions.models import SuggesterSettings, SuggestionDecision
 from annotator.suggestions.services import suggestions_compute
 from annotator.training.models import ModelVersion, TrainingSettings
 from tests.factories import ArticleFactory, UserFactory, make_project
@@ -171,6 +171,7 @@ def fingerprint():
         sorted(SuggestionDecision.objects.values_list("id", "decision")),
         sorted(ModelVersion.objects.values_list("id", "status")),
         sorted(TrainingSettings.objects.values_list("project_id", "retrain_every")),
+        sorted(SuggesterSettings.objects.values_list("project_id", "quotes", "speakers", "topics", "model")),
     )
 
 

@@ -18,7 +18,7 @@ from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as InputError
 from ninja.throttling import AuthRateThrottle, BaseThrottle
 
-from . import annotations, articles, projects, snapshots, suggestions, training
+from . import annotations, articles, assist, projects, snapshots, suggestions, training
 from .auth import AUTH
 from .models import ApiToken
 
@@ -78,7 +78,7 @@ api = Api(
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
-for module in (projects, articles, annotations, suggestions, snapshots, training):
+for module in (projects, articles, annotations, suggestions, snapshots, training, assist):
     api.add_router("/projects", module.router)
 
 

@@ -14,8 +14,8 @@ from contextlib import contextmanager
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from annotator.corpus.models import Article
@@ -111,10 +111,11 @@ def annotation_claim(*, article: Article, annotator: AbstractBaseUser) -> Iterat
         )
         made = annotation is None
         if made:
-            overlap = _overlap(article)
-            if article_is_full(article=article, overlap=overlap):  # refused before doing any work
+            overlap, held, reviewed = _room(article)
+            if held >= overlap:  # refused before doing any work
                 raise ArticleFull(overlap)
-            annotation = annotation_get_or_create(article=article, annotator=annotator, lock=True)
+            annotation = _annotation_make(article, annotator)
+            annotation.article_reviewed = reviewed
         annotation.article = article  # the caller's copy: saves loading the text again
         annotation.claim_holds_lock = True
         try:
@@ -125,8 +126,30 @@ def annotation_claim(*, article: Article, annotator: AbstractBaseUser) -> Iterat
             _claim_check(article)
 
 
-def _overlap(article: Article) -> int:
-    return Project.objects.filter(pk=article.project_id).values_list("overlap", flat=True).get()
+def _room(article: Article) -> tuple[int, int, bool]:
+    """The project's k, how many analysts hold the article, and whether it is reviewed: one query."""
+    return (
+        Article.objects.filter(pk=article.pk)
+        .annotate(
+            held=Count("annotations", filter=Q(annotations__kind=Annotation.Kind.ANALYST,
+                                               annotations__status__in=HOLDING)),
+            reviewed=_reviewed(OuterRef("pk")),
+        )
+        .values_list("project__overlap", "held", "reviewed")
+        .get()
+    )
+
+
+def _annotation_make(article: Article, annotator: AbstractBaseUser) -> Annotation:
+    """The analyst's new annotation, known not to exist a moment ago: inserted without looking again.
+    If their own other request (another tab) inserted it meanwhile, the insert waits for that one's
+    commit and fails; theirs is taken, locked (it holds the place already)."""
+    try:
+        with transaction.atomic():
+            return Annotation.objects.create(article=article, annotator=annotator, kind=Annotation.Kind.ANALYST)
+    except IntegrityError:
+        return Annotation.objects.select_for_update().get(article=article, annotator=annotator,
+                                                          kind=Annotation.Kind.ANALYST)
 
 
 def _claim_check(article: Article) -> None:
@@ -136,16 +159,19 @@ def _claim_check(article: Article) -> None:
     UPDATE, which still lets annotations that point at it be inserted), then the holders are
     counted in a new statement, so under READ COMMITTED the count sees every claim committed by
     whoever held the lock before, as well as the caller's own uncommitted annotation. Two claimers
-    can therefore never both see room for one. SQLite has one writer at a time: the caller's
-    insert already made it the only one.
+    can therefore never both see room for one. Both statements run in one call of the database
+    function `labelling_claim_count` (migration 0008), which takes a new snapshot for each: the
+    lock is held for that one round trip and the commit, not for two. SQLite has one writer at a
+    time: the caller's insert already made it the only one.
     """
-    articles = Article.objects.filter(pk=article.pk)
-    if connection.features.has_select_for_update:
-        no_key = connection.features.has_select_for_no_key_update
-        articles = articles.select_for_update(no_key=no_key, of=("self",))  # the article's row, not the project's
-    # The article's own column is selected too: `of=("self",)` names the table by it.
-    _, overlap = articles.values_list("pk", "project__overlap").get()
-    held = Annotation.objects.filter(article=article, kind=Annotation.Kind.ANALYST, status__in=HOLDING).count()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT held, slots FROM labelling_claim_count(%s, %s, %s)",
+                           [article.pk, Annotation.Kind.ANALYST.value, [status.value for status in HOLDING]])
+            held, overlap = cursor.fetchone()
+    else:
+        overlap = Project.objects.filter(pk=article.project_id).values_list("overlap", flat=True).get()
+        held = Annotation.objects.filter(article=article, kind=Annotation.Kind.ANALYST, status__in=HOLDING).count()
     if held > overlap:
         raise ArticleFull(overlap)
 

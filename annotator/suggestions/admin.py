@@ -3,7 +3,7 @@ from django.contrib import admin
 from annotator.forms import TextChecked
 
 from .models import SuggesterSettings, Suggestion, SuggestionDecision
-from .tasks import suggestions_enqueue_project
+from .services import SWITCHES, suggester_settings_update
 
 
 class SuggesterSettingsInline(admin.StackedInline):
@@ -24,8 +24,8 @@ class SuggesterSettingsAdmin(admin.ModelAdmin):
     list_select_related = ["project"]
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        suggestions_enqueue_project(obj.project_id)
+        # Through the service the API uses: the articles' suggestions are computed again if a switch changed.
+        suggester_settings_update(project=obj.project, **{switch: getattr(obj, switch) for switch in SWITCHES})
 
 
 class ComputedAdmin(admin.ModelAdmin):

@@ -131,6 +131,36 @@ def suggestions_compute(*, article: Article) -> int:
     return kept
 
 
+# --- which suggesters a project uses ----------------------------------------------------------
+
+SWITCHES = ("quotes", "speakers", "topics", "model")
+
+
+def suggester_settings_get(*, project: Project) -> SuggesterSettings:
+    """The project's switches; without a row, every suggester is on (the row is not made here)."""
+    return SuggesterSettings.objects.filter(project=project).first() or SuggesterSettings(project=project)
+
+
+@transaction.atomic
+def suggester_settings_update(*, project: Project, quotes: bool, speakers: bool, topics: bool,
+                              model: bool) -> SuggesterSettings:
+    """Turn the project's suggesters on or off. When any switch changed, every article's suggestions
+    are computed again by the worker once this commits (rows of a suggester turned off are deleted,
+    one turned on gets its rows), as when the switches change on the admin site."""
+    from .tasks import suggestions_enqueue_project  # the tasks module builds on this one
+
+    wanted = {"quotes": quotes, "speakers": speakers, "topics": topics, "model": model}
+    row = SuggesterSettings.objects.select_for_update().filter(project=project).first()
+    before = {switch: getattr(row, switch) if row else True for switch in SWITCHES}  # no row: all on
+    row = row or SuggesterSettings(project=project)
+    for switch, on in wanted.items():
+        setattr(row, switch, on)
+    row.save()
+    if wanted != before:
+        suggestions_enqueue_project(project.id)
+    return row
+
+
 # --- what an analyst sees -------------------------------------------------------------------
 
 

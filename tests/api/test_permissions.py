@@ -27,6 +27,9 @@ STAFF = {
     "snapshot_create", "snapshot_detail", "snapshot_file", "import_job",
     "model_version_list", "model_train_start", "model_version_detail",
 }
+ADMIN = {  # the model-in-the-loop settings
+    "training_settings_read", "training_settings_update", "suggester_settings_read", "suggester_settings_update",
+}
 ROLES = ["anonymous", "outsider", "analyst", "reviewer", "admin"]
 
 
@@ -49,6 +52,8 @@ def body(name, world):
         "labels_set": {"topics": [], "stance": {}},
         "article_import": {"articles": [{"text": f"A new article {uuid.uuid4()}."}]},
         "snapshot_create": {"scope": "gold", "formats": ["jsonl"]},
+        "training_settings_update": {"retrain_every": 7},
+        "suggester_settings_update": {"quotes": False, "speakers": True, "topics": False, "model": True},
     }.get(name)
 
 
@@ -71,13 +76,15 @@ def call(client, method, path, world, project_id, headers, payload):
 
 
 def allowed(name, role):
+    if name in ADMIN:
+        return role == "admin"
     if name in EVERY_MEMBER or name in OWN_WORK:
         return role in {"analyst", "reviewer", "admin"}
     return role in {"reviewer", "admin"}
 
 
 def test_every_route_is_in_the_matrix():
-    assert {name for name, _, _ in routes()} == EVERY_MEMBER | OWN_WORK | STAFF
+    assert {name for name, _, _ in routes()} == EVERY_MEMBER | OWN_WORK | STAFF | ADMIN
 
 
 @pytest.fixture
@@ -123,6 +130,24 @@ def test_objects_of_another_project_are_never_reached(client, worlds, headers, n
     response = call(client, method, path, theirs, mine.project.id, headers(role), body(name, theirs))
     assert response.status_code == (404 if allowed(name, role) else 403), (name, role, response.status_code)
     assert fingerprint() == before
+
+
+PROJECT_ROUTES = [r for r in routes() if r[0] in ADMIN]
+
+
+@pytest.mark.parametrize("role", ["analyst", "reviewer", "admin"])
+@pytest.mark.parametrize(("name", "method", "path"), PROJECT_ROUTES)
+def test_another_projects_settings_are_never_reached(client, worlds, headers, name, method, path, role):  # noqa: F811
+    """The settings are the project's own object: naming the other project's id is a 404 for every
+    role of mine (the other project's admin is the outsider, who reaches them)."""
+    mine, theirs = worlds
+    before = fingerprint()
+    response = call(client, method, path, theirs, theirs.project.id, headers(role), body(name, theirs))
+    assert response.status_code == 404, (name, role, response.status_code)
+    assert response["Content-Type"] == "application/problem+json"
+    assert fingerprint() == before
+    reached = call(client, method, path, theirs, theirs.project.id, headers("outsider"), body(name, theirs))
+    assert reached.status_code == 200, (name, reached.status_code, reached.content)
 
 
 def test_an_outsider_cannot_list_another_projects_articles_by_any_route(client, worlds, headers):  # noqa: F811

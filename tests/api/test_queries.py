@@ -20,9 +20,9 @@ pytestmark = pytest.mark.django_db
 TEXT = "Lavrov said “NATO is expanding” on Monday. " * 20
 STARTED = 13
 # The first span also makes the annotation, taking one of the article's slots: the count before
-# (overlap, holders) and at the end under the article's lock (overlap with the lock, holders),
-# the get_or_create (a select, then the insert in its own block) and the reviewed check.
-FIRST = 22
+# (overlap, holders and whether the article is reviewed, in one query), the insert in its own
+# block, and at the end the lock and the count under it (one call of `labelling_claim_count`).
+FIRST = 18
 
 
 @pytest.fixture

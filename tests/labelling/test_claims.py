@@ -6,6 +6,7 @@ row lock, not the project's), and that the count still never lets k + 1 analysts
 """
 
 import threading
+import time
 
 import pytest
 from django.db import connection, transaction
@@ -127,6 +128,67 @@ def test_the_count_that_decides_is_made_last_so_a_late_claim_is_refused(race):
         holder.join(WAIT)
     assert held == ["full"]
     assert list(Annotation.objects.values_list("annotator__username", flat=True)) == ["second"]
+
+
+def _wait_until_a_claim_waits_for_a_lock(statement="labelling_claim_count"):
+    """Until another connection's statement containing `statement` waits for a lock (by default
+    the count's, for the article's row)."""
+    deadline = time.monotonic() + WAIT
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                           "AND strpos(query, %s) > 0 AND pid <> pg_backend_pid()", [statement])
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)
+    raise AssertionError(f"no statement with {statement} ever waited for a lock")
+
+
+@overlapping
+def test_a_claim_that_waited_for_the_lock_counts_the_claim_committed_meanwhile(race):
+    """k = 1. The first analyst has counted (room for one: theirs) and holds the article's lock
+    until their commit; the second's claim, which saw no holder when it began, waits for that lock
+    in its own count. The count runs once the lock is granted, with a new snapshot, so it sees the
+    first's committed annotation and refuses the second. (Counted in the snapshot its statement
+    began with, it would see only its own annotation and let two analysts in.)"""
+    project, first, second = race
+    article = ArticleFactory(project=project)
+    inside, release, held = threading.Event(), threading.Event(), []
+    holder = _hold_a_claim_open(article, first, inside, release, held, counted=True)
+    done = []
+    try:
+        assert inside.wait(WAIT)
+        claimer = _claim_in_a_thread(article, second, done)
+        _wait_until_a_claim_waits_for_a_lock()
+    finally:
+        release.set()
+        holder.join(WAIT)
+    claimer.join(WAIT)
+    assert held == ["saved"]
+    assert done == ["full"]
+    assert list(Annotation.objects.values_list("annotator__username", flat=True)) == ["first"]
+
+
+@overlapping
+def test_the_same_analysts_two_first_changes_at_once_make_one_annotation(race):
+    """Two tabs of one analyst: the first's claim has inserted the annotation (not committed);
+    the second saw none, so it inserts too, waits on the unique index, fails once the first
+    commits, and takes the first's annotation: both changes are saved, into one annotation."""
+    project, first, _ = race
+    article = ArticleFactory(project=project)
+    inside, release, held = threading.Event(), threading.Event(), []
+    holder = _hold_a_claim_open(article, first, inside, release, held)
+    done = []
+    try:
+        assert inside.wait(WAIT)
+        claimer = _claim_in_a_thread(article, first, done)
+        _wait_until_a_claim_waits_for_a_lock('INSERT INTO "labelling_annotation"')
+    finally:
+        release.set()
+        holder.join(WAIT)
+    claimer.join(WAIT)
+    assert held == ["saved"] and done == ["saved"]
+    assert list(Annotation.objects.values_list("annotator__username", flat=True)) == ["first"]
 
 
 @pytest.mark.parametrize("round_", range(4))
