@@ -1,6 +1,6 @@
-"""The model-in-the-loop settings through the API: retraining after every N reviewed articles (the
-Model page's form and service) and the suggesters' switches (the admin site's, through
-`suggester_settings_update`), for the project's admins only."""
+"""The model-in-the-loop settings through the API: retraining after every N reviewed articles and
+"label next: least sure first" (the Model page's form, service and roles: reviewers and admins) and
+the suggesters' switches (the admin site's, through `suggester_settings_update`: admins only)."""
 
 import pytest
 
@@ -21,20 +21,29 @@ def project(admin_user):
     return make_project(name="Assist", admin=admin_user, reviewer=reviewer, analyst=UserFactory(username="ana"))
 
 
-def test_retrain_every_is_read_and_set_by_an_admin(client, project, admin_user, bearer):
+@pytest.mark.parametrize("role", ["admin", "reviewer"])
+def test_the_model_page_settings_are_read_and_set_by_its_staff(client, project, bearer, role):
     url = f"/api/v1/projects/{project.id}/training-settings"
-    headers = bearer(admin_user)
-    assert client.get(url, headers=headers).json() == {"retrain_every": 0}  # no row yet: only when started
-    response = client.put(url, {"retrain_every": 25}, content_type="application/json", headers=headers)
+    headers = bearer(project.memberships.get(role=role).user)
+    # No row yet: trained only when started, next article by id.
+    assert client.get(url, headers=headers).json() == {"retrain_every": 0, "prefer_uncertain": False}
+    wanted = {"retrain_every": 25, "prefer_uncertain": True}
+    response = client.put(url, wanted, content_type="application/json", headers=headers)
     assert response.status_code == 200, response.content
-    assert response.json() == {"retrain_every": 25}
-    assert TrainingSettings.objects.get(project=project).retrain_every == 25
-    assert client.get(url, headers=headers).json() == {"retrain_every": 25}
+    assert response.json() == wanted
+    saved = TrainingSettings.objects.get(project=project)
+    assert (saved.retrain_every, saved.prefer_uncertain) == (25, True)
+    assert client.get(url, headers=headers).json() == wanted
+    # A later change of one keeps what the body says of the other.
+    client.put(url, {"retrain_every": 5, "prefer_uncertain": True}, content_type="application/json", headers=headers)
+    saved.refresh_from_db()
+    assert (saved.retrain_every, saved.prefer_uncertain) == (5, True)
 
 
 @pytest.mark.parametrize("value", [-1, 2**31])
 def test_a_number_the_page_refuses_is_a_422_naming_the_field(client, project, admin_user, bearer, value):
-    response = client.put(f"/api/v1/projects/{project.id}/training-settings", {"retrain_every": value},
+    response = client.put(f"/api/v1/projects/{project.id}/training-settings",
+                          {"retrain_every": value, "prefer_uncertain": False},
                           content_type="application/json", headers=bearer(admin_user))
     assert response.status_code == 422, response.content
     assert response["Content-Type"] == "application/problem+json"
@@ -50,12 +59,18 @@ def test_a_body_without_the_field_is_a_422_naming_it(client, project, admin_user
     assert "retrain_every" in [e["field"] for e in response.json()["errors"]]
 
 
-@pytest.mark.parametrize("role", ["reviewer", "ana"])
-def test_a_reviewer_or_an_analyst_is_refused_and_nothing_changes(client, project, bearer, role):
+@pytest.mark.parametrize(("role", "paths"), [
+    ("reviewer", ["suggesters"]),  # the admin site's switches
+    ("ana", ["training-settings", "suggesters"]),
+])
+def test_who_may_not_is_refused_and_nothing_changes(client, project, bearer, role, paths):
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.get(username=role)
-    for path, payload in (("training-settings", {"retrain_every": 3}), ("suggesters", {**ALL_ON, "quotes": False})):
+    payloads = {"training-settings": {"retrain_every": 3, "prefer_uncertain": True},
+                "suggesters": {**ALL_ON, "quotes": False}}
+    for path in paths:
+        payload = payloads[path]
         url = f"/api/v1/projects/{project.id}/{path}"
         assert client.get(url, headers=bearer(user)).status_code == 403
         response = client.put(url, payload, content_type="application/json", headers=bearer(user))
