@@ -8,8 +8,9 @@
    takes the spooled line as it is); the counts and the card's agreement
    (`tallies.SplitTally`, `card.SplitAgreement`: counts only, never the records) are added up
    on the way.
-4. Card: the tokenizers the token formats used, then the dataset card; every file is hashed and
-   renamed from its temporary name.
+4. Card: the tokenizers the token formats used (copied from those saved once per tokenizer
+   version, `saved_tokenizer`), then the dataset card; every file is hashed and renamed from its
+   temporary name.
 5. Publish: in one transaction, the file rows are saved and the snapshot marked ready.
 Memory therefore does not grow with the number of articles beyond those arrays.
 
