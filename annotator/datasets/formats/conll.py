@@ -42,6 +42,8 @@ from . import annotator_name
 from .tokens import placed, record_tokens, tokenizer_language, unaligned_labels
 
 _SPACE = re.compile(r"\s")
+# A word's line is the word, " _ _ ", its tags and "\n"; its tags start _TAG_AT characters after the word.
+_TAG_AT = len(" _ _ ")
 
 
 def docstart(record: dict, annotation: dict) -> str:
@@ -199,8 +201,8 @@ class Losses:
 
 class _Article:
     """An article's CoNLL document (after its -DOCSTART- line) with every tag `O`, and where
-    each word's line ends. A sentence ends at a line break unless it is empty or the break is
-    inside a written span.
+    each word's tags are in it. A sentence ends at a line break unless it is empty or the break
+    is inside a written span.
 
     Documents are UTF-8 bytes, made and tagged as bytes and written as they are: a text with one
     character outside Latin-1 (an emoji) is a string of 4 bytes a character, which every join
@@ -208,20 +210,22 @@ class _Article:
 
     def __init__(self, words: Words, columns: int):
         self.words = words
-        # What follows a word on its line while its tags are O. It starts with a space and a word
-        # holds none, so in a document it is found only after a word, never inside one.
-        self.rest = (" _ _ " + " ".join("O" * columns) + "\n").encode()
-        # The words as UTF-8: one join, encode and split an article (no word holds a line break);
-        # their lengths in bytes from where the line breaks fell.
-        encoded = "\n".join(words.words).encode()
+        self.rest = (" _ _ " + " ".join("O" * columns) + "\n").encode()  # what follows a word while its tags are O
+        self.tags_width = 2 * columns - 1
+        # The words as UTF-8, one join, encode and split an article (no word holds a line break),
+        # and their lengths in bytes: their lengths in characters when the text is ASCII.
+        joined = "\n".join(words.words)
+        encoded = joined.encode()
         self.word_bytes = encoded.split(b"\n") if words.words else []
-        breaks = numpy.flatnonzero(numpy.frombuffer(encoded, numpy.uint8) == 10)
-        self.byte_lengths = numpy.diff(numpy.concatenate([[-1], breaks, [len(encoded)]])) - 1 if words.words else breaks
-        self.text, self.rests = self.document(words.breaks)
+        if len(encoded) == len(joined):
+            self.byte_lengths = words.lengths
+        else:
+            self.byte_lengths = numpy.fromiter(map(len, self.word_bytes), numpy.int64, len(self.word_bytes))
+        self.text, self.tag_at = self.document(words.breaks)
 
-    def document(self, breaks: list[int]) -> tuple[bytes, numpy.ndarray]:
+    def document(self, breaks: list[int]) -> tuple[bytes, list[int]]:
         """The document when these line breaks may end a sentence: its bytes, and where each
-        word's `rest` starts in them."""
+        word's tags are in them."""
         rest, words_before, words, lengths = self.rest, self.words.words_before, self.word_bytes, self.byte_lengths
         sentence_ends, last = [], 0
         for token in breaks:
@@ -240,22 +244,19 @@ class _Article:
         # it adds one blank line.
         line_starts = numpy.cumsum(lengths + len(rest)) - (lengths + len(rest))
         blank_lines = numpy.searchsorted(numpy.asarray(sentence_ends, numpy.int64), numpy.arange(len(words)), side="right")
-        return b"".join(parts), line_starts + blank_lines + lengths
+        tag_at = line_starts + blank_lines + lengths + _TAG_AT
+        return b"".join(parts), tag_at.tolist()
 
-    def tagged(self, codes, inside: set[int], tails: "RowTags") -> bytes:
-        """The document with each word's tags (`word_codes`); `tails[row]` is what follows a
-        word on its line when its codes are `row`."""
+    def tagged(self, codes, inside: set[int], tags) -> bytes:
+        """The document with each word's tags (`word_codes`); `tags(row)` is a row's bytes."""
         if inside:
-            text, rests = self.document([token for token in self.words.breaks if token not in inside])
+            text, tag_at = self.document([token for token in self.words.breaks if token not in inside])
         else:
-            text, rests = self.text, self.rests
+            text, tag_at = self.text, self.tag_at
         touched = codes.any(axis=0)
-        # Runs of words with the same tags, none of them a B after the first: a run's words are
-        # consecutive lines with no blank line between them (a span's I continues over them, and
-        # a line break inside a written span ends no sentence). From the first word's `rest` to
-        # the end of the last word's line, a run's stretch of the document is its words, each
-        # followed by `rest`: the run is that stretch with each `rest` replaced by its tags' line
-        # end, one call a run; the stretches between runs are copied as they are.
+        # Runs of words with the same tags, none of them a B: a run's words are consecutive lines
+        # with no blank line between them (a span's I continues over them, and a line break inside
+        # a written span ends no sentence), so a run is one join.
         changed = numpy.ones(len(touched), bool)
         changed[1:] = (codes[:, 1:] != codes[:, :-1]).any(axis=0)
         run_starts = touched & (changed | (codes & 1).any(axis=0))
@@ -264,30 +265,19 @@ class _Article:
             return text
         boundaries = numpy.append(numpy.flatnonzero(~touched | run_starts), len(touched))
         afters = boundaries[numpy.searchsorted(boundaries, firsts, side="right")]
-        starts = rests[firsts].tolist()
-        ends = (rests[afters - 1] + len(self.rest)).tolist()
-        rest = self.rest
-        parts = [b""] * (2 * len(starts) + 1)
-        parts[0:-1:2] = [text[a:b] for a, b in zip([0, *ends], starts)]
-        parts[1::2] = [
-            text[a:b].replace(rest, tails[row]) for a, b, row in zip(starts, ends, map(tuple, codes[:, firsts].T.tolist()))
-        ]
-        parts[-1] = text[ends[-1] :]
+        parts, position, words, width = [], 0, self.word_bytes, self.tags_width
+        for first, after, row in zip(firsts.tolist(), afters.tolist(), codes[:, firsts].T.tolist()):
+            line_tags = tags(row)
+            parts.append(text[position : tag_at[first]])
+            parts.append(line_tags)
+            if after - first > 1:
+                inside_line = b" _ _ " + line_tags
+                parts.append(b"\n")
+                parts.append((inside_line + b"\n").join(words[first + 1 : after]))
+                parts.append(inside_line)
+            position = tag_at[after - 1] + width
+        parts.append(text[position:])
         return b"".join(parts)
-
-
-class RowTags(dict):
-    """A word's codes in each column (a tuple, `word_codes`) -> what follows the word on its
-    line, " _ _ " and its tags, " "-separated, and the line break, as bytes: the same rows
-    recur, each is made once (a dict: a row seen before costs no call)."""
-
-    def __init__(self, names: list[str]):
-        super().__init__()
-        self.names = names
-
-    def __missing__(self, row: tuple) -> bytes:
-        text = self[row] = (" _ _ " + " ".join(self.names[code] for code in row) + "\n").encode()
-        return text
 
 
 class Writer:
@@ -297,11 +287,20 @@ class Writer:
         self.labels = [label["name"] for label in schema["labels"]]
         self.index = {label: i for i, label in enumerate(self.labels)}
         # A space in a label's name would split its tags' column in two.
-        self.tags = RowTags(["O"] + [f"{bio}-{_SPACE.sub('_', label)}" for label in self.labels for bio in "BI"])
+        self.tag_names = ["O"] + [f"{bio}-{_SPACE.sub('_', label)}" for label in self.labels for bio in "BI"]
+        self.row_tags: dict[tuple, bytes] = {}
         self.output = output
         self.handles = {}
         self.losses = Losses()
         self._article = None
+
+    def tags(self, row: list[int]) -> bytes:
+        """A word's tags, " "-separated, from its codes (`word_codes`): the same rows recur, each is made once."""
+        key = tuple(row)
+        text = self.row_tags.get(key)
+        if text is None:
+            text = self.row_tags[key] = " ".join(self.tag_names[code] for code in row).encode()
+        return text
 
     def add(self, record: dict, split: str) -> None:
         tokens = record_tokens(record)

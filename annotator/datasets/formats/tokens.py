@@ -29,7 +29,6 @@ import json
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
-from operator import itemgetter
 from pathlib import Path
 
 import numpy
@@ -217,8 +216,7 @@ class Tokens:
         Most edges are on token boundaries: those inside a token are found for all the edges at
         once, as arrays, and only they are looked at one by one."""
         cuts: dict[int, list[int]] = {}
-        # A cut is made only before an Arabic letter: a text without one has none (most articles).
-        if not spans or not len(self.starts) or not _ARABIC_LETTER.search(self.text):
+        if not spans or not len(self.starts):
             return cuts
         edges = numpy.fromiter((edge for span in spans for edge in (span["start"], span["end"])), numpy.int64, 2 * len(spans))
         tokens = numpy.searchsorted(self.start_array, edges, side="right") - 1
@@ -303,7 +301,8 @@ def unaligned_labels(spans: list[dict], aligned: list[tuple[dict, int, int]]) ->
     return missed
 
 
-_first_token = itemgetter(1)  # of a (span, first token, token after the last)
+def _first_token(item: tuple[dict, int, int]) -> int:
+    return item[1]
 
 
 def _non_overlapping(ordered: list[tuple[dict, int, int]], size: int) -> list[tuple[dict, int, int]]:
@@ -324,13 +323,10 @@ def _policy_order(aligned: list[tuple[dict, int, int]], label_order: list[str]) 
     starts first, then the label first in the schema, then the oldest."""
     rank = {label: i for i, label in enumerate(label_order)}
     unknown = len(rank)
-    # The keys made in one comprehension and sorted with their place: no Python call per span.
-    keys = [
-        (span["start"] - span["end"], span["start"], rank.get(span["label"], unknown), span["id"], i)
-        for i, (span, _, _) in enumerate(aligned)
-    ]
-    keys.sort()
-    return [aligned[key[4]] for key in keys]
+    return sorted(
+        aligned,
+        key=lambda item: (item[0]["start"] - item[0]["end"], item[0]["start"], rank.get(item[0]["label"], unknown), item[0]["id"]),
+    )
 
 
 @dataclass(frozen=True)
