@@ -202,31 +202,18 @@ class Losses:
 class _Article:
     """An article's CoNLL document (after its -DOCSTART- line) with every tag `O`, and where
     each word's tags are in it. A sentence ends at a line break unless it is empty or the break
-    is inside a written span.
-
-    Documents are UTF-8 bytes, made and tagged as bytes and written as they are: a text with one
-    character outside Latin-1 (an emoji) is a string of 4 bytes a character, which every join
-    and slice of a document copied, and which was encoded again as it was written."""
+    is inside a written span."""
 
     def __init__(self, words: Words, columns: int):
         self.words = words
-        self.rest = (" _ _ " + " ".join("O" * columns) + "\n").encode()  # what follows a word while its tags are O
+        self.rest = " _ _ " + " ".join("O" * columns) + "\n"  # what follows a word while its tags are O
         self.tags_width = 2 * columns - 1
-        # The words as UTF-8, one join, encode and split an article (no word holds a line break),
-        # and their lengths in bytes: their lengths in characters when the text is ASCII.
-        joined = "\n".join(words.words)
-        encoded = joined.encode()
-        self.word_bytes = encoded.split(b"\n") if words.words else []
-        if len(encoded) == len(joined):
-            self.byte_lengths = words.lengths
-        else:
-            self.byte_lengths = numpy.fromiter(map(len, self.word_bytes), numpy.int64, len(self.word_bytes))
         self.text, self.tag_at = self.document(words.breaks)
 
-    def document(self, breaks: list[int]) -> tuple[bytes, list[int]]:
-        """The document when these line breaks may end a sentence: its bytes, and where each
-        word's tags are in them."""
-        rest, words_before, words, lengths = self.rest, self.words.words_before, self.word_bytes, self.byte_lengths
+    def document(self, breaks: list[int]) -> tuple[str, list[int]]:
+        """The document when these line breaks may end a sentence: its text, and where each
+        word's tags are in it."""
+        rest, words_before, words, lengths = self.rest, self.words.words_before, self.words.words, self.words.lengths
         sentence_ends, last = [], 0
         for token in breaks:
             before = words_before[token]
@@ -238,17 +225,17 @@ class _Article:
         parts, previous = [], 0
         for end in sentence_ends:
             parts.append(rest.join(words[previous:end]))
-            parts.append(rest + b"\n")
+            parts.append(rest + "\n")
             previous = end
         # Each line before a word's adds its length and that of `rest`; each sentence ended before
         # it adds one blank line.
         line_starts = numpy.cumsum(lengths + len(rest)) - (lengths + len(rest))
         blank_lines = numpy.searchsorted(numpy.asarray(sentence_ends, numpy.int64), numpy.arange(len(words)), side="right")
         tag_at = line_starts + blank_lines + lengths + _TAG_AT
-        return b"".join(parts), tag_at.tolist()
+        return "".join(parts), tag_at.tolist()
 
-    def tagged(self, codes, inside: set[int], tags) -> bytes:
-        """The document with each word's tags (`word_codes`); `tags(row)` is a row's bytes."""
+    def tagged(self, codes, inside: set[int], tags) -> str:
+        """The document with each word's tags (`word_codes`); `tags(row)` is a row's text."""
         if inside:
             text, tag_at = self.document([token for token in self.words.breaks if token not in inside])
         else:
@@ -265,19 +252,19 @@ class _Article:
             return text
         boundaries = numpy.append(numpy.flatnonzero(~touched | run_starts), len(touched))
         afters = boundaries[numpy.searchsorted(boundaries, firsts, side="right")]
-        parts, position, words, width = [], 0, self.word_bytes, self.tags_width
+        parts, position, words, width = [], 0, self.words.words, self.tags_width
         for first, after, row in zip(firsts.tolist(), afters.tolist(), codes[:, firsts].T.tolist()):
             line_tags = tags(row)
             parts.append(text[position : tag_at[first]])
             parts.append(line_tags)
             if after - first > 1:
-                inside_line = b" _ _ " + line_tags
-                parts.append(b"\n")
-                parts.append((inside_line + b"\n").join(words[first + 1 : after]))
+                inside_line = f" _ _ {line_tags}"
+                parts.append("\n")
+                parts.append(f"{inside_line}\n".join(words[first + 1 : after]))
                 parts.append(inside_line)
             position = tag_at[after - 1] + width
         parts.append(text[position:])
-        return b"".join(parts)
+        return "".join(parts)
 
 
 class Writer:
@@ -288,18 +275,18 @@ class Writer:
         self.index = {label: i for i, label in enumerate(self.labels)}
         # A space in a label's name would split its tags' column in two.
         self.tag_names = ["O"] + [f"{bio}-{_SPACE.sub('_', label)}" for label in self.labels for bio in "BI"]
-        self.row_tags: dict[tuple, bytes] = {}
+        self.row_tags: dict[tuple, str] = {}
         self.output = output
         self.handles = {}
         self.losses = Losses()
         self._article = None
 
-    def tags(self, row: list[int]) -> bytes:
+    def tags(self, row: list[int]) -> str:
         """A word's tags, " "-separated, from its codes (`word_codes`): the same rows recur, each is made once."""
         key = tuple(row)
         text = self.row_tags.get(key)
         if text is None:
-            text = self.row_tags[key] = " ".join(self.tag_names[code] for code in row).encode()
+            text = self.row_tags[key] = " ".join(self.tag_names[code] for code in row)
         return text
 
     def add(self, record: dict, split: str) -> None:
@@ -309,12 +296,12 @@ class Writer:
             self._article = _Article(words, 1 + len(self.labels))
         self.losses.article(tokens, split)
         if split not in self.handles:
-            self.handles[split] = self.output.open(f"{split}.conll", self.format)
+            self.handles[split] = self.output.open(f"{split}.conll", self.format, "w", encoding="utf-8", newline="\n")
         handle = self.handles[split]
         for annotation in record["annotations"]:
             layer = layered(tokens, words, annotation, self.labels, self.index)
             self.losses.add(record, annotation, layer, split)
-            handle.write(docstart(record, annotation).encode())
+            handle.write(docstart(record, annotation))
             handle.write(self._article.tagged(layer.codes, layer.inside, self.tags))
 
     def close(self) -> dict:
