@@ -25,8 +25,8 @@ sentence at every line break of the text that is not inside a written span (of a
 Whitespace inside a token (rare: only a tokenizer special case with a space makes one) is
 written as `_` so the columns stay put. Spans not on token boundaries are in no column, counted.
 
-An article's document with every tag `O` is made once, as UTF-8 bytes, from its words; an
-annotation's document is those bytes with its spans' tags put in place of their words' `O`s, a
+An article's document with every tag `O` is made once, from slices of its text; an
+annotation's document is that text with its spans' tags put in place of their words' `O`s, a
 run of words with the same tags at a time (most words are `O` in every column, and a span's
 inside words have the same tags as each other), never word by word.
 """
