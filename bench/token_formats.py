@@ -106,8 +106,8 @@ class Steps:
         for name, module_name, path in STEPS:
             module = importlib.import_module(f"annotator.datasets.formats.{module_name}")
             owner, _, attribute = path.rpartition(".")
-            target = getattr(module, owner) if owner else module
-            if not hasattr(target, attribute):
+            target = getattr(module, owner, None) if owner else module
+            if target is None or not hasattr(target, attribute):
                 continue
             original = getattr(target, attribute)
             timed = self._timed(name, original)

@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-import trafilatura
-
 from .models import Article
 from .text import CONTROL, control_character
 
@@ -182,6 +180,10 @@ def read_csv(text: str) -> list[Row]:
 
 def read_html(text: str) -> list[Row]:
     """The article body of a saved web page, without navigation, scripts or comments."""
+    # Imported for an HTML file only: trafilatura (lxml, urllib3, …) costs about 0.2 s of CPU to
+    # import, which every process that loads the app would otherwise pay.
+    import trafilatura
+
     tree = trafilatura.load_html(text)
     if tree is None:
         raise ReadError("is not an HTML page")

@@ -10,14 +10,21 @@ orders by). Spans: a CRF per span label on the
 snapshot tokenizer's tokens (`spans`), on a sample of the same split when it is large.
 """
 
+from __future__ import annotations
+
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import precision_recall_fscore_support
+
+# scikit-learn is imported where a model is trained or scored, not here: importing it costs about
+# 1.5 s of CPU (scipy, pandas), which every process that loads the app would pay (the worker
+# imports this module to recover trainings; each web process and manage.py command too).
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
 
 from . import spans as span_model
 
@@ -62,6 +69,8 @@ def split(examples: list[Example], seed: int) -> tuple[list[Example], list[Examp
 
 
 def _vectorizer(n: int) -> TfidfVectorizer:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     # A small corpus sees most word pairs once: as features they are noise that the classifier
     # learns instead of the words (measured on the tests' corpus: recall 0.7 with pairs, 1.0
     # without). A big one sees them repeated; pairs seen once are dropped (min_df) there.
@@ -73,6 +82,8 @@ def _vectorizer(n: int) -> TfidfVectorizer:
 
 
 def _classifier() -> LogisticRegression:
+    from sklearn.linear_model import LogisticRegression
+
     # Balanced: a topic is on a small share of the articles, and recall matters to an analyst.
     return LogisticRegression(C=10.0, class_weight="balanced", max_iter=1000, solver="liblinear")
 
@@ -99,6 +110,8 @@ def _truth(examples: list[Example], topic_ids: list[int]) -> np.ndarray:
 
 
 def _per_label(y_true, y_pred, labels, names) -> list[dict]:
+    from sklearn.metrics import precision_recall_fscore_support
+
     p, r, f, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     return [
         {"label": names[label], "precision": float(pi), "recall": float(ri), "f1": float(fi), "support": int(si)}
@@ -109,6 +122,8 @@ def _per_label(y_true, y_pred, labels, names) -> list[dict]:
 def _micro_f1(truth: np.ndarray, predicted: np.ndarray) -> float | None:
     if not truth.size:
         return None
+    from sklearn.metrics import precision_recall_fscore_support
+
     _, _, f, _ = precision_recall_fscore_support(truth, predicted, average="micro", zero_division=0)
     return float(f)
 
@@ -159,6 +174,8 @@ def train(
         test_rows = [(i, e.stances[target_id]) for i, e in enumerate(held_out) if target_id in e.stances]
         entry = {"target": targets[target_id], "train": len(train_rows), "test": len(test_rows), "labels": []}
         if len({v for _, v in train_rows}) >= 2:
+            from sklearn.linear_model import LogisticRegression
+
             model = LogisticRegression(C=10.0, class_weight="balanced", max_iter=1000)
             model.fit(X_train[[i for i, _ in train_rows]], [v for _, v in train_rows])
             stance_models[target_id] = model

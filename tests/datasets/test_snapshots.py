@@ -63,6 +63,54 @@ class TestBuild:
         assert snapshot.schema["topics"][0] == "Armenia" and snapshot.schema["labels"][0]["name"] == "Claim"
         assert snapshot.counts["articles"] == 15 and snapshot.counts["examples"] == 15
 
+    def test_the_shipped_tokenizer_is_saved_once_per_version_and_copied_whole(
+        self, project, admin_user, gold_corpus, snapshot_root, monkeypatch, tmp_path
+    ):
+        from annotator.datasets.formats import tokens
+
+        def tokenizer_files(directory):
+            return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+        first = build(project, admin_user, formats=["conll"])
+        saved = snapshot_root / ".tokenizers" / f"ar-{tokens.tokenizer_version('ar')}"
+        fresh = tmp_path / "fresh"
+        tokens.save_tokenizer("ar", fresh)
+        assert tokenizer_files(saved) == tokenizer_files(fresh) == tokenizer_files(file_path(first, "README.md").parent / "tokenizer" / "ar")
+        saved_before = sorted(p.name for p in saved.parent.iterdir())
+        assert [name.split("-")[0] for name in saved_before] == ["ar", "en", "xx"]
+
+        # The next build copies the saved files: it makes no tokenizer to save.
+        def no_saving(code, directory):
+            raise AssertionError(f"saved the {code} tokenizer again")
+
+        monkeypatch.setattr(tokens, "save_tokenizer", no_saving)
+        second = build(project, admin_user, formats=["conll"])
+        assert second.status == "ready", second.error
+        names = sorted(n for n in second.files.values_list("name", flat=True) if n.startswith("tokenizer/"))
+        assert names == sorted(n for n in first.files.values_list("name", flat=True) if n.startswith("tokenizer/"))
+        for name in names:
+            assert file_path(second, name).read_bytes() == file_path(first, name).read_bytes()
+
+        # Another version of the rules is saved apart; one whose saving fails leaves nothing to copy.
+        def half_saved(code, directory):
+            directory.mkdir(parents=True)
+            (directory / "config.cfg").write_text("half")
+            raise OSError("disk full")
+
+        monkeypatch.setattr(tokens, "MAKE_NLP_VERSION", tokens.MAKE_NLP_VERSION + 1)
+        tokens.tokenizer_version.cache_clear()
+        try:
+            assert f"ar-{tokens.tokenizer_version('ar')}" != saved.name
+            monkeypatch.setattr(tokens, "save_tokenizer", half_saved)
+            with pytest.raises(OSError):
+                build(project, admin_user, formats=["conll"])
+            failed = Snapshot.objects.latest("created_at")
+            assert failed.status == "failed" and "disk full" in failed.error
+            # only the three saved whole before: no half-saved folder, under any name
+            assert sorted(p.name for p in saved.parent.iterdir()) == saved_before
+        finally:
+            tokens.tokenizer_version.cache_clear()
+
     def test_a_failed_build_leaves_no_file_and_is_not_ready(self, project, admin_user, gold_corpus, monkeypatch, client):
         from annotator.datasets.formats import parquet
 

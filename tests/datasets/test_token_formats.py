@@ -254,6 +254,8 @@ def corpus():
     english = (SEEDS / "000_ae679646e52ec00c.txt").read_text(encoding="utf-8")
     arabic = (SEEDS / "002_fbed2bf9dc136266.txt").read_text(encoding="utf-8")
     across = "Lavrov said “the West is trying”.\nThe ministry agreed.\n\n  Then\u00a0nothing   more.\n"
+    ascii_english = english.encode("ascii", "ignore").decode()
+    assert ascii_english.isascii() and "\n" in ascii_english
     records = [
         record(1, across, "en", [
             annotation([phrase(across, "Lavrov", "Source"), phrase(across, "the West is trying", "Quote"),
@@ -275,6 +277,9 @@ def corpus():
         record(6, unicodedata.normalize("NFC", "Café crème — “quoted”.\tTabbed\r\nline"), "fr", [annotation([])]),
         record(7, "", "en", [annotation([])]),
         record(8, "No annotations here.", "zz", []),
+        # ASCII only: a string of one byte a character, where the others are of four (emoji)
+        record(9, ascii_english, "en", [annotation(random_spans(ascii_english, "en", rng, 200)),
+                                        annotation(random_spans(ascii_english, "en", rng, 200), annotator="bob")]),
     ]
     for n, seed in enumerate(sorted(SEEDS.glob("*.txt"))):
         text = seed.read_text(encoding="utf-8")

@@ -24,6 +24,8 @@ record in turn: `record_tokens`).
 """
 
 import functools
+import hashlib
+import json
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -108,6 +110,19 @@ def make_nlp(code: str):
     tokenizer.suffix_search = spacy.util.compile_suffix_regex([*(defaults.suffixes or []), *_extra_suffixes]).search
     tokenizer.infix_finditer = spacy.util.compile_infix_regex([*(defaults.infixes or []), *_extra_infixes]).finditer
     return nlp
+
+
+# Raise when `make_nlp` changes what it does (not only its rules' lists): `tokenizer_version`
+# names the saved tokenizers that builds copy, and an old one must not be copied for a new one.
+MAKE_NLP_VERSION = 1
+
+
+@functools.cache
+def tokenizer_version(code: str) -> str:
+    """A name for what `save_tokenizer(code, …)` writes: a digest of what its files depend on
+    (spaCy's version, whose rules for the language it keeps, and this module's rules)."""
+    made_of = [MAKE_NLP_VERSION, spacy.__version__, code, _extra_prefixes, _extra_suffixes, _extra_infixes]
+    return hashlib.sha256(json.dumps(made_of, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
 def save_tokenizer(code: str, directory: Path) -> None:
