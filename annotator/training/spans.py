@@ -27,7 +27,6 @@ from sys import intern
 
 import pycrfsuite
 
-from annotator.datasets.formats.tokens import tokenize
 
 MAX_TRAIN_TOKENS = 120_000
 MAX_TEST_TOKENS = 60_000
@@ -119,6 +118,8 @@ def sequences(text: str, language: str, spans: list[dict] | None = None, *, spli
               ) -> tuple[list[Sequence], list[dict]]:
     """The article's lines as sequences (on tokens split for `spans` as the exports are, unless
     not `split`), tagged with `spans`, and the spans that are not on token boundaries within one line."""
+    from annotator.datasets.formats.tokens import tokenize  # spaCy: loaded by what tokenizes, not by every process
+
     tokens = tokenize(text, language, spans if split and spans else None)
     result, current = [], None
     line_of = []  # each token's sequence index and position, -1 for whitespace
