@@ -1,16 +1,15 @@
 """`assignment_next`: own work first, then the first article with a free slot; never more than k."""
 
-import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.db.models import Count
 
 from annotator.labelling import services
 from annotator.labelling.assignment import assignment_next, assignment_skip
 from annotator.labelling.models import Annotation
 from annotator.projects.models import Membership
+from tests.concurrency import all_at_once
 from tests.factories import ArticleFactory, UserFactory, make_project
 
 HOLDING = ("in_progress", "submitted")
@@ -138,33 +137,19 @@ def _claim_all_at_once(project, users, *, keep_going=False):
     With `keep_going`, each then submits and asks again until nothing is left, so later claims
     race with submissions as well as with each other.
     """
-    barrier = threading.Barrier(len(users))
     got: dict[int, list] = {user.pk: [] for user in users}
-    errors: list[BaseException] = []
 
     def work(user):
-        try:
-            barrier.wait(timeout=30)
-            while True:
-                article = assignment_next(project=project, user=user)
-                got[user.pk].append(article)
-                if article is None or not keep_going:
-                    return
-                services.annotation_submit(
-                    annotation=Annotation.objects.get(article=article, annotator=user, kind="analyst")
-                )
-        except BaseException as error:  # reported by the test thread
-            errors.append(error)
-        finally:
-            connection.close()
+        while True:
+            article = assignment_next(project=project, user=user)
+            got[user.pk].append(article)
+            if article is None or not keep_going:
+                return
+            services.annotation_submit(
+                annotation=Annotation.objects.get(article=article, annotator=user, kind="analyst")
+            )
 
-    threads = [threading.Thread(target=work, args=(user,)) for user in users]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
+    assert all_at_once(work, users) == []
     return got
 
 

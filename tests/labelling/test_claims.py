@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from annotator.labelling import services
 from annotator.labelling.models import Annotation
 from annotator.projects.models import Membership
+from tests.concurrency import all_at_once
 from tests.factories import ArticleFactory, UserFactory, make_project
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -199,26 +200,16 @@ def test_many_first_changes_at_once_on_one_article_give_exactly_k(round_):
     article = ArticleFactory(project=project)
     users = [UserFactory(username=f"crowd{n}") for n in range(8)]
     Membership.objects.bulk_create(Membership(project=project, user=u, role="analyst") for u in users)
-    barrier = threading.Barrier(len(users))
     outcome = []
 
     def work(user):
         try:
-            barrier.wait(timeout=WAIT)
             with services.annotation_claim(article=article, annotator=user):
                 pass
             outcome.append("saved")
         except services.ArticleFull:
             outcome.append("full")
-        except BaseException as error:
-            outcome.append(error)
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=work, args=(user,)) for user in users]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(WAIT)
+    assert all_at_once(work, users, timeout=WAIT) == []
     assert sorted(outcome) == ["full"] * 5 + ["saved"] * 3
     assert Annotation.objects.filter(article=article).count() == 3

@@ -2,19 +2,18 @@
 undone, an editor that says it saved, submitted and reviewed articles, full articles, reserved keys."""
 
 import re
-import threading
 import uuid
 from html import unescape
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.urls import reverse
 
 from annotator.labelling import services
 from annotator.labelling.assignment import assignment_next
 from annotator.labelling.models import Annotation, Change, Relation, Span
 from annotator.projects.models import Membership, SpanLabel
+from tests.concurrency import all_at_once
 from tests.factories import ArticleFactory, UserFactory, make_project
 
 from .helpers import mark
@@ -327,31 +326,20 @@ def test_opening_by_url_and_label_next_at_once_never_make_k_plus_one(round_):
     article = ArticleFactory(project=project)
     users = [UserFactory(username=f"racer{n}") for n in range(6)]
     Membership.objects.bulk_create(Membership(project=project, user=u, role="analyst") for u in users)
-    barrier = threading.Barrier(len(users))
-    refused, errors = [], []
+    refused = []
 
-    def work(user, by_url):
-        try:
-            barrier.wait(timeout=30)
-            if by_url:
-                try:
-                    with services.annotation_claim(article=article, annotator=user):
-                        pass
-                except ValidationError as error:
-                    refused.append(error.code)
-            else:
-                assignment_next(project=project, user=user)
-        except BaseException as error:  # reported by the test thread
-            errors.append(error)
-        finally:
-            connection.close()
+    def work(numbered):
+        n, user = numbered
+        if n % 2 == 0:  # by URL
+            try:
+                with services.annotation_claim(article=article, annotator=user):
+                    pass
+            except ValidationError as error:
+                refused.append(error.code)
+        else:
+            assignment_next(project=project, user=user)
 
-    threads = [threading.Thread(target=work, args=(user, n % 2 == 0)) for n, user in enumerate(users)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    assert all_at_once(work, list(enumerate(users))) == []
     assert Annotation.objects.filter(article=article, kind="analyst").count() == 2
     assert set(refused) <= {"full"}
 

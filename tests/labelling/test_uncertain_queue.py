@@ -3,17 +3,16 @@ orders the queue by the current model's margin on each article (training.Article
 written by the worker), with the same claim and locks as the queue by id."""
 
 import re
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from annotator.labelling.assignment import assignment_next
 from annotator.labelling.models import Annotation
 from annotator.projects.models import Membership
 from annotator.training.models import ArticleCertainty, ModelVersion, TrainingSettings
+from tests.concurrency import all_at_once
 from tests.factories import ArticleFactory, UserFactory, make_project
 
 
@@ -72,24 +71,12 @@ def test_analysts_at_once_never_share_a_slot_beyond_the_overlap(round_):
     articles = scored(project, [0.8, 0.05, 0.6, 0.2, None, 0.4])
     users = [UserFactory(username=f"racer{n}") for n in range(8)]
     Membership.objects.bulk_create(Membership(project=project, user=u, role="analyst") for u in users)
-    barrier = threading.Barrier(len(users))
-    errors, got = [], {}
+    got = {}
 
     def work(user):
-        try:
-            barrier.wait(timeout=30)
-            got[user.username] = assignment_next(project=project, user=user)
-        except BaseException as error:  # reported by the test thread
-            errors.append(error)
-        finally:
-            connection.close()
+        got[user.username] = assignment_next(project=project, user=user)
 
-    threads = [threading.Thread(target=work, args=(user,)) for user in users]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    assert all_at_once(work, users) == []
     held = Counter(Annotation.objects.filter(kind="analyst").values_list("article_id", flat=True))
     assert max(held.values()) == 2 and sum(held.values()) == 8
     # The four least sure articles (0.05, 0.2, 0.4, 0.6), two analysts each; none of the others.

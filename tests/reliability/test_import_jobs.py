@@ -122,28 +122,19 @@ def test_a_killed_worker_imports_nothing_and_recovery_fails_the_job(
 GUNICORN_OPTIONS = ("--worker-class", "gthread", "--threads", "4", "--timeout", "30", "--graceful-timeout", "30")
 
 
-def test_two_files_of_2000_articles_through_the_production_server(
-    tasks_database, env_for_test_database, import_root, tmp_path
-):
-    """Issue #17's case: two JSONL files of 2,000 articles each, uploaded to gunicorn (30 s timeout)
-    without JavaScript. The request only stores them; the worker imports them all."""
+def _imported_through_the_production_server(name, files, env_for_test_database, import_root, tmp_path):
+    """`files` uploaded to gunicorn (README's options, one worker process, so that one first request
+    loads the application: slow on a busy machine) without JavaScript, by the project's admin; the
+    request only stores them, a real worker imports them. Returns the project, the finished job and
+    its result page's text."""
     from django.contrib.auth import get_user_model
 
     from tests.factories import UserFactory, make_project
 
     admin = UserFactory(username="lead")
     get_user_model().objects.update(password=processes.production_password("pw"))
-    project = make_project(name="Big batch", admin=admin)
-    sentence = "Lavrov told reporters in Tehran that the grain deal would be discussed again next week. "
-    files = [
-        (f"wire-{number}.jsonl", "\n".join(
-            json.dumps({"title": f"Story {number}-{i}", "text": f"Story {number}-{i}. " + sentence * 45})
-            for i in range(2000)
-        ).encode())
-        for number in range(2)
-    ]
+    project = make_project(name=name, admin=admin)
     env = env_for_test_database(ANNOTATOR_IMPORT_ROOT=import_root)
-    # One worker process, so that one first request loads the application (slow on a busy machine).
     server = processes.Gunicorn(env, tmp_path / "server.log", workers=1, options=GUNICORN_OPTIONS)
     worker = processes.worker({**env, "CONN_MAX_AGE": "0"}, tmp_path / "worker.log")
     try:
@@ -155,29 +146,43 @@ def test_two_files_of_2000_articles_through_the_production_server(
         assert response.status == 302, f"{response.status}\n{response.text[:2000]}\n{server.output()}"
         job = ImportJob.objects.get()
         assert response.headers["Location"] == job.get_absolute_url()
-        assert job.file_names == ["wire-0.jsonl", "wire-1.jsonl"]
+        assert job.file_names == [name for name, _ in files]
+        assert sum(file["size"] for file in job.files) == sum(len(data) for _, data in files)
 
         wait_for(lambda: current(job).finished, "the import", worker, timeout=300)
+        job.refresh_from_db()
         assert (job.status, job.error, job.report["errors"]) == ("done", "", []), worker.output()
-        assert Article.objects.filter(project=project).count() == 4000
         page = browser.get(server.port, job.get_absolute_url())
-        assert page.status == 200 and "Imported 4000 articles" in page.text
+        assert page.status == 200
+        return project, job, page.text
     finally:
         worker.stop()
         server.stop()
+
+
+def test_two_files_of_2000_articles_through_the_production_server(
+    tasks_database, env_for_test_database, import_root, tmp_path
+):
+    """Issue #17's case: two JSONL files of 2,000 articles each, uploaded to gunicorn (30 s timeout)
+    without JavaScript. The request only stores them; the worker imports them all."""
+    sentence = "Lavrov told reporters in Tehran that the grain deal would be discussed again next week. "
+    files = [
+        (f"wire-{number}.jsonl", "\n".join(
+            json.dumps({"title": f"Story {number}-{i}", "text": f"Story {number}-{i}. " + sentence * 45})
+            for i in range(2000)
+        ).encode())
+        for number in range(2)
+    ]
+    project, _, page = _imported_through_the_production_server("Big batch", files, env_for_test_database,
+                                                               import_root, tmp_path)
+    assert Article.objects.filter(project=project).count() == 4000
+    assert "Imported 4000 articles" in page
 
 
 def test_170_files_in_one_upload_through_the_production_server(tasks_database, env_for_test_database, import_root, tmp_path):
     """Issue #17's other case: 170 files in one upload (the form takes up to 200), to gunicorn as
     README runs it, without JavaScript. Smaller than the issue's 100 MB so the suite stays quick on a
     shared machine; `bench.page_import --articles 21250 --file-articles 125` uploads the 100 MB."""
-    from django.contrib.auth import get_user_model
-
-    from tests.factories import UserFactory, make_project
-
-    admin = UserFactory(username="lead")
-    get_user_model().objects.update(password=processes.production_password("pw"))
-    project = make_project(name="Many files", admin=admin)
     sentence = "The envoy said in Baku that the border talks would resume after the holiday. "
     files = [
         (f"desk-{number:03}.jsonl", "\n".join(
@@ -186,28 +191,10 @@ def test_170_files_in_one_upload_through_the_production_server(tasks_database, e
         ).encode())
         for number in range(170)
     ]
-    env = env_for_test_database(ANNOTATOR_IMPORT_ROOT=import_root)
-    server = processes.Gunicorn(env, tmp_path / "server.log", workers=1, options=GUNICORN_OPTIONS)
-    worker = processes.worker({**env, "CONN_MAX_AGE": "0"}, tmp_path / "worker.log")
-    try:
-        browser = processes.Browser()
-        assert browser.get(server.port, "/accounts/login/", timeout=120).status == 200
-        browser.log_in(server.port, "lead", "pw")
-        response = browser.upload(server.port, f"/p/{project.id}/import/", files)
-        assert response.status == 302, f"{response.status}\n{response.text[:2000]}\n{server.output()}"
-        job = ImportJob.objects.get()
-        assert response.headers["Location"] == job.get_absolute_url()
-        assert job.file_names == [name for name, _ in files]
-        assert sum(file["size"] for file in job.files) == sum(len(data) for _, data in files)
-
-        wait_for(lambda: current(job).finished, "the import", worker, timeout=300)
-        assert (job.status, job.error, job.report["errors"]) == ("done", "", []), worker.output()
-        assert Article.objects.filter(project=project).count() == 3400
-        assert set(Article.objects.filter(project=project).values_list("title", flat=True)) == {
-            f"Desk {number}-{i}" for number in range(170) for i in range(20)
-        }
-        page = browser.get(server.port, job.get_absolute_url())
-        assert page.status == 200 and "Imported 3400 articles" in page.text and "170 files" in page.text
-    finally:
-        worker.stop()
-        server.stop()
+    project, _, page = _imported_through_the_production_server("Many files", files, env_for_test_database,
+                                                               import_root, tmp_path)
+    assert Article.objects.filter(project=project).count() == 3400
+    assert set(Article.objects.filter(project=project).values_list("title", flat=True)) == {
+        f"Desk {number}-{i}" for number in range(170) for i in range(20)
+    }
+    assert "Imported 3400 articles" in page and "170 files" in page
