@@ -438,8 +438,12 @@ def span_update(
     _check_seen(before, seen, after=after)
     if label.id != span.label_id:
         # Links that the new label cannot take part in would be invalid: drop them with the change.
-        Relation.objects.filter(source=span).exclude(type__source_label=label).delete()
-        Relation.objects.filter(target=span, type__target_label__isnull=False).exclude(type__target_label=label).delete()
+        _links_remove(
+            annotation,
+            Relation.objects.filter(source=span).exclude(type__source_label=label)
+            | Relation.objects.filter(target=span, type__target_label__isnull=False).exclude(type__target_label=label),
+            actor=actor or annotation.annotator, reason=reason,
+        )
     span.label = label
     span.attributes = attributes
     span.save(update_fields=["label", "attributes", "updated_at"])
@@ -491,8 +495,24 @@ def span_delete(
     before = span_state(span)
     _check_seen(before, seen)
     span_id = span.id
+    _links_remove(annotation, Relation.objects.filter(Q(source=span) | Q(target=span)),
+                  actor=actor or annotation.annotator, reason=reason)
     span.delete()
     _record(annotation, actor or annotation.annotator, action, "span", span_id, before=before, reason=reason)
+
+
+def _links_remove(annotation: Annotation, relations, *, actor: AbstractBaseUser, reason: str) -> None:
+    """Delete `relations` (links a span's deletion or new label ends), each with its own line in the
+    history, as a link deleted by itself has. The span's change that ends them moves the version."""
+    removed = list(relations.select_related("type", "source", "target"))
+    if not removed:
+        return
+    Change.objects.bulk_create(
+        Change(annotation=annotation, actor=actor, action=Change.Action.DELETE, subject="relation",
+               subject_id=relation.id, before=relation_state(relation), reason=reason)
+        for relation in removed
+    )
+    Relation.objects.filter(pk__in=[relation.id for relation in removed]).delete()
 
 
 @transaction.atomic

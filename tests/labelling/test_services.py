@@ -329,6 +329,29 @@ class TestSpanUpdate:
         assert Relation.objects.count() == 2
         assert Span.objects.get(pk=quote.pk).label == labels["Quote"]
 
+    def test_links_a_deleted_span_ends_each_have_their_history_line(self, linked):
+        quote, claim, source, speaker, said_by = linked
+        annotation = Annotation.objects.get(pk=source.annotation_id)
+        version, source_id = annotation.version, source.id
+        services.span_delete(span=source)
+        assert Relation.objects.count() == 0
+        lines = list(Change.objects.filter(annotation=annotation).order_by("-id")[:3].values_list(
+            "action", "subject", "subject_id", "before"))[::-1]
+        assert lines[2][:3] == ("delete", "span", source_id)
+        assert sorted(line[:3] for line in lines[:2]) == sorted(
+            [("delete", "relation", speaker.id), ("delete", "relation", said_by.id)])
+        assert {(line[3]["type"], line[3]["source_text"], line[3]["target_text"]) for line in lines[:2]} == {
+            ("speaker", quote.text, "Lavrov"), ("source", claim.text, "Lavrov")}
+        assert Annotation.objects.get(pk=annotation.pk).version == version + 1  # one change, one version
+
+    def test_links_a_new_label_ends_each_have_their_history_line(self, linked, labels):
+        quote, claim, source, speaker, said_by = linked
+        services.span_update(span=quote, label=labels["Claim"], attributes={})
+        removed, updated = Change.objects.filter(annotation_id=quote.annotation_id).order_by("-id")[:2][::-1]
+        assert (removed.action, removed.subject, removed.subject_id) == ("delete", "relation", speaker.id)
+        assert removed.before["type"] == "speaker"
+        assert (updated.action, updated.subject, updated.subject_id) == ("update", "span", quote.id)
+
 
 class TestSpeakerOnce:
     """A quote's speaker is its `speaker` link when the speaker is named in the text, typed only when not."""
