@@ -32,6 +32,16 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 
+def claim_queued(model, pk):
+    """Take a queued row for the task that runs it (queued → running, started and stamped now), or
+    None when another run has taken it already: a task enqueued twice does its work once."""
+    now = timezone.now()
+    taken = model.objects.filter(pk=pk, status=model.Status.QUEUED).update(
+        status=model.Status.RUNNING, started_at=now, heartbeat_at=now
+    )
+    return model.objects.select_related("project").get(pk=pk) if taken else None
+
+
 class Abandoned(Exception):
     """The task's row is no longer running: recovery gave it up while the task was still at it."""
 

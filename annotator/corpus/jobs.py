@@ -43,7 +43,7 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
-from annotator.heartbeat import Abandoned, TaskProgress, recover_lost
+from annotator.heartbeat import Abandoned, TaskProgress, claim_queued, recover_lost
 from annotator.projects.models import Project
 
 from . import services
@@ -127,13 +127,9 @@ def _store(path: Path, data: bytes | File) -> int:
 @task
 def import_job_run(job_id: str) -> str:
     """Import a queued job's files. A job already taken by another run is left alone."""
-    now = timezone.now()
-    taken = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.RUNNING, started_at=now, heartbeat_at=now
-    )
-    if not taken:
+    job = claim_queued(ImportJob, job_id)
+    if job is None:
         return "skipped"
-    job = ImportJob.objects.select_related("project").get(pk=job_id)
     try:
         progress = TaskProgress(ImportJob, job.pk, seconds=heartbeat_seconds(), name=f"Import {job.pk}")
         with progress.heartbeat:

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from annotator.corpus.models import Article
 from annotator.suggestions.tasks import PRIORITY as SUGGESTIONS_PRIORITY
-from annotator.heartbeat import Abandoned, TaskProgress, recover_lost
+from annotator.heartbeat import Abandoned, TaskProgress, claim_queued, recover_lost
 
 from . import learn, services
 from .models import ModelVersion, model_root
@@ -43,13 +43,9 @@ def heartbeat_seconds() -> float:
 @task
 def model_train(version_id: str) -> str:
     """Train a queued model version. One already taken by another run is left alone."""
-    now = timezone.now()
-    taken = ModelVersion.objects.filter(pk=version_id, status=ModelVersion.Status.QUEUED).update(
-        status=ModelVersion.Status.RUNNING, started_at=now, heartbeat_at=now
-    )
-    if not taken:
+    version = claim_queued(ModelVersion, version_id)
+    if version is None:
         return "skipped"
-    version = ModelVersion.objects.select_related("project").get(pk=version_id)
     directory = model_root() / str(version.project_id)
     final = directory / f"{version.pk}.pkl"
     partial_file = directory / f".{version.pk}.pkl.partial"

@@ -81,6 +81,29 @@ def _claim_in_a_thread(article, user, outcome: list):
     return thread
 
 
+def _claim_while_another_is_open(held_article, holder_user, claimed_article, claimer_user, *, counted=False,
+                                 waits_on=None):
+    """`holder_user`'s claim of `held_article` is opened and held; meanwhile `claimer_user` claims
+    `claimed_article`. With `waits_on` None, that claim must end without waiting for the open one;
+    otherwise it must come to wait for a lock in its statement containing `waits_on`. Then the first
+    is let go. Returns what each got ("saved" or "full"), the holder's first."""
+    inside, release, held, done = threading.Event(), threading.Event(), [], []
+    holder = _hold_a_claim_open(held_article, holder_user, inside, release, held, counted=counted)
+    try:
+        assert inside.wait(WAIT)
+        claimer = _claim_in_a_thread(claimed_article, claimer_user, done)
+        if waits_on is None:
+            claimer.join(WAIT)
+            assert not claimer.is_alive(), "the claim waited for the open one"
+        else:
+            _wait_until_a_claim_waits_for_a_lock(waits_on)
+    finally:
+        release.set()
+        holder.join(WAIT)
+    claimer.join(WAIT)
+    return held, done
+
+
 @overlapping
 @pytest.mark.parametrize("counted", [False, True], ids=["during the change", "after the count"])
 def test_a_first_change_on_another_article_does_not_wait_for_one_under_way(race, counted):
@@ -89,19 +112,8 @@ def test_a_first_change_on_another_article_does_not_wait_for_one_under_way(race,
     change is still open, even once the first has counted and holds its article's lock."""
     project, first, second = race
     one, other = ArticleFactory.create_batch(2, project=project)
-    inside, release, held = threading.Event(), threading.Event(), []
-    holder = _hold_a_claim_open(one, first, inside, release, held, counted=counted)
-    try:
-        assert inside.wait(WAIT)
-        done = []
-        claimer = _claim_in_a_thread(other, second, done)
-        claimer.join(WAIT)
-        assert not claimer.is_alive(), "the claim on another article waited for the open one"
-        assert done == ["saved"]
-    finally:
-        release.set()
-        holder.join(WAIT)
-    assert held == ["saved"]
+    held, done = _claim_while_another_is_open(one, first, other, second, counted=counted)
+    assert done == ["saved"] and held == ["saved"]
     assert sorted(Annotation.objects.values_list("annotator__username", "article_id")) == [
         ("first", one.id), ("second", other.id)
     ]
@@ -115,25 +127,13 @@ def test_the_count_that_decides_is_made_last_so_a_late_claim_is_refused(race):
     annotation and is refused, so the article never has two analysts."""
     project, first, second = race
     article = ArticleFactory(project=project)
-    inside, release, held = threading.Event(), threading.Event(), []
-    holder = _hold_a_claim_open(article, first, inside, release, held)
-    try:
-        assert inside.wait(WAIT)
-        done = []
-        claimer = _claim_in_a_thread(article, second, done)
-        claimer.join(WAIT)
-        assert not claimer.is_alive(), "the claim waited for the open one"
-        assert done == ["saved"]
-    finally:
-        release.set()
-        holder.join(WAIT)
-    assert held == ["full"]
+    held, done = _claim_while_another_is_open(article, first, article, second)
+    assert done == ["saved"] and held == ["full"]
     assert list(Annotation.objects.values_list("annotator__username", flat=True)) == ["second"]
 
 
-def _wait_until_a_claim_waits_for_a_lock(statement="labelling_claim_count"):
-    """Until another connection's statement containing `statement` waits for a lock (by default
-    the count's, for the article's row)."""
+def _wait_until_a_claim_waits_for_a_lock(statement):
+    """Until another connection's statement containing `statement` waits for a lock."""
     deadline = time.monotonic() + WAIT
     with connection.cursor() as cursor:
         while time.monotonic() < deadline:
@@ -154,17 +154,8 @@ def test_a_claim_that_waited_for_the_lock_counts_the_claim_committed_meanwhile(r
     began with, it would see only its own annotation and let two analysts in.)"""
     project, first, second = race
     article = ArticleFactory(project=project)
-    inside, release, held = threading.Event(), threading.Event(), []
-    holder = _hold_a_claim_open(article, first, inside, release, held, counted=True)
-    done = []
-    try:
-        assert inside.wait(WAIT)
-        claimer = _claim_in_a_thread(article, second, done)
-        _wait_until_a_claim_waits_for_a_lock()
-    finally:
-        release.set()
-        holder.join(WAIT)
-    claimer.join(WAIT)
+    held, done = _claim_while_another_is_open(article, first, article, second, counted=True,
+                                              waits_on="labelling_claim_count")
     assert held == ["saved"]
     assert done == ["full"]
     assert list(Annotation.objects.values_list("annotator__username", flat=True)) == ["first"]
@@ -177,17 +168,8 @@ def test_the_same_analysts_two_first_changes_at_once_make_one_annotation(race):
     commits, and takes the first's annotation: both changes are saved, into one annotation."""
     project, first, _ = race
     article = ArticleFactory(project=project)
-    inside, release, held = threading.Event(), threading.Event(), []
-    holder = _hold_a_claim_open(article, first, inside, release, held)
-    done = []
-    try:
-        assert inside.wait(WAIT)
-        claimer = _claim_in_a_thread(article, first, done)
-        _wait_until_a_claim_waits_for_a_lock('INSERT INTO "labelling_annotation"')
-    finally:
-        release.set()
-        holder.join(WAIT)
-    claimer.join(WAIT)
+    held, done = _claim_while_another_is_open(article, first, article, first,
+                                              waits_on='INSERT INTO "labelling_annotation"')
     assert held == ["saved"] and done == ["saved"]
     assert list(Annotation.objects.values_list("annotator__username", flat=True)) == ["first"]
 
