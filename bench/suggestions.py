@@ -81,7 +81,7 @@ def propose(text: str) -> dict:
     return {
         "Quote": [(q.start, q.end) for q in quotes],
         "Source": [(s.start, s.end) for s in speakers],
-        "speaker": {((s.quote.start, s.quote.end), (s.start, s.end)) for s in speakers if s.quote},
+        "speaker": {((q.start, q.end), (s.start, s.end)) for s in speakers for q in s.quotes},
         "topics": {name for name, _, _ in rules.topics(text, DEFAULT_TOPIC_KEYWORDS)},
     }
 
