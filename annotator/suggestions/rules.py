@@ -17,6 +17,8 @@ Offsets are code points of the (NFC, `\n`) article text, `[start, end)`, as span
 - `topics`: topics whose keywords occur in the text.
 """
 
+import bisect
+import itertools
 from dataclasses import dataclass, field
 
 import regex
@@ -99,7 +101,8 @@ def quotes(text: str) -> list[Proposal]:
     result = []
     # An unnamed speaker's cue makes a two-word quote a quote as a named one's does ("A senior US
     # official said he was “cautiously optimistic”"), though it proposes no Source.
-    cues = _cues(text) + [(m.start(), m.end(), m.start(), m.end(), 0.0) for m in _UNNAMED_CUE.finditer(text)]
+    cues = _Cues(_cues(text) + [(m.start(), m.end(), m.start(), m.end(), 0.0) for m in _UNNAMED_CUE.finditer(text)])
+    sentence_ends = [(m.start(), m.end()) for m in _SENTENCE_END.finditer(text)]
     line_start = 0
     for line in text.split("\n"):
         line_end = line_start + len(line)
@@ -118,7 +121,7 @@ def quotes(text: str) -> list[Proposal]:
                 # Longer quotes are more surely quotations than titles or scare quotes.
                 score = min(1.0, 0.5 + 0.05 * words)
                 result.append(Proposal("quote", start, end, inside, round(score, 3)))
-            elif words >= MIN_CUED_QUOTE_WORDS and _cued(text, open_at, close_at, cues):
+            elif words >= MIN_CUED_QUOTE_WORDS and _cued(text, open_at, close_at, cues, sentence_ends):
                 result.append(Proposal("quote", start, end, inside, 0.5))
             elif words == 1 and inside[0].islower() and _CALLED.search(text, line_start, open_at):
                 result.append(Proposal("quote", start, end, inside, 0.5))
@@ -145,17 +148,17 @@ _CALLED = regex.compile(
 _SENTENCE_END = regex.compile(r"[.!?؟]\s|\n")
 
 
-def _cued(text: str, open_at: int, close_at: int, cues) -> bool:
+def _cued(text: str, open_at: int, close_at: int, cues: "_Cues", sentence_ends: list[tuple[int, int]]) -> bool:
     """An attribution cue in the quote's sentence, outside the quote: "Lavrov described the
     proposals as a “cynical trap”" is a partial quote; a two-word title in a sentence without one is not."""
-    if cues is None:
-        return False
-    before = [m.end() for m in _SENTENCE_END.finditer(text, 0, open_at)]
-    sentence_start = before[-1] if before else 0
-    after = _SENTENCE_END.search(text, close_at + 1)
-    sentence_end = after.start() + 1 if after else len(text)
-    return any(sentence_start <= cue[0] and cue[1] <= sentence_end and not (open_at <= cue[2] < close_at)
-               for cue in cues)
+    at = bisect.bisect_right(sentence_ends, (open_at, open_at)) - 1
+    while at >= 0 and sentence_ends[at][1] > open_at:
+        at -= 1
+    sentence_start = sentence_ends[at][1] if at >= 0 else 0
+    at = bisect.bisect_left(sentence_ends, (close_at + 1, 0))
+    sentence_end = sentence_ends[at][0] + 1 if at < len(sentence_ends) else len(text)
+    return any(cue[1] <= sentence_end and not (open_at <= cue[2] < close_at)
+               for cue in cues.starting(sentence_start, sentence_end))
 
 
 # --- speakers -----------------------------------------------------------------------------
@@ -340,7 +343,11 @@ def _cues(text: str) -> list[tuple[int, int, int, int, float]]:
     for match in _EN_BODY_BEFORE.finditer(text):
         start, end = _strip(text, *match.span("name"))
         bodies.append((start, match.end(), start, end, 0.7))
-    taken = [(c[2], c[3]) for c in appositions + bodies]
+    # The names the apposition and body cues found, by start, with the furthest end so far: a name
+    # overlapping `[start, end]` is one starting before `end` whose end reaches `start`.
+    taken = sorted((c[2], c[3]) for c in appositions + bodies)
+    taken_starts = [start for start, _ in taken]
+    taken_reach = list(itertools.accumulate((end for _, end in taken), max))
     found += appositions + bodies
     for pattern, score in ((_EN_BEFORE, 0.7), (_EN_AFTER, 0.8), (_EN_ACCORDING, 0.75)):
         for match in pattern.finditer(text):
@@ -349,8 +356,8 @@ def _cues(text: str) -> list[tuple[int, int, int, int, float]]:
                 continue
             name = _english_name(text, *match.span("name"))
             # A name the apposition or body cue found with the same verb is that cue's, not a second one.
-            if name and not (pattern is _EN_BEFORE and any(
-                    match.start() <= e and s < match.end() for s, e in taken)):
+            before_end = bisect.bisect_left(taken_starts, match.end())
+            if name and not (pattern is _EN_BEFORE and before_end and taken_reach[before_end - 1] >= match.start()):
                 found.append((match.start(), match.end(), *name, score))
     verbs_with_subject = set()
     for match in _AR_SUBJECT.finditer(text):
@@ -402,17 +409,52 @@ _SENTENCE_BREAK = regex.compile(r"(?<!(?<![\p{L}])\p{Lu})[.!?؟][”’»\"'″]
 _CONTINUATION = regex.compile(r"\badd(?:ing|ed)\b|(?<![\p{Arabic}])مضيف(?:اً|ا|ة)(?![\p{Arabic}])")
 
 
-def _sentence_cue(text: str, quote: Proposal, cues: list[tuple], breaks: list[int]) -> tuple | None:
+def _sentence_cue(text: str, quote: Proposal, cues: "_Cues", breaks: list[int]) -> tuple | None:
     """The cue that names who says `quote` in its sentence, away from its marks ("Zelensky said on
     Wednesday that Kyiv needed “…”"): the nearest before it, else the nearest after it."""
-    start = max((b for b in breaks if b <= quote.start), default=0)
-    end = min((b for b in breaks if b >= quote.end), default=len(text))
-    before = [c for c in cues if start <= c[2] and c[3] <= quote.start and c[1] <= quote.start]
+    at = bisect.bisect_right(breaks, quote.start)
+    start = breaks[at - 1] if at else 0
+    at = bisect.bisect_left(breaks, quote.end)
+    end = breaks[at] if at < len(breaks) else len(text)
+    before = [c for c in cues.starting(start - _CUE_REACH, quote.start)
+              if start <= c[2] and c[3] <= quote.start and c[1] <= quote.start]
     if before:
         cue = max(before, key=lambda c: (c[1], c[3]))
         return None if _CONTINUATION.search(text, cue[1], quote.start) else cue
-    after = [c for c in cues if quote.end <= c[0] and c[1] <= end]
+    after = [c for c in cues.starting(quote.end, end) if c[1] <= end]
     return min(after, key=lambda c: (c[0], c[2]), default=None)
+
+
+class _Cues:
+    """The cues sorted by where they start, to find those in a stretch of text without reading them all
+    (an article of a million characters has thousands of quotes and cues)."""
+
+    def __init__(self, cues: list[tuple]):
+        self.cues = sorted(cues)
+        self.starts = [c[0] for c in self.cues]
+
+    def starting(self, start: int, end: int) -> list[tuple]:
+        """The cues that start in `[start, end]`."""
+        return self.cues[bisect.bisect_left(self.starts, start):bisect.bisect_right(self.starts, end)]
+
+
+# A cue beside a quote stands within this many characters of its marks (a comma, a colon, "إن");
+# cues farther away are not looked at for it.
+_BESIDE_REACH = 64
+# No cue is longer than its name and what comes before it: a name of eight words and its verb.
+_CUE_REACH = 400
+
+
+def _inside(spans: list[tuple[int, int]], starts: list[int], start: int, end: int) -> bool:
+    """Whether `[start, end)` lies within one of `spans` (sorted, not overlapping)."""
+    i = bisect.bisect_right(starts, start) - 1
+    return i >= 0 and end <= spans[i][1]
+
+
+def _strictly_inside(spans: list[tuple[int, int]], starts: list[int], at: int) -> bool:
+    """Whether `at` falls strictly between one of `spans`' start and end."""
+    i = bisect.bisect_left(starts, at) - 1
+    return i >= 0 and at < spans[i][1]
 
 
 def speakers(text: str, found_quotes: list[Proposal] | None = None) -> list[Speaker]:
@@ -421,16 +463,18 @@ def speakers(text: str, found_quotes: list[Proposal] | None = None) -> list[Spea
     A quote gets one speaker: the cue right beside its marks (the one after it first: "“…,” Lavrov
     said"), else the cue its sentence names it in. A name cued twice (by two patterns) is proposed once."""
     found_quotes = quotes(text) if found_quotes is None else found_quotes
+    spans = sorted((q.start, q.end) for q in found_quotes)
+    starts = [start for start, _ in spans]
     # A name inside a quote is someone the speaker talks about, not the speaker.
-    cues = [c for c in _cues(text) if not any(q.start <= c[2] and c[3] <= q.end for q in found_quotes)]
+    cues = _Cues([c for c in _cues(text) if not _inside(spans, starts, c[2], c[3])])
     said_by: dict[Proposal, tuple] = {}
     for quote in found_quotes:
-        beside = sorted((_BESIDE_FIRST[_beside(text, quote, c)], c[2], c) for c in cues if _beside(text, quote, c))
+        near = cues.starting(quote.start - _BESIDE_REACH - _CUE_REACH, quote.end + _BESIDE_REACH)
+        beside = sorted((_BESIDE_FIRST[side], c[2], c) for c in near if (side := _beside(text, quote, c)))
         if beside:
             said_by[quote] = beside[0][2]
-    quote_marks = [(q.start, q.end) for q in found_quotes]
-    breaks = [m.end() for m in _SENTENCE_BREAK.finditer(text)
-              if not any(start < m.end() < end for start, end in quote_marks)]
+    # A full stop inside a quote ends no sentence of the text around it.
+    breaks = [m.end() for m in _SENTENCE_BREAK.finditer(text) if not _strictly_inside(spans, starts, m.end())]
     for quote in found_quotes:
         if quote not in said_by:
             cue = _sentence_cue(text, quote, cues, breaks)
@@ -440,7 +484,7 @@ def speakers(text: str, found_quotes: list[Proposal] | None = None) -> list[Spea
     for quote, cue in said_by.items():
         quotes_of.setdefault((cue[2], cue[3]), []).append(quote)
     score_of: dict[tuple[int, int], float] = {}
-    for cue in cues:
+    for cue in cues.cues:
         score_of[(cue[2], cue[3])] = max(cue[4], score_of.get((cue[2], cue[3]), 0))
     result = []
     for (start, end), score in sorted(score_of.items()):
