@@ -80,8 +80,8 @@ def _proposed(article: Article, project: Project, sources: list[str]) -> dict[st
                              key=span_key(speaker_label, s.start, s.end), start=s.start, end=s.end, text=s.text,
                              score=s.score)
             rows[SPEAKERS].append(row)
-            quote = quote_rows.get(s.quote) if s.quote else None
-            if quote is not None and relation_type is not None:
+            # A link needs its quote suggested too (the quotes suggester may be off).
+            for quote in (quote_rows[q] for q in s.quotes if q in quote_rows and relation_type is not None):
                 rows[SPEAKERS].append(Suggestion(
                     article=article, source=SPEAKERS, kind=Suggestion.Kind.RELATION, relation_type=relation_type,
                     key=f"relation:{relation_type.id}:{quote.key}>{row.key}", from_span=quote, to_span=row,
