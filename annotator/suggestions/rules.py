@@ -69,7 +69,7 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _apostrophe(text: str, at: int) -> bool:
     """A ' or ’ between two letters (don’t, Lavrov’s, O'Neill) is an apostrophe, not a quote mark."""
-    return 0 < at < len(text) - 1 and text[at - 1].isalpha() and text[at + 1].isalpha()
+    return text[at] in "'’" and 0 < at < len(text) - 1 and text[at - 1].isalpha() and text[at + 1].isalpha()
 
 
 def _quotes_on_line(text: str, line_start: int, line_end: int) -> list[tuple[int, int]]:

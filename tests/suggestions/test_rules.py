@@ -36,6 +36,13 @@ class TestQuotes:
         text = "وقال لافروف إن «روسيا مستعدة للحوار مع الغرب»، وأضاف أن “الوضع صعب جدا في المنطقة”."
         assert quoted(text) == ["روسيا مستعدة للحوار مع الغرب", "الوضع صعب جدا في المنطقة"]
 
+    def test_a_mark_written_against_a_letter_is_a_quote_mark_not_an_apostrophe(self):
+        # Arabic writes "and" (و) against the next word, the opening mark included; a closing
+        # mark may meet the next word too. Only ' and ’ between letters are apostrophes.
+        text = "وقال إن «الحوار ممكن مع الجميع» و«الحرب ليست حلا أبدا»وأضاف أن الوضع صعب."
+        assert quoted(text) == ["الحوار ممكن مع الجميع", "الحرب ليست حلا أبدا"]
+        assert quoted("He called it a“very bad deal for everyone”yesterday.") == ["very bad deal for everyone"]
+
     def test_short_quotes_and_apostrophes_are_not_quotes(self):
         assert quoted("the “Tas” agency and a “cynical trap” said it") == []
         assert quoted("Lavrov’s view, don’t you think, isn’t new") == []
