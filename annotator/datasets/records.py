@@ -13,8 +13,6 @@ Provenance: each annotation has its `id`, `annotator`, `kind`, `status`, `create
 hand). Writers read keys added since (a gold span's `review`, ...) with `.get()`.
 """
 
-import functools
-import gc
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from django.db.models import Exists, Func, OuterRef, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
+from annotator.bulk import collector_paused
 from annotator.labelling.models import Annotation, Relation, Span, Stance
 from annotator.projects.models import Project
 
@@ -177,29 +176,7 @@ def _span_order(span: dict) -> tuple[int, int, int]:
     return span["start"], -span["end"], span["id"]
 
 
-def _collector_paused(make_records):
-    """Python's cycle collector off while a chunk's records are made, back as it was after.
-
-    A chunk is some 20,000 rows and as many span dicts, none in a reference cycle, and the
-    collector's passes over them (hundreds of them in a read of 10k articles, where a chunk
-    now has one) were about 15 % of the reading's CPU (`docs/performance.md`, tenth session).
-    It is back on before the records are handed out, so the caller's own work is collected as usual.
-    """
-
-    @functools.wraps(make_records)
-    def paused(*args) -> list[dict]:
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return make_records(*args)
-        finally:
-            if enabled:
-                gc.enable()
-
-    return paused
-
-
-@_collector_paused
+@collector_paused
 def _chunk_records(
     articles: list[tuple], annotations: QuerySet, labels: dict[int, tuple[str, frozenset[str]]]
 ) -> list[dict]:
