@@ -28,7 +28,8 @@ The features are written into the Arrow schema's metadata under "huggingface", a
 writes them (`Features.arrow_schema`), in the older spelling ("Sequence", and a list for a list
 of structs) that `datasets` 2 to 5 all read. Tags are computed from each word's codes as arrays
 (`conll.word_codes`) and handed to Arrow as arrays, never a Python value per token; an
-article's words are made Arrow strings once, for all its rows.
+article's words are made one Arrow string array once, for all its rows, from its text's UTF-8
+bytes (`arrow_words`), never a Python string per word.
 
 Rows are written a row group at a time (ROW_GROUP rows), so memory does not grow with the number of
 articles. A row group's rows are gathered a list per column (and per span field), and each
@@ -178,6 +179,29 @@ class _Rows:
         return arrays
 
 
+def arrow_words(pa, words):
+    """The article's words (`conll.Words`) as an Arrow string array, made from the bytes of
+    its UTF-8 text: no Python string a word. A token with whitespace inside (a tokenizer special
+    case), which `Words.words` writes with "_", takes the words' strings instead."""
+    tokens = words.tokens
+    text = tokens.text
+    # Code point offsets -> UTF-8 byte offsets: a code point takes 1 to 4 bytes.
+    points = numpy.frombuffer(text.encode("utf-32-le"), numpy.uint32)
+    widths = 1 + (points >= 0x80).astype(numpy.int64) + (points >= 0x800) + (points >= 0x10000)
+    byte_at = numpy.concatenate([[0], numpy.cumsum(widths)])
+    first = tokens.start_array[words.written]
+    starts, lengths = byte_at[first], byte_at[first + words.lengths] - byte_at[first]
+    data = text.encode()
+    offsets = numpy.concatenate([[0], numpy.cumsum(lengths)])
+    # Each word's bytes, one after the other: byte i of the result is byte i + (its word's start
+    # in the text - its start in the result) of the text.
+    taken = numpy.frombuffer(data, numpy.uint8)[numpy.arange(offsets[-1]) + numpy.repeat(starts - offsets[:-1], lengths)]
+    joined = taken.tobytes().decode()
+    if joined.split(maxsplit=1) != [joined]:
+        return pa.array(words.words, pa.string())
+    return pa.StringArray.from_buffers(len(lengths), pa.py_buffer(offsets.astype(numpy.int32)), pa.py_buffer(taken))
+
+
 class Writer:
     format = "parquet"
 
@@ -210,7 +234,7 @@ class Writer:
         words = words_of(tokens)
         words_before = words.words_before
         if self._article_words[0] is not words:
-            self._article_words = (words, self.pa.array(words.words, self.pa.string()))
+            self._article_words = (words, arrow_words(self.pa, words))
         self.losses.article(tokens, split)
         record_values = (
             record["id"], record["sha256"], record["title"], record["text"], record["language"], record["source"],
