@@ -48,7 +48,7 @@ from .rendering import layout, redrawn, text_html, window_html, windows
 # Spans the list shows at first, and adds each time it is scrolled to its end.
 LIST_PAGE = 200
 # A link's target is chosen among at most this many spans of its label on each side of its source.
-LINK_TARGETS = 50
+LINK_TARGETS = 25
 
 
 def _labels(project, attributes=False) -> dict:
