@@ -97,9 +97,10 @@ class Span(models.Model):
             models.UniqueConstraint(fields=["annotation", "client_id"], name="span_unique_client_id"),
         ]
         # Both hold every column that drawing a span takes (`labelling.queries.DRAWN`), so the
-        # spans around a change or in a window are read from the index alone: the thousand
-        # that start in the LONG_SPAN before a stretch are dropped by their end there, not
-        # fetched one by one from the table. Key columns, not INCLUDE, which SQLite lacks.
+        # spans around a change or in a window are read from the index alone: those that start
+        # in the LONG_SPAN characters before a stretch (a thousand, on a densely labelled
+        # article) are dropped by their end there, not fetched one by one from the table. Key
+        # columns, not INCLUDE, which SQLite lacks.
         indexes = [
             models.Index(fields=["annotation", "start", "end", "label", "id"], name="span_drawn"),
             # The few long spans, so that the spans reaching into a stretch of a huge article are

@@ -198,9 +198,9 @@ def list_state_around(spans, span=None) -> tuple[bool, int | None] | None:
 
 def spans_near(spans, *, at: int, count: int) -> list:
     """Up to `count` of the `spans` (a queryset, of instances or named rows) on each side of offset
-    `at`, nearest first, then in the list's order: all of them on an article of ordinary size, and a bounded choice (for a
-    link's target) on a huge one. Two index range reads (not one union: SQLite refuses a
-    LIMIT inside one)."""
+    `at`, nearest first, then in the list's order: all of them on an article of ordinary size, and
+    a bounded choice (for a link's target) on a huge one. Two index range reads (not one union:
+    SQLite refuses a LIMIT inside one)."""
     before = spans.filter(start__lt=at).order_by("-start", "end", "-id")[:count]
     after = spans.filter(start__gte=at).order_by("start", "-end", "id")[:count]
     return sorted([*before, *after], key=lambda s: (s.start, -s.end, s.id))
