@@ -312,11 +312,15 @@ def suggestion_match_span(*, span: Span) -> Suggestion | None:
     offsets accept it, overlapping ones correct it. Either way the span keeps the suggester as
     its provenance and the suggestion is decided. Returns that suggestion, if any."""
     annotation = span.annotation
-    # One query, whatever the article holds: a hand-made span is the page's most common change.
-    candidates = _enabled(Suggestion.objects.filter(
+    overlapping = Suggestion.objects.filter(
         article_id=annotation.article_id, kind=Suggestion.Kind.SPAN, label_id=span.label_id,
         start__lt=span.end, end__gt=span.start,
-    ), annotation.article.project_id).exclude(Exists(SuggestionDecision.objects.filter(
+    )
+    # A hand-made span is the page's most common change, and most are over no suggestion: one
+    # plain query says so; which suggester is on and what was decided is asked only when one is.
+    if not overlapping.exists():
+        return None
+    candidates = _enabled(overlapping, annotation.article.project_id).exclude(Exists(SuggestionDecision.objects.filter(
         annotation=annotation, source=OuterRef("source"), key=OuterRef("key"))))
     match = candidates.order_by("start", "id").first()
     if match is None:
