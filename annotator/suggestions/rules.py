@@ -133,7 +133,7 @@ def quotes(text: str) -> list[Proposal]:
 # they start in lower case: "talks on Iran's nuclear programme “but not at any price”").
 _NAMED_WORK = regex.compile(
     r"(?:\b(?:book|novel|film|documentary|article|report|plan|programme|program|operation|initiative|newspaper|"
-    r"magazine|agency|channel|station|titled|entitled)|(?<!\p{Arabic})(?:كتاب|رواية|فيلم|صحيفة|مجلة|وكالة|قناة|"
+    r"magazine|agency|channel|network|station|titled|entitled)|(?<!\p{Arabic})(?:كتاب|رواية|فيلم|صحيفة|مجلة|وكالة|قناة|شبكة|"
     r"إذاعة|خطة|عملية|مبادرة|برنامج|بعنوان))[ \t]*$"
 )
 # A one-word quote is proposed only as the word a speaker calls something: “called the accusations

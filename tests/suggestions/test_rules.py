@@ -236,6 +236,9 @@ class TestSpeakersNamedInTheSentence:
         assert quoted("He backs talks on the nuclear programme “but not at any price”.") == ["but not at any price"]
         assert said("Darchiev called the accusations “groundless”.") == [("Darchiev", "groundless")]
         assert quoted("The “Tas” agency said the “groundless” claims were old.") == []
+        # A network's name in marks (the demo's Arabic seed: شبكة “سي أن أن”, CNN).
+        assert quoted("نقلت شبكة “سي أن أن” الأميركية عن مسؤولين أن روسيا بدأت الانسحاب.") == []
+        assert quoted("The network “Fox News Channel” aired the interview.") == []
 
     def test_arabic_names_objects_and_titles(self):
         assert [s.text for s in rules.speakers("فيما نفت هيئة الأركان الأوكرانية ذلك.")] == ["هيئة الأركان الأوكرانية"]
