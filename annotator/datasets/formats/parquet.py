@@ -32,9 +32,15 @@ article's words are made Arrow strings once, for all its rows.
 
 Rows are written a row group at a time (ROW_GROUP rows), so memory does not grow with the number of
 articles.
+
+A snapshot written by several shard tasks (`join`) has one file per shard of a split,
+`train-00000.parquet`, `train-00001.parquet`, … (a split of one shard's records: `train.parquet`),
+which the card's `data_files` lists: `datasets` and pandas read a split of several files as one.
+They are the shards' own files renamed, never read again nor rewritten.
 """
 
 import json
+import os
 
 import numpy
 
@@ -239,3 +245,10 @@ class Writer:
             self._flush(split)
             writer.close()  # writes the footer; the Output closes the file
         return self.losses.report()
+
+
+def join(parts: list, into, schema_: dict) -> None:
+    for split in SPLITS:
+        paths = [part[f"{split}.parquet"] for part in parts if f"{split}.parquet" in part]
+        for shard, path in enumerate(paths):
+            os.replace(path, into.path(f"{split}.parquet" if len(paths) == 1 else f"{split}-{shard:05d}.parquet", Writer.format))
