@@ -173,8 +173,8 @@ def build(snapshot: Snapshot) -> None:
                 return
             spool.seek(0)
             part = _write(plan, spool, splits, output)
+            (directory / SPOOL).unlink()
             counts, written = _card(plan, summary, part, output)
-        (directory / SPOOL).unlink()
         _publish(snapshot, plan.schema, counts, written)
     except BaseException as error:
         _give_up(snapshot, output, error)
@@ -366,9 +366,10 @@ def _join(plan: Plan, parts: list[Part], output: Output) -> Part:
     for part in rest:
         for key, report in part.reports.items():
             add_counts(first.reports[key], report)
-        first.tally.merge(part.tally)
-        for split, tally in part.agreement.items():
-            first.agreement[split].merge(tally)
+        first.tally.merge(part.tally)  # with the agreement, when it is counted from the records
+        if not plan.from_records:
+            for split, tally in part.agreement.items():
+                first.agreement[split].merge(tally)
     first.tally.finish()
     for name in [SPOOL, HAND_OUT, *(p.name for p in directory.glob(".shard-*"))]:
         path = directory / name
