@@ -2,6 +2,7 @@
 writes, whatever order the shards ran in, each shard written once; a failing shard fails it."""
 
 import pytest
+from annotator.datasets import build as build_module
 from annotator.datasets.formats import spacy_docbin
 from annotator.datasets.models import Snapshot, SnapshotShard
 from annotator.datasets.services import snapshot_write_shard
@@ -83,12 +84,15 @@ class TestShards:
         assert not SnapshotShard.objects.exists()  # done with once the snapshot is ready
 
     def test_spacy_and_parquet_hold_what_one_task_writes(
-        self, settings, project, admin_user, gold_corpus, django_capture_on_commit_callbacks
+        self, settings, project, admin_user, gold_corpus, django_capture_on_commit_callbacks, monkeypatch
     ):
         import pyarrow.parquet as pq
         from spacy.tokens import DocBin
         from spacy.vocab import Vocab
 
+        # Shards of four records, spaCy files of two docs: a shard task writes several files of a split.
+        settings.ANNOTATOR_SNAPSHOT_SHARD_RECORDS = 4
+        monkeypatch.setattr(spacy_docbin, "SHARD_DOCS", 2)
         snapshot = sharded(project, admin_user, django_capture_on_commit_callbacks)
         settings.ANNOTATOR_SNAPSHOT_SHARD_RECORDS = 2000
         whole = build(project, admin_user)
@@ -126,6 +130,17 @@ class TestShards:
         assert snapshot.counts["articles"] == 15
         assert files(snapshot)["train.jsonl"].count(b"\n") == snapshot.counts["splits"]["train"]["articles"]
         assert snapshot_write_shard.call(str(snapshot.id), 0) == "skipped"
+
+    def test_of_two_runs_of_the_last_shard_one_joins(self, project, admin_user, gold_corpus, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            snapshot = build(project, admin_user, formats=["jsonl"])
+        last = len(callbacks) - 1
+        assert [build_module._shard_done(snapshot, n, f"part-{n}") for n in range(last)] == [None] * last
+        assert build_module._shard_done(snapshot, last, "part-last") == [f"part-{n}" for n in range(last)] + ["part-last"]
+        # A second run of a shard (the last, or any) finds it done: it neither joins nor counts.
+        assert build_module._shard_done(snapshot, last, "again") is None
+        assert build_module._shard_done(snapshot, 0, "again") is None
+        assert SnapshotShard.objects.get(snapshot=snapshot, number=0).folder == "part-0"
 
     def test_progress_grows_with_each_shard(self, project, admin_user, gold_corpus, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
