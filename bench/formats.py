@@ -15,15 +15,19 @@ from annotator.datasets.models import Snapshot
 from annotator.datasets.records import article_records
 
 
-def snapshot(project, format_name: str) -> int:
+def snapshot_parameters(project, format_name: str) -> dict:
     form = SnapshotForm(
         {"scope": "analysts", "formats": format_name.split("+"), "train": 80, "validation": 10, "test": 10, "seed": 13,
          "near_duplicate_threshold": "0.8"},
         project=project,
     )
     assert form.is_valid(), form.errors
+    return form.parameters()
+
+
+def snapshot(project, format_name: str) -> int:
     user, _ = get_user_model().objects.get_or_create(username="bench-exporter")
-    made = Snapshot.objects.create(project=project, created_by=user, parameters=form.parameters(),
+    made = Snapshot.objects.create(project=project, created_by=user, parameters=snapshot_parameters(project, format_name),
                                    status=Snapshot.Status.RUNNING)
     build.build(made)
     made.refresh_from_db()
