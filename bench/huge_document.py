@@ -7,12 +7,13 @@ spans: 8–120 characters on word boundaries, so they nest and overlap about 70 
 page, two analysts have submitted `--spans` spans each (the second shares half of the first's and
 has the rest of its own) and gold holds a tenth of the first's. Everything is written with
 `annotator.bulk` (COPY). Each page is fetched through the Django test client in this process
-(DEBUG off, PostgreSQL): server time, HTML bytes and query count; and, for the labelling page, one
-span save (an htmx create, as the page sends it) the same way. Saves under load: `bench.span_load
---spans 50000`.
+(DEBUG off, PostgreSQL): server time, this process's CPU time, HTML bytes and query count; and, on the labelling page, span
+saves the same way: htmx creates of new spans (as the page sends them), then an edit of each
+one's label, then its deletion. Saves under load: `bench.span_load --spans 50000`.
 """
 
 import argparse
+import time
 
 from bench.common import Timer, median, percentile, setup_django
 
@@ -71,18 +72,24 @@ def measure(client, url, runs, method="get", data=None, status=200):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    times = []
+    times, cpu = [], []
     for run in range(runs):
         body = data(run) if callable(data) else data
+        target = url(run) if callable(url) else url
+        cpu_start = time.process_time()
         with CaptureQueriesContext(connection) as queries, Timer() as timer:
             if method == "get":
-                response = client.get(url)
+                response = client.get(target)
             else:
-                response = client.post(url, body, headers={"HX-Request": "true"})
+                response = client.post(target, body, headers={"HX-Request": "true"})
+        cpu.append((time.process_time() - cpu_start) * 1000)
         assert response.status_code == status, (url, response.status_code, response.content[:300])
         times.append(timer.seconds * 1000)
+    # The CPU time is this process's alone (not PostgreSQL's): on a shared machine it moves far
+    # less with the load than the time does.
     return {"median_ms": round(median(times), 1), "p95_ms": round(percentile(times, 95), 1),
-            "kb": round(len(response.content) / 1000, 1), "queries": len(queries)}
+            "cpu_median_ms": round(median(cpu), 1), "kb": round(len(response.content) / 1000, 1),
+            "queries": len(queries)}
 
 
 def main() -> None:
@@ -93,6 +100,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="measure the article the last run built (saves included)")
     args = parser.parse_args()
     setup_django()
+    import re
     import uuid
 
     from django.core.management import call_command
@@ -100,6 +108,8 @@ def main() -> None:
     call_command("collectstatic", interactive=False, verbosity=0)  # the pages link hashed files
     from django.test import Client
     from django.urls import reverse
+
+    from annotator.labelling.models import Span
 
     if args.reuse:
         from django.contrib.auth import get_user_model
@@ -123,14 +133,30 @@ def main() -> None:
     print("labelling page:", measure(analyst, url, args.runs))
 
     create = reverse("span_create", args=[project.id, article.id])
-    start = article.text.index(" ", 30_000) + 1
-    end = article.text.index(" ", start)
+    # A new span each run: a word from the middle on that the analyst has no span of the label on
+    # (the same one again would be answered with the first, as a key pressed twice is).
+    label = project.span_labels.first()
+    taken = set(Span.objects.filter(annotation__article=article, annotation__annotator=people["analyst-1"],
+                                    label=label).values_list("start", "end"))
+    words = (m.span() for m in re.finditer(r"\w+", article.text[30_000:]))
+    fresh = ((30_000 + a, 30_000 + b) for a, b in words if (30_000 + a, 30_000 + b) not in taken)
+
+    sent = []
 
     def span(_):
-        return {"label": project.span_labels.first().id, "start": start, "end": end,
-                "text": article.text[start:end], "client_id": str(uuid.uuid4())}
+        start, end = next(fresh)
+        sent.append(uuid.uuid4())
+        return {"label": label.id, "start": start, "end": end, "text": article.text[start:end], "client_id": sent[-1]}
 
     print("span save (create):", measure(analyst, create, args.runs, "post", span, status=201))
+    # The spans just made: each relabelled, then deleted.
+    made = list(Span.objects.filter(client_id__in=sent).order_by("id").values_list("id", flat=True))
+    other = project.span_labels.exclude(pk=label.pk).first()
+    print("span save (edit):", measure(
+        analyst, lambda run: reverse("span_update", args=[project.id, article.id, made[run]]), args.runs, "post",
+        {"label": other.id}))
+    print("span save (delete):", measure(
+        analyst, lambda run: reverse("span_delete", args=[project.id, article.id, made[run]]), args.runs, "post", {}))
 
     if not args.skip_review:
         reviewer = Client(HTTP_HOST="127.0.0.1")

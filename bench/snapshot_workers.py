@@ -2,6 +2,7 @@
 of workers, for this checkout and older ones, runs alternating.
 
     python -m bench.snapshot_workers --base ../base --articles 10000 --formats conll parquet jsonl --workers 1 2 --runs 2
+    python -m bench.snapshot_workers --project bench-anchor --formats jsonl csv conll --workers 1 --runs 3
 
 For each run: N workers of the checkout start on the benchmark database (django-tasks-db's
 backend, as production runs them) and become idle; then the snapshot is asked for
@@ -119,13 +120,20 @@ def main() -> None:
     parser.add_argument("--formats", nargs="+", default=["conll"])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--project", help="an existing project by name instead (e.g. bench-anchor, made by bench.anchor --snapshots)")
     args = parser.parse_args()
     os.environ.setdefault("ANNOTATOR_SNAPSHOT_ROOT", tempfile.mkdtemp(prefix="annotator-bench-snapshots-"))
     os.environ["TASKS_BACKEND"] = "database"  # the snapshot's tasks go to the workers
     setup_django()
     from bench.export import ensure_project
 
-    project = ensure_project(args.articles, args.analysts)
+    if args.project:
+        from annotator.projects.models import Project
+
+        project = Project.objects.get(name=args.project)
+        args.articles = project.articles.count()
+    else:
+        project = ensure_project(args.articles, args.analysts)
     checkouts = [base.resolve() for base in args.base] + [Path.cwd()]
     print("| articles | format | workers | checkout | s to ready (runs) | workers' CPU s (runs) | peak RSS MB per worker "
           "| build task s (runs) | shard tasks per worker (runs) | load average |")

@@ -2,6 +2,7 @@
 and the actions a simulated analyst needs per article with and without suggestions.
 
     python -m bench.suggestions [--corpus fixtures/suggestions/heldout.jsonl] [--database] [--repeat 20]
+                                [--long 10 50 200]
 
 The corpus (`fixtures/suggestions/`, see its README) was written after the rules and never used
 to tune them. Its labels follow the conventions the rules aim at: a Quote is the text inside the
@@ -81,7 +82,7 @@ def propose(text: str) -> dict:
     return {
         "Quote": [(q.start, q.end) for q in quotes],
         "Source": [(s.start, s.end) for s in speakers],
-        "speaker": {((s.quote.start, s.quote.end), (s.start, s.end)) for s in speakers if s.quote},
+        "speaker": {((q.start, q.end), (s.start, s.end)) for s in speakers for q in s.quotes},
         "topics": {name for name, _, _ in rules.topics(text, DEFAULT_TOPIC_KEYWORDS)},
     }
 
@@ -236,6 +237,17 @@ def time_rules(items: list[dict], repeat: int) -> None:
           f"{statistics.median(per_article):.2f} ms, max {max(per_article):.2f} ms")
 
 
+def time_long(items: list[dict], copies: list[int]) -> None:
+    """The rules on one long article: the corpus's texts, one a paragraph, `copies` times over (a
+    time that grows faster than the text would show here)."""
+    for n in copies:
+        text = "\n".join(item["text"] for item in items * n)
+        started = time.perf_counter()
+        propose(text)
+        print(f"rules on one article of {len(text):,} characters ({n} copies of the corpus): "
+              f"{(time.perf_counter() - started) * 1000:.0f} ms")
+
+
 def time_database(items: list[dict], repeat: int) -> None:
     from django.core.management import call_command
 
@@ -277,6 +289,8 @@ def main() -> None:
     parser.add_argument("--database", action="store_true", help="also time the services on the benchmark database")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--misses", action="store_true", help="list what the rules got wrong, item by item")
+    parser.add_argument("--long", type=int, nargs="*", default=[], metavar="COPIES",
+                        help="also time the rules on one article made of the corpus's texts COPIES times over")
     args = parser.parse_args()
     items = load(args.corpus)
     if args.misses:
@@ -284,6 +298,7 @@ def main() -> None:
         return
     report(score(items))
     time_rules(items, args.repeat)
+    time_long(items, args.long)
     if args.database:
         time_database(items, args.repeat)
 

@@ -49,7 +49,8 @@ STEPS = [
     ("  word_codes", "conll", "word_codes"),
     ("conll tagged", "conll", "_Article.tagged"),
     ("conll write", "conll", "Writer.add"),
-    ("parquet row", "parquet", "row"),
+    ("parquet row", "parquet", "row"),  # before the tenth session's change
+    ("parquet row", "parquet", "_Rows.add"),  # after it
     ("parquet add", "parquet", "Writer.add"),
     ("parquet flush", "parquet", "Writer._flush"),
     ("spacy article arrays", "spacy_docbin", "Writer._article_arrays"),

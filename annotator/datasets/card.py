@@ -140,7 +140,8 @@ def header(*, project, counts, files) -> str:
         "pretty_name": project.name,
         # Articles whose language was not detected have none to name.
         "language": [code for code in counts.get("languages", {}) if code],
-        "license": project.license,
+        # str(): a project made in this process holds its default as the `License` member, which YAML cannot write.
+        "license": str(project.license),
         "task_categories": ["token-classification", "text-classification"],
         "size_categories": [size_category(counts["examples"])],
     }

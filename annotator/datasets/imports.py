@@ -56,7 +56,6 @@ relation name into one of the schema's; names without a mapping are taken as the
 
 import codecs
 import functools
-import gc
 import json
 import os
 import re
@@ -495,34 +494,13 @@ def _parse_doccano(data: bytes, names: _Names) -> list[ImportedDocument]:
 # The import itself ----------------------------------------------------------------------------
 
 
-def _collector_paused(importer):
-    """Python's cycle collector off while an import runs, back as it was after.
-
-    An import holds every document it read, millions of objects (10k articles: 400,000 spans),
-    while it makes millions more; each full collection walked them all again, about a tenth of
-    an import's time. An import makes no reference cycles of its own to collect.
-    """
-
-    @functools.wraps(importer)
-    def paused(**kwargs):
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return importer(**kwargs)
-        finally:
-            if enabled:
-                gc.enable()
-
-    return paused
-
-
-@_collector_paused
+@bulk.collector_paused
 def snapshot_jsonl_import(*, project: Project, data: bytes, gold_by: AbstractBaseUser | None = None, progress=None) -> ImportResult:
     """A JSONL snapshot file (or the JSONL download) into the project, keeping annotators unless `gold_by`."""
     return _import(project, _parse_snapshot_jsonl(data, gold=gold_by is not None), gold_by, progress=progress)
 
 
-@_collector_paused
+@bulk.collector_paused
 def label_studio_import(
     *,
     project: Project,
@@ -549,7 +527,7 @@ def label_studio_import(
     return _import(project, documents, gold_by, schema=schema, unread=unread, names=names, progress=progress)
 
 
-@_collector_paused
+@bulk.collector_paused
 def doccano_import(*, project: Project, data: bytes, gold_by: AbstractBaseUser, mapping: dict[str, str] | None = None, progress=None) -> ImportResult:
     schema = _Schema(project)
     names = _Names(mapping, set(schema.targets))

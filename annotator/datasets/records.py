@@ -24,6 +24,7 @@ from django.db.models import Exists, Func, OuterRef, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
+from annotator.bulk import collector_paused
 from annotator.labelling.models import Annotation, Relation, Span, Stance
 from annotator.projects.models import Project
 
@@ -175,9 +176,10 @@ def _span_order(span: dict) -> tuple[int, int, int]:
     return span["start"], -span["end"], span["id"]
 
 
+@collector_paused
 def _chunk_records(
     articles: list[tuple], annotations: QuerySet, labels: dict[int, tuple[str, frozenset[str]]]
-) -> Iterator[dict]:
+) -> list[dict]:
     # Gold first, then analysts by name: the same order in every export.
     rows = list(
         annotations.order_by("article_id", "-kind", "annotator__username", "id").values_list(
@@ -186,7 +188,7 @@ def _chunk_records(
     )
     ids = [row[0] for row in rows]
     texts = {row[0]: row[2] for row in articles}
-    article_of = {row[0]: row[1] for row in rows}
+    text_of = {row[0]: texts[row[1]] for row in rows}  # each annotation's article text
     spans, relations, topics, stances = (defaultdict(list) for _ in range(4))
     # Each span's dict is made here, once. The spans are not sorted by the database (its sort of
     # every row, text and times included, was about a third of the query's time) but per
@@ -200,8 +202,9 @@ def _chunk_records(
             UtcText("created_at"), UtcText("updated_at"), Cast("review", TextField()), "suggested_by",
         )
     ):
-        if texts[article_of[annotation_id]][start:end] != text:
-            raise OffsetMismatch(f"Span {span_id} of article {article_of[annotation_id]} does not match the article text.")
+        if text_of[annotation_id][start:end] != text:
+            article_id = next(row[1] for row in rows if row[0] == annotation_id)
+            raise OffsetMismatch(f"Span {span_id} of article {article_id} does not match the article text.")
         label, names = labels[label_id]
         values = {}
         if attributes != "{}":
@@ -235,12 +238,13 @@ def _chunk_records(
     by_article = defaultdict(list)
     for annotation_id, article_id, username, kind, status, created, updated in rows:
         by_article[article_id].append((annotation_id, username, kind, status, created, updated))
+    records = []
     for article_id, title, text, sha256, source, url, published, language, metadata in articles:
-        records = []
+        exported = []
         for annotation_id, username, kind, status, created, updated in by_article[article_id]:
             annotation_spans = spans[annotation_id]
             annotation_spans.sort(key=_span_order)
-            records.append(
+            exported.append(
                 {
                     "id": annotation_id,
                     "annotator": username,
@@ -257,7 +261,7 @@ def _chunk_records(
                     "stance": dict(stances[annotation_id]),
                 }
             )
-        yield {
+        records.append({
             "id": article_id,
             "title": title,
             "text": text,
@@ -267,8 +271,9 @@ def _chunk_records(
             "published": published.isoformat() if published else None,
             "language": language,
             "metadata": metadata,
-            "annotations": records,
-        }
+            "annotations": exported,
+        })
+    return records
 
 
 def article_records(project: Project, *, annotator=None, chunk_size: int = 500) -> Iterator[dict]:

@@ -127,15 +127,21 @@ def _words(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = len(codes)
     if not n:
         return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.intp)
-    word = _is_word_bmp()[np.minimum(codes, 0xFFFF)]  # U+FFFF is not a word character
+    # Whether each code point is a word character, between a non-word one before and after the
+    # text, so that every word has a start and an end edge. The arrays are made in place (`out=`):
+    # a batch is some 130,000 code points, and the temporary copies were half of this function's time.
+    word = np.zeros(n + 2, dtype=bool)
+    np.take(_is_word_bmp(), np.minimum(codes, 0xFFFF), out=word[1:-1])  # U+FFFF is not a word character
     if codes.max() > 0xFFFF:
         astral = np.flatnonzero(codes > 0xFFFF)
-        word[astral] = [chr(c).isalnum() for c in codes[astral].tolist()]
-    edges = np.flatnonzero(np.diff(word.view(np.int8), prepend=0, append=0))
+        word[astral + 1] = [chr(c).isalnum() for c in codes[astral].tolist()]
+    edges = np.flatnonzero(word[1:] != word[:-1])
     starts, ends = edges[0::2], edges[1::2]
     powers, inverses = _tables(1 << max(12, (n - 1).bit_length()))
+    prefix = np.zeros(n + 1, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        prefix = np.concatenate((np.zeros(1, dtype=np.uint64), np.cumsum(codes * powers[:n], dtype=np.uint64)))
+        np.multiply(codes, powers[:n], out=prefix[1:])
+        np.cumsum(prefix[1:], out=prefix[1:])
         return _mix((prefix[ends] - prefix[starts]) * inverses[starts]), starts
 
 

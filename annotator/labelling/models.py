@@ -96,13 +96,19 @@ class Span(models.Model):
             models.CheckConstraint(condition=Q(end=F("start") + Length("text")), name="span_text_length_matches"),
             models.UniqueConstraint(fields=["annotation", "client_id"], name="span_unique_client_id"),
         ]
+        # Both hold every column that drawing a span takes (`labelling.queries.DRAWN`), so the
+        # spans around a change or in a window are read from the index alone: those that start
+        # in the LONG_SPAN characters before a stretch (a thousand, on a densely labelled
+        # article) are dropped by their end there, not fetched one by one from the table. Key
+        # columns, not INCLUDE, which SQLite lacks.
         indexes = [
-            models.Index(fields=["annotation", "start"]),
+            models.Index(fields=["annotation", "start", "end", "label", "id"], name="span_drawn"),
             # The few long spans, so that the spans reaching into a stretch of a huge article are
             # two short index reads (those that start at most LONG_SPAN before it, and these), not
             # a read of every span that starts before it (`labelling.queries.spans_in`).
             models.Index(
-                fields=["annotation", "start"], condition=Q(end__gt=F("start") + LONG_SPAN), name="span_long"
+                fields=["annotation", "start", "end", "label", "id"], condition=Q(end__gt=F("start") + LONG_SPAN),
+                name="span_long",
             ),
         ]
 

@@ -29,6 +29,19 @@ class ShownSpan:
     track: int = 0
 
 
+@dataclass(slots=True)
+class DrawnSpan:
+    """What drawing a span in the text takes: not its text, which the thousands of spans around a
+    change or in a window would read for nothing (and which keeps the read to the index, `Span.Meta`)."""
+
+    id: int
+    start: int
+    end: int
+    label_id: int
+    label: SpanLabel
+    track: int = 0
+
+
 def spans_shown(*, annotation: Annotation | None, labels: dict[int, SpanLabel]) -> list[ShownSpan]:
     """The annotation's spans in the list's order, with `labels` (the project's, by id) attached.
 
@@ -41,12 +54,16 @@ def spans_shown(*, annotation: Annotation | None, labels: dict[int, SpanLabel]) 
 
 
 SHOWN = ("id", "start", "end", "label_id", "text")
+DRAWN = ("id", "start", "end", "label_id")
+
+
+def _with_labels(rows, labels: dict[int, SpanLabel]) -> dict[int, SpanLabel]:
+    missing = {row[3] for row in rows} - labels.keys()  # the database does not forbid another project's label
+    return labels | SpanLabel.objects.in_bulk(missing) if missing else labels
 
 
 def _shown(rows, labels: dict[int, SpanLabel]) -> list[ShownSpan]:
-    missing = {row[3] for row in rows} - labels.keys()  # the database does not forbid another project's label
-    if missing:
-        labels = labels | SpanLabel.objects.in_bulk(missing)
+    labels = _with_labels(rows, labels)
     return [ShownSpan(i, start, end, label_id, text, labels[label_id]) for i, start, end, label_id, text in rows]
 
 
@@ -62,20 +79,17 @@ def spans_in(spans, *, text: str, start: int, end: int, fields=SHOWN, margin: in
 
     No span outside that range overlaps it, so tracks assigned to these spans alone are the
     tracks all the spans give them (see `rendering`), and every line in the range can be drawn
-    from them. One query reads the range and `margin` characters either side, where such a
-    stretch nearly always ends; another follows only if it reaches further. A huge annotation
-    is never read whole for a window or a save.
+    from them. One query reads the spans that reach into the range's lines, which is nearly
+    always all of them (most spans stay inside a paragraph); only when one reaches over a line's
+    edge does another follow, for the stretch it reaches and `margin` characters beyond, where
+    such a chain nearly always ends. A huge annotation is never read whole for a window or a save.
     """
     lo, hi = _line_edges(text, start, end)
-    fetched: dict[int, tuple] = {}
-    read_lo = read_hi = None
+    # First the lines alone: reading further would read, on a densely labelled article (a span
+    # a character), hundreds of spans for each hundred characters only to drop them.
+    fetched = {row[0]: row for row in _reaching(spans, [(lo, hi)], fields)}
+    read_lo, read_hi = lo, hi
     while True:
-        want_lo, want_hi = max(0, lo - margin), min(len(text), hi + margin)
-        for a, b in ((want_lo, want_hi),) if read_lo is None else ((want_lo, read_lo), (read_hi, want_hi)):
-            if a < b:
-                for row in _reaching(spans, a, b, fields):
-                    fetched[row[0]] = row
-        read_lo, read_hi = want_lo, want_hi
         # Widen [lo, hi) over every span read that reaches into it, to whole lines, until none does.
         ordered = sorted(fetched.values(), key=lambda row: row[1])
         while True:
@@ -92,25 +106,36 @@ def spans_in(spans, *, text: str, start: int, end: int, fields=SHOWN, margin: in
         # A span not read that overlapped [lo, hi) would overlap what was read: done once that holds it.
         if read_lo <= lo and hi <= read_hi:
             return [row for row in fetched.values() if row[1] < hi and row[2] > lo], lo, hi
+        want_lo, want_hi = max(0, lo - margin), min(len(text), hi + margin)
+        stretches = [(a, b) for a, b in ((want_lo, read_lo), (read_hi, want_hi)) if a < b]
+        for row in _reaching(spans, stretches, fields):
+            fetched[row[0]] = row
+        read_lo, read_hi = min(want_lo, read_lo), max(want_hi, read_hi)
 
 
-def _reaching(spans, start: int, end: int, fields):
-    """The rows of the `spans` that reach into `[start, end)`: those that start at most LONG_SPAN
-    before it, and the long ones (each read has an index of its own, see `Span.Meta`)."""
-    reach = Q(start__lt=end, end__gt=start)
+def _reaching(spans, stretches: list[tuple[int, int]], fields):
+    """The rows of the `spans` that reach into any of the `[start, end)` `stretches`, in one query:
+    for each, those that start at most LONG_SPAN before it, and the long ones (each read has an
+    index of its own, see `Span.Meta`)."""
     spans = spans.order_by()  # a union's parts may not be ordered on SQLite
-    short = spans.filter(reach, start__gte=max(0, start - LONG_SPAN)).values_list(*fields)
-    long = spans.filter(reach, start__lt=max(0, start - LONG_SPAN), end__gt=F("start") + LONG_SPAN).values_list(*fields)
-    return short.union(long, all=True)
+    parts = []
+    for start, end in stretches:
+        reach = Q(start__lt=end, end__gt=start)
+        parts.append(spans.filter(reach, start__gte=max(0, start - LONG_SPAN)).values_list(*fields))
+        parts.append(spans.filter(reach, start__lt=max(0, start - LONG_SPAN), end__gt=F("start") + LONG_SPAN)
+                     .values_list(*fields))
+    first, *rest = parts
+    return first.union(*rest, all=True)
 
 
 def spans_around(*, annotation: Annotation | None, labels: dict[int, SpanLabel], text: str, start: int,
-                 end: int) -> tuple[list[ShownSpan], int, int]:
-    """`spans_in` for the labelling page: the annotation's spans as it shows them."""
+                 end: int) -> tuple[list[DrawnSpan], int, int]:
+    """`spans_in` for the labelling page: the annotation's spans as its text draws them."""
     if annotation is None:
         return [], *_line_edges(text, start, end)
-    rows, start, end = spans_in(annotation.spans.all(), text=text, start=start, end=end)
-    return _shown(rows, labels), start, end
+    rows, start, end = spans_in(annotation.spans.all(), text=text, start=start, end=end, fields=DRAWN)
+    labels = _with_labels(rows, labels)
+    return [DrawnSpan(i, a, b, label_id, labels[label_id]) for i, a, b, label_id in rows], start, end
 
 
 def _after(span) -> Q:
@@ -153,11 +178,29 @@ def list_state(*, annotation: Annotation, span=None) -> tuple[bool, int | None]:
     return Annotation.objects.filter(pk=annotation.pk).values_list(Exists(spans), following).get()
 
 
+def list_state_around(spans, span=None) -> tuple[bool, int | None] | None:
+    """`list_state` told by the spans around a change after it (`spans_around`'s, which the
+    answer draws anyway), or None when they cannot tell it.
+
+    They hold every span that starts between `span` and the end of their stretch (each one
+    reaches into it), so the first of them after `span` in the list's order is the span after it
+    in the whole list; only when none follows it there (or, with no `span`, there are none) is the
+    database asked."""
+    others = [s for s in spans if span is None or s.id != span.id]
+    if span is None:
+        return (True, None) if others else None
+    key = (span.start, -span.end, span.id)
+    following = [s for s in others if (s.start, -s.end, s.id) > key]
+    if not following:
+        return None
+    return True, min(following, key=lambda s: (s.start, -s.end, s.id)).id
+
+
 def spans_near(spans, *, at: int, count: int) -> list:
-    """Up to `count` of the `spans` (a queryset) on each side of offset `at`, nearest first, then
-    in the list's order: all of them on an article of ordinary size, and a bounded choice (for a
-    link's target) on a huge one. Two index range reads (not one union: SQLite refuses a
-    LIMIT inside one)."""
+    """Up to `count` of the `spans` (a queryset, of instances or named rows) on each side of offset
+    `at`, nearest first, then in the list's order: all of them on an article of ordinary size, and
+    a bounded choice (for a link's target) on a huge one. Two index range reads (not one union:
+    SQLite refuses a LIMIT inside one)."""
     before = spans.filter(start__lt=at).order_by("-start", "end", "-id")[:count]
     after = spans.filter(start__gte=at).order_by("start", "-end", "id")[:count]
     return sorted([*before, *after], key=lambda s: (s.start, -s.end, s.id))

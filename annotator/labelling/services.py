@@ -117,13 +117,30 @@ def annotation_claim(*, article: Article, annotator: AbstractBaseUser) -> Iterat
             annotation = _annotation_make(article, annotator)
             annotation.article_reviewed = reviewed
         annotation.article = article  # the caller's copy: saves loading the text again
-        annotation.claim_holds_lock = True
-        try:
+        with _holding_lock(annotation):
             yield annotation
-        finally:
-            annotation.claim_holds_lock = False
         if made:
             _claim_check(article)
+
+
+@contextmanager
+def annotation_locked(*, annotation: Annotation) -> Iterator[Annotation]:
+    """The annotation locked (`annotation_lock`) for the changes made inside the `with` block, in
+    one transaction: the services called there with this copy do not lock it again."""
+    with transaction.atomic():
+        annotation_lock(annotation=annotation)
+        with _holding_lock(annotation):
+            yield annotation
+
+
+@contextmanager
+def _holding_lock(annotation: Annotation) -> Iterator[None]:
+    # Read by `annotation_lock`: this copy is locked, and brought up to date, until the block ends.
+    annotation.holds_lock = True
+    try:
+        yield
+    finally:
+        annotation.holds_lock = False
 
 
 def _room(article: Article) -> tuple[int, int, bool]:
@@ -221,9 +238,9 @@ def annotation_lock(*, annotation: Annotation) -> Annotation:
     a page known to show the version at the lock can be brought to the version after by what
     the caller did. The copy keeps what it had loaded with it (its article's long text).
     """
-    if getattr(annotation, "claim_holds_lock", False):
-        # Inside `annotation_claim`'s block: locked there, read with the same columns, and changed
-        # since only through these functions, which keep this copy up to date.
+    if getattr(annotation, "holds_lock", False):
+        # Inside `annotation_claim`'s or `annotation_locked`'s block: locked there, read with the
+        # same columns, and changed since only through these functions, which keep this copy up to date.
         return annotation
     # Whether the article is reviewed comes with it: every change asks (`_refuse_if_reviewed`).
     row = (

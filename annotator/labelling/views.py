@@ -20,7 +20,6 @@ from types import SimpleNamespace
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -42,14 +41,14 @@ from annotator.suggestions.services import suggestion_match_span, suggestion_top
 from . import services
 from .models import Annotation, Relation, Span
 from .assignment import assignment_next, assignment_skip
-from .queries import list_state, progress_for, spans_around, spans_near, spans_page
+from .queries import list_state, list_state_around, progress_for, spans_around, spans_near, spans_page
 from .forms import document_labels_from, new_span_from, undone_links_from
 from .rendering import layout, redrawn, text_html, window_html, windows
 
 # Spans the list shows at first, and adds each time it is scrolled to its end.
 LIST_PAGE = 200
-# A link's target is chosen among at most this many spans on each side of its source.
-LINK_TARGETS = 100
+# A link's target is chosen among at most this many spans of its label on each side of its source.
+LINK_TARGETS = 25
 
 
 def _labels(project, attributes=False) -> dict:
@@ -150,11 +149,14 @@ def _editor_context(project, span, annotation, *, new=False):
     relation_types = list(
         RelationType.objects.filter(project=project, source_label_id=span.label_id).select_related("target_label")
     )
-    # The spans near it, not all of a huge article's: a choice of thousands is no choice.
-    spans = (
-        spans_near(annotation.spans.only("id", "start", "end", "label_id", "text"), at=span.start, count=LINK_TARGETS)
-        if relation_types else []
-    )
+    # Only spans a link can go to, and only those near it, not all of a huge article's: a choice
+    # of thousands is no choice.
+    spans = []
+    if relation_types:
+        candidates = annotation.spans.values_list("id", "start", "end", "label_id", "text", named=True)
+        if all(t.target_label_id for t in relation_types):
+            candidates = candidates.filter(label_id__in={t.target_label_id for t in relation_types})
+        spans = spans_near(candidates, at=span.start, count=LINK_TARGETS)
     return {
         "editing_seen": services.state_token(services.span_state(span)),
         "editing_fields": fields,
@@ -214,10 +216,9 @@ def _locked(annotation, change, labels=None, *, text="", around=None):
     the annotation meanwhile. Every service moves the version of the copy it was given on, so
     the version after needs no second look.
     """
-    claim = annotation() if callable(annotation) else None
     # A claim is a transaction of its own (the lock and count it ends with must come last in it).
-    with claim if claim is not None else transaction.atomic() as claimed:
-        annotation = claimed if claim is not None else services.annotation_lock(annotation=annotation)
+    locked = annotation() if callable(annotation) else services.annotation_locked(annotation=annotation)
+    with locked as annotation:
         base = annotation.version
         result = change(annotation)
         after = []
@@ -244,13 +245,16 @@ def _change_answer(request, project, article, annotation, *, base, version, labe
             context["paragraphs_html"] = text_html(
                 layout(article.text, spans, within=list(redraw)), editing.id if editing else None, oob=True
             )
-        context["added"] = next((s for s in spans if added and s.id == added.id), None)
+        # The list's item is the change's own span (the drawing's read leaves the text out).
+        drawn = {s.id for s in spans}
+        context["added"] = added if added is not None and added.id in drawn else None
         if added or removed:
-            # Read after the lock is let go: another tab's change meanwhile makes this page reload anyway.
-            others, context["added_before"] = list_state(annotation=annotation, span=context["added"])
+            # Read after the lock is let go, if at all: another tab's change meanwhile makes this page reload anyway.
+            others, context["added_before"] = (list_state_around(spans, context["added"])
+                                               or list_state(annotation=annotation, span=context["added"]))
             context["count_change"] = 1 if context["added"] else -1
             context["no_others"] = not others
-        context["replaced"] = next((s for s in spans if replaced and s.id == replaced.id), None)
+        context["replaced"] = replaced if replaced is not None and replaced.id in drawn else None
         context["removed"] = removed
         # Undo sends the deleted span again as a new one, under a change id of its own.
         context["undo_client_id"] = uuid.uuid4() if removed else None

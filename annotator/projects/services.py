@@ -25,11 +25,16 @@ DEFAULT_RELATIONS = [("speaker", "Quote", "Source"), ("source", "Claim", "Source
 DEFAULT_TOPICS = ["Armenia", "Syria", "Iran nuclear deal (JCPOA)", "Ukraine", "Israel–Palestine", "Other"]
 # What the topic suggester looks for, per default topic (English, Arabic, Russian); the admin edits them.
 DEFAULT_TOPIC_KEYWORDS = {
-    "Armenia": "Armenia*, Yerevan, Karabakh, Pashinyan, أرمين*, يريفان, كاراباخ, Армени*, Ереван*, Карабах*",
-    "Syria": "Syria*, Damascus, Assad, Hmeimim, Idlib, سوريا, سورية, دمشق, الأسد, حميميم, إدلب, Сири*, Дамаск*, Асад*",
-    "Iran nuclear deal (JCPOA)": "JCPOA, nuclear deal, Iran nuclear, nuclear weapon*, الاتفاق النووي, البرنامج النووي, "
-    "СВПД, ядерн* сделк*",
-    "Ukraine": "Ukrain*, Kyiv, Kiev, Zelensky*, Donbas*, أوكراني*, كييف, زيلينسكي, Украин*, Киев*, Зеленск*",
+    "Armenia": "Armenia*, Yerevan, Karabakh, Pashinyan, Azerbaijan*, Baku, Aliyev, South Caucasus, أرمين*, أرمن*, "
+    "يريفان, كاراباخ, أذربيجان*, باكو, علييف, Армени*, Ереван*, Карабах*, Азербайджан*",
+    "Syria": "Syria*, Damascus, Assad, Hmeimim, Idlib, Aleppo, Latakia, Tartus, Sweida, Suwayda, Sharaa, سوريا, سورية, "
+    "دمشق, الأسد, حميميم, إدلب, حلب, اللاذقية, طرطوس, السويداء, الشرع, Сири*, Дамаск*, Асад*",
+    "Iran nuclear deal (JCPOA)": "JCPOA, nuclear deal, Iran nuclear, Iran's nuclear, nuclear weapon*, IAEA, Fordow, "
+    "Natanz, uranium, enrichment, snapback, الاتفاق النووي, البرنامج النووي, الطاقة الذرية, فوردو, نطنز, اليورانيوم, "
+    "تخصيب, СВПД, ядерн* сделк*, МАГАТЭ",
+    "Ukraine": "Ukrain*, Kyiv, Kiev, Zelensky*, Donbas*, Donetsk, Luhansk, Kharkiv, Zaporizhzhia, Kherson, Crimea*, "
+    "أوكراني*, كييف, زيلينسكي, دونيتسك, لوغانسك, خاركيف, زابوريجيا, خيرسون, القرم, Украин*, Киев*, Зеленск*, "
+    "Донецк*, Харьков*",
     "Israel–Palestine": "Israel*, Palestin*, Gaza, West Bank, Hamas, إسرائيل, فلسطين*, غزة, حماس, Израил*, Палестин*, Газ*",
 }
 DEFAULT_STANCE_VALUES = ["supportive", "critical", "neutral"]

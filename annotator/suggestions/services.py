@@ -80,8 +80,8 @@ def _proposed(article: Article, project: Project, sources: list[str]) -> dict[st
                              key=span_key(speaker_label, s.start, s.end), start=s.start, end=s.end, text=s.text,
                              score=s.score)
             rows[SPEAKERS].append(row)
-            quote = quote_rows.get(s.quote) if s.quote else None
-            if quote is not None and relation_type is not None:
+            # A link needs its quote suggested too (the quotes suggester may be off).
+            for quote in (quote_rows[q] for q in s.quotes if q in quote_rows and relation_type is not None):
                 rows[SPEAKERS].append(Suggestion(
                     article=article, source=SPEAKERS, kind=Suggestion.Kind.RELATION, relation_type=relation_type,
                     key=f"relation:{relation_type.id}:{quote.key}>{row.key}", from_span=quote, to_span=row,
@@ -312,11 +312,15 @@ def suggestion_match_span(*, span: Span) -> Suggestion | None:
     offsets accept it, overlapping ones correct it. Either way the span keeps the suggester as
     its provenance and the suggestion is decided. Returns that suggestion, if any."""
     annotation = span.annotation
-    # One query, whatever the article holds: a hand-made span is the page's most common change.
-    candidates = _enabled(Suggestion.objects.filter(
+    overlapping = Suggestion.objects.filter(
         article_id=annotation.article_id, kind=Suggestion.Kind.SPAN, label_id=span.label_id,
         start__lt=span.end, end__gt=span.start,
-    ), annotation.article.project_id).exclude(Exists(SuggestionDecision.objects.filter(
+    )
+    # A hand-made span is the page's most common change, and most are over no suggestion: one
+    # plain query says so; which suggester is on and what was decided is asked only when one is.
+    if not overlapping.exists():
+        return None
+    candidates = _enabled(overlapping, annotation.article.project_id).exclude(Exists(SuggestionDecision.objects.filter(
         annotation=annotation, source=OuterRef("source"), key=OuterRef("key"))))
     match = candidates.order_by("start", "id").first()
     if match is None:

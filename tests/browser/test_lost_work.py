@@ -88,6 +88,9 @@ def test_every_kind_of_change_survives_a_lost_session_a_reload_and_a_server_that
     page.get_by_role("button", name="Link", exact=True).click()
     page.get_by_label("Armenia").check()
     page.get_by_label("Toward the West").select_option(label="critical")
+    # Each failed save adds its notice above the text: once all three are there, the text stops
+    # moving, and the drag below selects what it measured.
+    page.wait_for_function("() => document.querySelectorAll('#unsaved li').length === 3")
     page.evaluate("() => window.scrollTo(0, 0)")  # back up to the text, below the notices
     select_phrase(page, "today")
     page.keyboard.press("c")

@@ -92,3 +92,12 @@ def test_datasets_loads_the_uploaded_folder_from_the_header_alone(project, admin
     assert {s: loaded[s].num_rows for s in loaded} == examples
     # Rows are the Parquet files' (one per example, its annotator a column), not the JSONL files'.
     assert "annotator" in loaded["train"].column_names and "annotations" not in loaded["train"].column_names
+
+
+def test_a_project_made_in_this_process_writes_its_default_licence():
+    # Its `license` is still the `License` member (a str subclass), which a safe YAML dump refuses.
+    from annotator.datasets.card import header
+
+    project = Project(name="Made here")
+    text = header(project=project, counts={"languages": {"en": 1}, "examples": 1}, files=[])
+    assert DatasetCard(text + "\n# Made here\n").data.license == "unknown"

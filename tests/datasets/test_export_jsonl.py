@@ -1,3 +1,4 @@
+import gc
 import json
 import re
 import uuid
@@ -10,6 +11,7 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from annotator.datasets import records
 from annotator.datasets.records import OffsetMismatch, article_records
 from annotator.labelling import services
 from annotator.labelling.models import Relation, Span
@@ -286,6 +288,23 @@ class TestRecords:
             (0, 20, "Quote"), (0, 11, "Claim"), (0, 6, "Source"), (0, 6, "Claim"), (12, 20, "Claim"),
         ]
         assert [s["id"] for s in record["annotations"][0]["spans"]] == [made[i].id for i in (3, 1, 2, 4, 0)]
+
+    def test_the_cycle_collector_is_off_while_a_chunk_is_made_and_as_it_was_after(self, project, corpus, monkeypatch):
+        # A chunk's thousands of rows and span dicts hold no reference cycle: collecting while
+        # they are made only walks them again (docs/performance.md, tenth session).
+        enabled_while_sorting = []
+        span_order = records._span_order
+        monkeypatch.setattr(records, "_span_order", lambda s: enabled_while_sorting.append(gc.isenabled()) or span_order(s))
+        assert gc.isenabled()
+        assert len(list(article_records(project))) == 3
+        assert enabled_while_sorting and not any(enabled_while_sorting)
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            assert len(list(article_records(project))) == 3
+            assert not gc.isenabled()  # a caller that turned it off keeps it off
+        finally:
+            gc.enable()
 
     def test_chunks_keep_each_articles_own_annotations(self, project, analyst, corpus):
         more = [ArticleFactory(project=project, text=f"Lavrov spoke on day {n}.") for n in range(4)]

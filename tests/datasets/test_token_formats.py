@@ -416,6 +416,23 @@ def test_whitespace_inside_a_token_is_written_as_underscores(tmp_path):
     assert "New_York _ _ B-Claim B-Claim O O\nagreed _ _ I-Claim I-Claim O O\n" in document
     assert "in _ _ O O O O\nNew_York _ _ O O O O\n" in document
     assert written(tmp_path, output, "train.spacy") == plain_spacy(records, 1000)[0]["train.spacy"]
+    # Parquet alone makes its tokens from the text's bytes, not from the CoNLL words: the same
+    # words all the same, "_" for the space included.
+    import pyarrow.parquet as pq
+
+    from annotator.datasets.formats import parquet
+
+    fields = {"title": "t", "source": None, "url": "", "published": None, "metadata": {}}
+    (tmp_path / "parquet").mkdir()
+    output = Output(tmp_path / "parquet")
+    writer = parquet.Writer(output, SCHEMA)
+    writer.add({**records[0][0], **fields}, "train")
+    writer.close()
+    output.close()
+    row = pq.read_table(output._temporary("train.parquet")).to_pylist()[0]
+    lines = [line for line in document.split("\n")[2:] if line]
+    assert row["tokens"] == [line.split(" ")[0] for line in lines]
+    assert row["tokens"][2:5] == ["New_York", "said", "so"]
 
 
 def test_a_shard_that_fails_to_write_fails_the_export(tmp_path, monkeypatch):

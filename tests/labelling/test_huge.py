@@ -13,7 +13,7 @@ from django.urls import reverse
 from annotator.labelling.models import Annotation, Span
 from annotator.labelling.queries import spans_in
 from annotator.labelling.rendering import DRAWN_TRACKS, WINDOW_CHARS, assign_tracks, windows
-from annotator.labelling.views import LIST_PAGE
+from annotator.labelling.views import LINK_TARGETS, LIST_PAGE
 from tests.factories import ArticleFactory
 
 pytestmark = pytest.mark.django_db
@@ -202,3 +202,25 @@ def test_a_save_on_a_huge_article_reads_only_what_it_redraws(client, project, an
         sql = query["sql"]
         if 'FROM "labelling_span"' in sql and "COUNT" not in sql and "INSERT" not in sql and "UPDATE" not in sql:
             assert re.search(r'"start" (<|>|=|>=)|LIMIT|"id" = ', sql), sql
+
+
+def test_a_links_choices_are_the_nearest_spans_it_can_go_to_either_side(client, project, analyst, huge):
+    article, annotation, labels = huge
+    claim, source = (next(label for label in labels if label.name == name) for name in ("Claim", "Source"))
+    # Every fourth span a Source, the others Claims (a claim's source link goes to a Source span only).
+    starts = range(0, 9000, 10)
+    Span.objects.bulk_create(
+        Span(annotation=annotation, label=source if n % 4 == 0 else claim, start=a, end=a + 4, text=TEXT[a : a + 4])
+        for n, a in enumerate(starts)
+    )
+    middle = Span.objects.get(annotation=annotation, start=4500)
+    client.force_login(analyst)
+    response = client.get(f"{reverse('label_article', args=[project.id, article.id])}spans/{middle.id}/", headers=HTMX)
+    assert response.status_code == 200
+    choices = re.search(r'<select id="link-\d+" name="target">(.*?)</select>', response.content.decode(), re.S).group(1)
+    offered = [int(i) for i in re.findall(r'<option value="(\d+)"', choices)]
+    sources = list(annotation.spans.filter(label=source).order_by("start"))
+    before = [s.id for s in sources if s.start < middle.start][-LINK_TARGETS:]
+    after = [s.id for s in sources if s.start >= middle.start][:LINK_TARGETS]
+    assert offered == before + after
+    assert len(offered) == 2 * LINK_TARGETS

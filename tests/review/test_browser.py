@@ -256,6 +256,7 @@ def test_decisions_beside_an_arabic_seed_with_the_keyboard(page, people):
     assert side["y"] < text["y"]
     page.keyboard.press("Shift+N")  # from the first disagreement to the late group, near the article's end
     later.wait_for()
+    selected.first.wait_for()  # as above: its text window loads its highlights as it scrolls into view
     assert page.evaluate(in_view, "#decision") and page.evaluate(in_view, "#article-text mark.selected")
     page.screenshot(path="/tmp/review-arabic-decisions-800.png", caret="initial")
 

@@ -50,6 +50,13 @@ class TestCompute:
         for s in Suggestion.objects.filter(article=suggested, kind="span"):
             assert suggested.text[s.start:s.end] == s.text
 
+    def test_a_speaker_named_for_several_quotes_is_linked_to_each(self, project):
+        article = ArticleFactory(project=project, text="Peskov said the talks had been “very useful” and “quite constructive”.")
+        suggestions_compute(article=article)
+        links = Suggestion.objects.filter(article=article, kind="relation").select_related("from_span", "to_span")
+        assert sorted((r.from_span.text, r.to_span.text) for r in links) == [
+            ("quite constructive", "Peskov"), ("very useful", "Peskov")]
+
     def test_computing_again_keeps_the_rows_and_changes_nothing(self, suggested):
         before = {(s.id, s.key) for s in Suggestion.objects.filter(article=suggested)}
         assert suggestions_compute(article=suggested) == len(before)

@@ -31,6 +31,7 @@ run of words with the same tags at a time (most words are `O` in every column, a
 inside words have the same tags as each other), never word by word.
 """
 
+import functools
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -67,27 +68,34 @@ class Words:
 
         self.tokens = tokens
         text = tokens.text
-        # A token's text is its ORTH string (the vocabulary's): read from the doc's array, never
-        # sliced from the text a token at a time.
         array = tokens.doc.to_array([ORTH, IS_SPACE]) if len(tokens) else numpy.zeros((0, 2), numpy.uint64)
         is_space = array[:, 1] != 0
-        written = ~is_space
+        self.written = written = ~is_space  # a mask of the tokens that are words
         # words_before[t]: how many words come before token t (t up to the number of tokens): the
         # words of tokens [start, end) are words[words_before[start]:words_before[end]].
         self.words_before = numpy.concatenate([[0], numpy.cumsum(written)]).tolist()
         spaces = numpy.flatnonzero(is_space).tolist()
         self.breaks = [i for i in spaces if "\n" in text[tokens.starts[i] : tokens.ends[i]]]
-        strings = tokens.vocab.strings
-        words = [strings[orth] for orth in array[written, 0].tolist()]
+        self._orths = array[written, 0]
+        self.lengths = tokens.lengths[written]  # "_" for whitespace keeps a word's length
+        self.count = len(self._orths)
+
+    @functools.cached_property
+    def words(self) -> tuple[str, ...]:
+        """The words as strings: made only for a writer that needs them (CoNLL), one Python
+        string a word."""
+        # A token's text is its ORTH string (the vocabulary's): read from the doc's array, never
+        # sliced from the text a token at a time.
+        strings = self.tokens.vocab.strings
+        words = [strings[orth] for orth in self._orths.tolist()]
         joined = "".join(words)
         if joined.split(maxsplit=1) != [joined]:
             # Whitespace inside a token: "_" for each such character, so the columns stay put.
             words = [_SPACE.sub("_", word) for word in words]
-        self.words = tuple(words)
-        self.lengths = tokens.lengths[written]  # "_" for whitespace keeps a word's length
+        return tuple(words)
 
     def __len__(self) -> int:
-        return len(self.words)
+        return self.count
 
 
 _last_words: Words | None = None

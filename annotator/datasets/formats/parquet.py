@@ -28,10 +28,13 @@ The features are written into the Arrow schema's metadata under "huggingface", a
 writes them (`Features.arrow_schema`), in the older spelling ("Sequence", and a list for a list
 of structs) that `datasets` 2 to 5 all read. Tags are computed from each word's codes as arrays
 (`conll.word_codes`) and handed to Arrow as arrays, never a Python value per token; an
-article's words are made Arrow strings once, for all its rows.
+article's words are made one Arrow string array once, for all its rows, from its text's UTF-8
+bytes (`arrow_words`), never a Python string per word.
 
 Rows are written a row group at a time (ROW_GROUP rows), so memory does not grow with the number of
-articles.
+articles. A row group's rows are gathered a list per column (and per span field), and each
+column made an Arrow array from its list in one call: no dict per row or per span for Arrow to
+read back key by key (`pa.Table.from_pylist` did that).
 
 A snapshot written by several shard tasks (`join`) has one file per shard of a split,
 `train-00000.parquet`, `train-00001.parquet`, … (a split of one shard's records: `train.parquet`),
@@ -120,44 +123,89 @@ def schema(project_schema: dict):
     )
 
 
-def row(record: dict, annotation: dict, tokens: dict) -> dict:
-    """The row's columns but its words and tags (`Writer._word_columns`); `tokens` maps each span
-    (by `id()`) to its words' range."""
-    topics = annotation["topics"]
-    return {
-        "article_id": record["id"],
-        "sha256": record["sha256"],
-        "title": record["title"],
-        "text": record["text"],
-        "language": record["language"],
-        "source": record["source"],
-        "url": record["url"],
-        "published": record["published"],
-        "metadata": json.dumps(record["metadata"], ensure_ascii=False, sort_keys=True),
-        "annotation_id": annotation.get("id"),
-        "annotator": annotator_name(annotation),
-        "kind": annotation["kind"],
-        "created": annotation.get("created"),
-        "updated": annotation.get("updated"),
-        "topics": topics,
-        "stance": [{"target": t, "value": v} for t, v in sorted(annotation["stance"].items())],
-        "spans": [
-            {
-                **{k: s[k] for k in ("id", "start", "end", "label", "text")},
-                "attributes": json.dumps(s["attributes"], ensure_ascii=False, sort_keys=True) if s["attributes"] else "{}",
-                "token_start": tokens.get(id(s), (None, None))[0],
-                "token_end": tokens.get(id(s), (None, None))[1],
-                "created": s.get("created"),
-                "updated": s.get("updated"),
-                "review": s.get("review"),
-            }
-            for s in annotation["spans"]
-        ],
-        "relations": [
-            {"id": r.get("id"), "type": r["type"], "source": r["source"], "target": r["target"]}
-            for r in annotation["relations"]
-        ],
-    }
+# The columns whose values `_Rows` gathers as Python values, one a row, in the schema's order.
+RECORD_COLUMNS = ("article_id", "sha256", "title", "text", "language", "source", "url", "published", "metadata")
+ANNOTATION_COLUMNS = ("annotation_id", "annotator", "kind", "created", "updated", "topics", "stance", "relations")
+SPAN_FIELDS = ("id", "start", "end", "label", "text", "attributes", "token_start", "token_end", "created", "updated", "review")
+
+
+class _Rows:
+    """The rows of a row group not written yet, a list per column (and per span field), not a
+    dict per row and per span: Arrow makes each column's array from its list in one call."""
+
+    def __init__(self):
+        self.columns = {name: [] for name in (*RECORD_COLUMNS, *ANNOTATION_COLUMNS)}
+        self.span_fields = {name: [] for name in SPAN_FIELDS}
+        self.span_counts = []  # how many spans each row has
+        self.codes = []  # each row's (columns, words) codes
+        self.words = []  # each row's words, an Arrow array (its article's)
+
+    def __len__(self) -> int:
+        return len(self.span_counts)
+
+    def add(self, record_values: tuple, annotation: dict, topics: list[int], span_words: dict, layer, words) -> None:
+        """One row: the record's columns' values (`RECORD_COLUMNS`), the annotation's, its spans
+        (`span_words` maps each span, by `id()`, to its words' range) and its words and tags."""
+        columns = self.columns
+        for name, value in zip(RECORD_COLUMNS, record_values):
+            columns[name].append(value)
+        columns["annotation_id"].append(annotation.get("id"))
+        columns["annotator"].append(annotator_name(annotation))
+        columns["kind"].append(annotation["kind"])
+        columns["created"].append(annotation.get("created"))
+        columns["updated"].append(annotation.get("updated"))
+        columns["topics"].append(topics)
+        columns["stance"].append([{"target": t, "value": v} for t, v in sorted(annotation["stance"].items())])
+        columns["relations"].append(
+            [{"id": r.get("id"), "type": r["type"], "source": r["source"], "target": r["target"]} for r in annotation["relations"]]
+        )
+        spans = annotation["spans"]
+        fields = self.span_fields
+        for key in ("id", "start", "end", "label", "text"):
+            fields[key].extend([s[key] for s in spans])
+        fields["attributes"].extend(
+            [json.dumps(s["attributes"], ensure_ascii=False, sort_keys=True) if s["attributes"] else "{}" for s in spans]
+        )
+        ranges = [span_words.get(id(s), (None, None)) for s in spans]
+        fields["token_start"].extend([first for first, _ in ranges])
+        fields["token_end"].extend([after for _, after in ranges])
+        for key in ("created", "updated", "review"):
+            fields[key].extend([s.get(key) for s in spans])
+        self.span_counts.append(len(spans))
+        self.codes.append(layer.codes)
+        self.words.append(words)
+
+    def arrays(self, pa, schema) -> dict:
+        """The columns but the words and tags, as Arrow arrays of the schema's types."""
+        arrays = {name: pa.array(values, schema.field(name).type) for name, values in self.columns.items()}
+        span_type = schema.field("spans").type.value_type
+        children = [pa.array(self.span_fields[field.name], field.type) for field in span_type]
+        offsets = pa.array(numpy.concatenate([[0], numpy.cumsum(self.span_counts, dtype=numpy.int64)]).astype(numpy.int32))
+        arrays["spans"] = pa.ListArray.from_arrays(offsets, pa.StructArray.from_arrays(children, fields=list(span_type)))
+        return arrays
+
+
+def arrow_words(pa, words):
+    """The article's words (`conll.Words`) as an Arrow string array, made from the bytes of
+    its UTF-8 text: no Python string a word. A token with whitespace inside (a tokenizer special
+    case), which `Words.words` writes with "_", takes the words' strings instead."""
+    tokens = words.tokens
+    text = tokens.text
+    # Code point offsets -> UTF-8 byte offsets: a code point takes 1 to 4 bytes.
+    points = numpy.frombuffer(text.encode("utf-32-le"), numpy.uint32)
+    widths = 1 + (points >= 0x80).astype(numpy.int64) + (points >= 0x800) + (points >= 0x10000)
+    byte_at = numpy.concatenate([[0], numpy.cumsum(widths)])
+    first = tokens.start_array[words.written]
+    starts, lengths = byte_at[first], byte_at[first + words.lengths] - byte_at[first]
+    data = text.encode()
+    offsets = numpy.concatenate([[0], numpy.cumsum(lengths)])
+    # Each word's bytes, one after the other: byte i of the result is byte i + (its word's start
+    # in the text - its start in the result) of the text.
+    taken = numpy.frombuffer(data, numpy.uint8)[numpy.arange(offsets[-1]) + numpy.repeat(starts - offsets[:-1], lengths)]
+    joined = taken.tobytes().decode()
+    if joined.split(maxsplit=1) != [joined]:
+        return pa.array(words.words, pa.string())
+    return pa.StringArray.from_buffers(len(lengths), pa.py_buffer(offsets.astype(numpy.int32)), pa.py_buffer(taken))
 
 
 class Writer:
@@ -174,9 +222,7 @@ class Writer:
         self.topics = {name: i for i, name in enumerate(schema_["topics"])}
         self.schema = schema(schema_)
         self.writers = {}
-        self.rows = {split: [] for split in SPLITS}
-        self.codes = {split: [] for split in SPLITS}  # each row's (columns, words) codes
-        self.words = {split: [] for split in SPLITS}  # each row's words, an Arrow array (its article's)
+        self.rows = {split: _Rows() for split in SPLITS}
         self._article_words = (None, None)  # the current article's `Words` and their Arrow array
         self.losses = Losses()
 
@@ -194,8 +240,13 @@ class Writer:
         words = words_of(tokens)
         words_before = words.words_before
         if self._article_words[0] is not words:
-            self._article_words = (words, self.pa.array(words.words, self.pa.string()))
+            self._article_words = (words, arrow_words(self.pa, words))
         self.losses.article(tokens, split)
+        record_values = (
+            record["id"], record["sha256"], record["title"], record["text"], record["language"], record["source"],
+            record["url"], record["published"], json.dumps(record["metadata"], ensure_ascii=False, sort_keys=True),
+        )
+        rows = self.rows[split]
         for annotation in record["annotations"]:
             layer = layered(tokens, words, annotation, self.labels, self.index)
             self.losses.add(record, annotation, layer, split)
@@ -205,10 +256,8 @@ class Writer:
                 if first < after:
                     span_words[id(span)] = (first, after)
             topics = [self.topics[t] for t in annotation["topics"]]
-            self.rows[split].append(row(record, {**annotation, "topics": topics}, span_words))
-            self.codes[split].append(layer.codes)
-            self.words[split].append(self._article_words[1])
-        if len(self.rows[split]) >= ROW_GROUP:
+            rows.add(record_values, annotation, topics, span_words, layer, self._article_words[1])
+        if len(rows) >= ROW_GROUP:
             self._flush(split)
 
     def _word_columns(self, codes: list, words: list) -> dict:
@@ -230,15 +279,13 @@ class Writer:
         return columns
 
     def _flush(self, split: str) -> None:
-        if not self.rows[split]:
+        rows = self.rows[split]
+        if not len(rows):
             return
         pa = self.pa
-        word_columns = self._word_columns(self.codes[split], self.words[split])
-        plain = pa.schema([field for field in self.schema if field.name not in word_columns])
-        table = pa.Table.from_pylist(self.rows[split], schema=plain)
-        columns = [word_columns[name] if name in word_columns else table.column(name) for name in self.schema.names]
-        self.writers[split].write_table(pa.Table.from_arrays(columns, schema=self.schema))
-        self.rows[split], self.codes[split], self.words[split] = [], [], []
+        arrays = {**rows.arrays(pa, self.schema), **self._word_columns(rows.codes, rows.words)}
+        self.writers[split].write_table(pa.Table.from_arrays([arrays[name] for name in self.schema.names], schema=self.schema))
+        self.rows[split] = _Rows()
 
     def close(self) -> dict:
         for split, writer in self.writers.items():
