@@ -22,10 +22,13 @@
 Memory therefore does not grow with the number of articles beyond those arrays.
 
 While they run, the build and its shard tasks stamp the snapshot's heartbeat
-(`snapshot_heartbeat`), so that a snapshot whose worker was killed can be told from a slow one
-and failed visibly (`recovery.snapshots_recover`); a task that finds its snapshot given up that way
-(or failed by another shard) stops and keeps nothing. Run twice, the build starts again from
-nothing (`build` removes what an interrupted run left); a shard already done is not written again.
+(`snapshot_heartbeat`), and each shard task its shard's too (`shard_heartbeat`), so that a task
+whose worker was killed can be told from a slow one (`recovery.snapshots_recover`): a build or
+a join that stopped fails the snapshot visibly, a shard that stopped is put back in the queue. A
+task that finds its snapshot given up (or failed by another shard) stops and keeps nothing. Run
+twice, the build starts again from nothing (`build` removes what an interrupted run left); a shard
+already done is not written again, and a run of a shard that another run wrote first, even at
+the same time, keeps nothing and fails nothing.
 
 Same inputs give byte-identical files, the card included: everything is sorted, and no file
 holds a time, a random id or the snapshot's own id.
@@ -115,6 +118,19 @@ def snapshot_heartbeat(snapshot: Snapshot) -> Heartbeat:
     return Heartbeat(partial(_beat, snapshot.pk), seconds=heartbeat_seconds(), name=f"snapshot {snapshot.pk}")
 
 
+def _beat_shard(snapshot_id, number: int) -> None:
+    """Stamp the snapshot's heartbeat (a sign of life of the join, which follows the last shard)
+    and the shard's (recovery puts a shard whose heartbeat stopped back in the queue)."""
+    _beat(snapshot_id)
+    SnapshotShard.objects.filter(snapshot_id=snapshot_id, number=number).update(heartbeat_at=timezone.now())
+
+
+def shard_heartbeat(snapshot: Snapshot, number: int) -> Heartbeat:
+    return Heartbeat(
+        partial(_beat_shard, snapshot.pk, number), seconds=heartbeat_seconds(), name=f"shard {number} of snapshot {snapshot.pk}"
+    )
+
+
 class Progress:
     """Adds the steps done to the snapshot row's progress now and then, outside any transaction,
     for the page to poll: adds, never sets, since a snapshot's shard tasks add to it at once."""
@@ -184,12 +200,14 @@ def build(snapshot: Snapshot) -> None:
 def write_shard(snapshot: Snapshot, number: int) -> None:
     """Write shard `number` of the snapshot's records, every format, in a folder of its own; if it
     is the last shard done, join every shard's files, write the card and mark the snapshot ready.
-    On any error, leave no file and mark the snapshot failed (its other shards then stop)."""
+    On any error, leave no file and mark the snapshot failed (its other shards then stop), unless
+    another run of this shard wrote it first: then the error is this run's alone."""
     directory = snapshot_root() / snapshot.directory
     output = Output(directory)
+    folder = None
     try:
         folder = Path(tempfile.mkdtemp(dir=directory, prefix=f".shard-{number:05d}-"))
-        with snapshot_heartbeat(snapshot) as heartbeat:
+        with shard_heartbeat(snapshot, number) as heartbeat:
             saved = orjson.loads((directory / HAND_OUT).read_bytes())
             plan = Plan.resumed(snapshot, saved, heartbeat)
             shard = saved["shards"][number]
@@ -207,8 +225,22 @@ def write_shard(snapshot: Snapshot, number: int) -> None:
             counts, written = _card(plan, saved["summary"], part, output)
         _publish(snapshot, plan.schema, counts, written)
     except BaseException as error:
-        _give_up(snapshot, output, error)
+        if folder is not None and _written_by_another_run(snapshot, number, folder.name):
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            _give_up(snapshot, output, error)
         raise
+
+
+def _written_by_another_run(snapshot: Snapshot, number: int, folder: str) -> bool:
+    """Whether another run of the shard marked it done, or the snapshot is ready (its shard rows
+    gone). Recovery puts a shard whose heartbeat stopped back in the queue: its first run, if only
+    stalled, may go on beside the second, and find its folder removed by the join or its snapshot
+    no longer running. Failing the snapshot then would throw away (or delete) good files."""
+    return (
+        Snapshot.objects.filter(pk=snapshot.pk, status=Snapshot.Status.READY).exists()
+        or SnapshotShard.objects.filter(snapshot=snapshot, number=number).exclude(folder__in=["", folder]).exists()
+    )
 
 
 @dataclass(frozen=True)

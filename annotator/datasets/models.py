@@ -123,6 +123,9 @@ class SnapshotShard(models.Model):
     snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="shards")
     number = models.PositiveIntegerField()
     folder = models.CharField(max_length=100, blank=True)
+    # Stamped every few seconds while a task writes this shard: one whose heartbeat stopped lost
+    # its worker and is put back in the queue (recovery.py), while other shards go on.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["number"]

@@ -3,6 +3,7 @@ writes, whatever order the shards ran in, each shard written once; a failing sha
 
 import pytest
 from annotator.datasets import build as build_module
+from annotator.heartbeat import Abandoned
 from annotator.datasets.formats import spacy_docbin
 from annotator.datasets.models import Snapshot, SnapshotShard
 from annotator.datasets.services import snapshot_write_shard
@@ -141,6 +142,43 @@ class TestShards:
         assert build_module._shard_done(snapshot, last, "again") is None
         assert build_module._shard_done(snapshot, 0, "again") is None
         assert SnapshotShard.objects.get(snapshot=snapshot, number=0).folder == "part-0"
+
+    def test_a_stalled_run_of_a_shard_going_on_after_the_snapshot_is_ready_keeps_its_files(
+        self, project, admin_user, gold_corpus, django_capture_on_commit_callbacks, snapshot_root
+    ):
+        snapshot = sharded(project, admin_user, django_capture_on_commit_callbacks, formats=TEXT_FORMATS)
+        assert snapshot.status == "ready"
+        published = files(snapshot)
+        # Recovery queued shard 0 again while its first run was stalled, and the second run was
+        # written and joined; the first goes on now, past the check its task made at the start.
+        with pytest.raises(Abandoned):
+            build_module.write_shard(snapshot, 0)
+        snapshot.refresh_from_db()
+        assert snapshot.status == "ready"
+        assert files(snapshot) == published
+        assert not any((snapshot_root / snapshot.directory).glob(".shard-*"))
+
+    def test_a_run_of_a_shard_that_another_run_wrote_first_fails_alone(
+        self, project, admin_user, gold_corpus, django_capture_on_commit_callbacks, monkeypatch, snapshot_root
+    ):
+        from annotator.datasets.formats import jsonl
+
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            snapshot = build(project, admin_user, formats=["jsonl"])
+        callbacks[0]()  # shard 0, written
+        with monkeypatch.context() as patch:
+            # Its other run fails (the join removed its folder, say).
+            patch.setattr(jsonl.Writer, "add_line", lambda *args: (_ for _ in ()).throw(FileNotFoundError("gone")))
+            with pytest.raises(FileNotFoundError):
+                build_module.write_shard(snapshot, 0)
+        snapshot.refresh_from_db()
+        assert (snapshot.status, snapshot.error) == ("running", "")
+        assert len(list((snapshot_root / snapshot.directory).glob(".shard-*"))) == 1
+        for callback in callbacks[1:]:
+            callback()
+        snapshot.refresh_from_db()
+        assert snapshot.status == "ready", snapshot.error
+        assert snapshot.counts["articles"] == 15
 
     def test_progress_grows_with_each_shard(self, project, admin_user, gold_corpus, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
