@@ -1,14 +1,15 @@
 """A snapshot's shard tasks run by real `run_worker` processes: two workers share one snapshot
-and write the files one process writes; a worker killed mid-shard leaves the snapshot failed
-visibly by recovery, and the shards still queued then do nothing."""
+and write the files one process writes; a worker killed mid-shard while the other writes shards
+has its shard queued again as it restarts, and the snapshot ends ready with the same files; shards
+that wait in the queue longer than the stale time are not failed by a worker starting."""
 
+import sys
 import time
 
 import pytest
 from django.urls import reverse
 
 from annotator.datasets.models import Snapshot, SnapshotShard
-from annotator.datasets.recovery import STOPPED
 from tests.datasets.helpers import annotate, article
 
 from . import processes
@@ -74,46 +75,80 @@ def test_two_workers_share_a_snapshot_and_write_what_one_process_writes(
     assert snapshot.counts["articles"] == ARTICLES
 
 
-def test_a_worker_killed_mid_shard_leaves_the_snapshot_failed_by_recovery(
-    client, tasks_database, env_for_test_database, project, admin_user, corpus, snapshot_root, tmp_path
+def test_a_worker_killed_mid_shard_while_another_writes_shards_has_its_shard_queued_again(
+    client, settings, tasks_database, env_for_test_database, project, admin_user, corpus, snapshot_root, tmp_path
 ):
     env = env_for_test_database(
-        ANNOTATOR_SNAPSHOT_SHARD_RECORDS=SHARD_RECORDS, ANNOTATOR_SNAPSHOT_HEARTBEAT_SECONDS="0.5", CONN_MAX_AGE="0"
+        ANNOTATOR_SNAPSHOT_SHARD_RECORDS=SHARD_RECORDS, ANNOTATOR_SNAPSHOT_HEARTBEAT_SECONDS="0.5",
+        ANNOTATOR_SNAPSHOT_STALE_SECONDS="3", CONN_MAX_AGE="0",
     )
     client.force_login(admin_user)
     assert client.post(reverse("dataset_list", args=[project.id]), SNAPSHOT_FORM).status_code == 302
     snapshot = Snapshot.objects.get()
-    directory = snapshot_root / snapshot.directory
 
-    worker = processes.worker(env, tmp_path / "worker.log", slow_step=0.5)
+    killed, other = (processes.worker(env, tmp_path / f"worker-{n}.log", slow_step=0.3) for n in range(2))
+    workers = [killed, other]
     try:
-        # Kill it while it writes a shard, one shard at least being done.
+        # Kill one while each writes a shard, one shard at least being done and some still queued.
         wait_for(
-            lambda: SnapshotShard.objects.exclude(folder="").exists() and any(directory.glob(".shard-*/.*.part")),
-            "a shard being written after another", worker, timeout=120,
+            lambda: SnapshotShard.objects.exclude(folder="").exists() and shard_tasks().filter(status="RUNNING").count() == 2,
+            "both workers writing shards", killed, timeout=120,
         )
-        worker.kill()
+        killed.kill()
+        lost = set(shard_tasks().filter(status="RUNNING").values_list("pk", flat=True))
+        assert shard_tasks().filter(status="READY").exists()
+        # Its supervisor starts it again while the other worker still writes the snapshot's shards.
+        workers.append(processes.worker(env, tmp_path / "worker-restarted.log", slow_step=0.3))
+        wait_for(lambda: current(snapshot).finished, "the snapshot", other, timeout=180)
     finally:
-        worker.stop()
-    assert current(snapshot).status == "running"
-    assert not snapshot.files.exists()
-    assert shard_tasks().filter(status="RUNNING").count() == 1
-    queued = set(shard_tasks().filter(status="READY").values_list("pk", flat=True))
-    assert queued
+        for worker in workers:
+            worker.stop()
+    assert snapshot.status == "ready", (snapshot.error, *(worker.output() for worker in workers))
+    stopped = shard_tasks().filter(pk__in=lost, status="FAILED").get()
+    assert "WorkerStopped" in stopped.exception_class_path
+    again = shard_tasks().exclude(pk=stopped.pk).get(args_kwargs__args=stopped.args_kwargs["args"])
+    assert (again.status, again.return_value) == ("SUCCESSFUL", "written")
+    assert shard_tasks().filter(status="SUCCESSFUL").count() == ARTICLES // SHARD_RECORDS
+    assert not any((snapshot_root / snapshot.directory).glob(".shard-*"))
 
-    output = processes.manage(env, "recover_snapshots", "--stale-after", "2")
-    assert "1 snapshot recovered" in output
-    assert (current(snapshot).status, snapshot.error) == ("failed", STOPPED)
-    assert not directory.exists()
+    # The same snapshot written in this process, shard after shard.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.ANNOTATOR_SNAPSHOT_SHARD_RECORDS = SHARD_RECORDS
+    assert client.post(reverse("dataset_list", args=[project.id]), SNAPSHOT_FORM).status_code == 302
+    here = Snapshot.objects.exclude(pk=snapshot.pk).get()
+    assert here.status == "ready", here.error
+    assert files(snapshot, snapshot_root) == files(here, snapshot_root)
 
-    # A new worker takes the shards still queued: each finds its snapshot failed and does nothing.
-    worker = processes.worker(env, tmp_path / "worker-restarted.log")
+
+def test_shards_queued_longer_than_the_stale_time_are_not_failed_by_a_worker_starting(
+    client, tasks_database, env_for_test_database, project, admin_user, corpus, snapshot_root, tmp_path
+):
+    env = env_for_test_database(
+        ANNOTATOR_SNAPSHOT_SHARD_RECORDS=SHARD_RECORDS, ANNOTATOR_SNAPSHOT_HEARTBEAT_SECONDS="0.5",
+        ANNOTATOR_SNAPSHOT_STALE_SECONDS="2", CONN_MAX_AGE="0",
+    )
+    client.force_login(admin_user)
+    assert client.post(reverse("dataset_list", args=[project.id]), SNAPSHOT_FORM).status_code == 302
+    snapshot = Snapshot.objects.get()
+
+    # The only worker runs the build, which queues the shards, and is then busy elsewhere (here: gone).
+    builder = processes.Process(
+        [sys.executable, "manage.py", "run_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload", "--max-tasks", "1"],
+        env, tmp_path / "builder.log",
+    )
     try:
-        wait_for(lambda: not shard_tasks().filter(status="READY").exists(), "the queued shards", worker, timeout=120)
-        time.sleep(0.5)
+        builder.popen.wait(timeout=120)
+    finally:
+        builder.stop()
+    assert current(snapshot).status == "running", builder.output()
+    assert shard_tasks().filter(status="READY").count() == ARTICLES // SHARD_RECORDS
+    time.sleep(3)  # longer than the stale time: the snapshot's heartbeat and the shards' tasks are that old
+
+    worker = processes.worker(env, tmp_path / "worker.log")
+    try:
+        wait_for(lambda: current(snapshot).finished, "the snapshot", worker, timeout=180)
     finally:
         worker.stop()
-    assert {t.status: t.return_value for t in shard_tasks().filter(pk__in=queued)} == {"SUCCESSFUL": "skipped"}
-    assert current(snapshot).status == "failed"
-    assert not directory.exists()
-    assert not snapshot.files.exists()
+    assert snapshot.status == "ready", (snapshot.error, worker.output())
+    assert {task.status for task in shard_tasks()} == {"SUCCESSFUL"}
+    assert snapshot.counts["articles"] == ARTICLES
