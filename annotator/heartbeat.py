@@ -7,7 +7,10 @@ midway (SIGKILL, out of memory, a host that goes away) never records the end: it
 its own connection every few seconds (`Heartbeat`), and stops the task once recovery has given
 the row up. `recover_lost` (run by each worker as it starts, and by `manage.py
 recover_snapshots`) fails visibly every row whose heartbeat is older than `stale_after`, and
-every queued row that old which no task will ever take.
+every queued row that old which no task will ever take. A snapshot's shard tasks share their
+snapshot's row but have a heartbeat each: a shard that lost its worker is queued again rather
+than failing its snapshot (`annotator.datasets.recovery`, with `wait_for_fresh_heartbeats` and
+`task_rows` from here).
 
 Right after a crash the killed task's last heartbeat is only seconds old, so recovery may first
 wait, at most `stale_after`, for each running row's heartbeat to either move on (another worker
@@ -157,7 +160,7 @@ def recover_lost(
     stale_after = default_stale_after() if stale_after is None else stale_after
     status = rows.model.Status
     if wait:
-        _wait_for_fresh_heartbeats(rows.filter(status=status.RUNNING), stale_after, poll)
+        wait_for_fresh_heartbeats(rows.filter(status=status.RUNNING), stale_after, poll)
     limit = timezone.now() - stale_after
     lost = list(
         rows.filter(status=status.RUNNING)
@@ -171,7 +174,7 @@ def recover_lost(
     return [row for row in lost if _fail(rows, row, task, limit, error, clean_up)]
 
 
-def _wait_for_fresh_heartbeats(running: QuerySet, stale_after: timedelta, poll: float) -> None:
+def wait_for_fresh_heartbeats(running: QuerySet, stale_after: timedelta, poll: float) -> None:
     """Until each running row's heartbeat has moved on or gone stale, at most `stale_after`."""
     deadline = time.monotonic() + stale_after.total_seconds()
     unsure = dict(running.filter(heartbeat_at__gte=timezone.now() - stale_after).values_list("pk", "heartbeat_at"))
@@ -194,7 +197,7 @@ def _fail(rows: QuerySet, row, task: Task, limit, error: str, clean_up: Callable
         if not taken:
             return False
         clean_up(row)
-    for task_row in _task_rows(task, [TaskResultStatus.RUNNING]) or []:
+    for task_row in task_rows(task, [TaskResultStatus.RUNNING]) or []:
         # So the worker's task list does not show it running for ever.
         if task_row.args_kwargs.get("args", [])[:1] == [str(row.pk)]:
             task_row.set_failed(WorkerStopped(error))
@@ -202,7 +205,7 @@ def _fail(rows: QuerySet, row, task: Task, limit, error: str, clean_up: Callable
     return True
 
 
-def _task_rows(task: Task, statuses) -> QuerySet | None:
+def task_rows(task: Task, statuses) -> QuerySet | None:
     """The task's rows if django-tasks-db runs it (whose rows can be read), else None."""
     if not apps.is_installed("django_tasks_db"):
         return None
@@ -218,7 +221,7 @@ def _ids_a_task_will_take(task: Task, limit) -> set[str] | None:
     """Ids of the queued rows whose task waits, or was claimed since `limit`; None if unknown."""
     if isinstance(task.get_backend(), ImmediateBackend):
         return set()  # the task runs in the request that asked: nothing waits
-    rows = _task_rows(task, [TaskResultStatus.READY, TaskResultStatus.RUNNING])
+    rows = task_rows(task, [TaskResultStatus.READY, TaskResultStatus.RUNNING])
     if rows is None:
         return None  # another backend: which tasks wait cannot be told from here
     waiting = set()

@@ -1,23 +1,34 @@
-"""Building a snapshot's files, in one task: select, split, write, card, publish.
+"""Building a snapshot's files: select, split, write, card, publish; the writing in shard tasks.
 
-1. Select: read every selected record from the database once, spooling it to a temporary file
-   as its JSONL line and keeping a few dozen bytes per article in flat arrays (id, text hash,
-   primary topic, MinHash signature: `splits.Units`, `splits.NearDuplicates`).
+1. Select (`build`, the snapshot's task): read every selected record from the database once,
+   spooling it to `.spool.jsonl` in the snapshot's folder as its JSONL line and keeping a few
+   dozen bytes per article in flat arrays (id, text hash, primary topic, MinHash signature:
+   `splits.Units`, `splits.NearDuplicates`).
 2. Split: group near-duplicates and give each article a split.
 3. Write: read the spool back and hand each record to every format's writer (the JSONL writer
    takes the spooled line as it is); the counts and the card's agreement
    (`tallies.SplitTally`, `card.SplitAgreement`: counts only, never the records) are added up
-   on the way.
+   on the way. Records beyond SHARD_RECORDS are written by shard tasks (`write_shard`), one a
+   range of SHARD_RECORDS spooled records, which any worker may run (workers share the snapshot
+   root: they publish their files there): each writes its part of every format, and its counts,
+   in a folder of its own, then marks its shard row done. The one that marks the last joins the
+   parts (`formats.join`: text files one after the other, spaCy's and Parquet's files numbered
+   on) and goes on to the card. A snapshot of one shard's records is written by its own task.
+   The ranges are fixed, not one per worker: the files are the same however many workers ran.
 4. Card: the tokenizers the token formats used (copied from those saved once per tokenizer
    version, `saved_tokenizer`), then the dataset card; every file is hashed and renamed from its
    temporary name.
 5. Publish: in one transaction, the file rows are saved and the snapshot marked ready.
 Memory therefore does not grow with the number of articles beyond those arrays.
 
-While it runs, the build stamps the snapshot's heartbeat (`snapshot_heartbeat`), so that a snapshot whose
-worker was killed can be told from a slow one and failed visibly (`recovery.snapshots_recover`);
-a build that finds its snapshot given up that way stops and keeps nothing. Run twice, it starts
-again from nothing (`build` removes what an interrupted run left).
+While they run, the build and its shard tasks stamp the snapshot's heartbeat
+(`snapshot_heartbeat`), and each shard task its shard's too (`shard_heartbeat`), so that a task
+whose worker was killed can be told from a slow one (`recovery.snapshots_recover`): a build or
+a join that stopped fails the snapshot visibly, a shard that stopped is put back in the queue. A
+task that finds its snapshot given up (or failed by another shard) stops and keeps nothing. Run
+twice, the build starts again from nothing (`build` removes what an interrupted run left); a shard
+already done is not written again, and a run of a shard that another run wrote first, even at
+the same time, keeps nothing and fails nothing.
 
 Same inputs give byte-identical files, the card included: everything is sorted, and no file
 holds a time, a random id or the snapshot's own id.
@@ -25,6 +36,7 @@ holds a time, a random id or the snapshot's own id.
 
 import logging
 import os
+import pickle  # noqa: S403 (a shard's counts, read back by another shard task of the same build)
 import shutil
 import tempfile
 import time
@@ -34,25 +46,32 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
 from importlib.metadata import version
+from itertools import islice
 from pathlib import Path
 
 import orjson
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from annotator.heartbeat import Abandoned, Heartbeat
 from annotator.projects.models import Project
 
 from . import card
-from .formats import Output, WrittenFile, jsonl, make_writer
-from .models import Snapshot, SnapshotFile, snapshot_root
+from .formats import Output, WrittenFile, join, jsonl, make_writer
+from .models import Snapshot, SnapshotFile, SnapshotShard, snapshot_root
 from .records import Scope, Selection, selected_records
 from .splits import SPLITS, Assignment, NearDuplicates, Units, assign
-from .tallies import SplitTally, record_primary_topic
+from .tallies import SplitTally, add_counts, record_primary_topic
 
 PROGRESS_EVERY_SECONDS = 0.5
+SHARD_RECORDS = 2000  # the default of `shard_records()`
+
+# In the snapshot's folder while it is built: the spooled records, what the build hands its
+# shard tasks besides them (`_hand_out`), and in each shard's folder, what it counted (`Part`).
+SPOOL, HAND_OUT, PART = ".spool.jsonl", ".shards.json", "part.pickle"
 
 logger = logging.getLogger(__name__)
 
@@ -99,23 +118,38 @@ def snapshot_heartbeat(snapshot: Snapshot) -> Heartbeat:
     return Heartbeat(partial(_beat, snapshot.pk), seconds=heartbeat_seconds(), name=f"snapshot {snapshot.pk}")
 
 
-class Progress:
-    """Writes progress to the snapshot row now and then, outside any transaction, for the page to poll."""
+def _beat_shard(snapshot_id, number: int) -> None:
+    """Stamp the snapshot's heartbeat (a sign of life of the join, which follows the last shard)
+    and the shard's (recovery puts a shard whose heartbeat stopped back in the queue)."""
+    _beat(snapshot_id)
+    SnapshotShard.objects.filter(snapshot_id=snapshot_id, number=number).update(heartbeat_at=timezone.now())
 
-    def __init__(self, snapshot: Snapshot, total: int, heartbeat: Heartbeat):
-        self.snapshot, self.total, self.done, self.saved_at = snapshot, total, 0, 0.0
-        self.heartbeat = heartbeat
-        _beat(snapshot.pk, progress_done=0, progress_total=total)
+
+def shard_heartbeat(snapshot: Snapshot, number: int) -> Heartbeat:
+    return Heartbeat(
+        partial(_beat_shard, snapshot.pk, number), seconds=heartbeat_seconds(), name=f"shard {number} of snapshot {snapshot.pk}"
+    )
+
+
+class Progress:
+    """Adds the steps done to the snapshot row's progress now and then, outside any transaction,
+    for the page to poll: adds, never sets, since a snapshot's shard tasks add to it at once."""
+
+    def __init__(self, snapshot_id, heartbeat: Heartbeat):
+        self.snapshot_id, self.heartbeat = snapshot_id, heartbeat
+        self.unsaved, self.saved_at = 0, 0.0
 
     def step(self, n: int = 1) -> None:
-        self.done = min(self.done + n, self.total)
+        self.unsaved += n
         if time.monotonic() - self.saved_at >= PROGRESS_EVERY_SECONDS:
             self.save()
 
     def save(self) -> None:
         self.heartbeat.check()
         self.saved_at = time.monotonic()
-        _beat(self.snapshot.pk, progress_done=self.done)
+        done, self.unsaved = self.unsaved, 0
+        # Never past the total (a check constraint): articles may be added while the build reads them.
+        _beat(self.snapshot_id, progress_done=Least(F("progress_done") + done, F("progress_total")))
 
 
 def _texts(project: Project):
@@ -125,8 +159,15 @@ def _texts(project: Project):
     return load
 
 
+def shard_records() -> int:
+    """Records a shard task writes: a constant of the deployment, never the number of workers,
+    since a shard's last spaCy and Parquet files of each split are short ones."""
+    return int(getattr(settings, "ANNOTATOR_SNAPSHOT_SHARD_RECORDS", SHARD_RECORDS))
+
+
 def build(snapshot: Snapshot) -> None:
-    """Write the snapshot's files and mark it ready; on any error, leave no file and mark it failed."""
+    """Select and split the snapshot's records; write its files and mark it ready, or hand its
+    shards to shard tasks. On any error, leave no file and mark it failed."""
     directory = snapshot_root() / snapshot.directory
     output = Output(directory)
     try:
@@ -135,20 +176,71 @@ def build(snapshot: Snapshot) -> None:
         directory.mkdir(parents=True)
         with (
             snapshot_heartbeat(snapshot) as heartbeat,
-            tempfile.NamedTemporaryFile(dir=directory, prefix=".spool-") as spool,
+            (directory / SPOOL).open("w+b") as spool,
             NearDuplicates(snapshot.parameters["split"]["near_duplicate_threshold"], directory=directory) as near,
         ):
             plan = Plan.of(snapshot, heartbeat)
             selected = _select(plan, spool, near)
             assignment = _split(plan, selected, near)
-            reports, tally, agreement = _write(plan, selected, assignment, spool, output)
-            counts, written = _card(plan, selected, assignment, reports, tally, agreement, output)
+            splits = assignment.splits_of(selected.ids)
+            summary = _summary(selected, assignment)
+            if len(splits) > shard_records():
+                _hand_out(snapshot, plan, summary, selected.offsets, splits)
+                return
+            spool.seek(0)
+            part = _write(plan, spool, splits, output)
+            (directory / SPOOL).unlink()
+            counts, written = _card(plan, summary, part, output)
         _publish(snapshot, plan.schema, counts, written)
     except BaseException as error:
-        output.close()
-        shutil.rmtree(directory, ignore_errors=True)
-        _fail(snapshot, error)
+        _give_up(snapshot, output, error)
         raise
+
+
+def write_shard(snapshot: Snapshot, number: int) -> None:
+    """Write shard `number` of the snapshot's records, every format, in a folder of its own; if it
+    is the last shard done, join every shard's files, write the card and mark the snapshot ready.
+    On any error, leave no file and mark the snapshot failed (its other shards then stop), unless
+    another run of this shard wrote it first: then the error is this run's alone."""
+    directory = snapshot_root() / snapshot.directory
+    output = Output(directory)
+    folder = None
+    try:
+        folder = Path(tempfile.mkdtemp(dir=directory, prefix=f".shard-{number:05d}-"))
+        with shard_heartbeat(snapshot, number) as heartbeat:
+            saved = orjson.loads((directory / HAND_OUT).read_bytes())
+            plan = Plan.resumed(snapshot, saved, heartbeat)
+            shard = saved["shards"][number]
+            with (directory / SPOOL).open("rb") as spool:
+                spool.seek(shard["offset"])
+                part = _write(plan, spool, [SPLITS[s] for s in shard["splits"]], Output(folder))
+            part.files = {name: (path.relative_to(directory).as_posix(), format) for name, (path, format) in part.files.items()}
+            (folder / PART).write_bytes(pickle.dumps(part))
+            plan.progress.save()
+            folders = _shard_done(snapshot, number, folder.name)
+            if folders is None:
+                return
+            parts = [pickle.loads((directory / name / PART).read_bytes()) for name in folders]  # noqa: S301 (our own)
+            part = _join(plan, parts, output)
+            counts, written = _card(plan, saved["summary"], part, output)
+        _publish(snapshot, plan.schema, counts, written)
+    except BaseException as error:
+        if folder is not None and _written_by_another_run(snapshot, number, folder.name):
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            _give_up(snapshot, output, error)
+        raise
+
+
+def _written_by_another_run(snapshot: Snapshot, number: int, folder: str) -> bool:
+    """Whether another run of the shard marked it done, or the snapshot is ready (its shard rows
+    gone). Recovery puts a shard whose heartbeat stopped back in the queue: its first run, if only
+    stalled, may go on beside the second, and find its folder removed by the join or its snapshot
+    no longer running. Failing the snapshot then would throw away (or delete) good files."""
+    return (
+        Snapshot.objects.filter(pk=snapshot.pk, status=Snapshot.Status.READY).exists()
+        or SnapshotShard.objects.filter(snapshot=snapshot, number=number).exclude(folder__in=["", folder]).exists()
+    )
 
 
 @dataclass(frozen=True)
@@ -167,8 +259,16 @@ class Plan:
         selection = Selection.from_parameters(snapshot.parameters)
         candidates = selection.articles(snapshot.project).count()
         # A step per candidate when it is read, a step per candidate when it is written, one for the card.
-        progress = Progress(snapshot, 2 * candidates + 1, heartbeat)
+        _beat(snapshot.pk, progress_done=0, progress_total=2 * candidates + 1)
+        progress = Progress(snapshot.pk, heartbeat)
         return cls(snapshot.project, snapshot.parameters, selection, schema_of(snapshot.project), candidates, progress)
+
+    @classmethod
+    def resumed(cls, snapshot: Snapshot, saved: dict, heartbeat: Heartbeat) -> "Plan":
+        """A shard task's plan: the schema and candidates its snapshot's build saw (`_hand_out`)."""
+        selection = Selection.from_parameters(snapshot.parameters)
+        progress = Progress(snapshot.pk, heartbeat)
+        return cls(snapshot.project, snapshot.parameters, selection, saved["schema"], saved["candidates"], progress)
 
     @property
     def from_records(self) -> bool:
@@ -182,14 +282,27 @@ class Selected:
 
     units: Units = field(default_factory=Units)  # what splitting needs: id, text hash, primary topic
     ids: array = field(default_factory=lambda: array("q"))  # the article id of each spooled line
+    offsets: list[int] = field(default_factory=list)  # where each shard's first line is in the spool
     left_out: Counter = field(default_factory=Counter)  # candidates not selected, by reason
     languages: Counter = field(default_factory=Counter)  # articles per language: card header, tokenizers shipped
+
+
+@dataclass
+class Part:
+    """What writing some records gave: each format's report, the counts and the agreement per
+    split, and the files (name: (where, format)) until they are finished or joined."""
+
+    reports: dict
+    tally: SplitTally
+    agreement: dict
+    files: dict
 
 
 def _select(plan: Plan, spool, near: NearDuplicates) -> Selected:
     """Read the selected records from the database once: each spooled as its JSONL line, so
     writing needs no second read of the database, and what splitting needs kept aside."""
     selected = Selected()
+    per_shard = shard_records()
     for record in selected_records(plan.project, plan.selection, left_out=selected.left_out):
         plan.progress.step()
         if record is None:
@@ -197,6 +310,8 @@ def _select(plan: Plan, spool, near: NearDuplicates) -> Selected:
         selected.languages[record["language"]] += 1
         selected.units.add(record["id"], record["sha256"], record_primary_topic(record, plan.schema))
         near.add(record["id"], record["text"])
+        if len(selected.ids) % per_shard == 0:
+            selected.offsets.append(spool.tell())
         spool.write(jsonl.line(record))
         selected.ids.append(record["id"])
     spool.flush()
@@ -213,19 +328,42 @@ def _split(plan: Plan, selected: Selected, near: NearDuplicates) -> Assignment:
     return assignment
 
 
-def _write(
-    plan: Plan, selected: Selected, assignment: Assignment, spool, output: Output
-) -> tuple[dict, SplitTally, dict]:
-    """Every format's files from the spooled records, and what the card counts of them:
-    each format's report, the counts per split and the agreement per split."""
+def _summary(selected: Selected, assignment: Assignment) -> dict:
+    """What the card needs of the select and split steps, besides what writing counts."""
+    return {
+        "left_out": dict(sorted(selected.left_out.items())),
+        "languages": dict(sorted(selected.languages.items())),
+        "groups": assignment.groups,
+    }
+
+
+def _hand_out(snapshot: Snapshot, plan: Plan, summary: dict, offsets: list[int], splits: list[str]) -> None:
+    """Save what the shard tasks read besides the spool, make a row per shard, and enqueue a task
+    per shard once those rows are committed."""
+    from .services import snapshot_write_shard
+
+    per_shard = shard_records()
+    indexes = [SPLITS.index(split) for split in splits]
+    shards = [{"offset": offset, "splits": indexes[n * per_shard : (n + 1) * per_shard]} for n, offset in enumerate(offsets)]
+    saved = {"schema": plan.schema, "candidates": plan.candidates, "summary": summary, "shards": shards}
+    (snapshot_root() / snapshot.directory / HAND_OUT).write_bytes(orjson.dumps(saved))
+    with transaction.atomic():
+        SnapshotShard.objects.filter(snapshot=snapshot).delete()  # those of a build interrupted before
+        SnapshotShard.objects.bulk_create(SnapshotShard(snapshot=snapshot, number=n) for n in range(len(shards)))
+        for n in range(len(shards)):
+            transaction.on_commit(partial(snapshot_write_shard.enqueue, str(snapshot.pk), n))
+
+
+def _write(plan: Plan, spool, splits: list[str], output: Output) -> Part:
+    """Every format's files of as many records as `splits` from the spool, where it is, and what
+    the card counts of them."""
     writers = {key: make_writer(key, output, plan.schema) for key in plan.parameters["formats"]}
     # A writer that takes JSONL lines is given the spooled line as it is.
     line_writers = [w for w in writers.values() if hasattr(w, "add_line")]
     record_writers = [w for w in writers.values() if not hasattr(w, "add_line")]
     tally = SplitTally(plan.schema, plan.from_records)
     reading = None if plan.from_records else card.SplitAgreement(plan.schema)
-    spool.seek(0)
-    for line, where in zip(spool, assignment.splits_of(selected.ids), strict=True):
+    for line, where in zip(islice(spool, len(splits)), splits, strict=True):
         plan.progress.step()
         for writer in line_writers:
             writer.add_line(line, where)
@@ -237,40 +375,68 @@ def _write(
             reading.add(record["id"], where)
     reports = {key: writer.close() for key, writer in writers.items()}
     agreement = tally.agreement if plan.from_records else reading.result()
-    return reports, tally.finish(), agreement
+    return Part(reports, tally.finish(), agreement, output.unfinished())
 
 
-def _card(
-    plan: Plan, selected: Selected, assignment: Assignment, reports: dict, tally: SplitTally, agreement: dict,
-    output: Output,
-) -> tuple[dict, list[WrittenFile]]:
+def _shard_done(snapshot: Snapshot, number: int, folder: str) -> list[str] | None:
+    """Mark the shard done, its part in `folder`; if every shard is done now, their folders, in
+    order. One transaction holding the snapshot's row: of two last shards at once, one joins."""
+    with transaction.atomic():
+        if not list(Snapshot.objects.select_for_update().filter(pk=snapshot.pk, status=Snapshot.Status.RUNNING).values("pk")):
+            raise Abandoned(f"Snapshot {snapshot.pk} is no longer running.")
+        if not SnapshotShard.objects.filter(snapshot=snapshot, number=number, folder="").update(folder=folder):
+            return None  # this shard ran twice, and the other run was done first
+        folders = list(snapshot.shards.values_list("folder", flat=True))
+    return folders if all(folders) else None
+
+
+def _join(plan: Plan, parts: list[Part], output: Output) -> Part:
+    """The shards' files joined as the snapshot's, and their reports, counts and agreement added up."""
+    directory = output.directory
+    join([{name: (directory / path, format) for name, (path, format) in p.files.items()} for p in parts], output, plan.schema)
+    first, *rest = parts
+    for part in rest:
+        for key, report in part.reports.items():
+            add_counts(first.reports[key], report)
+        first.tally.merge(part.tally)  # with the agreement, when it is counted from the records
+        if not plan.from_records:
+            for split, tally in part.agreement.items():
+                first.agreement[split].merge(tally)
+    first.tally.finish()
+    for name in [SPOOL, HAND_OUT, *(p.name for p in directory.glob(".shard-*"))]:
+        path = directory / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return Part(first.reports, first.tally, first.agreement, output.unfinished())
+
+
+def _card(plan: Plan, summary: dict, part: Part, output: Output) -> tuple[dict, list[WrittenFile]]:
     """The tokenizers shipped and the dataset card, beside the files; every file hashed and
     given its name. Returns the counts the snapshot keeps, and the files."""
     formats = plan.parameters["formats"]
-    tokenizers = _ship_tokenizers(output, selected.languages, formats)
+    tokenizers = _ship_tokenizers(output, summary["languages"], formats)
     written = output.finish()
     plan.progress.save()
-    per_split = tally.counts
+    per_split = part.tally.counts
     counts = {
         "candidates": plan.candidates,
         "articles": sum(c["articles"] for c in per_split.values()),
         "examples": sum(c["examples"] for c in per_split.values()),
-        "left_out": dict(sorted(selected.left_out.items())),
-        "languages": dict(sorted(selected.languages.items())),
+        "left_out": summary["left_out"],
+        "languages": summary["languages"],
         "splits": per_split,
         "near_duplicates": {
             "threshold": plan.parameters["split"]["near_duplicate_threshold"],
-            "groups": assignment.groups,
-            "articles": sum(len(g) for g in assignment.groups),
+            "groups": summary["groups"],
+            "articles": sum(len(g) for g in summary["groups"]),
         },
-        "formats": {key: report for key, report in sorted(reports.items()) if report},
+        "formats": {key: report for key, report in sorted(part.reports.items()) if report},
         "tokenizers": tokenizers,
     }
     readme = output.path("README.md", "card")
     readme.write_text(
         card.render(
             project=plan.project, parameters=plan.parameters, schema=plan.schema, counts=counts, files=written,
-            agreement={split: agreement[split].result() for split in SPLITS}, versions=_versions(formats),
+            agreement={split: part.agreement[split].result() for split in SPLITS}, versions=_versions(formats),
         ),
         encoding="utf-8",
         newline="\n",
@@ -297,6 +463,15 @@ def _publish(snapshot: Snapshot, schema: dict, counts: dict, written: list[Writt
             progress_done=F("progress_total"),
         ):
             raise Abandoned(f"Snapshot {snapshot.pk} is no longer running.")
+        snapshot.shards.all().delete()
+
+
+def _give_up(snapshot: Snapshot, output: Output, error: BaseException) -> None:
+    """Mark the snapshot failed, then remove its folder. With the database away the first fails,
+    and the folder is kept for the task to build or write again once it is back."""
+    output.close()
+    _fail(snapshot, error)
+    shutil.rmtree(output.directory, ignore_errors=True)
 
 
 def _fail(snapshot: Snapshot, error: BaseException) -> None:

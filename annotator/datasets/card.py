@@ -39,7 +39,8 @@ LOADING = {
     "conll": "`train.conll`, …: CoNLL files with one BIO column per label beside the CoNLL-2003 NER column, "
     "blank lines between sentences (line breaks of the text), in the order of the JSONL files; how to read them "
     "is below (Nested and overlapping spans).",
-    "parquet": "`train.parquet`, …: `datasets.load_dataset` as shown below (Parquet features), or `pandas.read_parquet`.",
+    "parquet": "`train.parquet`, … (a large split is several files, `train-00000.parquet`, …, one per shard it was "
+    "written in): `datasets.load_dataset` as shown below (Parquet features), or `pandas.read_parquet`.",
     "label-studio": "`label_studio.json` and `label_studio_config.xml`: create a Label Studio project with the "
     "config, then import the tasks (spans, relations and topics; not stance).",
 }

@@ -113,3 +113,23 @@ class SnapshotFile(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class SnapshotShard(models.Model):
+    """One shard task's part of a snapshot's files (see build.py): a range of its records, every
+    format. Done once `folder` (where its part is, in the snapshot's folder) is set: the task that
+    sets the last one joins the parts."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="shards")
+    number = models.PositiveIntegerField()
+    folder = models.CharField(max_length=100, blank=True)
+    # Stamped every few seconds while a task writes this shard: one whose heartbeat stopped lost
+    # its worker and is put back in the queue (recovery.py), while other shards go on.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [models.UniqueConstraint(fields=["snapshot", "number"], name="snapshotshard_unique_number")]
+
+    def __str__(self):
+        return f"Shard {self.number} of {self.snapshot_id}"

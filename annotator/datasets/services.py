@@ -1,10 +1,11 @@
 """Snapshot writes: ask for one (`snapshot_create`), build it in the background (`snapshot_build`),
 delete a finished one (`snapshot_delete`).
 
-`snapshot_build` is a `django.tasks` task. In production it runs in a worker
-(`manage.py run_worker`, django-tasks-db's DatabaseBackend), and so it does in the quick start
-(`make run`); with the immediate backend (the tests) it runs right after the request's
-transaction commits.
+`snapshot_build` is a `django.tasks` task, and so is `snapshot_write_shard`, which the build
+enqueues for each shard of a snapshot of many records. In production they run in the workers
+(`manage.py run_worker`, django-tasks-db's DatabaseBackend), one shard per worker at a time, and
+so they do in the quick start (`make run`, one worker: one after another); with the immediate
+backend (the tests) each runs right after the transaction that enqueues it commits.
 """
 
 import logging
@@ -21,7 +22,7 @@ from annotator.database import UNAVAILABLE, wait_for_database
 from annotator.projects.models import Project
 
 from . import build
-from .models import Snapshot, snapshot_root
+from .models import Snapshot, SnapshotShard, snapshot_root
 
 
 @transaction.atomic
@@ -40,7 +41,8 @@ logger = logging.getLogger(__name__)
 
 @task
 def snapshot_build(snapshot_id: str) -> str:
-    """Build a queued snapshot's files. A snapshot already taken by another run is left alone.
+    """Build a queued snapshot's files (`build.build`): select, split, and write them, or enqueue
+    its shard tasks (`snapshot_write_shard`). A snapshot already taken by another run is left alone.
 
     If the database goes away mid-build (a PostgreSQL restart), the build cannot even record
     its failure: the snapshot stays running. It waits for the database and builds again from
@@ -52,11 +54,30 @@ def snapshot_build(snapshot_id: str) -> str:
     )
     if not taken:
         return "skipped"
+    _through_outages(snapshot_id, lambda snapshot: build.build(snapshot))
+    return "ready"
+
+
+@task
+def snapshot_write_shard(snapshot_id: str, number: int) -> str:
+    """Write one shard of a running snapshot's files (`build.write_shard`); the last shard written
+    finishes the snapshot. A shard already written, or of a snapshot no longer running, is left
+    alone. The database going away is lived through as by `snapshot_build`."""
+    shard = SnapshotShard.objects.filter(
+        snapshot_id=snapshot_id, number=number, folder="", snapshot__status=Snapshot.Status.RUNNING
+    )
+    if not shard.exists():
+        return "skipped"
+    _through_outages(snapshot_id, lambda snapshot: build.write_shard(snapshot, number))
+    return "written"
+
+
+def _through_outages(snapshot_id: str, work) -> None:
+    """`work(snapshot)`, done again from the start if the database went away meanwhile."""
     for attempt in count(1):
         try:
-            snapshot = Snapshot.objects.select_related("project").get(pk=snapshot_id)
-            build.build(snapshot)
-            return "ready"
+            work(Snapshot.objects.select_related("project").get(pk=snapshot_id))
+            return
         except UNAVAILABLE:
             # Inside a transaction (the immediate backend in a test) there is nothing to reconnect.
             if attempt == BUILD_ATTEMPTS or connection.in_atomic_block:

@@ -32,6 +32,16 @@ def codings(record: dict) -> dict[str, Coding]:
     }
 
 
+def add_counts(into: dict, other: dict) -> None:
+    """Add `other`'s counts (numbers in nested dicts) to `into`'s. Keys new to `into` come after
+    its own, as adding the records one by one in that order would have put them."""
+    for key, value in other.items():
+        if isinstance(value, dict):
+            add_counts(into.setdefault(key, {}), value)
+        else:
+            into[key] = into.get(key, 0) + value
+
+
 def _counts(schema: dict) -> dict:
     return {
         "articles": 0,
@@ -77,6 +87,13 @@ class SplitTally:
                 by_value[value] = by_value.get(value, 0) + 1
         if self.agreement is not None:
             self.agreement[split].add(codings(record))
+
+    def merge(self, other: "SplitTally") -> None:
+        """Add the tally of the records that come after these (a later shard of the snapshot)."""
+        add_counts(self.counts, other.counts)
+        if self.agreement is not None:
+            for split, tally in other.agreement.items():
+                self.agreement[split].merge(tally)
 
     def finish(self) -> "SplitTally":
         for counts in self.counts.values():

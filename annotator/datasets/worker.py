@@ -13,7 +13,7 @@ three things it lacks.
   lost with its connection. On SQLite there is no NOTIFY: it looks every `--interval`.
 - **It recovers first.** Snapshots, import jobs and model training runs whose worker stopped (killed, host lost) are
   failed visibly before it takes any task (`annotator.datasets.recovery`, `corpus.jobs`), as
-  `recover_snapshots` does.
+  `recover_snapshots` does; a snapshot's shard whose worker stopped is queued again instead.
 """
 
 import logging

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from annotator.datasets import build as build_module
-from annotator.datasets.models import Snapshot, SnapshotFile
+from annotator.datasets.models import Snapshot, SnapshotFile, SnapshotShard
 from annotator.datasets.recovery import STOPPED, snapshots_recover
-from annotator.datasets.services import snapshot_build
+from annotator.datasets.services import snapshot_build, snapshot_write_shard
 from tests.datasets.helpers import annotate, article, build, parameters
 
 MINUTE = timedelta(minutes=1)
@@ -118,6 +118,89 @@ def test_running_snapshot_task_is_marked_failed_with_it(tasks_database, project,
 
     assert DBTaskResult.objects.get(args_kwargs__args=[str(snapshot.id)]).status == "FAILED"
     assert DBTaskResult.objects.get(args_kwargs__args=[str(other.id)]).status == "RUNNING"
+
+
+def shards_of(snapshot, *heartbeat_ages, done=()):
+    """A shard row per heartbeat age (None: its task has not stamped it), those in `done` done."""
+    now = timezone.now()
+    SnapshotShard.objects.bulk_create(
+        SnapshotShard(
+            snapshot=snapshot, number=n, folder=f"part-{n}" if n in done else "",
+            heartbeat_at=None if age is None else now - age,
+        )
+        for n, age in enumerate(heartbeat_ages)
+    )
+
+
+def shard_task(snapshot, number, *, running_since=None):
+    """The shard's task, queued, or taken by a worker `running_since` ago."""
+    from django_tasks_db.models import DBTaskResult
+
+    snapshot_write_shard.enqueue(str(snapshot.id), number)
+    task = DBTaskResult.objects.get(args_kwargs__args=[str(snapshot.id), number])
+    if running_since is not None:
+        task.claim("worker")
+        DBTaskResult.objects.filter(pk=task.pk).update(started_at=timezone.now() - running_since)
+    return task
+
+
+def shard_tasks_of(snapshot, number) -> list[tuple[str, str]]:
+    from django_tasks_db.models import DBTaskResult
+
+    rows = DBTaskResult.objects.filter(args_kwargs__args=[str(snapshot.id), number]).order_by("enqueued_at")
+    return [(row.status, row.exception_class_path.rpartition(".")[2]) for row in rows]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_shard_whose_worker_stopped_is_queued_again_and_its_snapshot_left_running(
+    tasks_database, project, admin_user, snapshot_root
+):
+    # The snapshot's own heartbeat is old: its build ended long ago, and its shards wait or run.
+    snapshot = snapshot_at(project, admin_user, "running", age=10 * MINUTE, heartbeat_age=5 * MINUTE)
+    files = partial_files(snapshot_root, snapshot)
+    shards_of(snapshot, 2 * MINUTE, timedelta(seconds=5), 2 * MINUTE, None, None, done={0})
+    shard_task(snapshot, 1, running_since=10 * MINUTE)  # its worker is at it
+    shard_task(snapshot, 2, running_since=10 * MINUTE)  # its worker was killed
+    shard_task(snapshot, 3)  # waiting for a worker for ten minutes
+    shard_task(snapshot, 4, running_since=timedelta(seconds=5))  # just taken, no heartbeat yet
+
+    assert snapshots_recover(stale_after=MINUTE) == []
+
+    snapshot.refresh_from_db()
+    assert snapshot.status == "running"
+    assert files.exists()
+    assert shard_tasks_of(snapshot, 1) == [("RUNNING", "")]
+    assert shard_tasks_of(snapshot, 2) == [("FAILED", "WorkerStopped"), ("READY", "")]
+    assert shard_tasks_of(snapshot, 3) == [("READY", "")]
+    assert shard_tasks_of(snapshot, 4) == [("RUNNING", "")]
+    # Queued again once: the new task waits.
+    assert snapshots_recover(stale_after=MINUTE) == []
+    assert shard_tasks_of(snapshot, 2) == [("FAILED", "WorkerStopped"), ("READY", "")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sharded_snapshot_nothing_can_finish_is_failed(tasks_database, project, admin_user, snapshot_root):
+    # A shard that no task will write (the build stopped before enqueueing them).
+    unwritten = snapshot_at(project, admin_user, "running", age=10 * MINUTE, heartbeat_age=5 * MINUTE)
+    shards_of(unwritten, None, None)
+    shard_task(unwritten, 0)
+    # Every shard done: the last one's task was joining them when its worker stopped.
+    joined = snapshot_at(project, admin_user, "running", age=10 * MINUTE, heartbeat_age=5 * MINUTE)
+    shards_of(joined, 5 * MINUTE, 5 * MINUTE, done={0, 1})
+    shard_task(joined, 1, running_since=10 * MINUTE)
+    # A shard with no task yet, its build still at work (enqueueing them): left alone.
+    handing_out = snapshot_at(project, admin_user, "running", age=10 * MINUTE, heartbeat_age=timedelta(seconds=1))
+    shards_of(handing_out, None)
+    files = [partial_files(snapshot_root, s) for s in (unwritten, joined, handing_out)]
+
+    recovered = snapshots_recover(stale_after=MINUTE)
+
+    assert {s.pk for s in recovered} == {unwritten.pk, joined.pk}
+    states = dict(Snapshot.objects.values_list("pk", "status"))
+    assert states == {unwritten.pk: "failed", joined.pk: "failed", handing_out.pk: "running"}
+    assert [f.exists() for f in files] == [False, False, True]
+    assert shard_tasks_of(joined, 1) == [("FAILED", "WorkerStopped")]
+    assert shard_tasks_of(unwritten, 0) == [("READY", "")]  # it will find its snapshot failed, and skip
 
 
 @pytest.mark.django_db

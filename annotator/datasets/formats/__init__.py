@@ -7,11 +7,17 @@ what the dataset card should report about them (spans that could not be written,
 Every writer writes one example per (article, annotation) unless it says otherwise. A writer
 with `add_line(line, split)` is given each record as its JSONL line (`jsonl.line`) instead.
 
+A snapshot of many records is written in shards, each by a task of its own (see `build`): each
+module's `join(parts, into, schema)` makes the snapshot's files of its format from the shards'
+files, in the order of their records: `parts` holds, for each shard in that order, its files of
+the format (name: where the shard wrote it).
+
 Modules are imported when a snapshot asks for them: spaCy and pyarrow take a while to load.
 """
 
 import hashlib
 import os
+import shutil
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
@@ -35,6 +41,31 @@ def writer_class(key: str):
 def make_writer(key: str, output: "Output", schema: dict):
     """A writer of format `key`, writing into `output`."""
     return writer_class(key)(output, schema)
+
+
+def join(parts: list[dict[str, tuple[Path, str]]], into: "Output", schema: dict) -> None:
+    """The snapshot's files from its shards' (each shard's name: (where, format), in the order
+    of their records), written into `into` by each format's `join`."""
+    by_format: dict[str, list[dict[str, Path]]] = {}
+    for i, part in enumerate(parts):
+        for name, (path, format) in part.items():
+            by_format.setdefault(format, [{} for _ in parts])[i][name] = path
+    for format, files in by_format.items():
+        import_module(f"{__name__}.{FORMATS[format][0]}").join(files, into, schema)
+
+
+def concatenate(parts: list[dict[str, Path]], into: "Output", format: str, header: bytes = b"") -> None:
+    """Each file the parts write, their copies one after the other; `header` (which each copy
+    starts with) written once."""
+    for name in sorted({name for part in parts for name in part}):
+        with into.open(name, format) as handle:
+            handle.write(header)
+            for part in parts:
+                if name in part:
+                    with part[name].open("rb") as copy:
+                        if copy.read(len(header)) != header:
+                            raise ValueError(f"{name} of a shard does not start with its header.")
+                        shutil.copyfileobj(copy, handle)
 
 
 @dataclass(frozen=True)
@@ -84,6 +115,12 @@ class Output:
             directory = directory / folder
             directory.mkdir(parents=True, exist_ok=True)
         return directory / f".{base}.part"
+
+    def unfinished(self) -> dict[str, tuple[Path, str]]:
+        """Each file written, where it is until `finish()`, and its format: a shard's files,
+        which the snapshot's files are joined from (`join`)."""
+        self.close()
+        return {name: (self._temporary(name), format) for name, format in self.files.items() if name not in self.finished}
 
     def finish(self) -> list[WrittenFile]:
         """Hash every file not finished yet, then give it its real name; until then it has none."""

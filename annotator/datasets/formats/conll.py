@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy
 
 from ..splits import SPLITS
-from . import annotator_name
+from . import annotator_name, concatenate
 from .tokens import placed, record_tokens, tokenizer_language, unaligned_labels
 
 _SPACE = re.compile(r"\s")
@@ -316,3 +316,7 @@ class Writer:
         for handle in self.handles.values():
             handle.close()
         return self.losses.report()
+
+
+def join(parts: list, into, schema: dict) -> None:
+    concatenate(parts, into, Writer.format)

@@ -12,10 +12,12 @@ Parquet files hold the text unchanged.
 """
 
 import csv
+import io
 
-from . import annotator_name
+from . import annotator_name, concatenate
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+LINE_END = "\r\n"
 
 
 def safe_cell(value) -> str:
@@ -27,6 +29,13 @@ def _blank(value) -> str | int:
     return "" if value is None else value
 
 
+def header(schema: dict) -> list[str]:
+    return [
+        "article_id", "sha256", "annotation_id", "annotator", "kind", "created", "updated", "title", "language", "source", "published", "url", "topics",
+        *(f"topic:{t}" for t in schema["topics"]), *(f"stance:{t}" for t in schema["stance_targets"]), "text",
+    ]
+
+
 class Writer:
     format = "csv"
 
@@ -36,16 +45,13 @@ class Writer:
         self.output = output
         self.handles = {}
         self.writers = {}
-        self.header = [
-            "article_id", "sha256", "annotation_id", "annotator", "kind", "created", "updated", "title", "language", "source", "published", "url", "topics",
-            *(f"topic:{t}" for t in self.topics), *(f"stance:{t}" for t in self.targets), "text",
-        ]
+        self.header = header(schema)
 
     def add(self, record: dict, split: str) -> None:
         if split not in self.writers:
             handle = self.output.open(f"{split}.csv", self.format, "w", encoding="utf-8", newline="")
             self.handles[split] = handle
-            self.writers[split] = csv.writer(handle, lineterminator="\r\n")
+            self.writers[split] = csv.writer(handle, lineterminator=LINE_END)
             self.writers[split].writerow([safe_cell(h) for h in self.header])
         for annotation in record["annotations"]:
             chosen = set(annotation["topics"])
@@ -65,3 +71,10 @@ class Writer:
         for handle in self.handles.values():
             handle.close()
         return {}
+
+
+def join(parts: list, into, schema: dict) -> None:
+    """Each shard's file starts with the header row: the joined file has it once."""
+    row = io.StringIO()
+    csv.writer(row, lineterminator=LINE_END).writerow([safe_cell(h) for h in header(schema)])
+    concatenate(parts, into, Writer.format, header=row.getvalue().encode("utf-8"))

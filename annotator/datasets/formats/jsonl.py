@@ -9,6 +9,8 @@ from collections.abc import Iterable, Iterator
 
 import orjson
 
+from . import concatenate
+
 CONTENT_TYPE = "application/x-ndjson; charset=utf-8"
 EXTENSION = "jsonl"
 
@@ -43,3 +45,7 @@ class Writer:
         for handle in self.handles.values():
             handle.close()
         return {}
+
+
+def join(parts: list, into, schema: dict) -> None:
+    concatenate(parts, into, Writer.format)

@@ -22,6 +22,8 @@ has no field for those and ignores `meta` on import.
 """
 
 import json
+import os
+import shutil
 from xml.sax.saxutils import quoteattr
 
 from . import annotator_name
@@ -99,13 +101,16 @@ def config(schema: dict) -> str:
     )
 
 
+START, END = "[", "\n]\n"  # of the list of tasks; one task a line, each but the first after ",".
+
+
 class Writer:
     format = "label-studio"
 
     def __init__(self, output, schema: dict):
         output.path("label_studio_config.xml", self.format).write_text(config(schema), encoding="utf-8")
         self.handle = output.open("label_studio.json", self.format, "w", encoding="utf-8", newline="\n")
-        self.handle.write("[")
+        self.handle.write(START)
         self.first = True
 
     def add(self, record: dict, split: str) -> None:
@@ -114,6 +119,26 @@ class Writer:
         self.first = False
 
     def close(self) -> dict:
-        self.handle.write("\n]\n")
+        self.handle.write(END)
         self.handle.close()
         return {}
+
+
+def join(parts: list, into, schema: dict) -> None:
+    """One list of every shard's tasks: each shard's lines between its "[" and "]", a "," between shards."""
+    into.path("label_studio_config.xml", Writer.format).write_text(config(schema), encoding="utf-8")
+    with into.open("label_studio.json", Writer.format) as handle:
+        handle.write(START.encode())
+        between = b""
+        for part in parts:
+            path = part["label_studio.json"]
+            if path.stat().st_size == len(START) + len(END):
+                continue  # a shard of no record
+            handle.write(between)
+            with path.open("rb") as copy:
+                copy.seek(len(START))
+                shutil.copyfileobj(copy, handle)
+            handle.seek(-len(END), os.SEEK_END)  # the shard's "]": not the end of the list yet
+            handle.truncate()
+            between = b","
+        handle.write(END.encode())

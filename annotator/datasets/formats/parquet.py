@@ -35,9 +35,15 @@ Rows are written a row group at a time (ROW_GROUP rows), so memory does not grow
 articles. A row group's rows are gathered a list per column (and per span field), and each
 column made an Arrow array from its list in one call: no dict per row or per span for Arrow to
 read back key by key (`pa.Table.from_pylist` did that).
+
+A snapshot written by several shard tasks (`join`) has one file per shard of a split,
+`train-00000.parquet`, `train-00001.parquet`, … (a split of one shard's records: `train.parquet`),
+which the card's `data_files` lists: `datasets` and pandas read a split of several files as one.
+They are the shards' own files renamed, never read again nor rewritten.
 """
 
 import json
+import os
 
 import numpy
 
@@ -286,3 +292,10 @@ class Writer:
             self._flush(split)
             writer.close()  # writes the footer; the Output closes the file
         return self.losses.report()
+
+
+def join(parts: list, into, schema_: dict) -> None:
+    for split in SPLITS:
+        paths = [part[f"{split}.parquet"] for part in parts if f"{split}.parquet" in part]
+        for shard, path in enumerate(paths):
+            os.replace(path, into.path(f"{split}.parquet" if len(paths) == 1 else f"{split}-{shard:05d}.parquet", Writer.format))

@@ -11,7 +11,9 @@ and label; tokens cut at an Arabic proclitic for a span are counted too (`tokens
 
 A split of more than SHARD_DOCS docs is written as several files in a folder of the split's name,
 `train/train-00000.spacy`, `train/train-00001.spacy`, …, so memory stays bounded; `spacy train`
-reads the folder (`--paths.train train`), which holds that split's shards only.
+reads the folder (`--paths.train train`), which holds that split's shards only. A snapshot written
+by several shard tasks (`join`) numbers their files on, in the order of the records: each task's
+last file of a split holds the docs left over (fewer than SHARD_DOCS).
 
 The Docs are not built one by one: `DocBin.add(doc)` reads every token's nine strings in
 Python and packs two msgpack messages with a new packer each time (and srsly looks up its
@@ -26,6 +28,7 @@ This fills DocBin's own lists (`tokens`, `spaces`, `flags`, `strings`, `cats`, `
 files byte for byte against `DocBin.add`, so an upgrade that changes them fails there first.
 """
 
+import os
 import struct
 from concurrent.futures import ThreadPoolExecutor
 
@@ -44,6 +47,12 @@ ATTRS = ("ORTH", "NORM", "ENT_IOB", "ENT_TYPE")
 SPAN_GROUP = "sc"
 # Token.ent_iob values in a Doc's array: inside, outside, beginning.
 IOB_I, IOB_O, IOB_B = 1, 2, 3
+
+
+def shard_name(split: str, shard: int) -> str:
+    # A split's shards in a folder of their own, so that `spacy train --paths.train train`
+    # reads the train split's shards and no other split's.
+    return f"{split}/{split}-{shard:05d}.spacy"
 
 
 class Writer:
@@ -151,11 +160,6 @@ class Writer:
             if len(docbin) >= SHARD_DOCS:
                 self._flush(split)
 
-    def _name(self, split: str, shard: int) -> str:
-        # A split's shards in a folder of their own, so that `spacy train --paths.train train`
-        # reads the train split's shards and no other split's.
-        return f"{split}/{split}-{shard:05d}.spacy"
-
     def _flush(self, split: str) -> None:
         docbin, shard = self.bins[split], self.shards[split]
         self.bins[split], self.shards[split] = self._docbin(), shard + 1
@@ -167,8 +171,8 @@ class Writer:
         # How many docs the split has is not known yet: its first shard is named as the only
         # one, and renamed when a second starts.
         if shard == 1:
-            self.output.rename(f"{split}.spacy", self._name(split, 0))
-        path = self.output.path(self._name(split, shard) if shard > 0 else f"{split}.spacy", self.format)
+            self.output.rename(f"{split}.spacy", shard_name(split, 0))
+        path = self.output.path(shard_name(split, shard) if shard > 0 else f"{split}.spacy", self.format)
         if self._thread is None:
             self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spacy-docbin")
         self._writing = self._thread.submit(lambda: path.write_bytes(docbin.to_bytes()))
@@ -192,3 +196,12 @@ class Writer:
             "spans_by_language": self.spans,
             "unaligned_by_language": self.unaligned_labels,
         }
+
+
+def join(parts: list, into, schema: dict) -> None:
+    """Each split's files of every shard (`train.spacy`, or its `train/train-00000.spacy`, …), in
+    order, renamed as one split's: `train.spacy` if it is the only one, else numbered on."""
+    for split in SPLITS:
+        paths = [part[name] for part in parts for name in sorted(part) if name.split("/")[0].split(".")[0] == split]
+        for shard, path in enumerate(paths):
+            os.replace(path, into.path(f"{split}.spacy" if len(paths) == 1 else shard_name(split, shard), Writer.format))

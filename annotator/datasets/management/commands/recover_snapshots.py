@@ -6,7 +6,8 @@ snapshots whose worker stopped with the last `make run`.
 
 Snapshots left `running` or `queued` by a worker that stopped (killed, out of memory, host lost)
 are marked failed with "the worker stopped while building this snapshot; make it again", which
-the datasets page shows, and their partial files are removed (see `annotator.datasets.recovery`).
+the datasets page shows, and their partial files are removed (see `annotator.datasets.recovery`);
+a shard of a large snapshot left running that way is queued again, for a worker to write.
 Import jobs left the same way are failed too ("the worker stopped while importing these files"),
 which their page shows, and their uploaded files are removed (see `annotator.corpus.jobs`); and
 model training runs ("the worker stopped while training this model"; `annotator.training.tasks`).

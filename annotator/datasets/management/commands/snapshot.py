@@ -56,7 +56,8 @@ class Command(BaseCommand):
         parser.add_argument("--user", metavar="USERNAME",
                             help="who the snapshot is made by (default: the project's first admin)")
         parser.add_argument("--here", action="store_true",
-                            help="with a database worker, build in this process instead of waiting for the worker")
+                            help="with a database worker, build in this process instead of waiting for the worker "
+                                 "(a snapshot of several shards: select and split here, its shards written by the workers)")
         parser.add_argument("--wait-timeout", type=float, metavar="SECONDS",
                             help="with a database worker, give up waiting after this long (the snapshot stays queued)")
 

@@ -1,0 +1,154 @@
+"""A snapshot's shard tasks run by real `run_worker` processes: two workers share one snapshot
+and write the files one process writes; a worker killed mid-shard while the other writes shards
+has its shard queued again as it restarts, and the snapshot ends ready with the same files; shards
+that wait in the queue longer than the stale time are not failed by a worker starting."""
+
+import sys
+import time
+
+import pytest
+from django.urls import reverse
+
+from annotator.datasets.models import Snapshot, SnapshotShard
+from tests.datasets.helpers import annotate, article
+
+from . import processes
+from .test_worker_crash import current, wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ARTICLES = 12
+SHARD_RECORDS = 2  # six shards
+
+SNAPSHOT_FORM = {
+    "scope": "gold", "formats": ["jsonl", "csv", "conll", "parquet", "label-studio", "spacy"],
+    "train": "60", "validation": "20", "test": "20", "seed": "5", "near_duplicate_threshold": "0.8",
+}
+
+
+@pytest.fixture
+def corpus(project, admin_user):
+    for n in range(ARTICLES):
+        item = article(project, f"Lavrov spoke to envoy number {n} about the grain deal, clause {n * 7}.", language="en")
+        annotate(item, admin_user, [("Source", "Lavrov"), ("Claim", "the grain deal")], topics=["Armenia"], gold=True)
+
+
+def files(snapshot, root) -> dict[str, bytes]:
+    return {f.name: (root / f.path).read_bytes() for f in snapshot.files.all()}
+
+
+def shard_tasks():
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(task_path="annotator.datasets.services.snapshot_write_shard")
+
+
+def test_two_workers_share_a_snapshot_and_write_what_one_process_writes(
+    client, settings, tasks_database, env_for_test_database, project, admin_user, corpus, snapshot_root, tmp_path
+):
+    env = env_for_test_database(ANNOTATOR_SNAPSHOT_SHARD_RECORDS=SHARD_RECORDS, CONN_MAX_AGE="0")
+    client.force_login(admin_user)
+    assert client.post(reverse("dataset_list", args=[project.id]), SNAPSHOT_FORM).status_code == 302
+    snapshot = Snapshot.objects.get()
+    # Each record's step sleeps, so that a shard lasts long enough for the other worker to take the next.
+    workers = [processes.worker(env, tmp_path / f"worker-{n}.log", slow_step=0.2) for n in range(2)]
+    try:
+        wait_for(lambda: current(snapshot).finished, "the snapshot", workers[0], timeout=180)
+    finally:
+        for worker in workers:
+            worker.stop()
+    assert snapshot.status == "ready", (snapshot.error, workers[0].output(), workers[1].output())
+    tasks = list(shard_tasks())
+    assert len(tasks) == ARTICLES // SHARD_RECORDS
+    assert {task.status for task in tasks} == {"SUCCESSFUL"}
+    assert len({task.worker_ids[0] for task in tasks}) == 2, "one worker wrote every shard"
+
+    # The same snapshot written in this process, shard after shard.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.ANNOTATOR_SNAPSHOT_SHARD_RECORDS = SHARD_RECORDS
+    assert client.post(reverse("dataset_list", args=[project.id]), SNAPSHOT_FORM).status_code == 302
+    here = Snapshot.objects.exclude(pk=snapshot.pk).get()
+    assert here.status == "ready", here.error
+    written = files(snapshot, snapshot_root)
+    assert written == files(here, snapshot_root)
+    assert {"train-00000.parquet", "train-00001.parquet", "train.jsonl", "label_studio.json"} <= set(written)
+    assert snapshot.counts["articles"] == ARTICLES
+
+
+def test_a_worker_killed_mid_shard_while_another_writes_shards_has_its_shard_queued_again(
+    client, settings, tasks_database, env_for_test_database, project, admin_user, corpus, snapshot_root, tmp_path
+):
+    env = env_for_test_database(
+        ANNOTATOR_SNAPSHOT_SHARD_RECORDS=SHARD_RECORDS, ANNOTATOR_SNAPSHOT_HEARTBEAT_SECONDS="0.5",
+        ANNOTATOR_SNAPSHOT_STALE_SECONDS="3", CONN_MAX_AGE="0",
+    )
+    client.force_login(admin_user)
+    assert client.post(reverse("dataset_list", args=[project.id]), SNAPSHOT_FORM).status_code == 302
+    snapshot = Snapshot.objects.get()
+
+    killed, other = (processes.worker(env, tmp_path / f"worker-{n}.log", slow_step=0.3) for n in range(2))
+    workers = [killed, other]
+    try:
+        # Kill one while each writes a shard, one shard at least being done and some still queued.
+        wait_for(
+            lambda: SnapshotShard.objects.exclude(folder="").exists() and shard_tasks().filter(status="RUNNING").count() == 2,
+            "both workers writing shards", killed, timeout=120,
+        )
+        killed.kill()
+        lost = set(shard_tasks().filter(status="RUNNING").values_list("pk", flat=True))
+        assert shard_tasks().filter(status="READY").exists()
+        # Its supervisor starts it again while the other worker still writes the snapshot's shards.
+        workers.append(processes.worker(env, tmp_path / "worker-restarted.log", slow_step=0.3))
+        wait_for(lambda: current(snapshot).finished, "the snapshot", other, timeout=180)
+    finally:
+        for worker in workers:
+            worker.stop()
+    assert snapshot.status == "ready", (snapshot.error, *(worker.output() for worker in workers))
+    stopped = shard_tasks().filter(pk__in=lost, status="FAILED").get()
+    assert "WorkerStopped" in stopped.exception_class_path
+    again = shard_tasks().exclude(pk=stopped.pk).get(args_kwargs__args=stopped.args_kwargs["args"])
+    assert (again.status, again.return_value) == ("SUCCESSFUL", "written")
+    assert shard_tasks().filter(status="SUCCESSFUL").count() == ARTICLES // SHARD_RECORDS
+    assert not any((snapshot_root / snapshot.directory).glob(".shard-*"))
+
+    # The same snapshot written in this process, shard after shard.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.ANNOTATOR_SNAPSHOT_SHARD_RECORDS = SHARD_RECORDS
+    assert client.post(reverse("dataset_list", args=[project.id]), SNAPSHOT_FORM).status_code == 302
+    here = Snapshot.objects.exclude(pk=snapshot.pk).get()
+    assert here.status == "ready", here.error
+    assert files(snapshot, snapshot_root) == files(here, snapshot_root)
+
+
+def test_shards_queued_longer_than_the_stale_time_are_not_failed_by_a_worker_starting(
+    client, tasks_database, env_for_test_database, project, admin_user, corpus, snapshot_root, tmp_path
+):
+    env = env_for_test_database(
+        ANNOTATOR_SNAPSHOT_SHARD_RECORDS=SHARD_RECORDS, ANNOTATOR_SNAPSHOT_HEARTBEAT_SECONDS="0.5",
+        ANNOTATOR_SNAPSHOT_STALE_SECONDS="2", CONN_MAX_AGE="0",
+    )
+    client.force_login(admin_user)
+    assert client.post(reverse("dataset_list", args=[project.id]), SNAPSHOT_FORM).status_code == 302
+    snapshot = Snapshot.objects.get()
+
+    # The only worker runs the build, which queues the shards, and is then busy elsewhere (here: gone).
+    builder = processes.Process(
+        [sys.executable, "manage.py", "run_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload", "--max-tasks", "1"],
+        env, tmp_path / "builder.log",
+    )
+    try:
+        builder.popen.wait(timeout=120)
+    finally:
+        builder.stop()
+    assert current(snapshot).status == "running", builder.output()
+    assert shard_tasks().filter(status="READY").count() == ARTICLES // SHARD_RECORDS
+    time.sleep(3)  # longer than the stale time: the snapshot's heartbeat and the shards' tasks are that old
+
+    worker = processes.worker(env, tmp_path / "worker.log")
+    try:
+        wait_for(lambda: current(snapshot).finished, "the snapshot", worker, timeout=180)
+    finally:
+        worker.stop()
+    assert snapshot.status == "ready", (snapshot.error, worker.output())
+    assert {task.status for task in shard_tasks()} == {"SUCCESSFUL"}
+    assert snapshot.counts["articles"] == ARTICLES
