@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from annotator.admin import ReadOnlyAdmin
 
-from .models import Snapshot, SnapshotFile
+from .models import Snapshot, SnapshotFile, SnapshotShard
 
 
 class SnapshotFileInline(admin.TabularInline):
@@ -28,6 +28,14 @@ class SnapshotAdmin(ReadOnlyAdmin):
         "progress_total", "parameters", "schema", "counts",
     ]
     inlines = [SnapshotFileInline]
+
+
+@admin.register(SnapshotShard)
+class SnapshotShardAdmin(ReadOnlyAdmin):
+    """A large snapshot's shard tasks (`build.py`): which are written (their folder), and their heartbeat."""
+
+    list_display = ["snapshot", "number", "folder", "heartbeat_at"]
+    readonly_fields = ["snapshot", "number", "folder", "heartbeat_at"]
 
 
 @admin.register(SnapshotFile)
