@@ -43,13 +43,23 @@ def shard_tasks():
     return DBTaskResult.objects.filter(task_path="annotator.datasets.services.snapshot_write_shard")
 
 
+def sharded(env_for_test_database, **more) -> dict:
+    """The workers' environment: shards of SHARD_RECORDS records, and `more`."""
+    return env_for_test_database(ANNOTATOR_SNAPSHOT_SHARD_RECORDS=SHARD_RECORDS, CONN_MAX_AGE="0", **more)
+
+
+def asked_for(client, project, admin_user) -> Snapshot:
+    """A snapshot asked for on the export page, queued for the workers."""
+    client.force_login(admin_user)
+    assert client.post(reverse("dataset_list", args=[project.id]), SNAPSHOT_FORM).status_code == 302
+    return Snapshot.objects.get()
+
+
 def test_two_workers_share_a_snapshot_and_write_what_one_process_writes(
     client, settings, tasks_database, env_for_test_database, project, admin_user, corpus, snapshot_root, tmp_path
 ):
-    env = env_for_test_database(ANNOTATOR_SNAPSHOT_SHARD_RECORDS=SHARD_RECORDS, CONN_MAX_AGE="0")
-    client.force_login(admin_user)
-    assert client.post(reverse("dataset_list", args=[project.id]), SNAPSHOT_FORM).status_code == 302
-    snapshot = Snapshot.objects.get()
+    env = sharded(env_for_test_database)
+    snapshot = asked_for(client, project, admin_user)
     # Each record's step sleeps, so that a shard lasts long enough for the other worker to take the next.
     workers = [processes.worker(env, tmp_path / f"worker-{n}.log", slow_step=0.2) for n in range(2)]
     try:
@@ -78,13 +88,8 @@ def test_two_workers_share_a_snapshot_and_write_what_one_process_writes(
 def test_a_worker_killed_mid_shard_while_another_writes_shards_has_its_shard_queued_again(
     client, settings, tasks_database, env_for_test_database, project, admin_user, corpus, snapshot_root, tmp_path
 ):
-    env = env_for_test_database(
-        ANNOTATOR_SNAPSHOT_SHARD_RECORDS=SHARD_RECORDS, ANNOTATOR_SNAPSHOT_HEARTBEAT_SECONDS="0.5",
-        ANNOTATOR_SNAPSHOT_STALE_SECONDS="3", CONN_MAX_AGE="0",
-    )
-    client.force_login(admin_user)
-    assert client.post(reverse("dataset_list", args=[project.id]), SNAPSHOT_FORM).status_code == 302
-    snapshot = Snapshot.objects.get()
+    env = sharded(env_for_test_database, ANNOTATOR_SNAPSHOT_HEARTBEAT_SECONDS="0.5", ANNOTATOR_SNAPSHOT_STALE_SECONDS="3")
+    snapshot = asked_for(client, project, admin_user)
 
     killed, other = (processes.worker(env, tmp_path / f"worker-{n}.log", slow_step=0.3) for n in range(2))
     workers = [killed, other]
@@ -123,13 +128,8 @@ def test_a_worker_killed_mid_shard_while_another_writes_shards_has_its_shard_que
 def test_shards_queued_longer_than_the_stale_time_are_not_failed_by_a_worker_starting(
     client, tasks_database, env_for_test_database, project, admin_user, corpus, snapshot_root, tmp_path
 ):
-    env = env_for_test_database(
-        ANNOTATOR_SNAPSHOT_SHARD_RECORDS=SHARD_RECORDS, ANNOTATOR_SNAPSHOT_HEARTBEAT_SECONDS="0.5",
-        ANNOTATOR_SNAPSHOT_STALE_SECONDS="2", CONN_MAX_AGE="0",
-    )
-    client.force_login(admin_user)
-    assert client.post(reverse("dataset_list", args=[project.id]), SNAPSHOT_FORM).status_code == 302
-    snapshot = Snapshot.objects.get()
+    env = sharded(env_for_test_database, ANNOTATOR_SNAPSHOT_HEARTBEAT_SECONDS="0.5", ANNOTATOR_SNAPSHOT_STALE_SECONDS="2")
+    snapshot = asked_for(client, project, admin_user)
 
     # The only worker runs the build, which queues the shards, and is then busy elsewhere (here: gone).
     builder = processes.Process(
