@@ -10,6 +10,7 @@ from django.urls import reverse
 from ninja import Router, Schema
 from ninja.responses import Status
 
+from annotator.corpus.text import refuse_control_characters
 from annotator.datasets import services
 from annotator.datasets.forms import SnapshotForm
 from annotator.datasets.models import Snapshot
@@ -97,6 +98,7 @@ def snapshot_create(request, project_id: int, body: SnapshotIn):
     project, _ = project_for(request, project_id, STAFF_ROLES)
     data = body.dict()
     if data["analyst"] is not None:
+        refuse_control_characters(data["analyst"], what="The analyst")  # PostgreSQL cannot even look a NUL up
         user = get_user_model().objects.filter(username=data["analyst"]).first()
         data["analyst"] = user.pk if user else -1  # the form refuses an unknown analyst by name of the field
     data = {key: value for key, value in data.items() if value is not None}

@@ -149,6 +149,10 @@ def test_a_nul_anywhere_a_name_is_looked_up_is_refused_not_a_server_error(client
     cursor = base64.urlsafe_b64encode(b'{"after": "\\u0000"}').decode()
     problem(client.get(f"{base}/articles", {"cursor": cursor}, headers=analyst), 400)
     assert not Span.objects.exists()
+    admin = setup[2]
+    body = problem(client.post(f"{base}/snapshots", {"scope": "analyst", "analyst": "analyst1\u0000"},
+                               content_type="application/json", headers=admin), 422)
+    assert "U+0000" in body["detail"]
 
 
 def test_a_snapshot_with_the_pages_bad_choices_is_422_naming_the_field(client, setup):
