@@ -8,8 +8,8 @@
 3. Write: read the spool back and hand each record to every format's writer (the JSONL writer
    takes the spooled line as it is); the counts and the card's agreement
    (`tallies.SplitTally`, `card.SplitAgreement`: counts only, never the records) are added up
-   on the way. Records beyond SHARD_RECORDS are written by shard tasks (`write_shard`), one a
-   range of SHARD_RECORDS spooled records, which any worker may run (workers share the snapshot
+   on the way. Records beyond `shard_records()` (a setting) are written by shard tasks (`write_shard`), one a
+   range of that many spooled records, which any worker may run (workers share the snapshot
    root: they publish their files there): each writes its part of every format, and its counts,
    in a folder of its own, then marks its shard row done. The one that marks the last joins the
    parts (`formats.join`: text files one after the other, spaCy's and Parquet's files numbered
@@ -67,7 +67,6 @@ from .splits import SPLITS, Assignment, NearDuplicates, Units, assign
 from .tallies import SplitTally, add_counts, record_primary_topic
 
 PROGRESS_EVERY_SECONDS = 0.5
-SHARD_RECORDS = 2000  # the default of `shard_records()`
 
 # In the snapshot's folder while it is built: the spooled records, what the build hands its
 # shard tasks besides them (`_hand_out`), and in each shard's folder, what it counted (`Part`).
@@ -162,7 +161,7 @@ def _texts(project: Project):
 def shard_records() -> int:
     """Records a shard task writes: a constant of the deployment, never the number of workers,
     since a shard's last spaCy and Parquet files of each split are short ones."""
-    return int(getattr(settings, "ANNOTATOR_SNAPSHOT_SHARD_RECORDS", SHARD_RECORDS))
+    return settings.ANNOTATOR_SNAPSHOT_SHARD_RECORDS
 
 
 def build(snapshot: Snapshot) -> None:

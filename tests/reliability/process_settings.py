@@ -15,5 +15,3 @@ STATIC_ROOT = os.environ.get("STATIC_ROOT", STATIC_ROOT)  # noqa: F405
 ANNOTATOR_SNAPSHOT_HEARTBEAT_SECONDS = float(os.environ.get("ANNOTATOR_SNAPSHOT_HEARTBEAT_SECONDS", "5"))
 # How long a build may go without a heartbeat before recovery takes it for stopped.
 ANNOTATOR_SNAPSHOT_STALE_SECONDS = float(os.environ.get("ANNOTATOR_SNAPSHOT_STALE_SECONDS", "60"))
-# Records a snapshot's shard task writes (build.shard_records): few, for a test to have many shards.
-ANNOTATOR_SNAPSHOT_SHARD_RECORDS = int(os.environ.get("ANNOTATOR_SNAPSHOT_SHARD_RECORDS", "2000"))
