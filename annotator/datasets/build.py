@@ -72,6 +72,8 @@ PROGRESS_EVERY_SECONDS = 0.5
 # shard tasks besides them (`_hand_out`), and in each shard's folder, what it counted (`Part`).
 SPOOL, HAND_OUT, PART = ".spool.jsonl", ".shards.json", "part.pickle"
 
+JOIN_CUT_SHORT = "the database went away while this snapshot's shards were joined; make it again"
+
 logger = logging.getLogger(__name__)
 
 
@@ -229,6 +231,19 @@ def write_shard(snapshot: Snapshot, number: int) -> None:
         else:
             _give_up(snapshot, output, error)
         raise
+
+
+def write_shard_again(snapshot: Snapshot, number: int) -> None:
+    """`write_shard` once the database is back, after it went away while the shard's task ran:
+    the shard is written again, unless the first run had marked it done and every shard is done.
+    That run was then joining them, and could not record why it stopped; the join cannot be made
+    again (it moves the shards' files and removes the spool), and no other task will finish the
+    snapshot: it is failed, visibly, rather than left running."""
+    shards = SnapshotShard.objects.filter(snapshot=snapshot)
+    if shards.filter(number=number).exclude(folder="").exists() and not shards.filter(folder="").exists():
+        _give_up(snapshot, Output(snapshot_root() / snapshot.directory), JOIN_CUT_SHORT)
+        raise RuntimeError(JOIN_CUT_SHORT)  # the task's own row says so too
+    write_shard(snapshot, number)
 
 
 def _written_by_another_run(snapshot: Snapshot, number: int, folder: str) -> bool:
@@ -465,7 +480,7 @@ def _publish(snapshot: Snapshot, schema: dict, counts: dict, written: list[Writt
         snapshot.shards.all().delete()
 
 
-def _give_up(snapshot: Snapshot, output: Output, error: BaseException) -> None:
+def _give_up(snapshot: Snapshot, output: Output, error: BaseException | str) -> None:
     """Mark the snapshot failed, then remove its folder. With the database away the first fails,
     and the folder is kept for the task to build or write again once it is back."""
     output.close()
@@ -473,8 +488,11 @@ def _give_up(snapshot: Snapshot, output: Output, error: BaseException) -> None:
     shutil.rmtree(output.directory, ignore_errors=True)
 
 
-def _fail(snapshot: Snapshot, error: BaseException) -> None:
-    message = "".join(traceback.format_exception_only(error)).strip() or type(error).__name__
+def _fail(snapshot: Snapshot, error: BaseException | str) -> None:
+    if isinstance(error, str):
+        message = error
+    else:
+        message = "".join(traceback.format_exception_only(error)).strip() or type(error).__name__
     with transaction.atomic():
         SnapshotFile.objects.filter(snapshot=snapshot).delete()
         # A snapshot that recovery already failed keeps recovery's explanation.

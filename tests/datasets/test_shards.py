@@ -231,3 +231,42 @@ def test_a_snapshot_of_one_shard_is_written_by_its_own_task(project, admin_user,
     directory = file_path(snapshot, "README.md").parent
     assert not list(directory.glob(".*"))  # no spool, no shard folder
 
+
+@pytest.mark.django_db(transaction=True)
+def test_a_join_cut_short_by_the_database_going_away_fails_the_snapshot_visibly(
+    project, admin_user, gold_corpus, settings, monkeypatch, snapshot_root
+):
+    # The last shard's task joins the shards, then the database goes away before the snapshot is
+    # published (and before the task can record why). Its run once the database is back cannot
+    # join again (the spool and the shards' folders are gone): the snapshot must not stay running
+    # with no task left to finish it.
+    from django.db.utils import OperationalError
+
+    from annotator.datasets import services
+
+    settings.ANNOTATOR_SNAPSHOT_SHARD_RECORDS = 2
+    away = []
+    card, written_by_another_run = build_module._card, build_module._written_by_another_run
+
+    def card_then_gone(*args, **kwargs):
+        written = card(*args, **kwargs)
+        if not away:
+            away.append(True)
+            raise OperationalError("server closed the connection unexpectedly")
+        return written
+
+    def still_gone(*args):
+        if away == [True]:
+            away.append(False)  # back for the next attempt
+            raise OperationalError("server closed the connection unexpectedly")
+        return written_by_another_run(*args)
+
+    monkeypatch.setattr(build_module, "_card", card_then_gone)
+    monkeypatch.setattr(build_module, "_written_by_another_run", still_gone)
+    monkeypatch.setattr(services, "wait_for_database", lambda: True)
+    snapshot = build(project, admin_user, formats=["jsonl"])  # its shard tasks run as they are enqueued
+    assert away == [True, False]
+    assert snapshot.status == "failed"
+    assert snapshot.error == build_module.JOIN_CUT_SHORT
+    assert not snapshot.files.exists()
+    assert not (snapshot_root / snapshot.directory).exists()
