@@ -166,9 +166,9 @@ def shard_records() -> int:
     return settings.ANNOTATOR_SNAPSHOT_SHARD_RECORDS
 
 
-def build(snapshot: Snapshot) -> None:
-    """Select and split the snapshot's records; write its files and mark it ready, or hand its
-    shards to shard tasks. On any error, leave no file and mark it failed."""
+def build(snapshot: Snapshot) -> str:
+    """Select and split the snapshot's records; write its files and mark it ready ("ready"), or
+    hand its shards to shard tasks ("sharded"). On any error, leave no file and mark it failed."""
     directory = snapshot_root() / snapshot.directory
     output = Output(directory)
     try:
@@ -187,12 +187,13 @@ def build(snapshot: Snapshot) -> None:
             summary = _summary(selected, assignment)
             if len(splits) > shard_records():
                 _hand_out(snapshot, plan, summary, selected.offsets, splits)
-                return
+                return "sharded"
             spool.seek(0)
             part = _write(plan, spool, splits, output)
             (directory / SPOOL).unlink()
             counts, written = _card(plan, summary, part, output)
         _publish(snapshot, plan.schema, counts, written)
+        return "ready"
     except BaseException as error:
         _give_up(snapshot, output, error)
         raise

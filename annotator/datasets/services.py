@@ -54,8 +54,8 @@ def snapshot_build(snapshot_id: str) -> str:
     )
     if not taken:
         return "skipped"
-    _through_outages(snapshot_id, lambda snapshot: build.build(snapshot))
-    return "ready"
+    # "ready", or "sharded": its shard tasks write the files and make it ready.
+    return _through_outages(snapshot_id, build.build)
 
 
 @task
@@ -77,13 +77,14 @@ def snapshot_write_shard(snapshot_id: str, number: int) -> str:
     return "written"
 
 
-def _through_outages(snapshot_id: str, work, *, again=None) -> None:
+def _through_outages(snapshot_id: str, work, *, again=None):
     """`work(snapshot)`, and if the database went away meanwhile, `again(snapshot)` (by default
-    `work` again, from the start) once it is back."""
+    `work` again, from the start) once it is back; returns what the last of them returned."""
     for attempt in count(1):
         try:
-            (work if attempt == 1 or again is None else again)(Snapshot.objects.select_related("project").get(pk=snapshot_id))
-            return
+            return (work if attempt == 1 or again is None else again)(
+                Snapshot.objects.select_related("project").get(pk=snapshot_id)
+            )
         except UNAVAILABLE:
             # Inside a transaction (the immediate backend in a test) there is nothing to reconnect.
             if attempt == BUILD_ATTEMPTS or connection.in_atomic_block:

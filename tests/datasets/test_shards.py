@@ -6,11 +6,11 @@ from annotator.datasets import build as build_module
 from annotator.heartbeat import Abandoned
 from annotator.datasets.formats import spacy_docbin
 from annotator.datasets.models import Snapshot, SnapshotShard
-from annotator.datasets.services import snapshot_write_shard
+from annotator.datasets.services import snapshot_build, snapshot_write_shard
 from annotator.projects.models import Membership
 from tests.factories import UserFactory
 
-from .helpers import annotate, article, build, file_path
+from .helpers import annotate, article, build, file_path, parameters
 
 pytestmark = pytest.mark.django_db
 
@@ -180,6 +180,16 @@ class TestShards:
         assert snapshot.status == "ready", snapshot.error
         assert snapshot.counts["articles"] == 15
 
+    def test_the_build_task_says_it_handed_the_files_to_shard_tasks(
+        self, project, admin_user, gold_corpus, django_capture_on_commit_callbacks
+    ):
+        # What its row in the worker's task list says: not "ready", which the snapshot is not yet.
+        snapshot = Snapshot.objects.create(project=project, created_by=admin_user, parameters=parameters(formats=["jsonl"]))
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            assert snapshot_build.call(str(snapshot.id)) == "sharded"
+        snapshot.refresh_from_db()
+        assert snapshot.status == "running" and len(callbacks) == 8
+
     def test_progress_grows_with_each_shard(self, project, admin_user, gold_corpus, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             snapshot = build(project, admin_user, formats=["jsonl"])
@@ -226,6 +236,8 @@ def test_a_snapshot_of_one_shard_is_written_by_its_own_task(project, admin_user,
         snapshot = build(project, admin_user)
     snapshot.refresh_from_db()
     assert callbacks == [] and snapshot.status == "ready"
+    again = Snapshot.objects.create(project=project, created_by=admin_user, parameters=snapshot.parameters)
+    assert snapshot_build.call(str(again.id)) == "ready"
     assert not SnapshotShard.objects.exists()
     assert {"train.parquet", "train.spacy"} <= set(files(snapshot))
     directory = file_path(snapshot, "README.md").parent
