@@ -8,12 +8,13 @@
 3. Write: read the spool back and hand each record to every format's writer (the JSONL writer
    takes the spooled line as it is); the counts and the card's agreement
    (`tallies.SplitTally`, `card.SplitAgreement`: counts only, never the records) are added up
-   on the way. Records beyond `shard_records()` (a setting) are written by shard tasks (`write_shard`), one a
-   range of that many spooled records, which any worker may run (workers share the snapshot
-   root: they publish their files there): each writes its part of every format, and its counts,
-   in a folder of its own, then marks its shard row done. The one that marks the last joins the
-   parts (`formats.join`: text files one after the other, spaCy's and Parquet's files numbered
-   on) and goes on to the card. A snapshot of one shard's records is written by its own task.
+   on the way. A snapshot of more than `shard_records()` records (a setting) is written by shard
+   tasks instead (`write_shard`), one a range of that many spooled records, which any worker may
+   run (workers share the snapshot root: they publish their files there): each writes its part
+   of every format, and its counts, in a folder of its own, then marks its shard row done. The
+   one that marks the last joins the parts (`formats.join`: text files one after the other,
+   spaCy's and Parquet's files numbered on) and goes on to the card. A snapshot of one shard's
+   records or fewer is written by its own task.
    The ranges are fixed, not one per worker: the files are the same however many workers ran.
 4. Card: the tokenizers the token formats used (copied from those saved once per tokenizer
    version, `saved_tokenizer`), then the dataset card; every file is hashed and renamed from its
