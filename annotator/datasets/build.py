@@ -187,6 +187,9 @@ def build(snapshot: Snapshot) -> str:
             splits = assignment.splits_of(selected.ids)
             summary = _summary(selected, assignment)
             if len(splits) > shard_records():
+                # Closed before any shard task may read it: on other machines, over NFS, a file's
+                # writes are sure to be seen once its writer closed it (close-to-open), not before.
+                spool.close()
                 _hand_out(snapshot, plan, summary, selected.offsets, splits)
                 return "sharded"
             spool.seek(0)

@@ -282,3 +282,27 @@ def test_a_join_cut_short_by_the_database_going_away_fails_the_snapshot_visibly(
     assert snapshot.error == build_module.JOIN_CUT_SHORT
     assert not snapshot.files.exists()
     assert not (snapshot_root / snapshot.directory).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_spool_is_closed_before_a_shard_task_can_read_it(project, admin_user, gold_corpus, settings, monkeypatch):
+    # Shard tasks may run on other machines, sharing the snapshot root: over NFS a file's writes
+    # are sure to be seen by another machine once the writer closes it (close-to-open), not before.
+    import os
+
+    def spools_open_here():
+        names = []
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                names.append(os.readlink(f"/proc/self/fd/{fd}"))
+            except OSError:
+                continue  # closed meanwhile (the listing's own descriptor)
+        return [name for name in names if name.endswith(build_module.SPOOL)]
+
+    settings.ANNOTATOR_SNAPSHOT_SHARD_RECORDS = 2
+    seen = []
+    write_shard = build_module.write_shard
+    monkeypatch.setattr(build_module, "write_shard", lambda *args: seen.append(spools_open_here()) or write_shard(*args))
+    snapshot = build(project, admin_user, formats=["jsonl"])  # its shard tasks run as they are enqueued
+    assert snapshot.status == "ready", snapshot.error
+    assert seen == [[]] * 8
