@@ -75,10 +75,10 @@ class Process:
     """A child process whose output goes to a log file, stopped (and reaped) by `stop()`, or when
     the `with` block it is used in ends, however it ends."""
 
-    def __init__(self, args, env, log: Path):
+    def __init__(self, args, env, log: Path, *, cwd: Path | str = ROOT):
         self.log = log
         with open(log, "wb") as handle:
-            self.popen = subprocess.Popen(args, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
+            self.popen = subprocess.Popen(args, cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT)
 
     def __enter__(self) -> "Process":
         return self
