@@ -9,8 +9,8 @@ the row up. `recover_lost` (run by each worker as it starts, and by `manage.py
 recover_snapshots`) fails visibly every row whose heartbeat is older than `stale_after`, and
 every queued row that old which no task will ever take. A snapshot's shard tasks share their
 snapshot's row but have a heartbeat each: a shard that lost its worker is queued again rather
-than failing its snapshot (`annotator.datasets.recovery`, with `wait_for_fresh_heartbeats` and
-`task_rows` from here).
+than failing its snapshot (`annotator.datasets.recovery`, with `wait_for_fresh_heartbeats`,
+`task_rows` and `fail_running_tasks` from here).
 
 Right after a crash the killed task's last heartbeat is only seconds old, so recovery may first
 wait, at most `stale_after`, for each running row's heartbeat to either move on (another worker
@@ -197,12 +197,17 @@ def _fail(rows: QuerySet, row, task: Task, limit, error: str, clean_up: Callable
         if not taken:
             return False
         clean_up(row)
-    for task_row in task_rows(task, [TaskResultStatus.RUNNING]) or []:
-        # So the worker's task list does not show it running for ever.
-        if task_row.args_kwargs.get("args", [])[:1] == [str(row.pk)]:
-            task_row.set_failed(WorkerStopped(error))
+    fail_running_tasks(task, row.pk, error)
     row.refresh_from_db()
     return True
+
+
+def fail_running_tasks(task: Task, row_id, error: str) -> None:
+    """Mark failed the runs of `task` for the row `row_id` (its first argument) still marked
+    running, whose worker stopped: so the worker's task list does not show them running for ever."""
+    for task_row in task_rows(task, [TaskResultStatus.RUNNING]) or []:
+        if task_row.args_kwargs.get("args", [])[:1] == [str(row_id)]:
+            task_row.set_failed(WorkerStopped(error))
 
 
 def task_rows(task: Task, statuses) -> QuerySet | None:

@@ -8,12 +8,13 @@
 3. Write: read the spool back and hand each record to every format's writer (the JSONL writer
    takes the spooled line as it is); the counts and the card's agreement
    (`tallies.SplitTally`, `card.SplitAgreement`: counts only, never the records) are added up
-   on the way. Records beyond `shard_records()` (a setting) are written by shard tasks (`write_shard`), one a
-   range of that many spooled records, which any worker may run (workers share the snapshot
-   root: they publish their files there): each writes its part of every format, and its counts,
-   in a folder of its own, then marks its shard row done. The one that marks the last joins the
-   parts (`formats.join`: text files one after the other, spaCy's and Parquet's files numbered
-   on) and goes on to the card. A snapshot of one shard's records is written by its own task.
+   on the way. A snapshot of more than `shard_records()` records (a setting) is written by shard
+   tasks instead (`write_shard`), one a range of that many spooled records, which any worker may
+   run (workers share the snapshot root: they publish their files there): each writes its part
+   of every format, and its counts, in a folder of its own, then marks its shard row done. The
+   one that marks the last joins the parts (`formats.join`: text files one after the other,
+   spaCy's and Parquet's files numbered on) and goes on to the card. A snapshot of one shard's
+   records or fewer is written by its own task.
    The ranges are fixed, not one per worker: the files are the same however many workers ran.
 4. Card: the tokenizers the token formats used (copied from those saved once per tokenizer
    version, `saved_tokenizer`), then the dataset card; every file is hashed and renamed from its
@@ -71,6 +72,8 @@ PROGRESS_EVERY_SECONDS = 0.5
 # In the snapshot's folder while it is built: the spooled records, what the build hands its
 # shard tasks besides them (`_hand_out`), and in each shard's folder, what it counted (`Part`).
 SPOOL, HAND_OUT, PART = ".spool.jsonl", ".shards.json", "part.pickle"
+
+JOIN_CUT_SHORT = "the database went away while this snapshot's shards were joined; make it again"
 
 logger = logging.getLogger(__name__)
 
@@ -164,9 +167,9 @@ def shard_records() -> int:
     return settings.ANNOTATOR_SNAPSHOT_SHARD_RECORDS
 
 
-def build(snapshot: Snapshot) -> None:
-    """Select and split the snapshot's records; write its files and mark it ready, or hand its
-    shards to shard tasks. On any error, leave no file and mark it failed."""
+def build(snapshot: Snapshot) -> str:
+    """Select and split the snapshot's records; write its files and mark it ready ("ready"), or
+    hand its shards to shard tasks ("sharded"). On any error, leave no file and mark it failed."""
     directory = snapshot_root() / snapshot.directory
     output = Output(directory)
     try:
@@ -184,13 +187,17 @@ def build(snapshot: Snapshot) -> None:
             splits = assignment.splits_of(selected.ids)
             summary = _summary(selected, assignment)
             if len(splits) > shard_records():
+                # Closed before any shard task may read it: on other machines, over NFS, a file's
+                # writes are sure to be seen once its writer closed it (close-to-open), not before.
+                spool.close()
                 _hand_out(snapshot, plan, summary, selected.offsets, splits)
-                return
+                return "sharded"
             spool.seek(0)
             part = _write(plan, spool, splits, output)
             (directory / SPOOL).unlink()
             counts, written = _card(plan, summary, part, output)
         _publish(snapshot, plan.schema, counts, written)
+        return "ready"
     except BaseException as error:
         _give_up(snapshot, output, error)
         raise
@@ -229,6 +236,19 @@ def write_shard(snapshot: Snapshot, number: int) -> None:
         else:
             _give_up(snapshot, output, error)
         raise
+
+
+def write_shard_again(snapshot: Snapshot, number: int) -> None:
+    """`write_shard` once the database is back, after it went away while the shard's task ran:
+    the shard is written again, unless the first run had marked it done and every shard is done.
+    That run was then joining them, and could not record why it stopped; the join cannot be made
+    again (it moves the shards' files and removes the spool), and no other task will finish the
+    snapshot: it is failed, visibly, rather than left running."""
+    shards = SnapshotShard.objects.filter(snapshot=snapshot)
+    if shards.filter(number=number).exclude(folder="").exists() and not shards.filter(folder="").exists():
+        _give_up(snapshot, Output(snapshot_root() / snapshot.directory), JOIN_CUT_SHORT)
+        raise RuntimeError(JOIN_CUT_SHORT)  # the task's own row says so too
+    write_shard(snapshot, number)
 
 
 def _written_by_another_run(snapshot: Snapshot, number: int, folder: str) -> bool:
@@ -465,7 +485,7 @@ def _publish(snapshot: Snapshot, schema: dict, counts: dict, written: list[Writt
         snapshot.shards.all().delete()
 
 
-def _give_up(snapshot: Snapshot, output: Output, error: BaseException) -> None:
+def _give_up(snapshot: Snapshot, output: Output, error: BaseException | str) -> None:
     """Mark the snapshot failed, then remove its folder. With the database away the first fails,
     and the folder is kept for the task to build or write again once it is back."""
     output.close()
@@ -473,8 +493,11 @@ def _give_up(snapshot: Snapshot, output: Output, error: BaseException) -> None:
     shutil.rmtree(output.directory, ignore_errors=True)
 
 
-def _fail(snapshot: Snapshot, error: BaseException) -> None:
-    message = "".join(traceback.format_exception_only(error)).strip() or type(error).__name__
+def _fail(snapshot: Snapshot, error: BaseException | str) -> None:
+    if isinstance(error, str):
+        message = error
+    else:
+        message = "".join(traceback.format_exception_only(error)).strip() or type(error).__name__
     with transaction.atomic():
         SnapshotFile.objects.filter(snapshot=snapshot).delete()
         # A snapshot that recovery already failed keeps recovery's explanation.

@@ -21,7 +21,9 @@ from django.db import transaction
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 
-from annotator.heartbeat import WorkerStopped, default_stale_after, recover_lost, task_rows, wait_for_fresh_heartbeats
+from annotator.heartbeat import (
+    WorkerStopped, default_stale_after, fail_running_tasks, recover_lost, task_rows, wait_for_fresh_heartbeats,
+)
 
 from .models import Snapshot, SnapshotFile, SnapshotShard, snapshot_root
 from .services import snapshot_build, snapshot_write_shard
@@ -106,6 +108,4 @@ def _clean_up(snapshot: Snapshot) -> None:
     (the one that was joining when its worker stopped) are marked failed with it."""
     SnapshotFile.objects.filter(snapshot=snapshot).delete()
     shutil.rmtree(snapshot_root() / snapshot.directory, ignore_errors=True)
-    for task in task_rows(snapshot_write_shard, [TaskResultStatus.RUNNING]) or []:
-        if task.args_kwargs.get("args", [])[:1] == [str(snapshot.pk)]:
-            task.set_failed(WorkerStopped(STOPPED))
+    fail_running_tasks(snapshot_write_shard, snapshot.pk, STOPPED)

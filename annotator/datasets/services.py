@@ -54,30 +54,37 @@ def snapshot_build(snapshot_id: str) -> str:
     )
     if not taken:
         return "skipped"
-    _through_outages(snapshot_id, lambda snapshot: build.build(snapshot))
-    return "ready"
+    # "ready", or "sharded": its shard tasks write the files and make it ready.
+    return _through_outages(snapshot_id, build.build)
 
 
 @task
 def snapshot_write_shard(snapshot_id: str, number: int) -> str:
     """Write one shard of a running snapshot's files (`build.write_shard`); the last shard written
     finishes the snapshot. A shard already written, or of a snapshot no longer running, is left
-    alone. The database going away is lived through as by `snapshot_build`."""
+    alone. The database going away is lived through as by `snapshot_build`, but for a join it cut
+    short, which fails the snapshot (`build.write_shard_again`)."""
     shard = SnapshotShard.objects.filter(
         snapshot_id=snapshot_id, number=number, folder="", snapshot__status=Snapshot.Status.RUNNING
     )
     if not shard.exists():
         return "skipped"
-    _through_outages(snapshot_id, lambda snapshot: build.write_shard(snapshot, number))
+    _through_outages(
+        snapshot_id,
+        lambda snapshot: build.write_shard(snapshot, number),
+        again=lambda snapshot: build.write_shard_again(snapshot, number),
+    )
     return "written"
 
 
-def _through_outages(snapshot_id: str, work) -> None:
-    """`work(snapshot)`, done again from the start if the database went away meanwhile."""
+def _through_outages(snapshot_id: str, work, *, again=None):
+    """`work(snapshot)`, and if the database went away meanwhile, `again(snapshot)` (by default
+    `work` again, from the start) once it is back; returns what the last of them returned."""
     for attempt in count(1):
         try:
-            work(Snapshot.objects.select_related("project").get(pk=snapshot_id))
-            return
+            return (work if attempt == 1 or again is None else again)(
+                Snapshot.objects.select_related("project").get(pk=snapshot_id)
+            )
         except UNAVAILABLE:
             # Inside a transaction (the immediate backend in a test) there is nothing to reconnect.
             if attempt == BUILD_ATTEMPTS or connection.in_atomic_block:

@@ -6,11 +6,11 @@ from annotator.datasets import build as build_module
 from annotator.heartbeat import Abandoned
 from annotator.datasets.formats import spacy_docbin
 from annotator.datasets.models import Snapshot, SnapshotShard
-from annotator.datasets.services import snapshot_write_shard
+from annotator.datasets.services import snapshot_build, snapshot_write_shard
 from annotator.projects.models import Membership
 from tests.factories import UserFactory
 
-from .helpers import annotate, article, build, file_path
+from .helpers import annotate, article, build, file_path, parameters
 
 pytestmark = pytest.mark.django_db
 
@@ -180,6 +180,16 @@ class TestShards:
         assert snapshot.status == "ready", snapshot.error
         assert snapshot.counts["articles"] == 15
 
+    def test_the_build_task_says_it_handed_the_files_to_shard_tasks(
+        self, project, admin_user, gold_corpus, django_capture_on_commit_callbacks
+    ):
+        # What its row in the worker's task list says: not "ready", which the snapshot is not yet.
+        snapshot = Snapshot.objects.create(project=project, created_by=admin_user, parameters=parameters(formats=["jsonl"]))
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            assert snapshot_build.call(str(snapshot.id)) == "sharded"
+        snapshot.refresh_from_db()
+        assert snapshot.status == "running" and len(callbacks) == 8
+
     def test_progress_grows_with_each_shard(self, project, admin_user, gold_corpus, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             snapshot = build(project, admin_user, formats=["jsonl"])
@@ -226,8 +236,73 @@ def test_a_snapshot_of_one_shard_is_written_by_its_own_task(project, admin_user,
         snapshot = build(project, admin_user)
     snapshot.refresh_from_db()
     assert callbacks == [] and snapshot.status == "ready"
+    again = Snapshot.objects.create(project=project, created_by=admin_user, parameters=snapshot.parameters)
+    assert snapshot_build.call(str(again.id)) == "ready"
     assert not SnapshotShard.objects.exists()
     assert {"train.parquet", "train.spacy"} <= set(files(snapshot))
     directory = file_path(snapshot, "README.md").parent
     assert not list(directory.glob(".*"))  # no spool, no shard folder
 
+
+@pytest.mark.django_db(transaction=True)
+def test_a_join_cut_short_by_the_database_going_away_fails_the_snapshot_visibly(
+    project, admin_user, gold_corpus, settings, monkeypatch, snapshot_root
+):
+    # The last shard's task joins the shards, then the database goes away before the snapshot is
+    # published (and before the task can record why). Its run once the database is back cannot
+    # join again (the spool and the shards' folders are gone): the snapshot must not stay running
+    # with no task left to finish it.
+    from django.db.utils import OperationalError
+
+    from annotator.datasets import services
+
+    settings.ANNOTATOR_SNAPSHOT_SHARD_RECORDS = 2
+    away = []
+    card, written_by_another_run = build_module._card, build_module._written_by_another_run
+
+    def card_then_gone(*args, **kwargs):
+        written = card(*args, **kwargs)
+        if not away:
+            away.append(True)
+            raise OperationalError("server closed the connection unexpectedly")
+        return written
+
+    def still_gone(*args):
+        if away == [True]:
+            away.append(False)  # back for the next attempt
+            raise OperationalError("server closed the connection unexpectedly")
+        return written_by_another_run(*args)
+
+    monkeypatch.setattr(build_module, "_card", card_then_gone)
+    monkeypatch.setattr(build_module, "_written_by_another_run", still_gone)
+    monkeypatch.setattr(services, "wait_for_database", lambda: True)
+    snapshot = build(project, admin_user, formats=["jsonl"])  # its shard tasks run as they are enqueued
+    assert away == [True, False]
+    assert snapshot.status == "failed"
+    assert snapshot.error == build_module.JOIN_CUT_SHORT
+    assert not snapshot.files.exists()
+    assert not (snapshot_root / snapshot.directory).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_spool_is_closed_before_a_shard_task_can_read_it(project, admin_user, gold_corpus, settings, monkeypatch):
+    # Shard tasks may run on other machines, sharing the snapshot root: over NFS a file's writes
+    # are sure to be seen by another machine once the writer closes it (close-to-open), not before.
+    import os
+
+    def spools_open_here():
+        names = []
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                names.append(os.readlink(f"/proc/self/fd/{fd}"))
+            except OSError:
+                continue  # closed meanwhile (the listing's own descriptor)
+        return [name for name in names if name.endswith(build_module.SPOOL)]
+
+    settings.ANNOTATOR_SNAPSHOT_SHARD_RECORDS = 2
+    seen = []
+    write_shard = build_module.write_shard
+    monkeypatch.setattr(build_module, "write_shard", lambda *args: seen.append(spools_open_here()) or write_shard(*args))
+    snapshot = build(project, admin_user, formats=["jsonl"])  # its shard tasks run as they are enqueued
+    assert snapshot.status == "ready", snapshot.error
+    assert seen == [[]] * 8

@@ -117,6 +117,19 @@ class TestSameAsThePage:
 
         assert snapshot_build.call(str(made.id)) == "skipped"
 
+    def test_with_a_database_worker_here_a_snapshot_of_several_shards_waits_for_the_workers(
+        self, database_backend, project, admin_user, gold_corpus, settings  # noqa: F811
+    ):
+        settings.ANNOTATOR_SNAPSHOT_SHARD_RECORDS = 2
+        err = io.StringIO()
+        with pytest.raises(CommandError, match=r"No worker finished snapshot .* within 0.3 s; it is running"):
+            call_command("snapshot", str(project.id), "--scope", "gold", "--formats", "jsonl", "--here",
+                         "--wait-timeout", "0.3", stdout=io.StringIO(), stderr=err)
+        # Selected and split here; its shards wait for the workers, which the command says (not "--here builds it").
+        assert "Building it in this process." in err.getvalue()
+        assert "Its shards are written by the workers" in err.getvalue() and "--here builds it" not in err.getvalue()
+        assert Snapshot.objects.get().shards.count() == 8
+
     def test_with_a_database_worker_it_waits_for_the_worker(self, database_backend, project, admin_user, snapshot_root):  # noqa: F811
         for n in range(4):
             annotate(article_of(project, n), admin_user, [("Source", "Lavrov")], gold=True)

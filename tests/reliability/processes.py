@@ -72,12 +72,19 @@ def production_password(password: str) -> str:
 
 
 class Process:
-    """A child process whose output goes to a log file, stopped (and reaped) by `stop()`."""
+    """A child process whose output goes to a log file, stopped (and reaped) by `stop()`, or when
+    the `with` block it is used in ends, however it ends."""
 
-    def __init__(self, args, env, log: Path):
+    def __init__(self, args, env, log: Path, *, cwd: Path | str = ROOT):
         self.log = log
         with open(log, "wb") as handle:
-            self.popen = subprocess.Popen(args, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
+            self.popen = subprocess.Popen(args, cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT)
+
+    def __enter__(self) -> "Process":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
 
     @property
     def pid(self) -> int:
@@ -130,14 +137,37 @@ class Gunicorn(Process):
         return self.children()
 
 
-def worker(env, log: Path, *, slow_step: float | None = None, slow_import_step: float | None = None) -> Process:
+def worker(
+    env, log: Path, *, slow_step: float | None = None, slow_import_step: float | None = None, max_tasks: int | None = None
+) -> Process:
     """`manage.py run_worker`, looking every 0.1 s; with `slow_step`, builds sleep at every record;
-    with `slow_import_step`, import jobs sleep at every report of progress."""
+    with `slow_import_step`, import jobs sleep at every report of progress; with `max_tasks`, it
+    exits after running that many."""
     options = ["run_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload"]
+    if max_tasks is not None:
+        options += ["--max-tasks", str(max_tasks)]
     if slow_step is None and slow_import_step is None:
         return Process([sys.executable, "manage.py", *options], env, log)
     env = {**env, "SLOW_BUILD_STEP_SECONDS": str(slow_step or 0), "SLOW_IMPORT_STEP_SECONDS": str(slow_import_step or 0)}
     return Process([sys.executable, "-m", "tests.reliability.slow_worker", *options], env, log)
+
+
+def wait_for(predicate, what: str, *watched: Process, timeout: float = 60) -> None:
+    """Until `predicate()` holds; fails at once if one of the `watched` processes exits meanwhile."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        for process in watched:
+            assert process.alive(), f"a process exited while waiting for {what}:\n{process.output()}"
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}" + "".join(f":\n{process.output()}" for process in watched))
+
+
+def current(row):
+    """The row as the database has it now (a snapshot or a job a worker moves on)."""
+    row.refresh_from_db()
+    return row
 
 
 class Response:

@@ -9,10 +9,8 @@ worker fails the killed build visibly and removes its files before it builds the
 import configparser
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +21,7 @@ from annotator.datasets.recovery import STOPPED
 from tests.datasets.helpers import annotate, article
 
 from . import processes
+from .processes import current, wait_for
 from .test_import_jobs import GUNICORN_OPTIONS
 
 DEPLOY = processes.ROOT / "deploy"
@@ -91,21 +90,6 @@ def test_the_web_unit_runs_gunicorn_as_the_readme_documents():
     assert tuple(unit_options[2:]) == GUNICORN_OPTIONS
 
 
-def wait_for(predicate, what, worker, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        assert worker.poll() is None, f"the worker exited while waiting for {what}"
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def current(snapshot: Snapshot) -> Snapshot:
-    snapshot.refresh_from_db()
-    return snapshot
-
-
 @pytest.mark.django_db(transaction=True)
 def test_worker_unit_restarted_after_a_crash_recovers_the_snapshot(
     client, tasks_database, env_for_test_database, project, admin_user, snapshot_root, tmp_path
@@ -130,22 +114,14 @@ def test_worker_unit_restarted_after_a_crash_recovers_the_snapshot(
     assert client.post(page_url, SNAPSHOT_FORM).status_code == 302
     killed = Snapshot.objects.get()
 
-    log = open(tmp_path / "worker.log", "wb")
-    worker = subprocess.Popen(slow_command, cwd=cwd, env=slow, stdout=log, stderr=subprocess.STDOUT)
-    try:
+    with processes.Process(slow_command, slow, tmp_path / "worker.log", cwd=cwd) as worker:
         wait_for(lambda: current(killed).status == "running" and killed.progress_done >= 2, "the build", worker)
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=10)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
+        worker.kill()
     assert current(killed).status == "running"
     assert (snapshot_root / killed.directory).exists()
 
     # systemd starts the same command again.
-    worker = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
+    with processes.Process(command, env, tmp_path / "worker-restarted.log", cwd=cwd) as worker:
         wait_for(lambda: current(killed).status == "failed", "the recovery", worker)
         assert killed.error == STOPPED
         assert not (snapshot_root / killed.directory).exists()
@@ -155,9 +131,5 @@ def test_worker_unit_restarted_after_a_crash_recovers_the_snapshot(
         new = Snapshot.objects.exclude(pk=killed.pk).get()
         wait_for(lambda: current(new).finished, "the next build", worker)
         assert new.status == "ready", new.error
-        assert worker.poll() is None
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
-        log.close()
+        assert worker.alive()
     assert STOPPED in client.get(page_url).content.decode()

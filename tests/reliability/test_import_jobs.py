@@ -11,7 +11,7 @@ from annotator.corpus import jobs
 from annotator.corpus.models import Article, ImportJob
 
 from . import processes
-from .test_worker_crash import wait_for
+from .processes import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

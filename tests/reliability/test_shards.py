@@ -3,8 +3,8 @@ and write the files one process writes; a worker killed mid-shard while the othe
 has its shard queued again as it restarts, and the snapshot ends ready with the same files; shards
 that wait in the queue longer than the stale time are not failed by a worker starting."""
 
-import sys
 import time
+from contextlib import ExitStack
 
 import pytest
 from django.urls import reverse
@@ -13,7 +13,7 @@ from annotator.datasets.models import Snapshot, SnapshotShard
 from tests.datasets.helpers import annotate, article
 
 from . import processes
-from .test_worker_crash import current, wait_for
+from .processes import current, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,32 +55,34 @@ def asked_for(client, project, admin_user) -> Snapshot:
     return Snapshot.objects.get()
 
 
+def written_here(client, settings, project, snapshot, snapshot_root) -> dict[str, bytes]:
+    """The files of the same snapshot asked for again and written in this process (the immediate
+    backend), shard after shard."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.ANNOTATOR_SNAPSHOT_SHARD_RECORDS = SHARD_RECORDS
+    assert client.post(reverse("dataset_list", args=[project.id]), SNAPSHOT_FORM).status_code == 302
+    here = Snapshot.objects.exclude(pk=snapshot.pk).get()
+    assert here.status == "ready", here.error
+    return files(here, snapshot_root)
+
+
 def test_two_workers_share_a_snapshot_and_write_what_one_process_writes(
     client, settings, tasks_database, env_for_test_database, project, admin_user, corpus, snapshot_root, tmp_path
 ):
     env = sharded(env_for_test_database)
     snapshot = asked_for(client, project, admin_user)
     # Each record's step sleeps, so that a shard lasts long enough for the other worker to take the next.
-    workers = [processes.worker(env, tmp_path / f"worker-{n}.log", slow_step=0.2) for n in range(2)]
-    try:
-        wait_for(lambda: current(snapshot).finished, "the snapshot", workers[0], timeout=180)
-    finally:
-        for worker in workers:
-            worker.stop()
-    assert snapshot.status == "ready", (snapshot.error, workers[0].output(), workers[1].output())
+    with ExitStack() as stack:
+        workers = [stack.enter_context(processes.worker(env, tmp_path / f"worker-{n}.log", slow_step=0.2)) for n in range(2)]
+        wait_for(lambda: current(snapshot).finished, "the snapshot", *workers, timeout=180)
+    assert snapshot.status == "ready", (snapshot.error, *(worker.output() for worker in workers))
     tasks = list(shard_tasks())
     assert len(tasks) == ARTICLES // SHARD_RECORDS
     assert {task.status for task in tasks} == {"SUCCESSFUL"}
     assert len({task.worker_ids[0] for task in tasks}) == 2, "one worker wrote every shard"
 
-    # The same snapshot written in this process, shard after shard.
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    settings.ANNOTATOR_SNAPSHOT_SHARD_RECORDS = SHARD_RECORDS
-    assert client.post(reverse("dataset_list", args=[project.id]), SNAPSHOT_FORM).status_code == 302
-    here = Snapshot.objects.exclude(pk=snapshot.pk).get()
-    assert here.status == "ready", here.error
     written = files(snapshot, snapshot_root)
-    assert written == files(here, snapshot_root)
+    assert written == written_here(client, settings, project, snapshot, snapshot_root)
     assert {"train-00000.parquet", "train-00001.parquet", "train.jsonl", "label_studio.json"} <= set(written)
     assert snapshot.counts["articles"] == ARTICLES
 
@@ -91,9 +93,9 @@ def test_a_worker_killed_mid_shard_while_another_writes_shards_has_its_shard_que
     env = sharded(env_for_test_database, ANNOTATOR_SNAPSHOT_HEARTBEAT_SECONDS="0.5", ANNOTATOR_SNAPSHOT_STALE_SECONDS="3")
     snapshot = asked_for(client, project, admin_user)
 
-    killed, other = (processes.worker(env, tmp_path / f"worker-{n}.log", slow_step=0.3) for n in range(2))
-    workers = [killed, other]
-    try:
+    with ExitStack() as stack:
+        workers = [stack.enter_context(processes.worker(env, tmp_path / f"worker-{n}.log", slow_step=0.3)) for n in range(2)]
+        killed, other = workers
         # Kill one while each writes a shard, one shard at least being done and some still queued.
         wait_for(
             lambda: SnapshotShard.objects.exclude(folder="").exists() and shard_tasks().filter(status="RUNNING").count() == 2,
@@ -103,11 +105,8 @@ def test_a_worker_killed_mid_shard_while_another_writes_shards_has_its_shard_que
         lost = set(shard_tasks().filter(status="RUNNING").values_list("pk", flat=True))
         assert shard_tasks().filter(status="READY").exists()
         # Its supervisor starts it again while the other worker still writes the snapshot's shards.
-        workers.append(processes.worker(env, tmp_path / "worker-restarted.log", slow_step=0.3))
-        wait_for(lambda: current(snapshot).finished, "the snapshot", other, timeout=180)
-    finally:
-        for worker in workers:
-            worker.stop()
+        workers.append(stack.enter_context(processes.worker(env, tmp_path / "worker-restarted.log", slow_step=0.3)))
+        wait_for(lambda: current(snapshot).finished, "the snapshot", *workers[1:], timeout=180)
     assert snapshot.status == "ready", (snapshot.error, *(worker.output() for worker in workers))
     stopped = shard_tasks().filter(pk__in=lost, status="FAILED").get()
     assert "WorkerStopped" in stopped.exception_class_path
@@ -116,13 +115,7 @@ def test_a_worker_killed_mid_shard_while_another_writes_shards_has_its_shard_que
     assert shard_tasks().filter(status="SUCCESSFUL").count() == ARTICLES // SHARD_RECORDS
     assert not any((snapshot_root / snapshot.directory).glob(".shard-*"))
 
-    # The same snapshot written in this process, shard after shard.
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    settings.ANNOTATOR_SNAPSHOT_SHARD_RECORDS = SHARD_RECORDS
-    assert client.post(reverse("dataset_list", args=[project.id]), SNAPSHOT_FORM).status_code == 302
-    here = Snapshot.objects.exclude(pk=snapshot.pk).get()
-    assert here.status == "ready", here.error
-    assert files(snapshot, snapshot_root) == files(here, snapshot_root)
+    assert files(snapshot, snapshot_root) == written_here(client, settings, project, snapshot, snapshot_root)
 
 
 def test_shards_queued_longer_than_the_stale_time_are_not_failed_by_a_worker_starting(
@@ -132,23 +125,14 @@ def test_shards_queued_longer_than_the_stale_time_are_not_failed_by_a_worker_sta
     snapshot = asked_for(client, project, admin_user)
 
     # The only worker runs the build, which queues the shards, and is then busy elsewhere (here: gone).
-    builder = processes.Process(
-        [sys.executable, "manage.py", "run_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload", "--max-tasks", "1"],
-        env, tmp_path / "builder.log",
-    )
-    try:
+    with processes.worker(env, tmp_path / "builder.log", max_tasks=1) as builder:
         builder.popen.wait(timeout=120)
-    finally:
-        builder.stop()
     assert current(snapshot).status == "running", builder.output()
     assert shard_tasks().filter(status="READY").count() == ARTICLES // SHARD_RECORDS
     time.sleep(3)  # longer than the stale time: the snapshot's heartbeat and the shards' tasks are that old
 
-    worker = processes.worker(env, tmp_path / "worker.log")
-    try:
+    with processes.worker(env, tmp_path / "worker.log") as worker:
         wait_for(lambda: current(snapshot).finished, "the snapshot", worker, timeout=180)
-    finally:
-        worker.stop()
     assert snapshot.status == "ready", (snapshot.error, worker.output())
     assert {task.status for task in shard_tasks()} == {"SUCCESSFUL"}
     assert snapshot.counts["articles"] == ARTICLES

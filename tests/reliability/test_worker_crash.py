@@ -7,8 +7,6 @@ visibly and removes its partial files; a new worker then builds a new snapshot t
 Runs on SQLite (one database file shared by the processes) and on PostgreSQL.
 """
 
-import time
-
 import pytest
 from django.urls import reverse
 
@@ -17,6 +15,7 @@ from annotator.datasets.recovery import STOPPED
 from tests.datasets.helpers import annotate, article
 
 from . import processes
+from .processes import current, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,22 +26,6 @@ SNAPSHOT_FORM = {
     "scope": "gold", "formats": ["jsonl", "csv"], "train": "60", "validation": "20", "test": "20",
     "seed": "5", "near_duplicate_threshold": "0.8",
 }
-
-
-def wait_for(predicate, what: str, worker=None, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        if worker is not None:
-            assert worker.alive(), f"the worker exited while waiting for {what}:\n{worker.output()}"
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}" + (f":\n{worker.output()}" if worker else ""))
-
-
-def current(snapshot: Snapshot) -> Snapshot:
-    snapshot.refresh_from_db()
-    return snapshot
 
 
 def test_killed_worker_leaves_no_ready_snapshot_and_recovery_fails_it_visibly(
@@ -60,8 +43,7 @@ def test_killed_worker_leaves_no_ready_snapshot_and_recovery_fails_it_visibly(
     snapshot = Snapshot.objects.get()
     directory = snapshot_root / snapshot.directory
 
-    worker = processes.worker(env, tmp_path / "worker.log", slow_step=STEP_SECONDS)
-    try:
+    with processes.worker(env, tmp_path / "worker.log", slow_step=STEP_SECONDS) as worker:
         wait_for(lambda: current(snapshot).status == "running" and snapshot.progress_done >= 2, "the build", worker)
         # A build that is alive is left alone: recovery sees its heartbeat move on.
         assert "0 snapshots recovered" in processes.manage(env, "recover_snapshots", "--stale-after", "3")
@@ -76,8 +58,6 @@ def test_killed_worker_leaves_no_ready_snapshot_and_recovery_fails_it_visibly(
         # starts none, so SIGKILL leaves nothing behind.
         assert worker.children() == set()
         worker.kill()
-    finally:
-        worker.stop()
     assert current(snapshot).status == "running", "the build ended before the worker was killed"
     assert any(directory.glob(".*.part")), "the killed build left its partial files (recovery removes them)"
     assert not snapshot.files.exists()
@@ -109,11 +89,8 @@ def test_killed_worker_leaves_no_ready_snapshot_and_recovery_fails_it_visibly(
     # A restarted worker builds a new snapshot to the end, and leaves the failed one alone.
     assert client.post(page_url, SNAPSHOT_FORM).status_code == 302
     new = Snapshot.objects.exclude(pk=snapshot.pk).get()
-    worker = processes.worker(env, tmp_path / "worker-restarted.log")
-    try:
+    with processes.worker(env, tmp_path / "worker-restarted.log") as worker:
         wait_for(lambda: current(new).finished, "the new build", worker, timeout=120)
-    finally:
-        worker.stop()
     assert new.status == "ready", (new.error, worker.output())
     assert new.counts["articles"] == ARTICLES
     names = set(new.files.values_list("name", flat=True))

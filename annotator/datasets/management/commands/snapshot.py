@@ -79,7 +79,7 @@ class Command(BaseCommand):
             services.snapshot_build.call(str(snapshot.id))  # does nothing if a worker took it meanwhile
             snapshot.refresh_from_db()
         if not snapshot.finished:
-            snapshot = self._wait(snapshot, wait_timeout)
+            snapshot = self._wait(snapshot, wait_timeout, sharded=here)
         if snapshot.status == Snapshot.Status.FAILED:
             raise CommandError(f"Snapshot {snapshot.id} failed: {snapshot.error}")
         for file in snapshot.files.all():
@@ -124,8 +124,12 @@ class Command(BaseCommand):
         data["formats"] = keys
         return data
 
-    def _wait(self, snapshot, timeout):
-        self.stderr.write("Waiting for a worker to build it (manage.py run_worker); --here builds it in this process.")
+    def _wait(self, snapshot, timeout, *, sharded=False):
+        """Until a worker finished it: built it, or (`sharded`: selected and split here) wrote its shards."""
+        if sharded:
+            self.stderr.write("Its shards are written by the workers (manage.py run_worker): waiting for them.")
+        else:
+            self.stderr.write("Waiting for a worker to build it (manage.py run_worker); --here builds it in this process.")
         shown = None
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
