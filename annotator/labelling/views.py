@@ -64,7 +64,6 @@ def _page_context(project, article, annotation):
     return _standing(project, article, annotation) | {
         "project": project,
         "article": article,
-        "article_url": url,
         "annotation": annotation,
         # A fresh annotation is at version 1 with nothing in it: the same as no annotation.
         "version": annotation.version if annotation else 1,
@@ -123,7 +122,6 @@ def _editor_answer_context(project, article, annotation, editing, labels, *, new
     context = {
         "project": project,
         "article": article,
-        "article_url": article_url(project, article),
         "labels": list(labels.values()),
         "editing": editing,
         "oob": True,
@@ -486,7 +484,7 @@ def span_list_more(request, project, article_id):
         return HttpResponseBadRequest("start, end and id of the last span shown are required.")
     annotation = _own_annotation(request, article)
     url = article_url(project, article)
-    context = {"article_url": url, "more_page": True} | _list_page(annotation, _labels(project), url, after)
+    context = {"more_page": True} | _list_page(annotation, _labels(project), url, after)
     return render(request, "labelling/article.html#span_page", context)
 
 

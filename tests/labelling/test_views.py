@@ -157,7 +157,7 @@ class TestLabelArticle:
         assert "Your spans (<span id=\"span-count\">3</span>)" in content
         for span in (w.quote, w.claim, w.source):
             assert f'<li id="span-{span.id}">' in content
-            assert f'hx-get="{url("span_edit", w, span.id)}"' in content
+            assert f'<button type="button" class="chip label-{span.label_id}" aria-label="Edit {span.label.name}:' in content
         for label in w.labels.values():
             assert f'data-label="{label.id}" data-hotkey="{label.hotkey}"><bdi>{label.name}</bdi> <kbd>' in content
         assert f'data-create-url="{url("span_create", w)}"' in content

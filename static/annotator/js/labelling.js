@@ -250,12 +250,6 @@ window.annotatorText = (function () {
     if (event.detail.target && event.detail.target.id === "span-changes") applyListChanges();
   });
 
-  // Opening a span that another tab deleted: the notice says so (app.js), and the text and list
-  // are loaded again.
-  document.addEventListener("htmx:responseError", (event) => {
-    if (event.detail.xhr.status === 404) reloadText();
-  });
-
   document.addEventListener("htmx:beforeSwap", (event) => {
     const xhr = event.detail.xhr;
     if (xhr && event.detail.shouldSwap) {
@@ -320,6 +314,9 @@ window.annotatorText = (function () {
   }
 
   function keep(entry) {
+    // Sent from the editor of the span being opened: the editor shows that span already, and the
+    // opening's answer may be older than this change (the span it would show deleted, or saved since).
+    if (opening && entry.span === opening.span) stopOpening();
     const pending = loadPending();
     pending[entry.key] = entry;
     savePending(pending);
@@ -550,13 +547,12 @@ window.annotatorText = (function () {
       label(button.dataset.label);
       return;
     }
+    // A span opens from its chip in the list (its item is #span-<id>), or from its highlight (also
+    // one the list has not loaded yet: a long list loads a page at a time).
+    const chip = event.target.closest("#span-items > li[id^='span-'] > .chip");
     const mark = event.target.closest("#article-text mark[data-span]");
-    if (mark && window.getSelection().isCollapsed) {
-      const chip = document.querySelector(`#span-${mark.dataset.span} .chip`);
-      // A span the list has not loaded yet (a long list loads a page at a time) opens all the same.
-      if (chip) htmx.trigger(chip, "click");
-      else htmx.ajax("GET", `${createUrl}${mark.dataset.span}/`, { swap: "none" });
-    }
+    if (chip) openSpan(chip.parentElement.id.slice("span-".length));
+    else if (mark && window.getSelection().isCollapsed) openSpan(mark.dataset.span);
   });
 
   // A label button takes the focus from the text, but keeps the selection: don't let a mouse
@@ -620,20 +616,51 @@ window.annotatorText = (function () {
 
   document.getElementById("help-button").addEventListener("click", () => document.getElementById("help").showModal());
 
-  // Opening a span from the list moves the keyboard focus into its editor.
-  let focusEditor = false;
-  document.addEventListener("htmx:beforeRequest", (event) => {
-    focusEditor = Boolean(event.detail.elt.closest(".chip"));
-  });
-  document.addEventListener("htmx:oobAfterSwap", (event) => {
-    if (!focusEditor || !event.detail.target || event.detail.target.id !== "span-editor") return;
-    focusEditor = false;
-    // After the rest of the answer (the span list) is swapped too.
-    requestAnimationFrame(() => {
-      const field = document.querySelector("#span-editor select, #span-editor input:not([type=hidden]), #span-editor button");
-      if (field) field.focus();
-    });
-  });
+  // Opening a span: its editor (and the notice, cleared) arrive as out-of-band parts, swapped into
+  // the page as a change's answer is, and the keyboard focus moves into the editor. Not an hx-get
+  // on the chip: htmx looks for an answer's out-of-band targets under the root of the element that
+  // asked, and by the time the answer is in, another answer (deleting or saving the span replaces
+  // its list item) or a reload of the list may have taken that chip out of the page; then htmx
+  // finds neither target (htmx:oobErrorNoTarget) and the editor does not open. The span asked for
+  // last is the one that opens; a change sent from its editor meanwhile stops it (`keep`).
+  let opening = null; // {span, controller} of the opening on its way
+
+  function stopOpening() {
+    opening.controller.abort();
+    opening = null;
+  }
+
+  function openSpan(spanId) {
+    if (opening) stopOpening();
+    const mine = { span: String(spanId), controller: new AbortController() };
+    opening = mine;
+    const failed = (status, text, type) => {
+      const problem = window.annotator.describe(status, text, type);
+      window.annotator.report("open", problem.message, { login: problem.login, retry: problem.retry && (() => openSpan(spanId)) });
+      // Deleted in another tab (the notice says so): show what there is now.
+      if (status === 404) reloadText();
+    };
+    fetch(`${createUrl}${spanId}/`, { credentials: "same-origin", headers: { "HX-Request": "true" }, signal: mine.controller.signal })
+      .then((response) => response.text().then((text) => ({ response, text })))
+      .then(({ response, text }) => {
+        if (opening !== mine) return;
+        opening = null;
+        // A redirect here is the login page: the session expired.
+        if (response.redirected || !response.ok) {
+          failed(response.redirected ? 401 : response.status, text, response.headers.get("Content-Type"));
+          return;
+        }
+        window.annotator.resolve("open");
+        htmx.swap("#span-editor", text, { swapStyle: "none" });
+        const field = document.querySelector("#span-editor select, #span-editor input:not([type=hidden]), #span-editor button");
+        if (field) field.focus();
+      })
+      .catch(() => {
+        if (opening !== mine) return; // stopped
+        opening = null;
+        failed(0, "");
+      });
+  }
 
   // Changes left unsaved by an earlier visit (closed tab, lost session, server down) are shown and
   // sent again. After DOMContentLoaded: app.js, which sends them, is loaded after this file.
