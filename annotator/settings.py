@@ -234,9 +234,10 @@ ANNOTATOR_API_RATE = os.environ.get("ANNOTATOR_API_RATE", "1200/min")
 # Snapshot files: outside static and media, served only by the permission-checked download view.
 ANNOTATOR_SNAPSHOT_ROOT = Path(os.environ.get("ANNOTATOR_SNAPSHOT_ROOT", BASE_DIR / "var" / "snapshots"))
 # A snapshot of more records than this is written by shard tasks of this many records each, which
-# every worker takes (datasets/build.py): smaller shards share the work out more evenly, each costs
-# a task and a file per split to join.
-ANNOTATOR_SNAPSHOT_SHARD_RECORDS = int(os.environ.get("ANNOTATOR_SNAPSHOT_SHARD_RECORDS", "2000"))
+# every worker takes (datasets/build.py): smaller shards share the work out more evenly between
+# workers, each costs a task and a file per split to join. 1,000 against 2,000: 0.81-0.93x the
+# time to ready with two workers, 1.09-1.12x with one (docs/performance.md, eleventh session).
+ANNOTATOR_SNAPSHOT_SHARD_RECORDS = int(os.environ.get("ANNOTATOR_SNAPSHOT_SHARD_RECORDS", "1000"))
 # Uploaded batches waiting for their import job (corpus.jobs), removed when the job ends. With
 # workers on other machines, a folder they share with the web servers, as for snapshots.
 # Trained models (annotator.training), written by the worker only; shared with the web servers
