@@ -235,7 +235,7 @@ ANNOTATOR_API_RATE = os.environ.get("ANNOTATOR_API_RATE", "1200/min")
 ANNOTATOR_SNAPSHOT_ROOT = Path(os.environ.get("ANNOTATOR_SNAPSHOT_ROOT", BASE_DIR / "var" / "snapshots"))
 # A snapshot of more records than this is written by shard tasks of this many records each, which
 # every worker takes (datasets/build.py): smaller shards share the work out more evenly between
-# workers, each costs a task and a file per split to join. 1,000 against 2,000: 0.81-0.93x the
+# workers, each costs a task and a file per split to join. 1,000 against 2,000: 0.78-0.89x the
 # time to ready with two workers, 1.09-1.12x with one (docs/performance.md, eleventh session).
 ANNOTATOR_SNAPSHOT_SHARD_RECORDS = int(os.environ.get("ANNOTATOR_SNAPSHOT_SHARD_RECORDS", "1000"))
 # Uploaded batches waiting for their import job (corpus.jobs), removed when the job ends. With
