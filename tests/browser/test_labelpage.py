@@ -56,6 +56,13 @@ def settled(page):
     page.wait_for_function("() => Object.keys(localStorage).every(k => !k.startsWith('annotator:pending:'))")
 
 
+def labelled(page, phrase, key, spans):
+    """Select the phrase, press a label's key, and wait for the list to show `spans` spans."""
+    select_phrase(page, phrase)
+    page.keyboard.press(key)
+    span_count(page, spans)
+
+
 def test_the_label_menu_appears_beside_the_selection_with_its_keys(page, project):
     open_article(page, project)
     menu = page.locator("#selection-menu")
@@ -127,9 +134,7 @@ def test_focus_and_notices_after_save_link_delete_and_undo(page, project):
     select_phrase(page, "NATO is expanding.")
     page.keyboard.press("q")
     page.locator("#article-text mark.span").first.wait_for()
-    select_phrase(page, "Lavrov")
-    page.keyboard.press("s")
-    span_count(page, 2)
+    labelled(page, "Lavrov", "s", 2)
     settled(page)
     quote = Span.objects.get(label__name="Quote")
     page.locator(f"#span-{quote.id} .chip").click()
@@ -220,9 +225,7 @@ def test_a_span_deleted_while_it_opens_stays_deleted_with_its_undo(page, project
     opening's answer, from before the deletion, must not open the deleted span again or take its
     Undo away (nor log htmx:oobErrorNoTarget, which the chip's answer did once the chip was gone)."""
     open_article(page, project)
-    select_phrase(page, "NATO is expanding.")
-    page.keyboard.press("q")
-    span_count(page, 1)
+    labelled(page, "NATO is expanding.", "q", 1)
     settled(page)
     quote = Span.objects.get()
     # Its editor is open already (a new span opens it); the analyst clicks its chip all the same.
@@ -246,18 +249,43 @@ def test_a_span_deleted_while_it_opens_stays_deleted_with_its_undo(page, project
     assert page.csp_errors == [] and page.errors == []
 
 
+def test_a_span_deleted_while_another_opens_keeps_its_undo(page, project):
+    """Opening one span (its chip), then deleting the span whose editor is still shown, before the
+    opening's answer is in: the last thing done wins. The deletion's notice and its Undo stay; the
+    opening's late answer does not replace them (it did: the other span's editor opened over the Undo)."""
+    open_article(page, project)
+    labelled(page, "NATO is expanding.", "q", 1)
+    labelled(page, "Lavrov", "s", 2)
+    settled(page)
+    quote, speaker = Span.objects.get(label__name="Quote"), Span.objects.get(label__name="Source")
+    page.wait_for_function(f"() => document.getElementById('span-editor').dataset.span === '{speaker.id}'")
+    held = held_back(page, f"**/spans/{quote.id}/")
+    page.locator(f"#span-{quote.id} .chip").click()
+    wait_until(page, lambda: held, "the opening's answer")
+    with page.expect_response("**/delete/"):
+        page.get_by_role("button", name="Delete span").click()
+    page.locator("#span-notice", has_text="Deleted the Source span").wait_for()
+    span_count(page, 1)
+    release(page, held[0])
+    assert page.locator("#span-editor").get_attribute("data-span") == ""
+    undo = page.locator("#span-notice").get_by_role("button", name=re.compile("^Undo"))
+    assert undo.is_visible()
+    with page.expect_response("**/spans/"):
+        undo.click()
+    span_count(page, 2)
+    settled(page)
+    assert set(Span.objects.values_list("text", flat=True)) == {"NATO is expanding.", "Lavrov"}
+    assert page.csp_errors == [] and page.errors == []
+
+
 def test_a_span_opened_while_the_list_loads_again_opens(page, project, analyst):
     """Opening a span while the span list is loaded again (another tab changed the annotation, and
     this page's next answer said so): the list, the chip that asked included, is replaced before
     the opening's answer is in. The editor opens all the same (it did not: htmx looked for the
     answer's #span-editor and #span-notice under the chip, gone, and logged htmx:oobErrorNoTarget)."""
     article = open_article(page, project)
-    select_phrase(page, "NATO is expanding.")
-    page.keyboard.press("q")
-    span_count(page, 1)
-    select_phrase(page, "Lavrov")
-    page.keyboard.press("s")
-    span_count(page, 2)
+    labelled(page, "NATO is expanding.", "q", 1)
+    labelled(page, "Lavrov", "s", 2)
     settled(page)
     quote = Span.objects.get(label__name="Quote")
     held = held_back(page, f"**/spans/{quote.id}/")
@@ -280,12 +308,8 @@ def test_undo_brings_back_a_deleted_spans_links(page, project):
     """Deleting a span takes its links with it; Undo (Ctrl+Z, or the button) brings them back too,
     whether the span was the link's source (the quote) or its target (the speaker)."""
     open_article(page, project)
-    select_phrase(page, "Lavrov")
-    page.keyboard.press("s")
-    span_count(page, 1)
-    select_phrase(page, "NATO is expanding.")
-    page.keyboard.press("q")
-    span_count(page, 2)
+    labelled(page, "Lavrov", "s", 1)
+    labelled(page, "NATO is expanding.", "q", 2)
     settled(page)
     # The new quote's editor is open: link it to its speaker.
     quote = Span.objects.get(label__name="Quote")

@@ -314,9 +314,11 @@ window.annotatorText = (function () {
   }
 
   function keep(entry) {
-    // Sent from the editor of the span being opened: the editor shows that span already, and the
-    // opening's answer may be older than this change (the span it would show deleted, or saved since).
-    if (opening && entry.span === opening.span) stopOpening();
+    // The last thing the analyst did wins. A change's answer shows an editor or a notice of its own
+    // (a new span's editor, a deletion's Undo), which an opening still on its way would replace, so
+    // every change but the topics and stance stops it; a change sent from the editor of the span
+    // being opened stops it too (the opening's answer may be older: the span deleted, or saved since).
+    if (opening && (entry.kind !== "labels" || entry.span === opening.span)) stopOpening();
     const pending = loadPending();
     pending[entry.key] = entry;
     savePending(pending);
