@@ -219,6 +219,19 @@ def release(page, answer):
     page.evaluate("() => new Promise((done) => requestAnimationFrame(() => setTimeout(done)))")
 
 
+def delete_while_opening(page, opening, deleted_label, spans_left):
+    """Click the chip of the span `opening`, its answer held back; delete the span whose editor is
+    shown (a `deleted_label` span); then hand the opening's answer to the page."""
+    held = held_back(page, f"**/spans/{opening.id}/")
+    page.locator(f"#span-{opening.id} .chip").click()
+    wait_until(page, lambda: held, "the opening's answer")
+    with page.expect_response("**/delete/"):
+        page.get_by_role("button", name="Delete span").click()
+    page.locator("#span-notice", has_text=f"Deleted the {deleted_label} span").wait_for()
+    span_count(page, spans_left)
+    release(page, held[0])
+
+
 def test_a_span_deleted_while_it_opens_stays_deleted_with_its_undo(page, project):
     """Opening a span (its chip) and deleting it from its editor before the opening's answer is in:
     the deletion's answer takes the span's list item, chip and all, out of the page first. The
@@ -230,14 +243,7 @@ def test_a_span_deleted_while_it_opens_stays_deleted_with_its_undo(page, project
     quote = Span.objects.get()
     # Its editor is open already (a new span opens it); the analyst clicks its chip all the same.
     page.wait_for_function(f"() => document.getElementById('span-editor').dataset.span === '{quote.id}'")
-    held = held_back(page, f"**/spans/{quote.id}/")
-    page.locator(f"#span-{quote.id} .chip").click()
-    wait_until(page, lambda: held, "the opening's answer")
-    with page.expect_response("**/delete/"):
-        page.get_by_role("button", name="Delete span").click()
-    page.locator("#span-notice", has_text="Deleted the Quote span").wait_for()
-    span_count(page, 0)
-    release(page, held[0])
+    delete_while_opening(page, quote, "Quote", spans_left=0)
     assert page.locator("#span-editor").get_attribute("data-span") == ""
     assert page.locator("#span-editor").get_by_text("Click a highlight").is_visible()
     assert page.locator("#article-text mark").count() == 0
@@ -259,14 +265,7 @@ def test_a_span_deleted_while_another_opens_keeps_its_undo(page, project):
     settled(page)
     quote, speaker = Span.objects.get(label__name="Quote"), Span.objects.get(label__name="Source")
     page.wait_for_function(f"() => document.getElementById('span-editor').dataset.span === '{speaker.id}'")
-    held = held_back(page, f"**/spans/{quote.id}/")
-    page.locator(f"#span-{quote.id} .chip").click()
-    wait_until(page, lambda: held, "the opening's answer")
-    with page.expect_response("**/delete/"):
-        page.get_by_role("button", name="Delete span").click()
-    page.locator("#span-notice", has_text="Deleted the Source span").wait_for()
-    span_count(page, 1)
-    release(page, held[0])
+    delete_while_opening(page, quote, "Source", spans_left=1)
     assert page.locator("#span-editor").get_attribute("data-span") == ""
     undo = page.locator("#span-notice").get_by_role("button", name=re.compile("^Undo"))
     assert undo.is_visible()
