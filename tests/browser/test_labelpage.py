@@ -277,6 +277,29 @@ def test_a_span_deleted_while_another_opens_keeps_its_undo(page, project):
     assert page.csp_errors == [] and page.errors == []
 
 
+def test_a_span_that_cannot_be_opened_says_so_and_opens_on_retry(page, project):
+    """Opening a span while the server cannot be reached: the status bar says the span did not open
+    (not that a change was lost: opening changes nothing), and its Retry opens it once the server is back."""
+    open_article(page, project)
+    labelled(page, "NATO is expanding.", "q", 1)
+    labelled(page, "Lavrov", "s", 2)
+    settled(page)
+    quote = Span.objects.get(label__name="Quote")
+    opening = f"**/spans/{quote.id}/"
+    page.route(opening, lambda route: route.abort("internetdisconnected"))
+    page.locator(f"#span-{quote.id} .chip").click()
+    status = page.locator("#save-status")
+    status.get_by_text("The server cannot be reached. The span did not open; nothing is lost.").wait_for()
+    assert "not saved" not in status.inner_text()
+    page.unroute(opening)
+    status.get_by_role("button", name="Retry").click()
+    page.wait_for_function(f"() => document.getElementById('span-editor').dataset.span === '{quote.id}'")
+    status.wait_for(state="hidden")
+    assert page.locator("#span-editor blockquote").inner_text() == "NATO is expanding."
+    # The failed fetch is the only console error.
+    assert page.csp_errors == [] and all("internet_disconnected" in e.lower() for e in page.errors), page.errors
+
+
 def test_a_span_opened_while_the_list_loads_again_opens(page, project, analyst):
     """Opening a span while the span list is loaded again (another tab changed the annotation, and
     this page's next answer said so): the list, the chip that asked included, is replaced before

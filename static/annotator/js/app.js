@@ -83,18 +83,19 @@
     for (const key of Array.from(problems.keys())) retry(key);
   }
 
-  // What a failed response means for the person whose change it was. The app explains a refusal in
-  // a plain-text body; an HTML body is an error page (Django's own 404, say), never shown as text.
-  function describe(status, body, type) {
-    if (status === 0) return { message: "The server cannot be reached. Your change is not saved.", retry: true };
-    if (status === 401) return { message: "Your session has expired. Your change is not saved.", retry: true, login: true };
-    if (status === 403) return { message: "The server refused this change (permission or expired form). It is not saved.", retry: true, login: true };
+  // What a failed response means for the person whose change it was (`outcome`: what it means for
+  // them, when what failed was not a change). The app explains a refusal in a plain-text body; an
+  // HTML body is an error page (Django's own 404, say), never shown as text.
+  function describe(status, body, type, outcome = "Your change is not saved.") {
+    if (status === 0) return { message: `The server cannot be reached. ${outcome}`, retry: true };
+    if (status === 401) return { message: `Your session has expired. ${outcome}`, retry: true, login: true };
+    if (status === 403) return { message: `The server refused this (permission or expired form). ${outcome}`, retry: true, login: true };
     if (status === 400 || status === 404 || status === 409 || status === 422) {
       const said = type && type.startsWith("text/plain") && body;
       const fallback = status === 404 ? "What you changed is no longer there (deleted in another tab?)." : "The change was refused.";
       return { message: (said || fallback).slice(0, 300), retry: false };
     }
-    return { message: `The server failed (${status}). Your change is not saved.`, retry: true };
+    return { message: `The server failed (${status}). ${outcome}`, retry: true };
   }
 
   // The notice of an htmx request is keyed by the element that made it. Not `detail.elt`: when the

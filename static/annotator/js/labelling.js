@@ -637,7 +637,7 @@ window.annotatorText = (function () {
     const mine = { span: String(spanId), controller: new AbortController() };
     opening = mine;
     const failed = (status, text, type) => {
-      const problem = window.annotator.describe(status, text, type);
+      const problem = window.annotator.describe(status, text, type, "The span did not open; nothing is lost.");
       window.annotator.report("open", problem.message, { login: problem.login, retry: problem.retry && (() => openSpan(spanId)) });
       // Deleted in another tab (the notice says so): show what there is now.
       if (status === 404) reloadText();
