@@ -120,25 +120,28 @@
     });
   }
 
-  // POST a change (`body`, form fields) and report its fate under `key`: `saved(body, response)` with
-  // the answer, `refused(what, status)` when retrying cannot help; otherwise the notice offers Retry,
-  // which calls `retry` (by default: send the same change again). The CSRF token is read at each
+  // Send a request and report its fate under `key`: `saved(body, response)` with the answer,
+  // `refused(what, status)` when retrying cannot help; otherwise the notice offers Retry, which calls
+  // `retry` (by default: the same request again). `outcome` is what a failure means (`describe`);
+  // a request the page gave up (`signal` aborted) reports nothing. The CSRF token is read at each
   // send, so a retry after logging in again carries the new one.
-  function post(url, body, { key, what, saved, refused, retry }) {
-    const again = retry || (() => post(url, body, { key, what, saved, refused }));
+  function request(method, url, body, { key, what, outcome, signal, saved, refused, retry }) {
+    const again = retry || (() => request(method, url, body, { key, what, outcome, signal, saved, refused }));
     const failed = (problem) => report(key, problem.message, { what, login: problem.login, retry: problem.retry && again });
     return fetch(url, {
-      method: "POST",
+      method,
       credentials: "same-origin",
       headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true" },
-      body: new URLSearchParams(body),
+      body: body && new URLSearchParams(body),
+      signal,
     })
       .then((response) => response.text().then((text) => ({ response, text })))
       .then(({ response, text }) => {
+        if (signal && signal.aborted) return false;
         if (response.redirected || !response.ok) {
           // A redirect here is the login page: the session expired.
           const status = response.redirected ? 401 : response.status;
-          const problem = describe(status, text, response.headers.get("Content-Type"));
+          const problem = describe(status, text, response.headers.get("Content-Type"), outcome);
           if (!problem.retry && refused) refused(problem, status);
           failed(problem);
           return false;
@@ -148,9 +151,19 @@
         return true;
       })
       .catch(() => {
-        failed(describe(0, ""));
+        if (!(signal && signal.aborted)) failed(describe(0, "", "", outcome));
         return false;
       });
+  }
+
+  // POST a change (`body`, form fields); see `request`.
+  function post(url, body, options) {
+    return request("POST", url, body, options);
+  }
+
+  // GET what the page shows (a span's editor); see `request`.
+  function get(url, options) {
+    return request("GET", url, null, options);
   }
 
   // POST a new highlight; its client_id makes a retry harmless.
@@ -170,5 +183,5 @@
     if (event.detail.successful) resolve(htmxKey(event.detail));
   });
 
-  window.annotator = { csrfToken, report, resolve, resolveAll, retryAll, describe, post, send };
+  window.annotator = { csrfToken, report, resolve, resolveAll, retryAll, describe, get, post, send };
 })();

@@ -624,7 +624,7 @@ window.annotatorText = (function () {
   // asked, and by the time the answer is in, another answer (deleting or saving the span replaces
   // its list item) or a reload of the list may have taken that chip out of the page; then htmx
   // finds neither target (htmx:oobErrorNoTarget) and the editor does not open. The span asked for
-  // last is the one that opens; a change sent from its editor meanwhile stops it (`keep`).
+  // last is the one that opens; a change sent meanwhile stops it (`keep`).
   let opening = null; // {span, controller} of the opening on its way
 
   function stopOpening() {
@@ -636,32 +636,21 @@ window.annotatorText = (function () {
     if (opening) stopOpening();
     const mine = { span: String(spanId), controller: new AbortController() };
     opening = mine;
-    const failed = (status, text, type) => {
-      const problem = window.annotator.describe(status, text, type, "The span did not open; nothing is lost.");
-      window.annotator.report("open", problem.message, { login: problem.login, retry: problem.retry && (() => openSpan(spanId)) });
-      // Deleted in another tab (the notice says so): show what there is now.
-      if (status === 404) reloadText();
-    };
-    fetch(`${createUrl}${spanId}/`, { credentials: "same-origin", headers: { "HX-Request": "true" }, signal: mine.controller.signal })
-      .then((response) => response.text().then((text) => ({ response, text })))
-      .then(({ response, text }) => {
-        if (opening !== mine) return;
-        opening = null;
-        // A redirect here is the login page: the session expired.
-        if (response.redirected || !response.ok) {
-          failed(response.redirected ? 401 : response.status, text, response.headers.get("Content-Type"));
-          return;
-        }
-        window.annotator.resolve("open");
+    window.annotator.get(`${createUrl}${spanId}/`, {
+      key: "open",
+      outcome: "The span did not open; nothing is lost.",
+      signal: mine.controller.signal,
+      retry: () => openSpan(spanId),
+      saved: (text) => {
         htmx.swap("#span-editor", text, { swapStyle: "none" });
         const field = document.querySelector("#span-editor select, #span-editor input:not([type=hidden]), #span-editor button");
         if (field) field.focus();
-      })
-      .catch(() => {
-        if (opening !== mine) return; // stopped
-        opening = null;
-        failed(0, "");
-      });
+      },
+      // Deleted in another tab (the notice says so): show what there is now.
+      refused: (problem, status) => status === 404 && reloadText(),
+    }).then(() => {
+      if (opening === mine) opening = null;
+    });
   }
 
   // Changes left unsaved by an earlier visit (closed tab, lost session, server down) are shown and
