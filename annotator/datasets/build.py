@@ -6,7 +6,8 @@
    `splits.Units`, `splits.NearDuplicates`).
 2. Split: group near-duplicates and give each article a split.
 3. Write: read the spool back and hand each record to every format's writer (the JSONL writer
-   takes the spooled line as it is); the counts and the card's agreement
+   takes the spooled line as it is; the token formats get the article's tokens kept by an
+   earlier snapshot, `kept`, or made and kept now); the counts and the card's agreement
    (`tallies.SplitTally`, `card.SplitAgreement`: counts only, never the records) are added up
    on the way. A snapshot of more than `shard_records()` records (a setting) is written by shard
    tasks instead (`write_shard`), one a range of that many spooled records, which any worker may
@@ -47,7 +48,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
 from importlib.metadata import version
-from itertools import islice
+from itertools import batched, islice
 from pathlib import Path
 
 import orjson
@@ -80,6 +81,8 @@ logger = logging.getLogger(__name__)
 
 # The formats written from spaCy's tokens: a snapshot with one of them ships the tokenizers.
 TOKEN_FORMATS = ("spacy", "conll", "parquet")
+# Records read from the spool at a time: their kept tokens are read in one query (`kept`).
+KEPT_BATCH = 250
 
 
 def heartbeat_seconds() -> float:
@@ -375,23 +378,37 @@ def _hand_out(snapshot: Snapshot, plan: Plan, summary: dict, offsets: list[int],
 
 def _write(plan: Plan, spool, splits: list[str], output: Output) -> Part:
     """Every format's files of as many records as `splits` from the spool, where it is, and what
-    the card counts of them."""
-    writers = {key: make_writer(key, output, plan.schema) for key in plan.parameters["formats"]}
+    the card counts of them. The token formats' tokens are read a batch of records at a time
+    from those an earlier snapshot kept (`kept`), and those made here kept for the next."""
+    formats = plan.parameters["formats"]
+    writers = {key: make_writer(key, output, plan.schema) for key in formats}
     # A writer that takes JSONL lines is given the spooled line as it is.
     line_writers = [w for w in writers.values() if hasattr(w, "add_line")]
     record_writers = [w for w in writers.values() if not hasattr(w, "add_line")]
     tally = SplitTally(plan.schema, plan.from_records)
     reading = None if plan.from_records else card.SplitAgreement(plan.schema)
-    for line, where in zip(islice(spool, len(splits)), splits, strict=True):
-        plan.progress.step()
-        for writer in line_writers:
-            writer.add_line(line, where)
-        record = orjson.loads(line)
-        for writer in record_writers:
-            writer.add(record, where)
-        tally.add(record, where)
-        if reading is not None:
-            reading.add(record["id"], where)
+    kept = None
+    if set(TOKEN_FORMATS) & set(formats):
+        from .kept import KeptTokens  # spaCy: loaded by the builds that tokenize
+
+        kept = KeptTokens()
+    for batch in batched(zip(islice(spool, len(splits)), splits, strict=True), KEPT_BATCH):
+        records = [(line, orjson.loads(line), where) for line, where in batch]
+        if kept is not None:
+            kept.read([record for _, record, _ in records])
+        for line, record, where in records:
+            plan.progress.step()
+            for writer in line_writers:
+                writer.add_line(line, where)
+            if kept is not None:
+                kept.tokens(record)  # what the token writers' `record_tokens(record)` then gives
+            for writer in record_writers:
+                writer.add(record, where)
+            tally.add(record, where)
+            if reading is not None:
+                reading.add(record["id"], where)
+        if kept is not None:
+            kept.save()
     reports = {key: writer.close() for key, writer in writers.items()}
     agreement = tally.agreement if plan.from_records else reading.result()
     return Part(reports, tally.finish(), agreement, output.unfinished())

@@ -15,6 +15,7 @@ from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import F, Q
 
+from annotator.corpus.models import Article
 from annotator.projects.models import Project
 
 # Only these characters reach a path on disk or a Content-Disposition header; a name may be in
@@ -133,3 +134,19 @@ class SnapshotShard(models.Model):
 
     def __str__(self):
         return f"Shard {self.number} of {self.snapshot_id}"
+
+
+class ArticleTokens(models.Model):
+    """An article's tokens as a snapshot's tokenizer cut its text, kept for the next snapshot
+    (`kept`): its text never changes, so they are the same while the tokenizer is.
+
+    No foreign key constraint in the database (a cache): a snapshot keeping an article's tokens
+    while the article is deleted must fail neither the deletion nor the snapshot. Deleting an
+    article deletes its row (Django's cascade); one kept in that very moment stays, unread.
+    """
+
+    article = models.OneToOneField(
+        Article, on_delete=models.CASCADE, primary_key=True, related_name="+", db_constraint=False
+    )
+    tokenizer = models.CharField(max_length=64)  # the tokenizer that cut them: `kept.tokenizer_name`
+    tokens = models.BinaryField()  # `formats.tokens.Tokens.keep()`

@@ -64,30 +64,25 @@ class Words:
     whitespace tokens with a "\n". Shared by the CoNLL and Parquet writers (`words_of`)."""
 
     def __init__(self, tokens):
-        from spacy.attrs import IS_SPACE, ORTH
-
         self.tokens = tokens
         text = tokens.text
-        array = tokens.doc.to_array([ORTH, IS_SPACE]) if len(tokens) else numpy.zeros((0, 2), numpy.uint64)
-        is_space = array[:, 1] != 0
+        is_space = tokens.is_space
         self.written = written = ~is_space  # a mask of the tokens that are words
         # words_before[t]: how many words come before token t (t up to the number of tokens): the
         # words of tokens [start, end) are words[words_before[start]:words_before[end]].
         self.words_before = numpy.concatenate([[0], numpy.cumsum(written)]).tolist()
         spaces = numpy.flatnonzero(is_space).tolist()
         self.breaks = [i for i in spaces if "\n" in text[tokens.starts[i] : tokens.ends[i]]]
-        self._orths = array[written, 0]
         self.lengths = tokens.lengths[written]  # "_" for whitespace keeps a word's length
-        self.count = len(self._orths)
+        self.count = len(self.lengths)
 
     @functools.cached_property
     def words(self) -> tuple[str, ...]:
         """The words as strings: made only for a writer that needs them (CoNLL), one Python
-        string a word."""
-        # A token's text is its ORTH string (the vocabulary's): read from the doc's array, never
-        # sliced from the text a token at a time.
-        strings = self.tokens.vocab.strings
-        words = [strings[orth] for orth in self._orths.tolist()]
+        string a word, sliced from the text."""
+        text = self.tokens.text
+        starts = self.tokens.start_array[self.written]
+        words = [text[start:end] for start, end in zip(starts.tolist(), (starts + self.lengths).tolist())]
         joined = "".join(words)
         if joined.split(maxsplit=1) != [joined]:
             # Whitespace inside a token: "_" for each such character, so the columns stay put.

@@ -20,7 +20,9 @@ each label's column (CoNLL, Parquet).
 
 An article is tokenized once, for all its annotations and for every token format of the
 snapshot (`tokenize` remembers the last article, and its split tokens, and the writers get each
-record in turn: `record_tokens`).
+record in turn: `record_tokens`), and once for every snapshot after it: its text never changes,
+so its tokens are kept (`Tokens.keep`, `datasets.kept`) and read back (`Tokens.kept`) as arrays.
+spaCy's Doc is made only for the spaCy files (`Tokens.doc`).
 """
 
 import functools
@@ -33,7 +35,7 @@ from pathlib import Path
 
 import numpy
 import spacy
-from spacy.attrs import LENGTH, SPACY
+from spacy.attrs import IS_SPACE, LENGTH, SPACY
 
 # spaCy caches the tokens of each whitespace-separated chunk of text, but stops adding to the
 # cache for the rest of a text at its first special case (`Tokenizer._save_cached`), and a line
@@ -48,6 +50,9 @@ from spacy.attrs import LENGTH, SPACY
 # so memory stays bounded however many articles go through (measured: 100k articles took a
 # CoNLL export from 143 to 220 MB before this).
 CACHE_SIZE = 20_000
+
+# `Tokens.keep`: a token's length, whether a space follows it and whether it is whitespace.
+KEPT_DTYPE = numpy.dtype("<i4")
 
 
 # Arabic varieties that language identification names apart (py3langid's ary, arz) are written
@@ -166,29 +171,65 @@ def _tokenize(text: str, language: str):
 
 
 class Tokens:
-    """An article's text as spaCy tokens, with each token's code-point offsets.
+    """An article's text as spaCy's tokens: each token's code-point offsets and length, whether a
+    space follows it and whether it is whitespace, as arrays; and spaCy's `doc` of them, made
+    only when a writer asks for it (the spaCy files): the CoNLL and Parquet writers need only the
+    arrays, which a snapshot may read from an earlier one's (`kept`, `ArticleTokens`).
 
     `doc` is shared by every annotation of the article and every format: read it, never change it.
     `clitic_splits` is how many tokens were cut at a proclitic for the spans (see `tokenize`).
     """
 
-    def __init__(self, text: str, language: str, doc=None, clitic_splits: int = 0):
+    def __init__(self, text: str, language: str, lengths, spaces, is_space, make_doc, clitic_splits: int = 0):
         self.text = text
         self.language = language
-        self.doc = doc = _tokenize(text, language) if doc is None else doc
-        self.vocab = doc.vocab
         self.clitic_splits = clitic_splits
+        self._make_doc = make_doc
         # Each token is followed by its own single space, if any, and then by the next token.
-        lengths, spaces = doc.to_array([LENGTH, SPACY]).astype(numpy.int64).reshape(-1, 2).T
         widths = lengths + spaces
         following = numpy.cumsum(widths)
-        if (following[-1] if len(doc) else 0) != len(text):
-            raise RuntimeError("spaCy's tokens do not cover the text")
+        if (following[-1] if len(widths) else 0) != len(text):
+            raise RuntimeError("The tokens do not cover the text")
         starts = following - widths
         self.lengths = lengths  # each token's length in code points, as an array
+        self.spaces = spaces  # 1 where a space follows the token, as an array
+        self.is_space = is_space  # True where the token is whitespace, as an array
         self.start_array = starts
         self.starts = starts.tolist()
         self.ends = (starts + lengths).tolist()
+
+    @classmethod
+    def of(cls, text: str, language: str) -> "Tokens":
+        """The text as the language's tokenizer (`blank`) cuts it."""
+        return cls.from_doc(text, language, _tokenize(text, language))
+
+    @classmethod
+    def from_doc(cls, text: str, language: str, doc, clitic_splits: int = 0) -> "Tokens":
+        lengths, spaces, is_space = doc.to_array([LENGTH, SPACY, IS_SPACE]).astype(numpy.int64).reshape(-1, 3).T
+        return cls(text, language, lengths, spaces, is_space != 0, lambda: doc, clitic_splits)
+
+    @classmethod
+    def kept(cls, text: str, language: str, kept: bytes) -> "Tokens | None":
+        """The tokens `keep()` gave for this text and language, or None if they do not cover it."""
+        packed = numpy.frombuffer(kept, KEPT_DTYPE).astype(numpy.int64)
+        lengths, spaces, is_space = packed >> 2, (packed >> 1) & 1, (packed & 1) != 0
+        if int(lengths.sum() + spaces.sum()) != len(text):
+            return None
+        return cls(text, language, lengths, spaces, is_space, lambda: _tokenize(text, language))
+
+    def keep(self) -> bytes:
+        """The tokens as bytes to keep for the next snapshot: each token's length, whether a
+        space follows it and whether it is whitespace, in one 32-bit integer a token."""
+        return ((self.lengths << 2) | (self.spaces << 1) | self.is_space).astype(KEPT_DTYPE).tobytes()
+
+    @functools.cached_property
+    def doc(self):
+        """spaCy's Doc of these tokens (made now if the tokens were kept)."""
+        return self._make_doc()
+
+    @property
+    def vocab(self):
+        return self.doc.vocab
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -229,25 +270,47 @@ class Tokens:
         return cuts
 
     def split_at(self, cuts: dict[int, list[int]]) -> "Tokens":
-        """These tokens with each token in `cuts` split at its offsets (`doc.retokenize().split`),
-        on a copy of the doc: the shared one is never changed."""
+        """These tokens with each token in `cuts` split at its offsets; its `doc` is a copy of
+        this one's split there (`doc.retokenize().split`): the shared one is never changed."""
+        lengths, spaces, is_space = [], [], []
+        previous = 0
+        for token in sorted(cuts):
+            lengths.append(self.lengths[previous:token])
+            spaces.append(self.spaces[previous:token])
+            is_space.append(self.is_space[previous:token])
+            bounds = [self.starts[token], *sorted(set(cuts[token])), self.ends[token]]
+            pieces = numpy.diff(bounds)
+            lengths.append(pieces)
+            # The last piece keeps the token's space; the pieces of a word are not whitespace.
+            spaces.append(numpy.append(numpy.zeros(len(pieces) - 1, numpy.int64), self.spaces[token]))
+            is_space.append(numpy.zeros(len(pieces), bool))
+            previous = token + 1
+        lengths.append(self.lengths[previous:])
+        spaces.append(self.spaces[previous:])
+        is_space.append(self.is_space[previous:])
+        lengths = numpy.concatenate(lengths)
+        return Tokens(
+            self.text, self.language, lengths, numpy.concatenate(spaces), numpy.concatenate(is_space),
+            functools.partial(self._split_doc, cuts), len(lengths) - len(self),
+        )
+
+    def _split_doc(self, cuts: dict[int, list[int]]):
         doc = self.doc.copy()
-        splits = 0
         with doc.retokenize() as retokenizer:
             for token, edges in cuts.items():
                 bounds = [self.starts[token], *sorted(set(edges)), self.ends[token]]
                 pieces = [self.text[a:b] for a, b in zip(bounds, bounds[1:])]
                 retokenizer.split(doc[token], pieces, heads=[(doc[token], i) for i in range(len(pieces))])
-                splits += len(pieces) - 1
-        return Tokens(self.text, self.language, doc, splits)
+        return doc
 
 
 _last: tuple[str, str, Tokens] | None = None
 _last_split: tuple[Tokens, tuple, Tokens] | None = None
 
 
-def tokenize(text: str, language: str, spans=None) -> Tokens:
+def tokenize(text: str, language: str, spans=None, kept: Tokens | None = None) -> Tokens:
     """The article's tokens; the same object for the same article given again straight after.
+    `kept`: its tokens kept from an earlier snapshot (`Tokens.kept`), which spare tokenizing it.
 
     With `spans` (every span of the article's record, of all its annotations), a token that a
     span's edge cuts a known Arabic proclitic off is split there, so the span aligns without
@@ -258,7 +321,7 @@ def tokenize(text: str, language: str, spans=None) -> Tokens:
     if last is not None and last[1] == language and last[0] == text:
         tokens = last[2]
     else:
-        tokens = Tokens(text, language)
+        tokens = kept or Tokens.of(text, language)
         _last = (text, language, tokens)
     if not spans:
         return tokens
@@ -277,16 +340,15 @@ def tokenize(text: str, language: str, spans=None) -> Tokens:
 _last_record: tuple[dict, Tokens] | None = None
 
 
-def record_tokens(record: dict) -> Tokens:
+def record_tokens(record: dict, kept: Tokens | None = None) -> Tokens:
     """`tokenize` for a record: its text and language, split at proclitics for all its spans;
     the same object for the same record given again straight after (to the next writer)."""
     global _last_record
     last = _last_record
     if last is not None and last[0] is record:
         return last[1]
-    tokens = tokenize(
-        record["text"], record["language"], [span for annotation in record["annotations"] for span in annotation["spans"]]
-    )
+    spans = [span for annotation in record["annotations"] for span in annotation["spans"]]
+    tokens = tokenize(record["text"], record["language"], spans, kept)
     _last_record = (record, tokens)
     return tokens
 
