@@ -33,6 +33,7 @@ from django.template.defaultfilters import filesizeformat
 
 from annotator import bulk
 from annotator.projects.models import Project
+from annotator.datasets.services import tokens_enqueue
 from annotator.suggestions.tasks import suggestions_enqueue
 
 from . import readers
@@ -130,8 +131,11 @@ def _import_rows(project: Project, rows: list[tuple[str, readers.Row]], report: 
         if not report.errors:
             report.created = bulk.create(new)  # COPY on PostgreSQL
             # Every import comes through here: the new articles' suggestions are computed by the
-            # task worker once they are committed, never while someone's page waits.
-            suggestions_enqueue([article.pk for article in report.created])
+            # task worker once they are committed, never while someone's page waits, and so are
+            # the tokens snapshots read (`datasets.kept`).
+            created = [article.pk for article in report.created]
+            suggestions_enqueue(created)
+            tokens_enqueue(created)
     return report
 
 

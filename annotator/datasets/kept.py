@@ -12,12 +12,18 @@ bytes either way: the tokens are spaCy's, read back.
 import functools
 import logging
 
+from itertools import batched
+
 from django.db import DatabaseError, transaction
+
+from annotator.corpus.models import Article
 
 from .formats.tokens import Tokens, record_tokens, tokenizer_language, tokenizer_version
 from .models import ArticleTokens
 
 logger = logging.getLogger(__name__)
+
+BATCH = 250  # articles whose kept tokens are read in one query, and kept in one
 
 
 @functools.cache
@@ -39,16 +45,21 @@ class KeptTokens:
         rows = ArticleTokens.objects.filter(article_id__in=[record["id"] for record in records])
         self.kept = {article: (tokenizer, bytes(tokens)) for article, tokenizer, tokens in rows.values_list("article_id", "tokenizer", "tokens")}
 
-    def tokens(self, record: dict) -> Tokens:
-        """The record's tokens (`record_tokens`, which the writers then get again): read back
-        if they were kept by the same tokenizer, else made now, and kept by `save`."""
+    def article(self, record: dict) -> Tokens:
+        """The article's tokens: read back if they were kept by the same tokenizer, else made
+        now, and kept by `save`. `record`: its id, text and language."""
         name = tokenizer_name(record["language"])
         tokenizer, kept = self.kept.get(record["id"], (None, None))
-        base = Tokens.kept(record["text"], record["language"], kept) if tokenizer == name else None
-        if base is None:
-            base = Tokens.of(record["text"], record["language"])
-            self.made.append(ArticleTokens(article_id=record["id"], tokenizer=name, tokens=base.keep()))
-        return record_tokens(record, base)
+        tokens = Tokens.kept(record["text"], record["language"], kept) if tokenizer == name else None
+        if tokens is None:
+            tokens = Tokens.of(record["text"], record["language"])
+            self.made.append(ArticleTokens(article_id=record["id"], tokenizer=name, tokens=tokens.keep()))
+        return tokens
+
+    def tokens(self, record: dict) -> Tokens:
+        """The record's tokens, split for its spans (`record_tokens`, which the writers then
+        get again), from the article's (`article`)."""
+        return record_tokens(record, self.article(record))
 
     def save(self) -> None:
         """Keep the tokens made since the last save. A cache: if it cannot be written, the
@@ -63,3 +74,17 @@ class KeptTokens:
                 )
         except DatabaseError:
             logger.warning("Could not keep the tokens of %d articles for the next snapshot.", len(made), exc_info=True)
+
+
+def keep_tokens(article_ids: list[int]) -> int:
+    """Tokenize these articles as a snapshot would and keep their tokens (those not kept yet by
+    the same tokenizer); returns how many were made."""
+    kept, made = KeptTokens(), 0
+    articles = Article.objects.filter(id__in=article_ids).order_by("id").values("id", "text", "language")
+    for batch in batched(articles.iterator(chunk_size=BATCH), BATCH):
+        kept.read(batch)
+        for article in batch:
+            kept.article(article)
+        made += len(kept.made)
+        kept.save()
+    return made

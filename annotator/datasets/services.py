@@ -1,5 +1,5 @@
 """Snapshot writes: ask for one (`snapshot_create`), build it in the background (`snapshot_build`),
-delete a finished one (`snapshot_delete`).
+delete a finished one (`snapshot_delete`); keep new articles' tokens for them (`tokens_enqueue`).
 
 `snapshot_build` is a `django.tasks` task, and so is `snapshot_write_shard`, which the build
 enqueues for each shard of a snapshot of many records. In production they run in the workers
@@ -75,6 +75,28 @@ def snapshot_write_shard(snapshot_id: str, number: int) -> str:
         again=lambda snapshot: build.write_shard_again(snapshot, number),
     )
     return "written"
+
+
+# Articles per task, and the tasks' place in the queue: behind snapshots and imports, ahead of
+# the suggestions (about thirty times the work an article).
+KEEP_TOKENS_CHUNK = 1000
+KEEP_TOKENS_PRIORITY = -5
+
+
+@task(priority=KEEP_TOKENS_PRIORITY)
+def articles_keep_tokens(article_ids: list[int]) -> int:
+    """Tokenize new articles as snapshots do and keep their tokens (`kept`), so that the first
+    snapshot after an import reads them too. Safe to run twice."""
+    from .kept import keep_tokens  # spaCy: loaded by the worker that tokenizes, not by every process
+
+    return keep_tokens(article_ids)
+
+
+def tokens_enqueue(article_ids: list[int]) -> None:
+    """Keep the articles' tokens in the background once the caller's transaction commits."""
+    ids = [int(i) for i in article_ids]
+    for start in range(0, len(ids), KEEP_TOKENS_CHUNK):
+        transaction.on_commit(partial(articles_keep_tokens.enqueue, ids[start : start + KEEP_TOKENS_CHUNK]))
 
 
 def _through_outages(snapshot_id: str, work, *, again=None):

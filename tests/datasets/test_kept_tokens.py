@@ -117,3 +117,18 @@ def test_tokenize_takes_the_kept_tokens_it_is_given():
     made = Tokens.of("Lavrov left Geneva.", "en")
     tokens_module._last = None
     assert tokenize("Lavrov left Geneva.", "en", kept=made) is made
+
+
+def test_imported_articles_have_their_tokens_kept_before_any_snapshot(project, django_capture_on_commit_callbacks):
+    from annotator.corpus.services import article_import
+    from annotator.datasets.kept import keep_tokens, tokenizer_name
+
+    files = [("arabic.txt", CLITICS.encode()), ("english.txt", "Lavrov left Geneva.\nNo comment.".encode())]
+    with django_capture_on_commit_callbacks(execute=True):  # the immediate backend runs the task here
+        created = article_import(project=project, files=files).created
+    rows = {row.article_id: row for row in ArticleTokens.objects.all()}
+    assert set(rows) == {item.pk for item in created}
+    for item in created:
+        assert rows[item.pk].tokenizer == tokenizer_name(item.language)
+        assert bytes(rows[item.pk].tokens) == Tokens.of(item.text, item.language).keep()
+    assert keep_tokens([item.pk for item in created]) == 0  # safe to run twice: nothing made again

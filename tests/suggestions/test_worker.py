@@ -24,7 +24,7 @@ def test_an_imported_article_s_suggestions_are_computed_by_a_real_worker(
                            {"files": [SimpleUploadedFile("talks.txt", TEXT.encode())]})
     assert response.status_code == 200
     article = Article.objects.get()
-    [queued] = DBTaskResult.objects.all()
+    [queued] = DBTaskResult.objects.filter(task_path__startswith="annotator.suggestions")
     assert queued.task_path == "annotator.suggestions.tasks.suggestions_compute_articles"
     assert queued.args_kwargs["args"] == [[article.id]]
     # Nothing in this process computes them, and the page does not either.
@@ -59,6 +59,7 @@ def test_a_snapshot_asked_for_after_a_big_import_does_not_wait_for_its_suggestio
     snapshot = snapshot_create(project=project, user=admin_user, parameters=parameters(formats=["jsonl"]))
     queued = list(DBTaskResult.objects.order_by("enqueued_at").values_list("task_path", flat=True))
     assert queued == ["annotator.suggestions.tasks.suggestions_compute_articles",
+                      "annotator.datasets.services.articles_keep_tokens",
                       "annotator.datasets.services.snapshot_build"]
 
     def done():
@@ -67,6 +68,7 @@ def test_a_snapshot_asked_for_after_a_big_import_does_not_wait_for_its_suggestio
     output = run_worker_until(done, ANNOTATOR_SNAPSHOT_ROOT=str(tmp_path))
     ran = list(DBTaskResult.objects.order_by("started_at").values_list("task_path", "status"))
     assert ran == [("annotator.datasets.services.snapshot_build", "SUCCESSFUL"),
+                   ("annotator.datasets.services.articles_keep_tokens", "SUCCESSFUL"),
                    ("annotator.suggestions.tasks.suggestions_compute_articles", "SUCCESSFUL")], output
     snapshot.refresh_from_db()
     assert snapshot.status == "ready"
