@@ -14,6 +14,11 @@ how many shard tasks each worker ran (django-tasks-db's rows). Each run starts i
 afresh, so a worker's first snapshot pays its imports (spaCy, pyarrow), as after a deploy.
 A checkout's build in one task (before issue #18's shards) uses one worker whatever N is; with
 shard tasks, every worker takes shards.
+
+Articles' tokens kept by earlier snapshots or by the worker after their import (`datasets.kept`)
+are read by the token formats; with `--cold` the project's are forgotten before each run, so the
+snapshot tokenizes every article (and keeps the tokens), as the first one after an upgrade of
+spaCy would. Older checkouts never read them.
 """
 
 import argparse
@@ -57,11 +62,14 @@ def idle(pids: list[int], seconds: float = 1.0) -> None:
         time.sleep(seconds)
 
 
-def run_one(checkout: Path, project, format_name: str, workers: int) -> dict:
+def run_one(checkout: Path, project, format_name: str, workers: int, cold: bool = False) -> dict:
     from django.contrib.auth import get_user_model
     from django_tasks_db.models import DBTaskResult
 
-    from annotator.datasets.models import Snapshot, snapshot_root
+    from annotator.datasets.models import ArticleTokens, Snapshot, snapshot_root
+
+    if cold:
+        ArticleTokens.objects.filter(article__project=project).delete()
     from annotator.datasets.services import snapshot_create
     from bench.formats import snapshot_parameters
 
@@ -121,6 +129,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--project", help="an existing project by name instead (e.g. bench-anchor, made by bench.anchor --snapshots)")
+    parser.add_argument("--cold", action="store_true", help="forget the articles' kept tokens before each run")
     args = parser.parse_args()
     os.environ.setdefault("ANNOTATOR_SNAPSHOT_ROOT", tempfile.mkdtemp(prefix="annotator-bench-snapshots-"))
     os.environ["TASKS_BACKEND"] = "database"  # the snapshot's tasks go to the workers
@@ -135,6 +144,7 @@ def main() -> None:
     else:
         project = ensure_project(args.articles, args.analysts)
     checkouts = [base.resolve() for base in args.base] + [Path.cwd()]
+    print(f"Tokens: {'forgotten before each run (--cold)' if args.cold else 'as kept'}")
     print("| articles | format | workers | checkout | s to ready (runs) | workers' CPU s (runs) | peak RSS MB per worker "
           "| build task s (runs) | shard tasks per worker (runs) | load average |")
     print("| ---: | --- | ---: | --- | --- | --- | --- | --- | --- | --- |")
@@ -144,7 +154,7 @@ def main() -> None:
             loads = []
             for _ in range(args.runs):
                 for checkout in checkouts:
-                    runs[checkout].append(run_one(checkout, project, format_name, workers))
+                    runs[checkout].append(run_one(checkout, project, format_name, workers, args.cold))
                     loads.append(os.getloadavg()[0])
             for checkout in checkouts:
                 done = runs[checkout]

@@ -14,8 +14,9 @@ import logging
 
 from itertools import batched
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
+from annotator import bulk
 from annotator.corpus.models import Article
 
 from .formats.tokens import Tokens, record_tokens, tokenizer_language, tokenizer_version
@@ -38,12 +39,15 @@ class KeptTokens:
 
     def __init__(self):
         self.kept: dict[int, tuple[str, bytes]] = {}
-        self.made: list[ArticleTokens] = []
+        self.made: list[tuple[int, str, bytes]] = []  # (article id, tokenizer, tokens) to keep
 
     def read(self, records: list[dict]) -> None:
         """Read the kept tokens of these records' articles (one query)."""
         rows = ArticleTokens.objects.filter(article_id__in=[record["id"] for record in records])
-        self.kept = {article: (tokenizer, bytes(tokens)) for article, tokenizer, tokens in rows.values_list("article_id", "tokenizer", "tokens")}
+        self.kept = {
+            article: (tokenizer, bytes(tokens))
+            for article, tokenizer, tokens in rows.values_list("article_id", "tokenizer", "tokens")
+        }
 
     def article(self, record: dict) -> Tokens:
         """The article's tokens: read back if they were kept by the same tokenizer, else made
@@ -53,7 +57,7 @@ class KeptTokens:
         tokens = Tokens.kept(record["text"], record["language"], kept) if tokenizer == name else None
         if tokens is None:
             tokens = Tokens.of(record["text"], record["language"])
-            self.made.append(ArticleTokens(article_id=record["id"], tokenizer=name, tokens=tokens.keep()))
+            self.made.append((record["id"], name, tokens.keep()))
         return tokens
 
     def tokens(self, record: dict) -> Tokens:
@@ -62,16 +66,18 @@ class KeptTokens:
         return record_tokens(record, self.article(record))
 
     def save(self) -> None:
-        """Keep the tokens made since the last save. A cache: if it cannot be written, the
-        snapshot goes on (the next one tokenizes those articles again)."""
+        """Keep the tokens made since the last save, in place of any kept before (COPY on
+        PostgreSQL: `bulk.insert`). A cache: if they cannot be written (another snapshot kept
+        the same articles' at the same moment, say), the snapshot goes on without."""
         made, self.made = self.made, []
         if not made:
             return
         try:
             with transaction.atomic():
-                ArticleTokens.objects.bulk_create(
-                    made, update_conflicts=True, unique_fields=["article"], update_fields=["tokenizer", "tokens"]
-                )
+                ArticleTokens.objects.filter(article_id__in=[row[0] for row in made]).delete()
+                bulk.insert(ArticleTokens, ["article_id", "tokenizer", "tokens"], made)
+        except IntegrityError:
+            logger.info("The tokens of some of %d articles were kept by another task meanwhile.", len(made))
         except DatabaseError:
             logger.warning("Could not keep the tokens of %d articles for the next snapshot.", len(made), exc_info=True)
 

@@ -4,7 +4,7 @@ or that do not cover the text, are made again; a cache that cannot be written fa
 
 import numpy
 import pytest
-from django.db import DatabaseError
+from django.db import DatabaseError, IntegrityError
 
 from annotator.datasets import kept as kept_module
 from annotator.datasets.formats import tokens as tokens_module
@@ -93,15 +93,20 @@ def test_tokens_kept_by_another_tokenizer_or_not_covering_the_text_are_made_agai
     assert {row.article_id: (row.tokenizer, bytes(row.tokens)) for row in ArticleTokens.objects.all()} == current
 
 
-def test_a_snapshot_whose_tokens_cannot_be_kept_is_made_all_the_same(corpus, admin_user, monkeypatch, caplog):
+@pytest.mark.parametrize("error, message", [
+    (DatabaseError("disk full"), "Could not keep the tokens of {} articles"),
+    (IntegrityError("duplicate key"), "The tokens of some of {} articles were kept by another task meanwhile"),
+])
+def test_a_snapshot_whose_tokens_cannot_be_kept_is_made_all_the_same(corpus, admin_user, monkeypatch, caplog, error, message):
     def fails(*args, **kwargs):
-        raise DatabaseError("disk full")
+        raise error
 
-    monkeypatch.setattr(kept_module.ArticleTokens.objects, "bulk_create", fails)
+    monkeypatch.setattr(kept_module.bulk, "insert", fails)
+    caplog.set_level("INFO", "annotator.datasets.kept")
     snapshot = build(corpus, admin_user, scope="gold", formats=["conll"])
     assert snapshot.status == "ready", snapshot.error
     assert not ArticleTokens.objects.exists()
-    assert f"Could not keep the tokens of {snapshot.counts['articles']} articles" in caplog.text
+    assert message.format(snapshot.counts["articles"]) in caplog.text
 
 
 def test_an_article_deleted_takes_its_kept_tokens_with_it(corpus, admin_user):
