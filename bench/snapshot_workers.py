@@ -15,6 +15,9 @@ afresh, so a worker's first snapshot pays its imports (spaCy, pyarrow), as after
 A checkout's build in one task (before issue #18's shards) uses one worker whatever N is; with
 shard tasks, every worker takes shards.
 
+With `--warm` each run measures its workers' second snapshot (the first, the same, not counted):
+a worker that has run for a while has loaded spaCy and pyarrow already, as a fresh one has not.
+
 Articles' tokens kept by earlier snapshots or by the worker after their import (`datasets.kept`)
 are read by the token formats; with `--cold` the project's are forgotten before each run, so the
 snapshot tokenizes every article (and keeps the tokens), as the first one after an upgrade of
@@ -62,14 +65,18 @@ def idle(pids: list[int], seconds: float = 1.0) -> None:
         time.sleep(seconds)
 
 
-def run_one(checkout: Path, project, format_name: str, workers: int, cold: bool = False) -> dict:
+def discard(snapshot) -> None:
+    from annotator.datasets.models import snapshot_root
+
+    shutil.rmtree(snapshot_root() / snapshot.directory)  # 10k articles' files: not kept run after run
+    snapshot.delete()
+
+
+def run_one(checkout: Path, project, format_name: str, workers: int, cold: bool = False, warm: bool = False) -> dict:
     from django.contrib.auth import get_user_model
     from django_tasks_db.models import DBTaskResult
 
-    from annotator.datasets.models import ArticleTokens, Snapshot, snapshot_root
-
-    if cold:
-        ArticleTokens.objects.filter(article__project=project).delete()
+    from annotator.datasets.models import ArticleTokens, Snapshot
     from annotator.datasets.services import snapshot_create
     from bench.formats import snapshot_parameters
 
@@ -86,17 +93,23 @@ def run_one(checkout: Path, project, format_name: str, workers: int, cold: bool 
     try:
         pids = [p.pid for p in processes]
         idle(pids)
-        before = [cpu_seconds(pid) for pid in pids]
         user, _ = get_user_model().objects.get_or_create(username="bench-exporter")
-        started = time.monotonic()
-        snapshot = snapshot_create(project=project, user=user, parameters=snapshot_parameters(project, format_name))
-        while True:
-            snapshot.refresh_from_db()
-            if snapshot.finished:
-                break
-            time.sleep(0.05)
-        seconds = time.monotonic() - started
-        cpu = [cpu_seconds(pid) - b for pid, b in zip(pids, before, strict=True)]
+        for _ in range(2 if warm else 1):  # with --warm, the first snapshot is not the one measured
+            if snapshot is not None:
+                discard(snapshot)
+                idle(pids)
+            if cold:
+                ArticleTokens.objects.filter(article__project=project).delete()
+            before = [cpu_seconds(pid) for pid in pids]
+            started = time.monotonic()
+            snapshot = snapshot_create(project=project, user=user, parameters=snapshot_parameters(project, format_name))
+            while True:
+                snapshot.refresh_from_db()
+                if snapshot.finished:
+                    break
+                time.sleep(0.05)
+            seconds = time.monotonic() - started
+            cpu = [cpu_seconds(pid) - b for pid, b in zip(pids, before, strict=True)]
         rss = [peak_rss_mb(pid) for pid in pids]
     finally:
         for process in processes:
@@ -111,8 +124,7 @@ def run_one(checkout: Path, project, format_name: str, workers: int, cold: bool 
     tasks = DBTaskResult.objects.filter(args_kwargs__args__0=str(snapshot.id))
     build = tasks.get(task_path__endswith=".snapshot_build")
     shards = Counter(t.worker_ids[-1] for t in tasks.filter(task_path__endswith=".snapshot_write_shard"))
-    shutil.rmtree(snapshot_root() / snapshot.directory)  # 10k articles' files: not kept run after run
-    snapshot.delete()
+    discard(snapshot)
     return {
         "seconds": seconds, "cpu": cpu, "rss": rss,
         "build_task": (build.finished_at - build.started_at).total_seconds(),
@@ -130,6 +142,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--project", help="an existing project by name instead (e.g. bench-anchor, made by bench.anchor --snapshots)")
     parser.add_argument("--cold", action="store_true", help="forget the articles' kept tokens before each run")
+    parser.add_argument("--warm", action="store_true", help="measure each run's second snapshot: workers past their first")
     args = parser.parse_args()
     os.environ.setdefault("ANNOTATOR_SNAPSHOT_ROOT", tempfile.mkdtemp(prefix="annotator-bench-snapshots-"))
     os.environ["TASKS_BACKEND"] = "database"  # the snapshot's tasks go to the workers
@@ -144,7 +157,8 @@ def main() -> None:
     else:
         project = ensure_project(args.articles, args.analysts)
     checkouts = [base.resolve() for base in args.base] + [Path.cwd()]
-    print(f"Tokens: {'forgotten before each run (--cold)' if args.cold else 'as kept'}")
+    print(f"Tokens: {'forgotten before each run (--cold)' if args.cold else 'as kept'}; workers: "
+          f"{'past a first snapshot of the same (--warm)' if args.warm else 'fresh, their first snapshot'}")
     print("| articles | format | workers | checkout | s to ready (runs) | workers' CPU s (runs) | peak RSS MB per worker "
           "| build task s (runs) | shard tasks per worker (runs) | load average |")
     print("| ---: | --- | ---: | --- | --- | --- | --- | --- | --- | --- |")
@@ -154,7 +168,7 @@ def main() -> None:
             loads = []
             for _ in range(args.runs):
                 for checkout in checkouts:
-                    runs[checkout].append(run_one(checkout, project, format_name, workers, args.cold))
+                    runs[checkout].append(run_one(checkout, project, format_name, workers, args.cold, args.warm))
                     loads.append(os.getloadavg()[0])
             for checkout in checkouts:
                 done = runs[checkout]

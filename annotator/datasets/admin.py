@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from annotator.admin import ReadOnlyAdmin
 
-from .models import Snapshot, SnapshotFile, SnapshotShard
+from .models import ArticleTokens, Snapshot, SnapshotFile, SnapshotShard
 
 
 class SnapshotFileInline(admin.TabularInline):
@@ -43,3 +43,11 @@ class SnapshotFileAdmin(ReadOnlyAdmin):
     list_display = ["name", "snapshot", "format", "size", "sha256"]
     list_filter = ["format"]
     readonly_fields = ["snapshot", "name", "format", "size", "sha256", "path"]
+
+
+@admin.register(ArticleTokens)
+class ArticleTokensAdmin(ReadOnlyAdmin):
+    """An article's tokens kept for the next snapshot (`kept.py`), and the tokenizer that cut them."""
+
+    list_display = ["article", "tokenizer"]
+    fields = readonly_fields = ["article", "tokenizer"]

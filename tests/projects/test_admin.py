@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from annotator.api.services import token_create
 from annotator.corpus.models import ImportJob
+from annotator.datasets.kept import keep_tokens
 from annotator.datasets.models import Snapshot, SnapshotFile, SnapshotShard
 from annotator.labelling.models import Annotation, Relation, Span, Stance
 from annotator.labelling.services import annotation_submit
@@ -53,6 +54,7 @@ def labelled(project, analyst):
         snapshot=snapshot, name="README.md", format="card", size=0, sha256="0" * 64, path=f"{snapshot.directory}/README.md"
     )
     SnapshotShard.objects.create(snapshot=snapshot, number=1)
+    keep_tokens([article.pk])
     ImportJob.objects.create(project=project, created_by=analyst)
     token_create(user=analyst, name="crawler")
     suggestions_compute(article=article)
