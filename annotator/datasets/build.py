@@ -391,7 +391,8 @@ def _write(plan: Plan, spool, splits: list[str], output: Output) -> Part:
     if set(TOKEN_FORMATS) & set(formats):
         from .kept import KeptTokens  # spaCy: loaded by the builds that tokenize
 
-        kept = KeptTokens()
+        # The spaCy files' tokenizer runs for every article anyway: no tokens to read back.
+        kept = KeptTokens(read_back="spacy" not in formats)
     for batch in batched(zip(islice(spool, len(splits)), splits, strict=True), KEPT_BATCH):
         records = [(line, orjson.loads(line), where) for line, where in batch]
         if kept is not None:

@@ -35,29 +35,42 @@ def tokenizer_name(language: str) -> str:
 
 
 class KeptTokens:
-    """The kept tokens of a batch of records, and the tokens made for the others, to keep."""
+    """The kept tokens of a batch of records, and the tokens made for the others, to keep.
 
-    def __init__(self):
-        self.kept: dict[int, tuple[str, bytes]] = {}
+    With `read_back` false (a snapshot with spaCy files, whose tokenizer runs for every article
+    anyway), only which articles have tokens kept is read, not the tokens: every article is
+    tokenized, and those with none kept are kept."""
+
+    def __init__(self, read_back: bool = True):
+        self.read_back = read_back
+        self.kept: dict[int, tuple[str, bytes | None]] = {}
         self.made: list[tuple[int, str, bytes]] = []  # (article id, tokenizer, tokens) to keep
 
     def read(self, records: list[dict]) -> None:
         """Read the kept tokens of these records' articles (one query)."""
         rows = ArticleTokens.objects.filter(article_id__in=[record["id"] for record in records])
-        self.kept = {
-            article: (tokenizer, bytes(tokens))
-            for article, tokenizer, tokens in rows.values_list("article_id", "tokenizer", "tokens")
-        }
+        if self.read_back:
+            self.kept = {
+                article: (tokenizer, bytes(tokens))
+                for article, tokenizer, tokens in rows.values_list("article_id", "tokenizer", "tokens")
+            }
+        else:
+            self.kept = {article: (tokenizer, None) for article, tokenizer in rows.values_list("article_id", "tokenizer")}
+
+    def has(self, record: dict) -> bool:
+        """Whether the article's tokens are kept by the tokenizer it gets now."""
+        return self.kept.get(record["id"], (None, None))[0] == tokenizer_name(record["language"])
 
     def article(self, record: dict) -> Tokens:
         """The article's tokens: read back if they were kept by the same tokenizer, else made
-        now, and kept by `save`. `record`: its id, text and language."""
+        now, and kept by `save` unless they were. `record`: its id, text and language."""
         name = tokenizer_name(record["language"])
         tokenizer, kept = self.kept.get(record["id"], (None, None))
-        tokens = Tokens.kept(record["text"], record["language"], kept) if tokenizer == name else None
+        tokens = Tokens.kept(record["text"], record["language"], kept) if tokenizer == name and kept else None
         if tokens is None:
             tokens = Tokens.of(record["text"], record["language"])
-            self.made.append((record["id"], name, tokens.keep()))
+            if tokenizer != name or kept is not None:  # none kept, another tokenizer's, or not covering the text
+                self.made.append((record["id"], name, tokens.keep()))
         return tokens
 
     def tokens(self, record: dict) -> Tokens:
@@ -85,12 +98,13 @@ class KeptTokens:
 def keep_tokens(article_ids: list[int]) -> int:
     """Tokenize these articles as a snapshot would and keep their tokens (those not kept yet by
     the same tokenizer); returns how many were made."""
-    kept, made = KeptTokens(), 0
+    kept, made = KeptTokens(read_back=False), 0
     articles = Article.objects.filter(id__in=article_ids).order_by("id").values("id", "text", "language")
     for batch in batched(articles.iterator(chunk_size=BATCH), BATCH):
         kept.read(batch)
         for article in batch:
-            kept.article(article)
+            if not kept.has(article):
+                kept.article(article)
         made += len(kept.made)
         kept.save()
     return made

@@ -79,7 +79,8 @@ def test_the_next_snapshot_reads_the_kept_tokens_and_writes_the_same_bytes(corpu
 
 
 def test_tokens_kept_by_another_tokenizer_or_not_covering_the_text_are_made_again(corpus, admin_user):
-    fresh = files(build(corpus, admin_user, scope="gold", formats=TOKEN_FORMATS))
+    formats = ["conll", "parquet"]
+    fresh = files(build(corpus, admin_user, scope="gold", formats=formats))
     rows = list(ArticleTokens.objects.order_by("article_id"))
     current = {row.article_id: (row.tokenizer, bytes(row.tokens)) for row in rows}
     stale, short = rows[0], rows[1]
@@ -89,8 +90,22 @@ def test_tokens_kept_by_another_tokenizer_or_not_covering_the_text_are_made_agai
     short.tokens = bytes(short.tokens)[:-4]
     ArticleTokens.objects.bulk_update([stale, short], ["tokenizer", "tokens"])
     tokens_module._last = tokens_module._last_record = None
-    assert files(build(corpus, admin_user, scope="gold", formats=TOKEN_FORMATS)) == fresh
+    assert files(build(corpus, admin_user, scope="gold", formats=formats)) == fresh
     assert {row.article_id: (row.tokenizer, bytes(row.tokens)) for row in ArticleTokens.objects.all()} == current
+
+
+def test_with_spacy_files_the_tokenizer_runs_and_kept_tokens_are_not_read(corpus, admin_user, monkeypatch):
+    fresh = files(build(corpus, admin_user, scope="gold", formats=TOKEN_FORMATS))
+    # Kept tokens that would be wrong if they were read (every token one character, our tokenizer's name).
+    rows = list(ArticleTokens.objects.all())
+    for row in rows:
+        row.tokens = numpy.full(len(corpus.articles.get(id=row.article_id).text), 1 << 2, "<i4").tobytes()
+    ArticleTokens.objects.bulk_update(rows, ["tokens"])
+    tokens_module._last = tokens_module._last_record = None
+    saved = []
+    monkeypatch.setattr(kept_module.bulk, "insert", lambda *args: saved.append(args))
+    assert files(build(corpus, admin_user, scope="gold", formats=TOKEN_FORMATS)) == fresh
+    assert saved == []  # and none kept again: they were kept by this tokenizer
 
 
 @pytest.mark.parametrize("error, message", [
