@@ -15,8 +15,10 @@ afresh, so a worker's first snapshot pays its imports (spaCy, pyarrow), as after
 A checkout's build in one task (before issue #18's shards) uses one worker whatever N is; with
 shard tasks, every worker takes shards.
 
-With `--warm` each run measures its workers' second snapshot (the first, the same, not counted):
-a worker that has run for a while has loaded spaCy and pyarrow already, as a fresh one has not.
+With `--warm` each run measures its workers' second snapshot (the first, the same, not counted),
+as a worker that has run for a while would: a worker's first snapshot is about a second slower,
+and not because of the imports (loading them as the worker starts changed nothing: twelfth
+session in docs/performance.md).
 
 Articles' tokens kept by earlier snapshots or by the worker after their import (`datasets.kept`)
 are read by the token formats; with `--cold` the project's are forgotten before each run, so the

@@ -32,8 +32,8 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 
 from annotator import bulk
-from annotator.projects.models import Project
 from annotator.datasets.services import tokens_enqueue
+from annotator.projects.models import Project
 from annotator.suggestions.tasks import suggestions_enqueue
 
 from . import readers

@@ -11,7 +11,6 @@ bytes either way: the tokens are spaCy's, read back.
 
 import functools
 import logging
-
 from itertools import batched
 
 from django.db import DatabaseError, IntegrityError, transaction

@@ -49,8 +49,9 @@ def test_kept_tokens_read_back_as_they_were_made_split_at_proclitics_as_spacy_sp
     assert arrays(split) == arrays(Tokens.from_doc(CLITICS, "ar", split.doc))
     assert [t.text for t in split.doc][:3] == ["قال", "ل", "قناة"] and split.clitic_splits == 1
     assert split.align(spans)[1] == 0
-    # tokens that do not cover the text are not read back
+    # tokens that do not cover the text are not read back, nor bytes cut mid-token
     assert Tokens.kept(CLITICS + " و", "ar", made.keep()) is None
+    assert Tokens.kept(CLITICS, "ar", made.keep()[:-1]) is None
 
 
 def test_the_next_snapshot_reads_the_kept_tokens_and_writes_the_same_bytes(corpus, admin_user, monkeypatch):

@@ -211,6 +211,8 @@ class Tokens:
     @classmethod
     def kept(cls, text: str, language: str, kept: bytes) -> "Tokens | None":
         """The tokens `keep()` gave for this text and language, or None if they do not cover it."""
+        if len(kept) % KEPT_DTYPE.itemsize:
+            return None
         packed = numpy.frombuffer(kept, KEPT_DTYPE).astype(numpy.int64)
         lengths, spaces, is_space = packed >> 2, (packed >> 1) & 1, (packed & 1) != 0
         if int(lengths.sum() + spaces.sum()) != len(text):
