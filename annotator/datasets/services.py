@@ -77,8 +77,8 @@ def snapshot_write_shard(snapshot_id: str, number: int) -> str:
     return "written"
 
 
-# Articles per task, and the tasks' place in the queue: behind snapshots and imports, ahead of
-# the suggestions (about thirty times the work an article).
+# Articles per task, and the tasks' place in the queue: behind what someone asked for (snapshots,
+# imports, trainings), ahead of the suggestions (about thirty times the work an article).
 KEEP_TOKENS_CHUNK = 1000
 KEEP_TOKENS_PRIORITY = -5
 
