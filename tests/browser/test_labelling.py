@@ -112,11 +112,14 @@ def test_failed_save_is_shown_and_retried_without_loss(page, project):
     log_in(page, "analyst1")
     page.goto(f"/p/{project.id}/a/{article.id}/")
     page.route("**/spans/", lambda route: route.abort())
+    text_at = page.locator("#article-text").bounding_box()
     select_phrase(page, "NATO is expanding")
     page.keyboard.press("q")
     status = page.locator("#save-status")
     status.get_by_text("not saved").wait_for()
     assert Span.objects.count() == 0
+    # The failure is shown over the page, not in its flow: the text does not move under the mouse.
+    assert page.locator("#article-text").bounding_box() == text_at
 
     page.unroute("**/spans/")
     status.get_by_role("button", name="Retry").click()
