@@ -20,6 +20,7 @@ from django.tasks import task
 
 from annotator.database import UNAVAILABLE, wait_for_database
 from annotator.projects.models import Project
+from annotator.tasks import enqueue_in_chunks
 
 from . import build
 from .models import Snapshot, SnapshotShard, snapshot_root
@@ -94,9 +95,7 @@ def articles_keep_tokens(article_ids: list[int]) -> int:
 
 def tokens_enqueue(article_ids: list[int]) -> None:
     """Keep the articles' tokens in the background once the caller's transaction commits."""
-    ids = [int(i) for i in article_ids]
-    for start in range(0, len(ids), KEEP_TOKENS_CHUNK):
-        transaction.on_commit(partial(articles_keep_tokens.enqueue, ids[start : start + KEEP_TOKENS_CHUNK]))
+    enqueue_in_chunks(articles_keep_tokens, article_ids, KEEP_TOKENS_CHUNK)
 
 
 def _through_outages(snapshot_id: str, work, *, again=None):

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.tasks import task
 
 from annotator.corpus.models import Article
+from annotator.tasks import enqueue_in_chunks
 
 from .services import suggestions_compute
 
@@ -45,9 +46,7 @@ def suggestions_compute_project(project_id: int) -> int:
 
 def suggestions_enqueue(article_ids: list[int]) -> None:
     """Compute the articles' suggestions in the background once the caller's transaction commits."""
-    ids = [int(i) for i in article_ids]
-    for start in range(0, len(ids), CHUNK):
-        transaction.on_commit(partial(suggestions_compute_articles.enqueue, ids[start : start + CHUNK]))
+    enqueue_in_chunks(suggestions_compute_articles, article_ids, CHUNK)
 
 
 def suggestions_enqueue_project(project_id: int) -> None:

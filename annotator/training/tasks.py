@@ -14,7 +14,6 @@ import pickle
 import random
 import traceback
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -24,6 +23,7 @@ from django.utils import timezone
 from annotator.corpus.models import Article
 from annotator.suggestions.tasks import PRIORITY as SUGGESTIONS_PRIORITY
 from annotator.heartbeat import Abandoned, TaskProgress, claim_queued, recover_lost
+from annotator.tasks import enqueue_in_chunks
 
 from . import learn, services
 from .models import ModelVersion, model_root
@@ -113,8 +113,7 @@ def model_suggest_articles(article_ids: list[int]) -> int:
 def model_suggestions_enqueue_project(project_id: int) -> None:
     """Every article of the project, once the caller's transaction commits, in chunks."""
     ids = list(Article.objects.filter(project_id=project_id).order_by("id").values_list("id", flat=True))
-    for start in range(0, len(ids), CHUNK):
-        transaction.on_commit(partial(model_suggest_articles.enqueue, ids[start : start + CHUNK]))
+    enqueue_in_chunks(model_suggest_articles, ids, CHUNK)
 
 
 # Recovery ------------------------------------------------------------------------------------

@@ -274,14 +274,15 @@ class Tokens:
     def split_at(self, cuts: dict[int, list[int]]) -> "Tokens":
         """These tokens with each token in `cuts` split at its offsets; its `doc` is a copy of
         this one's split there (`doc.retokenize().split`): the shared one is never changed."""
+        # Each token cut: its start, the cuts, its end.
+        bounds = {token: [self.starts[token], *sorted(set(cuts[token])), self.ends[token]] for token in sorted(cuts)}
         lengths, spaces, is_space = [], [], []
         previous = 0
-        for token in sorted(cuts):
+        for token, edges in bounds.items():
             lengths.append(self.lengths[previous:token])
             spaces.append(self.spaces[previous:token])
             is_space.append(self.is_space[previous:token])
-            bounds = [self.starts[token], *sorted(set(cuts[token])), self.ends[token]]
-            pieces = numpy.diff(bounds)
+            pieces = numpy.diff(edges)
             lengths.append(pieces)
             # The last piece keeps the token's space; the pieces of a word are not whitespace.
             spaces.append(numpy.append(numpy.zeros(len(pieces) - 1, numpy.int64), self.spaces[token]))
@@ -293,15 +294,14 @@ class Tokens:
         lengths = numpy.concatenate(lengths)
         return Tokens(
             self.text, self.language, lengths, numpy.concatenate(spaces), numpy.concatenate(is_space),
-            functools.partial(self._split_doc, cuts), len(lengths) - len(self),
+            functools.partial(self._split_doc, bounds), len(lengths) - len(self),
         )
 
-    def _split_doc(self, cuts: dict[int, list[int]]):
+    def _split_doc(self, bounds: dict[int, list[int]]):
         doc = self.doc.copy()
         with doc.retokenize() as retokenizer:
-            for token, edges in cuts.items():
-                bounds = [self.starts[token], *sorted(set(edges)), self.ends[token]]
-                pieces = [self.text[a:b] for a, b in zip(bounds, bounds[1:])]
+            for token, edges in bounds.items():
+                pieces = [self.text[a:b] for a, b in zip(edges, edges[1:])]
                 retokenizer.split(doc[token], pieces, heads=[(doc[token], i) for i in range(len(pieces))])
         return doc
 
