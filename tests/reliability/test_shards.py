@@ -94,7 +94,10 @@ def test_a_worker_killed_mid_shard_while_another_writes_shards_has_its_shard_que
     snapshot = asked_for(client, project, admin_user)
 
     with ExitStack() as stack:
-        workers = [stack.enter_context(processes.worker(env, tmp_path / f"worker-{n}.log", slow_step=0.3)) for n in range(2)]
+        # The one killed is slower: a shard of it lasts seconds, so it is still writing the shard seen
+        # running when the kill lands (at the same speed, it could finish in between, under load).
+        workers = [stack.enter_context(processes.worker(env, tmp_path / f"worker-{n}.log", slow_step=step))
+                   for n, step in enumerate((2.0, 0.3))]
         killed, other = workers
         # Kill one while each writes a shard, one shard at least being done and some still queued.
         wait_for(
