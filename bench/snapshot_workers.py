@@ -9,8 +9,9 @@ backend, as production runs them) and become idle; then the snapshot is asked fo
 (`snapshot_create`, as the export page does) and the clock runs until it is ready. Reported per
 run: the seconds from the request to ready, the CPU seconds of all the workers over that time
 (from /proc, their start-up excluded), each worker's peak RSS (VmHWM, start-up included), how
-long the build task ran (select and split, then the hand-out; or everything, for one shard) and
-how many shard tasks each worker ran (django-tasks-db's rows). Each run starts its workers
+long the build task ran (the hand-out of the shards: before the thirteenth session, the select
+and split too; or everything, for one shard) and how many shard tasks each worker ran
+(django-tasks-db's rows: since the thirteenth session a shard's select and its write are a task each). Each run starts its workers
 afresh, so a worker's first snapshot pays its imports (spaCy, pyarrow), as after a deploy.
 A checkout's build in one task (before issue #18's shards) uses one worker whatever N is; with
 shard tasks, every worker takes shards.

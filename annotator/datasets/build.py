@@ -1,27 +1,32 @@
-"""Building a snapshot's files: select, split, write, card, publish; the writing in shard tasks.
+"""Building a snapshot's files: select, split, write, card, publish; in shard tasks when it is large.
 
-1. Select (`build`, the snapshot's task): read every selected record from the database once,
-   spooling it to `.spool.jsonl` in the snapshot's folder as its JSONL line and keeping a few
-   dozen bytes per article in flat arrays (id, text hash, primary topic, MinHash signature:
-   `splits.Units`, `splits.NearDuplicates`).
+1. Select: read every selected record from the database once, spooling it to `.spool.jsonl`
+   as its JSONL line and keeping a few dozen bytes per article in flat arrays (id, text hash,
+   primary topic, MinHash signature: `splits.Units`, `splits.NearDuplicates`).
 2. Split: group near-duplicates and give each article a split.
 3. Write: read the spool back and hand each record to every format's writer (the JSONL writer
    takes the spooled line as it is; the token formats get the article's tokens kept by an
    earlier snapshot, `kept`, or made and kept now); the counts and the card's agreement
    (`tallies.SplitTally`, `card.SplitAgreement`: counts only, never the records) are added up
-   on the way. A snapshot of more than `shard_records()` records (a setting) is written by shard
-   tasks instead (`write_shard`), one a range of that many spooled records, which any worker may
-   run (workers share the snapshot root: they publish their files there): each writes its part
-   of every format, and its counts, in a folder of its own, then marks its shard row done. The
-   one that marks the last joins the parts (`formats.join`: text files one after the other,
-   spaCy's and Parquet's files numbered on) and goes on to the card. A snapshot of one shard's
-   records or fewer is written by its own task.
-   The ranges are fixed, not one per worker: the files are the same however many workers ran.
+   on the way.
 4. Card: the tokenizers the token formats used (copied from those saved once per tokenizer
    version, `saved_tokenizer`), then the dataset card; every file is hashed and renamed from its
    temporary name.
 5. Publish: in one transaction, the file rows are saved and the snapshot marked ready.
 Memory therefore does not grow with the number of articles beyond those arrays.
+
+A snapshot of at most `shard_records()` candidate articles (a setting) is built by its own task
+(`build`), step by step. A larger one is cut into shards, ranges of that many candidates in id
+order, and its task only hands them out (`_hand_out`): shard tasks, which any worker may run
+(workers share the snapshot root), each select their shard's records into a folder of their own
+(`select_shard`: its spool, the units and the MinHash sketches) and mark the shard selected; the
+one that marks the last gathers every shard's units and sketches, splits them all and queues each
+shard's task again (`_split_shards`), which now writes the shard's part of every format and its
+counts in a folder of its own (`write_shard`) and marks it done. The one that marks the last
+joins the parts (`formats.join`: text files one after the other, spaCy's and Parquet's files
+numbered on) and goes on to the card. So the reading of the records, most of a build's time
+before any file is written, is shared out like the writing; only the split waits for all of it.
+The ranges are fixed, not one per worker: the files are the same however many workers ran.
 
 While they run, the build and its shard tasks stamp the snapshot's heartbeat
 (`snapshot_heartbeat`), and each shard task its shard's too (`shard_heartbeat`), so that a task
@@ -71,8 +76,9 @@ from .tallies import SplitTally, add_counts, record_primary_topic
 PROGRESS_EVERY_SECONDS = 0.5
 
 # In the snapshot's folder while it is built: the spooled records, what the build hands its
-# shard tasks besides them (`_hand_out`), and in each shard's folder, what it counted (`Part`).
-SPOOL, HAND_OUT, PART = ".spool.jsonl", ".shards.json", "part.pickle"
+# shard tasks (`_hand_out`, then `_split_shards`), and in each shard's folders, what its select
+# kept for the split (`Selected`, and the sketches) and what its write counted (`Part`).
+SPOOL, HAND_OUT, SELECTED, PART = ".spool.jsonl", ".shards.json", "selected.pickle", "part.pickle"
 
 JOIN_CUT_SHORT = "the database went away while this snapshot's shards were joined; make it again"
 
@@ -165,40 +171,33 @@ def _texts(project: Project):
 
 
 def shard_records() -> int:
-    """Records a shard task writes: a constant of the deployment, never the number of workers,
-    since a shard's last spaCy and Parquet files of each split are short ones."""
+    """Candidate articles a shard holds: a constant of the deployment, never the number of
+    workers, since a shard's last spaCy and Parquet files of each split are short ones."""
     return settings.ANNOTATOR_SNAPSHOT_SHARD_RECORDS
 
 
 def build(snapshot: Snapshot) -> str:
-    """Select and split the snapshot's records; write its files and mark it ready ("ready"), or
-    hand its shards to shard tasks ("sharded"). On any error, leave no file and mark it failed."""
+    """Select and split the snapshot's records, write its files and mark it ready ("ready"); or,
+    with more candidates than a shard holds, hand its shards to shard tasks ("sharded"). On any
+    error, leave no file and mark it failed."""
     directory = snapshot_root() / snapshot.directory
     output = Output(directory)
     try:
         if directory.exists():  # a build that was interrupted before: start again from nothing
             shutil.rmtree(directory)
         directory.mkdir(parents=True)
-        with (
-            snapshot_heartbeat(snapshot) as heartbeat,
-            (directory / SPOOL).open("w+b") as spool,
-            NearDuplicates(snapshot.parameters["split"]["near_duplicate_threshold"], directory=directory) as near,
-        ):
+        with snapshot_heartbeat(snapshot) as heartbeat:
             plan = Plan.of(snapshot, heartbeat)
-            selected = _select(plan, spool, near)
-            assignment = _split(plan, selected, near)
-            splits = assignment.splits_of(selected.ids)
-            summary = _summary(selected, assignment)
-            if len(splits) > shard_records():
-                # Closed before any shard task may read it: on other machines, over NFS, a file's
-                # writes are sure to be seen once its writer closed it (close-to-open), not before.
-                spool.close()
-                _hand_out(snapshot, plan, summary, selected.offsets, splits)
+            if len(plan.bounds) > 1:
+                _hand_out(snapshot, plan)
                 return "sharded"
-            spool.seek(0)
-            part = _write(plan, spool, splits, output)
+            with (directory / SPOOL).open("w+b") as spool, _near_duplicates(plan, directory) as near:
+                selected = _select(plan, spool, near)
+                assignment = _split(plan, selected, near)
+                spool.seek(0)
+                part = _write(plan, spool, assignment.splits_of(selected.ids), output)
             (directory / SPOOL).unlink()
-            counts, written = _card(plan, summary, part, output)
+            counts, written = _card(plan, _summary(selected, assignment), part, output)
         _publish(snapshot, plan.schema, counts, written)
         return "ready"
     except BaseException as error:
@@ -206,62 +205,116 @@ def build(snapshot: Snapshot) -> str:
         raise
 
 
-def write_shard(snapshot: Snapshot, number: int) -> None:
-    """Write shard `number` of the snapshot's records, every format, in a folder of its own; if it
-    is the last shard done, join every shard's files, write the card and mark the snapshot ready.
-    On any error, leave no file and mark the snapshot failed (its other shards then stop), unless
-    another run of this shard wrote it first: then the error is this run's alone."""
+def shard(snapshot: Snapshot, number: int) -> str:
+    """A shard task's step: select the shard's records ("selected"), or, once every shard's are
+    selected and split, write them ("written"; see `write_shard` for the other answers)."""
+    if not SnapshotShard.objects.filter(snapshot=snapshot, number=number).exclude(selected="").exists():
+        select_shard(snapshot, number)
+        return "selected"
+    return write_shard(snapshot, number)
+
+
+def select_shard(snapshot: Snapshot, number: int) -> None:
+    """Select the records of shard `number`'s range of candidates into a folder of its own: their
+    spool, and what the split needs of them. If it is the last shard selected, split them all and
+    queue every shard's task again, to write it. On any error, leave no file and mark the snapshot
+    failed (its other shards then stop), unless another run of this shard selected it first."""
+    directory = snapshot_root() / snapshot.directory
+    folder = None
+    try:
+        with shard_heartbeat(snapshot, number) as heartbeat:
+            plan = Plan.resumed(snapshot, _handed_out(directory), heartbeat)
+            folder = Path(tempfile.mkdtemp(dir=directory, prefix=f".shard-{number:05d}-select-"))
+            after, upto = plan.bounds[number - 1] if number else 0, plan.bounds[number]
+            # Closed before the shard is marked selected: on other machines, over NFS, a file's
+            # writes are sure to be seen once its writer closed it (close-to-open), not before.
+            with (folder / SPOOL).open("wb") as spool, _near_duplicates(plan, folder) as near:
+                selected = _select(plan, spool, near, after=after, upto=upto)
+                sketches = near.sketched()
+            (folder / SELECTED).write_bytes(pickle.dumps((selected, sketches)))
+            plan.progress.save()
+            folders = _shard_done(snapshot, number, folder.name, step="selected")
+            if folders is not None:
+                _split_shards(snapshot, plan, folders)
+    except BaseException as error:
+        _stop(snapshot, number, folder, error, Output(directory), step="selected")
+        raise
+
+
+def write_shard(snapshot: Snapshot, number: int) -> str:
+    """Write shard `number`'s selected records, every format, in a folder of its own ("written");
+    if it is the last shard done, join every shard's files, write the card and mark the snapshot
+    ready. On any error, leave no file and mark the snapshot failed (its other shards then stop),
+    unless another run of this shard wrote it first: then the error is this run's alone.
+
+    Run before the shards are split (its first run's worker stopped after the shard was marked
+    selected), split them if every shard is selected ("split": that run may have been the last),
+    else leave that to the last one ("waiting")."""
     directory = snapshot_root() / snapshot.directory
     output = Output(directory)
     folder = None
     try:
-        folder = Path(tempfile.mkdtemp(dir=directory, prefix=f".shard-{number:05d}-"))
         with shard_heartbeat(snapshot, number) as heartbeat:
-            saved = orjson.loads((directory / HAND_OUT).read_bytes())
+            saved = _handed_out(directory)
             plan = Plan.resumed(snapshot, saved, heartbeat)
+            if "shards" not in saved:
+                folders = list(snapshot.shards.values_list("selected", flat=True))
+                if not all(folders):
+                    return "waiting"
+                _split_shards(snapshot, plan, folders)
+                return "split"
+            folder = Path(tempfile.mkdtemp(dir=directory, prefix=f".shard-{number:05d}-"))
             shard = saved["shards"][number]
-            with (directory / SPOOL).open("rb") as spool:
-                spool.seek(shard["offset"])
+            with (directory / shard["spool"]).open("rb") as spool:
                 part = _write(plan, spool, [SPLITS[s] for s in shard["splits"]], Output(folder))
             part.files = {name: (path.relative_to(directory).as_posix(), format) for name, (path, format) in part.files.items()}
             (folder / PART).write_bytes(pickle.dumps(part))
             plan.progress.save()
             folders = _shard_done(snapshot, number, folder.name)
             if folders is None:
-                return
+                return "written"
             parts = [pickle.loads((directory / name / PART).read_bytes()) for name in folders]  # noqa: S301 (our own)
             part = _join(plan, parts, output)
             counts, written = _card(plan, saved["summary"], part, output)
         _publish(snapshot, plan.schema, counts, written)
+        return "written"
     except BaseException as error:
-        if folder is not None and _written_by_another_run(snapshot, number, folder.name):
-            shutil.rmtree(folder, ignore_errors=True)
-        else:
-            _give_up(snapshot, output, error)
+        _stop(snapshot, number, folder, error, output)
         raise
 
 
-def write_shard_again(snapshot: Snapshot, number: int) -> None:
-    """`write_shard` once the database is back, after it went away while the shard's task ran:
-    the shard is written again, unless the first run had marked it done and every shard is done.
-    That run was then joining them, and could not record why it stopped; the join cannot be made
-    again (it moves the shards' files and removes the spool), and no other task will finish the
-    snapshot: it is failed, visibly, rather than left running."""
+def _stop(snapshot: Snapshot, number: int, folder: Path | None, error: BaseException, output: Output, step: str = "folder") -> None:
+    """A shard task's run failed: its folder removed, and the snapshot failed with its files,
+    unless another run of the shard did this step first (then the error is this run's alone)."""
+    if _written_by_another_run(snapshot, number, folder.name if folder else "", step=step):
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+    else:
+        _give_up(snapshot, output, error)
+
+
+def shard_again(snapshot: Snapshot, number: int) -> str:
+    """`shard` once the database is back, after it went away while the shard's task ran: the
+    shard is selected or written again, unless the first run had marked it done and every shard
+    is done. That run was then joining them, and could not record why it stopped; the join cannot
+    be made again (it moves the shards' files and removes the spools), and no other task will
+    finish the snapshot: it is failed, visibly, rather than left running."""
     shards = SnapshotShard.objects.filter(snapshot=snapshot)
     if shards.filter(number=number).exclude(folder="").exists() and not shards.filter(folder="").exists():
         _give_up(snapshot, Output(snapshot_root() / snapshot.directory), JOIN_CUT_SHORT)
         raise RuntimeError(JOIN_CUT_SHORT)  # the task's own row says so too
-    write_shard(snapshot, number)
+    return shard(snapshot, number)
 
 
-def _written_by_another_run(snapshot: Snapshot, number: int, folder: str) -> bool:
-    """Whether another run of the shard marked it done, or the snapshot is ready (its shard rows
-    gone). Recovery puts a shard whose heartbeat stopped back in the queue: its first run, if only
-    stalled, may go on beside the second, and find its folder removed by the join or its snapshot
-    no longer running. Failing the snapshot then would throw away (or delete) good files."""
+def _written_by_another_run(snapshot: Snapshot, number: int, folder: str, step: str = "folder") -> bool:
+    """Whether another run of the shard marked it selected (`step` "selected") or done, or the
+    snapshot is ready (its shard rows gone). Recovery puts a shard whose heartbeat stopped back in
+    the queue: its first run, if only stalled, may go on beside the second, and find its folder
+    removed by the join or its snapshot no longer running. Failing the snapshot then would throw
+    away (or delete) good files."""
     return (
         Snapshot.objects.filter(pk=snapshot.pk, status=Snapshot.Status.READY).exists()
-        or SnapshotShard.objects.filter(snapshot=snapshot, number=number).exclude(folder__in=["", folder]).exists()
+        or SnapshotShard.objects.filter(snapshot=snapshot, number=number).exclude(**{f"{step}__in": ["", folder]}).exists()
     )
 
 
@@ -274,23 +327,30 @@ class Plan:
     selection: Selection
     schema: dict
     candidates: int  # articles the selection looks at: some may be left out
+    # Each shard's range of candidates: the id of its last one (None for the last shard, whose
+    # range stays open); one shard, (None,), for a snapshot built by its own task.
+    bounds: tuple
     progress: Progress
 
     @classmethod
     def of(cls, snapshot: Snapshot, heartbeat: Heartbeat) -> "Plan":
         selection = Selection.from_parameters(snapshot.parameters)
-        candidates = selection.articles(snapshot.project).count()
+        ids = list(selection.articles(snapshot.project).values_list("id", flat=True))
+        per_shard = shard_records()
+        bounds = (*ids[per_shard - 1 : -1 : per_shard], None)
         # A step per candidate when it is read, a step per candidate when it is written, one for the card.
-        _beat(snapshot.pk, progress_done=0, progress_total=2 * candidates + 1)
+        _beat(snapshot.pk, progress_done=0, progress_total=2 * len(ids) + 1)
         progress = Progress(snapshot.pk, heartbeat)
-        return cls(snapshot.project, snapshot.parameters, selection, schema_of(snapshot.project), candidates, progress)
+        return cls(snapshot.project, snapshot.parameters, selection, schema_of(snapshot.project), len(ids), bounds, progress)
 
     @classmethod
     def resumed(cls, snapshot: Snapshot, saved: dict, heartbeat: Heartbeat) -> "Plan":
-        """A shard task's plan: the schema and candidates its snapshot's build saw (`_hand_out`)."""
+        """A shard task's plan: the schema, candidates and shards its snapshot's build saw (`_hand_out`)."""
         selection = Selection.from_parameters(snapshot.parameters)
         progress = Progress(snapshot.pk, heartbeat)
-        return cls(snapshot.project, snapshot.parameters, selection, saved["schema"], saved["candidates"], progress)
+        return cls(
+            snapshot.project, snapshot.parameters, selection, saved["schema"], saved["candidates"], tuple(saved["bounds"]), progress
+        )
 
     @property
     def from_records(self) -> bool:
@@ -304,9 +364,15 @@ class Selected:
 
     units: Units = field(default_factory=Units)  # what splitting needs: id, text hash, primary topic
     ids: array = field(default_factory=lambda: array("q"))  # the article id of each spooled line
-    offsets: list[int] = field(default_factory=list)  # where each shard's first line is in the spool
     left_out: Counter = field(default_factory=Counter)  # candidates not selected, by reason
     languages: Counter = field(default_factory=Counter)  # articles per language: card header, tokenizers shipped
+
+    def extend(self, other: "Selected") -> None:
+        """Add what another shard's select kept, of the articles after these."""
+        self.units.extend(other.units)
+        self.ids.extend(other.ids)
+        self.left_out.update(other.left_out)
+        self.languages.update(other.languages)
 
 
 @dataclass
@@ -320,20 +386,22 @@ class Part:
     files: dict
 
 
-def _select(plan: Plan, spool, near: NearDuplicates) -> Selected:
-    """Read the selected records from the database once: each spooled as its JSONL line, so
-    writing needs no second read of the database, and what splitting needs kept aside."""
+def _near_duplicates(plan: Plan, directory: Path) -> NearDuplicates:
+    return NearDuplicates(plan.parameters["split"]["near_duplicate_threshold"], directory=directory)
+
+
+def _select(plan: Plan, spool, near: NearDuplicates, *, after: int = 0, upto: int | None = None) -> Selected:
+    """Read the selected records (of the candidates after `after`, up to `upto`) from the
+    database once: each spooled as its JSONL line, so writing needs no second read of the
+    database, and what splitting needs kept aside."""
     selected = Selected()
-    per_shard = shard_records()
-    for record in selected_records(plan.project, plan.selection, left_out=selected.left_out):
+    for record in selected_records(plan.project, plan.selection, after=after, upto=upto, left_out=selected.left_out):
         plan.progress.step()
         if record is None:
             continue
         selected.languages[record["language"]] += 1
         selected.units.add(record["id"], record["sha256"], record_primary_topic(record, plan.schema))
         near.add(record["id"], record["text"])
-        if len(selected.ids) % per_shard == 0:
-            selected.offsets.append(spool.tell())
         spool.write(jsonl.line(record))
         selected.ids.append(record["id"])
     spool.flush()
@@ -359,21 +427,58 @@ def _summary(selected: Selected, assignment: Assignment) -> dict:
     }
 
 
-def _hand_out(snapshot: Snapshot, plan: Plan, summary: dict, offsets: list[int], splits: list[str]) -> None:
-    """Save what the shard tasks read besides the spool, make a row per shard, and enqueue a task
-    per shard once those rows are committed."""
-    from .services import snapshot_write_shard
+def _handed_out(directory: Path) -> dict:
+    return orjson.loads((directory / HAND_OUT).read_bytes())
 
-    per_shard = shard_records()
-    indexes = [SPLITS.index(split) for split in splits]
-    shards = [{"offset": offset, "splits": indexes[n * per_shard : (n + 1) * per_shard]} for n, offset in enumerate(offsets)]
-    saved = {"schema": plan.schema, "candidates": plan.candidates, "summary": summary, "shards": shards}
-    (snapshot_root() / snapshot.directory / HAND_OUT).write_bytes(orjson.dumps(saved))
+
+def _save_hand_out(directory: Path, saved: dict) -> None:
+    """Written whole under a temporary name, then renamed: a shard task reads the old or the new."""
+    with tempfile.NamedTemporaryFile(dir=directory, prefix=f"{HAND_OUT}.", delete=False) as scratch:
+        scratch.write(orjson.dumps(saved))
+    os.replace(scratch.name, directory / HAND_OUT)
+
+
+def _hand_out(snapshot: Snapshot, plan: Plan) -> None:
+    """Save what the shard tasks read (`Plan.resumed`), make a row per shard, and enqueue a task
+    per shard once those rows are committed: each first selects its shard's records."""
+    directory = snapshot_root() / snapshot.directory
+    _save_hand_out(directory, {"schema": plan.schema, "candidates": plan.candidates, "bounds": plan.bounds})
     with transaction.atomic():
         SnapshotShard.objects.filter(snapshot=snapshot).delete()  # those of a build interrupted before
-        SnapshotShard.objects.bulk_create(SnapshotShard(snapshot=snapshot, number=n) for n in range(len(shards)))
-        for n in range(len(shards)):
-            transaction.on_commit(partial(snapshot_write_shard.enqueue, str(snapshot.pk), n))
+        SnapshotShard.objects.bulk_create(SnapshotShard(snapshot=snapshot, number=n) for n in range(len(plan.bounds)))
+        _enqueue_shards(snapshot, len(plan.bounds))
+
+
+def _enqueue_shards(snapshot: Snapshot, count: int) -> None:
+    """A task per shard, once the caller's transaction (if any) commits."""
+    from .services import snapshot_write_shard
+
+    for n in range(count):
+        transaction.on_commit(partial(snapshot_write_shard.enqueue, str(snapshot.pk), n))
+
+
+def _split_shards(snapshot: Snapshot, plan: Plan, folders: list[str]) -> None:
+    """Every shard's selected records split at once, as one task splits them: their units and
+    sketches gathered in shard order, near-duplicates grouped, each article given its split. Each
+    shard's splits are handed out with the card's summary, and every shard's task queued again,
+    to write it. Safe to run twice: the same hand-out, and a shard written twice keeps one."""
+    directory = snapshot_root() / snapshot.directory
+    selected, sizes = Selected(), []
+    with _near_duplicates(plan, directory) as near:
+        for name in folders:
+            part, sketches = pickle.loads((directory / name / SELECTED).read_bytes())  # noqa: S301 (our own)
+            selected.extend(part)
+            near.take(*sketches)
+            sizes.append(len(part.ids))
+        assignment = _split(plan, selected, near)
+    indexes = [SPLITS.index(split) for split in assignment.splits_of(selected.ids)]
+    shards, start = [], 0
+    for name, size in zip(folders, sizes, strict=True):
+        shards.append({"spool": f"{name}/{SPOOL}", "splits": indexes[start : start + size]})
+        start += size
+    saved = _handed_out(directory)
+    _save_hand_out(directory, {**saved, "summary": _summary(selected, assignment), "shards": shards})
+    _enqueue_shards(snapshot, len(folders))
 
 
 def _write(plan: Plan, spool, splits: list[str], output: Output) -> Part:
@@ -415,15 +520,16 @@ def _write(plan: Plan, spool, splits: list[str], output: Output) -> Part:
     return Part(reports, tally.finish(), agreement, output.unfinished())
 
 
-def _shard_done(snapshot: Snapshot, number: int, folder: str) -> list[str] | None:
-    """Mark the shard done, its part in `folder`; if every shard is done now, their folders, in
-    order. One transaction holding the snapshot's row: of two last shards at once, one joins."""
+def _shard_done(snapshot: Snapshot, number: int, folder: str, step: str = "folder") -> list[str] | None:
+    """Mark the shard done (`step` "folder") or selected ("selected"), what it made in `folder`; if
+    every shard is now, their folders, in order. One transaction holding the snapshot's row: of
+    two last shards at once, one goes on (to join, or to split)."""
     with transaction.atomic():
         if not list(Snapshot.objects.select_for_update().filter(pk=snapshot.pk, status=Snapshot.Status.RUNNING).values("pk")):
             raise Abandoned(f"Snapshot {snapshot.pk} is no longer running.")
-        if not SnapshotShard.objects.filter(snapshot=snapshot, number=number, folder="").update(folder=folder):
+        if not SnapshotShard.objects.filter(snapshot=snapshot, number=number, **{step: ""}).update(**{step: folder}):
             return None  # this shard ran twice, and the other run was done first
-        folders = list(snapshot.shards.values_list("folder", flat=True))
+        folders = list(snapshot.shards.values_list(step, flat=True))
     return folders if all(folders) else None
 
 
@@ -440,7 +546,7 @@ def _join(plan: Plan, parts: list[Part], output: Output) -> Part:
             for split, tally in part.agreement.items():
                 first.agreement[split].merge(tally)
     first.tally.finish()
-    for name in [SPOOL, HAND_OUT, *(p.name for p in directory.glob(".shard-*"))]:
+    for name in [HAND_OUT, *(p.name for p in directory.glob(".shard-*"))]:
         path = directory / name
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     return Part(first.reports, first.tally, first.agreement, output.unfinished())

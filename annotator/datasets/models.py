@@ -117,14 +117,17 @@ class SnapshotFile(models.Model):
 
 
 class SnapshotShard(models.Model):
-    """One shard task's part of a snapshot's files (see build.py): a range of its records, every
-    format. Done once `folder` (where its part is, in the snapshot's folder) is set: the task that
-    sets the last one joins the parts."""
+    """One shard of a snapshot (see build.py): a range of its candidate articles, whose records
+    a shard task selects, then, once every shard's are selected and split, writes in every format.
+    Selected once `selected` (the folder of its spooled records, in the snapshot's folder) is set:
+    the task that sets the last one splits them all. Done once `folder` (where its part of the
+    files is) is set: the task that sets the last one joins the parts."""
 
     snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="shards")
     number = models.PositiveIntegerField()
+    selected = models.CharField(max_length=100, blank=True, db_default="")  # old workers insert rows without it
     folder = models.CharField(max_length=100, blank=True)
-    # Stamped every few seconds while a task writes this shard: one whose heartbeat stopped lost
+    # Stamped every few seconds while a task selects or writes this shard: one whose heartbeat stopped lost
     # its worker and is put back in the queue (recovery.py), while other shards go on.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
 

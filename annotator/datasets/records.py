@@ -14,7 +14,7 @@ hand). Writers read keys added since (a gold span's `review`, ...) with `.get()`
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -129,14 +129,17 @@ class UtcText(Func):
 ARTICLE_FIELDS = ("id", "title", "text", "sha256", "source", "url", "published", "language", "metadata")
 
 
-def _records(project: Project, articles: QuerySet, annotations: QuerySet, chunk_size: int) -> Iterator[dict]:
-    """Articles in id order, a chunk at a time (keyset pagination), each with its annotations.
+def _records(
+    project: Project, articles: QuerySet, annotations: QuerySet, chunk_size: int, after: int = 0
+) -> Iterator[dict]:
+    """Articles in id order (those after `after`), a chunk at a time (keyset pagination), each
+    with its annotations.
 
     Every chunk is six flat queries of plain values (no model instances), so the time per
     article is small and the memory is one chunk's worth, whatever the project's size.
     """
     labels = _labels(project)
-    last_id = 0
+    last_id = after
     while True:
         chunk = list(articles.filter(id__gt=last_id).order_by("id").values_list(*ARTICLE_FIELDS)[:chunk_size])
         if not chunk:
@@ -288,23 +291,22 @@ def selected_records(
     project: Project,
     selection: Selection,
     *,
-    article_ids: Iterable[int] | None = None,
+    after: int = 0,
+    upto: int | None = None,
     left_out: Counter | None = None,
     chunk_size: int = 500,
 ) -> Iterator[dict | None]:
-    """The selection's records in article order, each holding only the annotations it exports.
+    """The selection's records in article order, each holding only the annotations it exports;
+    with `after` and `upto`, only those of the articles whose ids are in that range (`upto`
+    included: a snapshot's shard of them).
 
     A candidate article the selection leaves out yields None (so a caller can count progress)
-    and, with `left_out`, adds one to the count of its reason. With `article_ids`, only those
-    articles (a snapshot's second pass writes exactly the articles its first pass split, even
-    if someone submits more work in between).
+    and, with `left_out`, adds one to the count of its reason.
     """
     articles = selection.articles(project)
-    wanted = None if article_ids is None else set(article_ids)
-    for record in _records(project, articles, selection.annotations(), chunk_size):
-        if wanted is not None and record["id"] not in wanted:
-            yield None
-            continue
+    if upto is not None:
+        articles = articles.filter(id__lte=upto)
+    for record in _records(project, articles, selection.annotations(), chunk_size, after):
         scoped, reason = selection.scoped(record)
         if scoped is None and left_out is not None:
             left_out[reason] += 1

@@ -6,9 +6,10 @@ worker any more: it is marked failed with `STOPPED` as its error, which the data
 and its partial files are removed. A worker runs this as it starts (`manage.py run_worker`,
 `annotator.datasets.worker`).
 
-A snapshot written by shard tasks (`build.write_shard`) is judged by its shards instead, each
-with a heartbeat of its own (`build.shard_heartbeat`), since some may wait in the queue behind
-long tasks while others are written (`shards_recover`).
+A snapshot built by shard tasks (`build.shard`: each selects its shard's records, then writes
+them) is judged by its shards instead, each with a heartbeat of its own (`build.shard_heartbeat`),
+since some may wait in the queue behind long tasks while others are selected or written
+(`shards_recover`).
 """
 
 import logging
@@ -29,7 +30,7 @@ from .models import Snapshot, SnapshotFile, SnapshotShard, snapshot_root
 from .services import snapshot_build, snapshot_write_shard
 
 STOPPED = "the worker stopped while building this snapshot; make it again"
-SHARD_STOPPED = "the worker stopped while writing this shard; it is queued again"
+SHARD_STOPPED = "the worker stopped while selecting or writing this shard; it is queued again"
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +59,12 @@ def shards_recover(*, stale_after: timedelta, wait: bool = False, poll: float = 
     A shard not done yet is waiting while its task is queued (for as long as other tasks keep the
     workers busy), alive while its task runs with a fresh heartbeat, and lost when its task runs
     with a stale one: the shard is enqueued again (a shard is safe to run twice, even beside a
-    first run that was only stalled) and the old task row failed. A snapshot with a shard that no
-    task will write (its task rows gone, or not readable: another backend), or whose shards are
-    all done (the last one's task joins them), is left to its own heartbeat, as a build is.
+    first run that was only stalled) and the old task row failed. A shard selected, with no task,
+    waits for the others' selects (the last one's task splits them all and queues each shard
+    again). A snapshot with a shard that no task will select or write (its task rows gone, or not
+    readable: another backend), with no shard task queued or running (the split or the join in
+    the task that went on), or whose shards are all done (the last one's task joins them), is left
+    to its own heartbeat, as a build is.
     """
     undone = SnapshotShard.objects.filter(snapshot__status=Snapshot.Status.RUNNING, folder="")
     if wait:
@@ -78,7 +82,8 @@ def shards_recover(*, stale_after: timedelta, wait: bool = False, poll: float = 
     for shard in undone:
         shard_tasks = tasks_of[str(shard.snapshot_id), shard.number]
         if not shard_tasks:
-            unwritten.add(shard.snapshot_id)
+            if not shard.selected:
+                unwritten.add(shard.snapshot_id)
             continue
         finishing.add(shard.snapshot_id)
         # A task that runs shows life by its shard's heartbeat, or (before its first) by when it started.

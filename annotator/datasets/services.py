@@ -2,7 +2,8 @@
 delete a finished one (`snapshot_delete`); keep new articles' tokens for them (`tokens_enqueue`).
 
 `snapshot_build` is a `django.tasks` task, and so is `snapshot_write_shard`, which the build
-enqueues for each shard of a snapshot of many records. In production they run in the workers
+enqueues for each shard of a snapshot of many records (to select the shard's records, then again
+to write them). In production they run in the workers
 (`manage.py run_worker`, django-tasks-db's DatabaseBackend), one shard per worker at a time, and
 so they do in the quick start (`make run`, one worker: one after another); with the immediate
 backend (the tests) each runs right after the transaction that enqueues it commits.
@@ -61,21 +62,22 @@ def snapshot_build(snapshot_id: str) -> str:
 
 @task
 def snapshot_write_shard(snapshot_id: str, number: int) -> str:
-    """Write one shard of a running snapshot's files (`build.write_shard`); the last shard written
-    finishes the snapshot. A shard already written, or of a snapshot no longer running, is left
-    alone. The database going away is lived through as by `snapshot_build`, but for a join it cut
-    short, which fails the snapshot (`build.write_shard_again`)."""
+    """Select one shard of a running snapshot's records, or, once every shard's are selected and
+    split, write its files (`build.shard`): the last shard selected splits them all and queues
+    each shard's task again; the last shard written finishes the snapshot. A shard already
+    written, or of a snapshot no longer running, is left alone. The database going away is lived
+    through as by `snapshot_build`, but for a join it cut short, which fails the snapshot
+    (`build.shard_again`)."""
     shard = SnapshotShard.objects.filter(
         snapshot_id=snapshot_id, number=number, folder="", snapshot__status=Snapshot.Status.RUNNING
     )
     if not shard.exists():
         return "skipped"
-    _through_outages(
+    return _through_outages(
         snapshot_id,
-        lambda snapshot: build.write_shard(snapshot, number),
-        again=lambda snapshot: build.write_shard_again(snapshot, number),
+        lambda snapshot: build.shard(snapshot, number),
+        again=lambda snapshot: build.shard_again(snapshot, number),
     )
-    return "written"
 
 
 # Articles per task, and the tasks' place in the queue: behind what someone asked for (snapshots,

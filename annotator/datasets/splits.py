@@ -307,6 +307,20 @@ class NearDuplicates:
         if len(self._waiting) >= self.BATCH_TEXTS or self._waiting_chars >= self.BATCH_CHARS:
             self._flush()
 
+    def sketched(self) -> tuple[array, bytes, bytes]:
+        """The ids, signatures and containment samples of the articles added so far, for a
+        NearDuplicates of more articles to `take` (a snapshot's shards sketch theirs apart)."""
+        self._flush()
+        self._signatures.seek(0)
+        self._samples.seek(0)
+        return self._ids, self._signatures.read(), self._samples.read()
+
+    def take(self, ids: array, signatures: bytes, samples: bytes) -> None:
+        """Add articles another NearDuplicates sketched (`sketched`), as if added here one by one."""
+        self._flush()
+        self._ids.extend(ids)
+        self._write(np.frombuffer(signatures, dtype=np.uint64), np.frombuffer(samples, dtype=np.uint64).copy())
+
     def _flush(self) -> None:
         batch, self._waiting, self._waiting_chars = self._waiting, [], 0
         if batch:
@@ -316,7 +330,7 @@ class NearDuplicates:
         samples += _U64(self._written)  # the batch's text index, made the article's position
         self._signatures.write(sig.tobytes())
         self._samples.write(samples.tobytes())
-        self._written += len(sig)
+        self._written += sig.size // NUM_PERM
         self._sample_rows += len(samples)
 
     def _band_keys(self, band: int) -> np.ndarray:
@@ -483,6 +497,17 @@ class Units:
 
     def __len__(self) -> int:
         return len(self._ids)
+
+    def extend(self, other: "Units") -> None:
+        """Add another table's units after these (a snapshot's shards select theirs apart)."""
+        for name in other.names:
+            if name not in self._index:
+                self._index[name] = len(self.names)
+                self.names.append(name)
+        index = [self._index[name] for name in other.names]
+        self._ids.extend(other._ids)
+        self._sha += other._sha
+        self._topics.extend(index[topic] for topic in other._topics)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(ids, sha256 digests, topic indexes), sorted by id."""

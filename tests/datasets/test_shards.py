@@ -23,14 +23,31 @@ def files(snapshot) -> dict[str, bytes]:
 
 def sharded(project, user, capture, *, order=None, **changes) -> Snapshot:
     """Built by its task and its shard tasks (the immediate backend runs each as it is enqueued
-    after a commit), the shards in `order` (a function of their enqueueing callbacks)."""
+    after a commit): each round of them (the selects, then the writes) in `order` (a function of
+    their enqueueing callbacks)."""
     with capture(execute=False) as callbacks:
         snapshot = build(project, user, **changes)
     assert len(callbacks) > 1
-    for callback in (order or list)(callbacks):
-        callback()
+    while callbacks:
+        with capture(execute=False) as queued:
+            for callback in (order or list)(callbacks):
+                callback()
+        callbacks = queued
     snapshot.refresh_from_db()
     return snapshot
+
+
+def selected(project, user, capture, **changes) -> tuple[Snapshot, list]:
+    """Built by its task, its shards selected by their tasks (and split by the last one): the
+    snapshot, and the callbacks that queue each shard's task to write it."""
+    with capture(execute=False) as callbacks:
+        snapshot = build(project, user, **changes)
+    with capture(execute=False) as writes:
+        for callback in callbacks:
+            callback()
+    assert len(writes) == len(callbacks) > 1
+    snapshot.refresh_from_db()
+    return snapshot, writes
 
 
 @pytest.fixture
@@ -163,8 +180,7 @@ class TestShards:
     ):
         from annotator.datasets.formats import jsonl
 
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            snapshot = build(project, admin_user, formats=["jsonl"])
+        snapshot, callbacks = selected(project, admin_user, django_capture_on_commit_callbacks, formats=["jsonl"])
         callbacks[0]()  # shard 0, written
         with monkeypatch.context() as patch:
             # Its other run fails (the join removed its folder, say).
@@ -173,7 +189,8 @@ class TestShards:
                 build_module.write_shard(snapshot, 0)
         snapshot.refresh_from_db()
         assert (snapshot.status, snapshot.error) == ("running", "")
-        assert len(list((snapshot_root / snapshot.directory).glob(".shard-*"))) == 1
+        written = [p for p in (snapshot_root / snapshot.directory).glob(".shard-*") if "-select-" not in p.name]
+        assert len(written) == 1  # the first run's part, kept; the second run's removed
         for callback in callbacks[1:]:
             callback()
         snapshot.refresh_from_db()
@@ -194,8 +211,17 @@ class TestShards:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             snapshot = build(project, admin_user, formats=["jsonl"])
         snapshot.refresh_from_db()
+        assert (snapshot.progress_done, snapshot.progress_total) == (0, 2 * 15 + 1)
+        with django_capture_on_commit_callbacks(execute=False) as writes:
+            seen = [0]
+            for callback in callbacks:
+                callback()
+                snapshot.refresh_from_db()
+                seen.append(snapshot.progress_done)
+        assert [b - a for a, b in zip(seen, seen[1:])] == [2] * 7 + [1]  # each shard's candidates read
         # Every candidate read, the left-out ones counted: the written ones and the card to go.
         assert snapshot.progress_total - snapshot.progress_done == 15 + 1
+        callbacks = writes
         seen = [snapshot.progress_done]
         for callback in callbacks[:-1]:
             callback()
@@ -211,8 +237,7 @@ class TestShards:
     ):
         from annotator.datasets.formats import jsonl
 
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            snapshot = build(project, admin_user, formats=["jsonl"])
+        snapshot, callbacks = selected(project, admin_user, django_capture_on_commit_callbacks, formats=["jsonl"])
         callbacks[0]()
         calls = []
 
@@ -228,6 +253,53 @@ class TestShards:
         assert (snapshot.status, snapshot.error) == ("failed", "RuntimeError: disk full")
         assert not snapshot.files.exists()
         assert not (snapshot_root / snapshot.directory).exists()
+
+
+def test_a_shard_whose_candidates_are_all_left_out_writes_nothing_of_them(
+    project, admin_user, gold_corpus, django_capture_on_commit_callbacks, settings
+):
+    # Shards are ranges of candidates: with a topic filter, whole shards select no record.
+    settings.ANNOTATOR_SNAPSHOT_SHARD_RECORDS = 2
+    snapshot = sharded(project, admin_user, django_capture_on_commit_callbacks, topics=["Ukraine"])
+    assert snapshot.status == "ready", snapshot.error
+    assert snapshot.counts["articles"] == 3 and snapshot.counts["left_out"] == {"topic_filter": 12}
+    settings.ANNOTATOR_SNAPSHOT_SHARD_RECORDS = 2000
+    whole = build(project, admin_user, topics=["Ukraine"])
+    assert snapshot.counts == whole.counts
+    sharded_files, whole_files = files(snapshot), files(whole)
+    for name in whole_files:
+        if name.endswith((".jsonl", ".csv", ".conll", ".json")):
+            assert sharded_files[name] == whole_files[name], name
+
+
+def test_a_split_cut_short_is_made_by_the_next_run_of_the_last_shard_selected(
+    project, admin_user, gold_corpus, django_capture_on_commit_callbacks, settings, monkeypatch
+):
+    # The worker of the last shard selected stopped as it was to split them all: recovery queues
+    # that shard again, and its next run (the shard is selected: a write) splits them first.
+    settings.ANNOTATOR_SNAPSHOT_SHARD_RECORDS = 2
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        snapshot = build(project, admin_user, formats=TEXT_FORMATS)
+    with django_capture_on_commit_callbacks(execute=False) as none:
+        for callback in callbacks[:-1]:
+            callback()
+        # A shard selected, queued again (its worker stopped before its task ended): it waits
+        # for the others' selects, and the last one's split.
+        assert snapshot_write_shard.call(str(snapshot.id), 0) == "waiting"
+    assert none == []
+    with monkeypatch.context() as patch:
+        patch.setattr(build_module, "_split_shards", lambda *args: None)
+        callbacks[-1]()
+    assert not SnapshotShard.objects.filter(snapshot=snapshot, selected="").exists()
+    with django_capture_on_commit_callbacks(execute=False) as writes:
+        assert snapshot_write_shard.call(str(snapshot.id), 7) == "split"
+    assert len(writes) == 8
+    for callback in writes:
+        callback()
+    snapshot.refresh_from_db()
+    assert snapshot.status == "ready", snapshot.error
+    settings.ANNOTATOR_SNAPSHOT_SHARD_RECORDS = 2000
+    assert files(snapshot) == files(build(project, admin_user, formats=TEXT_FORMATS))
 
 
 def test_a_snapshot_of_one_shard_is_written_by_its_own_task(project, admin_user, gold_corpus, django_capture_on_commit_callbacks, settings):
@@ -267,11 +339,11 @@ def test_a_join_cut_short_by_the_database_going_away_fails_the_snapshot_visibly(
             raise OperationalError("server closed the connection unexpectedly")
         return written
 
-    def still_gone(*args):
+    def still_gone(*args, **kwargs):
         if away == [True]:
             away.append(False)  # back for the next attempt
             raise OperationalError("server closed the connection unexpectedly")
-        return written_by_another_run(*args)
+        return written_by_another_run(*args, **kwargs)
 
     monkeypatch.setattr(build_module, "_card", card_then_gone)
     monkeypatch.setattr(build_module, "_written_by_another_run", still_gone)

@@ -55,6 +55,17 @@ class TestAssign:
             assert sum(counts.values()) == 100
             assert counts["train"] in (79, 80, 81) and counts["validation"] in (9, 10, 11) and counts["test"] in (9, 10, 11), (topic, counts)
 
+    def test_units_gathered_from_parts_split_as_one_table(self):
+        # Each part meets the topics in another order: a topic's index differs from part to part.
+        whole = unit_list(120)
+        parts = [Units.of(whole[:7]), Units.of(reversed(whole[7:50])), Units.of([]), Units.of(whole[50:])]
+        gathered = Units()
+        for part in parts:
+            gathered.extend(part)
+        assert len(gathered) == len(whole)
+        expected = assign(Units.of(whole), [[3, 60]], RATIOS, seed=2, topic_order=TOPICS).as_dict()
+        assert assign(gathered, [[3, 60]], RATIOS, seed=2, topic_order=TOPICS).as_dict() == expected
+
     def test_groups_are_never_split_and_count_toward_the_ratios(self):
         many = units(300)
         groups = [[1, 2, 3], [10, 20], [100, 101, 102, 103]]
@@ -163,6 +174,28 @@ class TestNearDuplicates:
                 near.add(i, text)
             groups = near.groups(lambda ids: {i: texts[i] for i in ids})
         assert groups == [[i, 10 + i] for i in sorted(stories)]
+
+    def test_articles_sketched_apart_and_taken_group_as_if_added_together(self, monkeypatch):
+        # A snapshot's shards sketch their articles apart; the last one selected takes them all.
+        stories = {i: path.read_text(encoding="utf-8") for i, path in enumerate(sorted(SEEDS.glob("*.txt")), start=1)}
+        texts = dict(stories)
+        texts.update({10 + i: edited(story, 3) for i, story in stories.items()})
+        texts.update({20 + i: excerpt(story) for i, story in stories.items()})
+        texts.update({i: f"Report {i}: the ministry met envoys from city {i} about item {i * 7}." for i in range(30, 40)})
+        monkeypatch.setattr(NearDuplicates, "BATCH_TEXTS", 3)
+        ids = sorted(texts)
+        with NearDuplicates(0.8) as near:
+            for i in ids:
+                near.add(i, texts[i])
+            together = near.groups(lambda wanted: {i: texts[i] for i in wanted})
+        assert len(together) == len(stories)
+        with NearDuplicates(0.8) as near:
+            for part in (ids[:4], ids[4:5], ids[5:17], [], ids[17:]):
+                with NearDuplicates(0.8) as shard:
+                    for i in part:
+                        shard.add(i, texts[i])
+                    near.take(*shard.sketched())
+            assert near.groups(lambda wanted: {i: texts[i] for i in wanted}) == together
 
     def test_a_short_passage_in_two_stories_does_not_join_them(self):
         line = "Subscribe to our newsletter for the latest news from the region every morning"

@@ -120,12 +120,14 @@ def test_running_snapshot_task_is_marked_failed_with_it(tasks_database, project,
     assert DBTaskResult.objects.get(args_kwargs__args=[str(other.id)]).status == "RUNNING"
 
 
-def shards_of(snapshot, *heartbeat_ages, done=()):
-    """A shard row per heartbeat age (None: its task has not stamped it), those in `done` done."""
+def shards_of(snapshot, *heartbeat_ages, done=(), selected=()):
+    """A shard row per heartbeat age (None: its task has not stamped it), those in `selected`
+    selected, those in `done` selected and done."""
     now = timezone.now()
     SnapshotShard.objects.bulk_create(
         SnapshotShard(
             snapshot=snapshot, number=n, folder=f"part-{n}" if n in done else "",
+            selected=f"selected-{n}" if n in {*selected, *done} else "",
             heartbeat_at=None if age is None else now - age,
         )
         for n, age in enumerate(heartbeat_ages)
@@ -176,6 +178,26 @@ def test_a_shard_whose_worker_stopped_is_queued_again_and_its_snapshot_left_runn
     # Queued again once: the new task waits.
     assert snapshots_recover(stale_after=MINUTE) == []
     assert shard_tasks_of(snapshot, 2) == [("FAILED", "WorkerStopped"), ("READY", "")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_shards_selected_wait_for_the_others_selects_and_the_split(tasks_database, project, admin_user, snapshot_root):
+    # Shards 0 and 1 are selected (their tasks ended), shard 2 is being selected: the last one
+    # selected splits them all and queues each again. Left running, whatever its own heartbeat says.
+    snapshot = snapshot_at(project, admin_user, "running", age=10 * MINUTE, heartbeat_age=5 * MINUTE)
+    shards_of(snapshot, 5 * MINUTE, 5 * MINUTE, timedelta(seconds=5), selected={0, 1})
+    shard_task(snapshot, 2, running_since=10 * MINUTE)
+    # Every shard selected, and no task left: the last one's was splitting them when its worker
+    # stopped, and its task row is gone (not one recovery could queue again).
+    split = snapshot_at(project, admin_user, "running", age=10 * MINUTE, heartbeat_age=5 * MINUTE)
+    shards_of(split, 5 * MINUTE, 5 * MINUTE, selected={0, 1})
+    files = [partial_files(snapshot_root, s) for s in (snapshot, split)]
+
+    assert [s.pk for s in snapshots_recover(stale_after=MINUTE)] == [split.pk]
+
+    assert dict(Snapshot.objects.values_list("pk", "status")) == {snapshot.pk: "running", split.pk: "failed"}
+    assert [f.exists() for f in files] == [True, False]
+    assert shard_tasks_of(snapshot, 2) == [("RUNNING", "")]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,7 +1,8 @@
-"""A snapshot's shard tasks run by real `run_worker` processes: two workers share one snapshot
-and write the files one process writes; a worker killed mid-shard while the other writes shards
-has its shard queued again as it restarts, and the snapshot ends ready with the same files; shards
-that wait in the queue longer than the stale time are not failed by a worker starting."""
+"""A snapshot's shard tasks run by real `run_worker` processes: two workers share one snapshot,
+selecting and then writing its shards, and write the files one process writes; a worker killed
+mid-shard (selecting or writing it) while the other works on shards has its shard queued again as
+it restarts, and the snapshot ends ready with the same files; shards that wait in the queue longer
+than the stale time are not failed by a worker starting."""
 
 import time
 from contextlib import ExitStack
@@ -77,7 +78,8 @@ def test_two_workers_share_a_snapshot_and_write_what_one_process_writes(
         wait_for(lambda: current(snapshot).finished, "the snapshot", *workers, timeout=180)
     assert snapshot.status == "ready", (snapshot.error, *(worker.output() for worker in workers))
     tasks = list(shard_tasks())
-    assert len(tasks) == ARTICLES // SHARD_RECORDS
+    # A task per shard selects its records, then, once all are selected and split, one writes them.
+    assert sorted(task.return_value for task in tasks) == ["selected"] * (ARTICLES // SHARD_RECORDS) + ["written"] * (ARTICLES // SHARD_RECORDS)
     assert {task.status for task in tasks} == {"SUCCESSFUL"}
     assert len({task.worker_ids[0] for task in tasks}) == 2, "one worker wrote every shard"
 
@@ -87,8 +89,9 @@ def test_two_workers_share_a_snapshot_and_write_what_one_process_writes(
     assert snapshot.counts["articles"] == ARTICLES
 
 
-def test_a_worker_killed_mid_shard_while_another_writes_shards_has_its_shard_queued_again(
-    client, settings, tasks_database, env_for_test_database, project, admin_user, corpus, snapshot_root, tmp_path
+@pytest.mark.parametrize("step", ["selected", "written"])
+def test_a_worker_killed_mid_shard_while_another_works_on_shards_has_its_shard_queued_again(
+    step, client, settings, tasks_database, env_for_test_database, project, admin_user, corpus, snapshot_root, tmp_path
 ):
     env = sharded(env_for_test_database, ANNOTATOR_SNAPSHOT_HEARTBEAT_SECONDS="0.5", ANNOTATOR_SNAPSHOT_STALE_SECONDS="3")
     snapshot = asked_for(client, project, admin_user)
@@ -99,23 +102,33 @@ def test_a_worker_killed_mid_shard_while_another_writes_shards_has_its_shard_que
         workers = [stack.enter_context(processes.worker(env, tmp_path / f"worker-{n}.log", slow_step=step))
                    for n, step in enumerate((2.0, 0.3))]
         killed, other = workers
-        # Kill one while each writes a shard, one shard at least being done and some still queued.
+        # Kill one while each selects (or writes) a shard, one shard at least being selected (or
+        # written): the shards are written only once all are selected.
+        shards = SnapshotShard.objects.all()
+        if step == "selected":
+            def at_work():
+                return shards.exclude(selected="").exists() and shards.filter(selected="").exists()
+        else:
+            def at_work():
+                return shards.exclude(folder="").exists()
         wait_for(
-            lambda: SnapshotShard.objects.exclude(folder="").exists() and shard_tasks().filter(status="RUNNING").count() == 2,
-            "both workers writing shards", killed, timeout=120,
+            lambda: at_work() and shard_tasks().filter(status="RUNNING").count() == 2,
+            f"both workers at shards, one {step}", killed, timeout=120,
         )
         killed.kill()
         lost = set(shard_tasks().filter(status="RUNNING").values_list("pk", flat=True))
-        assert shard_tasks().filter(status="READY").exists()
+        if step == "written":
+            assert shard_tasks().filter(status="READY").exists()
         # Its supervisor starts it again while the other worker still writes the snapshot's shards.
         workers.append(stack.enter_context(processes.worker(env, tmp_path / "worker-restarted.log", slow_step=0.3)))
         wait_for(lambda: current(snapshot).finished, "the snapshot", *workers[1:], timeout=180)
     assert snapshot.status == "ready", (snapshot.error, *(worker.output() for worker in workers))
     stopped = shard_tasks().filter(pk__in=lost, status="FAILED").get()
     assert "WorkerStopped" in stopped.exception_class_path
-    again = shard_tasks().exclude(pk=stopped.pk).get(args_kwargs__args=stopped.args_kwargs["args"])
-    assert (again.status, again.return_value) == ("SUCCESSFUL", "written")
-    assert shard_tasks().filter(status="SUCCESSFUL").count() == ARTICLES // SHARD_RECORDS
+    # The shard lost was selected (again) and written all the same.
+    done = shard_tasks().filter(args_kwargs__args=stopped.args_kwargs["args"], status="SUCCESSFUL")
+    assert sorted(done.values_list("return_value", flat=True)) == ["selected", "written"]
+    assert shard_tasks().filter(status="SUCCESSFUL").count() == 2 * ARTICLES // SHARD_RECORDS
     assert not any((snapshot_root / snapshot.directory).glob(".shard-*"))
 
     assert files(snapshot, snapshot_root) == written_here(client, settings, project, snapshot, snapshot_root)
