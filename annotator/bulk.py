@@ -7,7 +7,7 @@ instead of 2.1 s. The rows are checked by the same constraints; a failure raises
 keep their all-or-nothing.
 """
 
-import functools
+import contextlib
 import gc
 import json
 
@@ -15,27 +15,24 @@ import orjson
 from django.db import connection, models
 
 
-def collector_paused(make):
-    """Python's cycle collector off while `make` runs, back as it was after.
+@contextlib.contextmanager
+def collector_paused():
+    """Python's cycle collector off for a block (`with collector_paused():`) or a function
+    (`@collector_paused()`), back as it was after.
 
-    For work that makes many objects and no reference cycles: an import holding every document it
-    read (10k articles: 400,000 spans) while it makes the rows, or a chunk of snapshot records
-    (20,000 span dicts). Each full collection walked them all again: about a tenth of an import's
-    time and 15 % of the records' reading (`docs/performance.md`). Whatever `make` returns is
-    collected as usual once the collector is back on.
+    For work that makes many objects and few or no reference cycles: an import holding every
+    document it read (10k articles: 400,000 spans) while it makes the rows, a chunk of snapshot
+    records (20,000 span dicts), or a batch of them written. Each full collection walked them all
+    again: about a tenth of an import's time and 15 % of the records' reading (`docs/performance.md`).
+    What the block made is collected as usual once the collector is back on.
     """
-
-    @functools.wraps(make)
-    def paused(*args, **kwargs):
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return make(*args, **kwargs)
-        finally:
-            if enabled:
-                gc.enable()
-
-    return paused
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def reserve(model: type[models.Model], count: int) -> list[int]:

@@ -61,3 +61,33 @@ def test_insert_returns_ids_in_row_order_and_refuses_what_the_constraints_refuse
     with pytest.raises(IntegrityError):
         bulk.insert(Article, fields, [(project.pk, "again", "one", sha256("one"), "", "", None, "", {}, now)])
     assert bulk.insert(Article, fields, []) == []
+
+
+def test_the_collector_is_paused_for_a_block_or_a_function_and_back_as_it_was_after():
+    import gc
+
+    from annotator.bulk import collector_paused
+
+    @collector_paused()
+    def inside():
+        return gc.isenabled()
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        assert not inside()
+        assert not gc.isenabled()  # a pause inside a pause leaves it paused
+    assert gc.isenabled() and inside() is False and gc.isenabled()
+    try:
+        with collector_paused():
+            raise ValueError
+    except ValueError:
+        pass
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # it was off before: left off
+    finally:
+        gc.enable()

@@ -63,6 +63,7 @@ from django.db.models import F
 from django.db.models.functions import Least
 from django.utils import timezone
 
+from annotator.bulk import collector_paused
 from annotator.heartbeat import Abandoned, Heartbeat
 from annotator.projects.models import Project
 
@@ -499,22 +500,25 @@ def _write(plan: Plan, spool, splits: list[str], output: Output) -> Part:
         # The spaCy files' tokenizer runs for every article anyway: no tokens to read back.
         kept = KeptTokens(read_back="spacy" not in formats)
     for batch in batched(zip(islice(spool, len(splits)), splits, strict=True), KEPT_BATCH):
-        records = [(line, orjson.loads(line), where) for line, where in batch]
-        if kept is not None:
-            kept.read([record for _, record, _ in records])
-        for line, record, where in records:
-            plan.progress.step()
-            for writer in line_writers:
-                writer.add_line(line, where)
+        # A batch makes many dicts and arrays and few cycles (a spaCy Doc's): collected after it,
+        # not walked again and again while it is written.
+        with collector_paused():
+            records = [(line, orjson.loads(line), where) for line, where in batch]
             if kept is not None:
-                kept.tokens(record)  # what the token writers' `record_tokens(record)` then gives
-            for writer in record_writers:
-                writer.add(record, where)
-            tally.add(record, where)
-            if reading is not None:
-                reading.add(record["id"], where)
-        if kept is not None:
-            kept.save()
+                kept.read([record for _, record, _ in records])
+            for line, record, where in records:
+                plan.progress.step()
+                for writer in line_writers:
+                    writer.add_line(line, where)
+                if kept is not None:
+                    kept.tokens(record)  # what the token writers' `record_tokens(record)` then gives
+                for writer in record_writers:
+                    writer.add(record, where)
+                tally.add(record, where)
+                if reading is not None:
+                    reading.add(record["id"], where)
+            if kept is not None:
+                kept.save()
     reports = {key: writer.close() for key, writer in writers.items()}
     agreement = tally.agreement if plan.from_records else reading.result()
     return Part(reports, tally.finish(), agreement, output.unfinished())

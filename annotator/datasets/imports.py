@@ -494,13 +494,13 @@ def _parse_doccano(data: bytes, names: _Names) -> list[ImportedDocument]:
 # The import itself ----------------------------------------------------------------------------
 
 
-@bulk.collector_paused
+@bulk.collector_paused()
 def snapshot_jsonl_import(*, project: Project, data: bytes, gold_by: AbstractBaseUser | None = None, progress=None) -> ImportResult:
     """A JSONL snapshot file (or the JSONL download) into the project, keeping annotators unless `gold_by`."""
     return _import(project, _parse_snapshot_jsonl(data, gold=gold_by is not None), gold_by, progress=progress)
 
 
-@bulk.collector_paused
+@bulk.collector_paused()
 def label_studio_import(
     *,
     project: Project,
@@ -527,7 +527,7 @@ def label_studio_import(
     return _import(project, documents, gold_by, schema=schema, unread=unread, names=names, progress=progress)
 
 
-@bulk.collector_paused
+@bulk.collector_paused()
 def doccano_import(*, project: Project, data: bytes, gold_by: AbstractBaseUser, mapping: dict[str, str] | None = None, progress=None) -> ImportResult:
     schema = _Schema(project)
     names = _Names(mapping, set(schema.targets))

@@ -179,7 +179,7 @@ def _span_order(span: dict) -> tuple[int, int, int]:
     return span["start"], -span["end"], span["id"]
 
 
-@collector_paused
+@collector_paused()
 def _chunk_records(
     articles: list[tuple], annotations: QuerySet, labels: dict[int, tuple[str, frozenset[str]]]
 ) -> list[dict]:

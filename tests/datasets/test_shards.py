@@ -378,3 +378,24 @@ def test_the_spool_is_closed_before_a_shard_task_can_read_it(project, admin_user
     snapshot = build(project, admin_user, formats=["jsonl"])  # its shard tasks run as they are enqueued
     assert snapshot.status == "ready", snapshot.error
     assert seen == [[]] * 8
+
+
+def test_a_snapshot_whose_shards_were_handed_out_before_the_upgrade_is_failed_by_the_migration(project, admin_user):
+    # Its shards have the old shape (one spool, selected by the build task): today's shard tasks
+    # cannot write them, so the migration fails it visibly rather than leaving it to fail oddly.
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("annotator.datasets.migrations.0006_shard_selected")
+    sharded, building, ready = (
+        Snapshot.objects.create(project=project, created_by=admin_user, parameters=parameters(formats=["jsonl"]), status=status)
+        for status in ("running", "running", "ready")
+    )
+    SnapshotShard.objects.bulk_create(SnapshotShard(snapshot=s, number=n) for s in (sharded, ready) for n in range(2))
+    migration.fail_snapshots_sharded_before(apps, None)
+    states = {s.pk: (s.status, s.error) for s in Snapshot.objects.all()}
+    assert states == {
+        sharded.pk: ("failed", migration.HANDED_OUT_BEFORE), building.pk: ("running", ""), ready.pk: ("ready", ""),
+    }
+    assert not SnapshotShard.objects.filter(snapshot=sharded).exists()
