@@ -62,9 +62,8 @@ def shards_recover(*, stale_after: timedelta, wait: bool = False, poll: float = 
     first run that was only stalled) and the old task row failed. A shard selected, with no task,
     waits for the others' selects (the last one's task splits them all and queues each shard
     again). A snapshot with a shard that no task will select or write (its task rows gone, or not
-    readable: another backend), with no shard task queued or running (the split or the join in
-    the task that went on), or whose shards are all done (the last one's task joins them), is left
-    to its own heartbeat, as a build is.
+    readable: another backend), with no shard task queued or running at all, or whose shards are
+    all done (the last one's task joins them), is left to its own heartbeat, as a build is.
     """
     undone = SnapshotShard.objects.filter(snapshot__status=Snapshot.Status.RUNNING, folder="")
     if wait:
