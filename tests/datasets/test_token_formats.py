@@ -488,3 +488,27 @@ def test_parquet_tags_are_the_conll_columns_when_both_are_written_from_the_same_
                 assert [["O", f"B-{label}", f"I-{label}"][t] for t in row[f"tags:{label}"]] == [line[4 + k] for line in lines]
                 compared += sum(1 for t in row[f"tags:{label}"] if t)
     assert compared > 1000
+
+
+def test_parquet_dictionary_encodes_the_columns_of_few_values_and_not_the_words(tmp_path):
+    # Every name in DICTIONARY_COLUMNS is a column of the file (a renamed one would silently go
+    # back to plain encoding), and the words and texts, hashed into dictionaries, are not.
+    import pyarrow.parquet as pq
+
+    from annotator.datasets.formats import parquet
+
+    fields = {"title": "t", "source": "wire", "url": "", "published": None, "metadata": {}}
+    schema = {**SCHEMA, "labels": [{"name": name, "attributes": []} for name in LABELS]}
+    output = Output(tmp_path)
+    writer = parquet.Writer(output, schema)
+    for r, split in corpus():
+        writer.add({**r, **fields}, split)
+    writer.close()
+    output.close()
+    metadata = pq.ParquetFile(output._temporary("train.parquet")).metadata
+    chunks = {metadata.schema.column(i).path: metadata.row_group(0).column(i) for i in range(metadata.num_columns)}
+    assert set(parquet.DICTIONARY_COLUMNS) <= set(chunks)
+    for path in parquet.DICTIONARY_COLUMNS:
+        assert chunks[path].has_dictionary_page, path
+    for path in ("text", "title", "tokens.list.element", "spans.list.element.text"):
+        assert not chunks[path].has_dictionary_page, path

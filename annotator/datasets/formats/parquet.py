@@ -54,6 +54,16 @@ from .tokens import record_tokens
 
 ROW_GROUP = 250
 
+# The columns dictionary-encoded: those of few distinct values. The words, texts, titles and
+# ids are not: hashing every word into a dictionary page (most pages then fell back to plain
+# encoding anyway) was a sixth of writing the file, for files 4 % smaller (docs/performance.md,
+# fourteenth session).
+DICTIONARY_COLUMNS = [
+    "language", "source", "annotator", "kind", "stance.list.element.target", "stance.list.element.value",
+    "spans.list.element.label", "spans.list.element.review.decision", "spans.list.element.review.from.list.element",
+    "relations.list.element.type",
+]
+
 _STRING = {"dtype": "string", "_type": "Value"}
 _INT = {"dtype": "int64", "_type": "Value"}
 
@@ -232,7 +242,7 @@ class Writer:
             # Statistics only for the id: the writer keeps every row group's min and max until the
             # footer, and those of the text columns (whole articles) grew its memory with the corpus.
             self.writers[split] = self.pq.ParquetWriter(
-                handle, self.schema, compression="zstd", write_statistics=["article_id"]
+                handle, self.schema, compression="zstd", write_statistics=["article_id"], use_dictionary=DICTIONARY_COLUMNS
             )
         if not record["annotations"]:
             return
