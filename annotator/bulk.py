@@ -10,9 +10,12 @@ keep their all-or-nothing.
 import contextlib
 import gc
 import json
+import logging
 
 import orjson
-from django.db import connection, models
+from django.db import DatabaseError, IntegrityError, connection, models, transaction
+
+logger = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
@@ -86,6 +89,23 @@ def insert(model: type[models.Model], fields: list[str], rows: list[tuple], *, r
             for row in rows:
                 copy.write_row([_json(v) if j and v is not None else v for v, j in zip(row, as_json)] if any(as_json) else row)
     return []
+
+
+def keep(model: type[models.Model], fields: list[str], rows: list[tuple], what: str) -> None:
+    """Rows of a cache (the first field its key) in place of any kept for the same keys, in one
+    transaction (`insert`). A cache is never worth failing the work that fills it: if the rows
+    cannot be written (another task kept the same keys at the same moment, say), it is logged
+    and the caller goes on without."""
+    if not rows:
+        return
+    try:
+        with transaction.atomic():
+            model.objects.filter(pk__in=[row[0] for row in rows]).delete()
+            insert(model, fields, rows)
+    except IntegrityError:
+        logger.info("The %s of some of %d articles were kept by another task meanwhile.", what, len(rows))
+    except DatabaseError:
+        logger.warning("Could not keep the %s of %d articles for the next snapshot.", what, len(rows), exc_info=True)
 
 
 def create(objects: list[models.Model]) -> list[models.Model]:

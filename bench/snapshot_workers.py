@@ -22,9 +22,10 @@ and not because of the imports (loading them as the worker starts changed nothin
 session in docs/performance.md).
 
 Articles' tokens kept by earlier snapshots or by the worker after their import (`datasets.kept`)
-are read by the token formats; with `--cold` the project's are forgotten before each run, so the
-snapshot tokenizes every article (and keeps the tokens), as the first one after an upgrade of
-spaCy would. Older checkouts never read them.
+are read by the token formats, and their near-duplicate sketches kept by earlier snapshots
+(`datasets.kept_sketches`) by every select; with `--cold` the project's are forgotten before each
+run, so the snapshot tokenizes and sketches every article (and keeps them), as the first one after
+an upgrade of spaCy would. Older checkouts never read them.
 """
 
 import argparse
@@ -79,7 +80,7 @@ def run_one(checkout: Path, project, format_name: str, workers: int, cold: bool 
     from django.contrib.auth import get_user_model
     from django_tasks_db.models import DBTaskResult
 
-    from annotator.datasets.models import ArticleTokens, Snapshot
+    from annotator.datasets.models import ArticleSketch, ArticleTokens, Snapshot
     from annotator.datasets.services import snapshot_create
     from bench.formats import snapshot_parameters
 
@@ -103,6 +104,7 @@ def run_one(checkout: Path, project, format_name: str, workers: int, cold: bool 
                 idle(pids)
             if cold:
                 ArticleTokens.objects.filter(article__project=project).delete()
+                ArticleSketch.objects.filter(article__project=project).delete()
             before = [cpu_seconds(pid) for pid in pids]
             started = time.monotonic()
             snapshot = snapshot_create(project=project, user=user, parameters=snapshot_parameters(project, format_name))
@@ -144,7 +146,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--project", help="an existing project by name instead (e.g. bench-anchor, made by bench.anchor --snapshots)")
-    parser.add_argument("--cold", action="store_true", help="forget the articles' kept tokens before each run")
+    parser.add_argument("--cold", action="store_true", help="forget the articles' kept tokens and sketches before each run")
     parser.add_argument("--warm", action="store_true", help="measure each run's second snapshot: workers past their first")
     args = parser.parse_args()
     os.environ.setdefault("ANNOTATOR_SNAPSHOT_ROOT", tempfile.mkdtemp(prefix="annotator-bench-snapshots-"))
@@ -160,7 +162,7 @@ def main() -> None:
     else:
         project = ensure_project(args.articles, args.analysts)
     checkouts = [base.resolve() for base in args.base] + [Path.cwd()]
-    print(f"Tokens: {'forgotten before each run (--cold)' if args.cold else 'as kept'}; workers: "
+    print(f"Tokens and sketches: {'forgotten before each run (--cold)' if args.cold else 'as kept'}; workers: "
           f"{'past a first snapshot of the same (--warm)' if args.warm else 'fresh, their first snapshot'}")
     print("| articles | format | workers | checkout | s to ready (runs) | workers' CPU s (runs) | peak RSS MB per worker "
           "| build task s (runs) | shard tasks per worker (runs) | load average |")

@@ -2,7 +2,8 @@
 
 1. Select: read every selected record from the database once, spooling it to `.spool.jsonl`
    as its JSONL line and keeping a few dozen bytes per article in flat arrays (id, text hash,
-   primary topic, MinHash signature: `splits.Units`, `splits.NearDuplicates`).
+   primary topic, MinHash signature: `splits.Units`, `splits.NearDuplicates`; an article's
+   sketch kept by an earlier snapshot is read back, not made again: `kept_sketches`).
 2. Split: group near-duplicates and give each article a split.
 3. Write: read the spool back and hand each record to every format's writer (the JSONL writer
    takes the spooled line as it is; the token formats get the article's tokens kept by an
@@ -69,6 +70,7 @@ from annotator.projects.models import Project
 
 from . import card
 from .formats import Output, WrittenFile, join, jsonl, make_writer
+from .kept_sketches import KeptSketches
 from .models import Snapshot, SnapshotFile, SnapshotShard, snapshot_root
 from .records import Scope, Selection, selected_records
 from .splits import SPLITS, Assignment, NearDuplicates, Units, assign
@@ -88,7 +90,8 @@ logger = logging.getLogger(__name__)
 
 # The formats written from spaCy's tokens: a snapshot with one of them ships the tokenizers.
 TOKEN_FORMATS = ("spacy", "conll", "parquet")
-# Records read from the spool at a time: their kept tokens are read in one query (`kept`).
+# Records read at a time: their kept sketches (`kept_sketches`, as they are selected) or tokens
+# (`kept`, from the spool) are read in one query.
 KEPT_BATCH = 250
 
 
@@ -388,23 +391,27 @@ class Part:
 
 
 def _near_duplicates(plan: Plan, directory: Path) -> NearDuplicates:
-    return NearDuplicates(plan.parameters["split"]["near_duplicate_threshold"], directory=directory)
+    return NearDuplicates(plan.parameters["split"]["near_duplicate_threshold"], directory=directory, keep=True)
 
 
 def _select(plan: Plan, spool, near: NearDuplicates, *, after: int = 0, upto: int | None = None) -> Selected:
     """Read the selected records (of the candidates after `after`, up to `upto`) from the
     database once: each spooled as its JSONL line, so writing needs no second read of the
     database, and what splitting needs kept aside."""
-    selected = Selected()
-    for record in selected_records(plan.project, plan.selection, after=after, upto=upto, left_out=selected.left_out):
-        plan.progress.step()
-        if record is None:
-            continue
-        selected.languages[record["language"]] += 1
-        selected.units.add(record["id"], record["sha256"], record_primary_topic(record, plan.schema))
-        near.add(record["id"], record["text"])
-        spool.write(jsonl.line(record))
-        selected.ids.append(record["id"])
+    selected, kept = Selected(), KeptSketches()
+    records = selected_records(plan.project, plan.selection, after=after, upto=upto, left_out=selected.left_out)
+    for batch in batched(records, KEPT_BATCH):
+        kept.read([record["id"] for record in batch if record is not None])
+        for record in batch:
+            plan.progress.step()
+            if record is None:
+                continue
+            selected.languages[record["language"]] += 1
+            selected.units.add(record["id"], record["sha256"], record_primary_topic(record, plan.schema))
+            near.add(record["id"], record["text"], kept.sketch(record["id"]))
+            spool.write(jsonl.line(record))
+            selected.ids.append(record["id"])
+        kept.save(near.made())
     spool.flush()
     return selected
 

@@ -10,18 +10,13 @@ bytes either way: the tokens are spaCy's, read back.
 """
 
 import functools
-import logging
 from itertools import batched
-
-from django.db import DatabaseError, IntegrityError, transaction
 
 from annotator import bulk
 from annotator.corpus.models import Article
 
 from .formats.tokens import Tokens, record_tokens, tokenizer_language, tokenizer_version
 from .models import ArticleTokens
-
-logger = logging.getLogger(__name__)
 
 BATCH = 250  # articles whose kept tokens are read in one query, and kept in one
 
@@ -78,20 +73,10 @@ class KeptTokens:
         return record_tokens(record, self.article(record))
 
     def save(self) -> None:
-        """Keep the tokens made since the last save, in place of any kept before (COPY on
-        PostgreSQL: `bulk.insert`). A cache: if they cannot be written (another snapshot kept
-        the same articles' at the same moment, say), the snapshot goes on without."""
+        """Keep the tokens made since the last save, in place of any kept before (`bulk.keep`:
+        if they cannot be written, the snapshot goes on without)."""
         made, self.made = self.made, []
-        if not made:
-            return
-        try:
-            with transaction.atomic():
-                ArticleTokens.objects.filter(article_id__in=[row[0] for row in made]).delete()
-                bulk.insert(ArticleTokens, ["article_id", "tokenizer", "tokens"], made)
-        except IntegrityError:
-            logger.info("The tokens of some of %d articles were kept by another task meanwhile.", len(made))
-        except DatabaseError:
-            logger.warning("Could not keep the tokens of %d articles for the next snapshot.", len(made), exc_info=True)
+        bulk.keep(ArticleTokens, ["article_id", "tokenizer", "tokens"], made, "tokens")
 
 
 def keep_tokens(article_ids: list[int]) -> int:

@@ -153,3 +153,16 @@ class ArticleTokens(models.Model):
     )
     tokenizer = models.CharField(max_length=64)  # the tokenizer that cut them: `kept.tokenizer_name`
     tokens = models.BinaryField()  # `formats.tokens.Tokens.keep()`
+
+
+class ArticleSketch(models.Model):
+    """An article's near-duplicate sketch (`splits`: its MinHash signature and containment
+    samples) as a snapshot's select made it, kept for the next (`kept_sketches`): its text never
+    changes, so the sketch is the same while `splits.SKETCH_VERSION` is. A cache, like
+    `ArticleTokens`, and with no foreign key constraint for the same reason."""
+
+    article = models.OneToOneField(
+        Article, on_delete=models.CASCADE, primary_key=True, related_name="+", db_constraint=False
+    )
+    version = models.CharField(max_length=64)  # `splits.SKETCH_VERSION` of the sketch
+    sketch = models.BinaryField()  # see `splits.article_sketches`

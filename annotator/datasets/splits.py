@@ -227,6 +227,36 @@ def sketches(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return sig, samples
 
 
+# An article's sketch, as a snapshot keeps it for the next (`kept_sketches`): its MinHash
+# signature's bytes (NUM_PERM uint64), then its containment samples' top 32 bits (uint32).
+# SKETCH_VERSION names the `sketches` that made it: one made otherwise is made again. Change the
+# last number whenever `sketches` gives other values for the same text (the test of
+# `tests/datasets/test_kept_sketches.py` holds a text's sketch digest, and fails until it is).
+SKETCH_VERSION = f"minhash-{NUM_PERM}-{SHINGLE_WORDS}-{SAMPLE_BITS}-1"
+_SIGNATURE_BYTES = NUM_PERM * 8
+
+
+def article_sketches(signatures_: np.ndarray, samples: np.ndarray) -> list[bytes]:
+    """`sketches`' result cut into each article's sketch (its samples' tops ascending)."""
+    count = len(signatures_)
+    owner = (samples & _LOW32).astype(np.intp)
+    order = np.argsort(owner, kind="stable")  # the samples are sorted: each article's stay ascending
+    tops = (samples[order] >> _U64(32)).astype(np.uint32)
+    bounds = np.searchsorted(owner[order], np.arange(count + 1)).tolist()
+    return [signatures_[i].tobytes() + tops[bounds[i] : bounds[i + 1]].tobytes() for i in range(count)]
+
+
+def joined(sketches_: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Articles' sketches as `sketches` gives them for those articles' texts together: the same
+    signatures, and the same samples (their order aside, which nothing reads)."""
+    count = len(sketches_)
+    signatures_ = np.frombuffer(b"".join(sketch[:_SIGNATURE_BYTES] for sketch in sketches_), dtype=np.uint64)
+    tops = [np.frombuffer(sketch, dtype=np.uint32, offset=_SIGNATURE_BYTES) for sketch in sketches_]
+    owner = np.repeat(np.arange(count, dtype=np.uint64), [len(t) for t in tops])
+    samples = np.concatenate(tops).astype(np.uint64) << _U64(32) | owner if count else np.empty(0, dtype=np.uint64)
+    return signatures_.reshape(count, NUM_PERM), samples
+
+
 def bands_for(threshold: float, num_perm: int = NUM_PERM) -> tuple[int, int]:
     """(bands, rows): the most selective banding that still finds 99.5% of pairs at the threshold."""
     for rows in range(num_perm, 0, -1):
@@ -240,7 +270,8 @@ class NearDuplicates:
     """Groups near-duplicate articles, keeping 8 bytes per article in memory.
 
     Each article's signature goes to a temporary file (1 KB each, on disk, never the texts), computed
-    a small batch of texts at a time (numpy works on a batch at once). `groups` then reads the file one band at a time to find the articles that share a band's
+    a small batch of texts at a time (numpy works on a batch at once), or given as the article's
+    sketch an earlier snapshot kept (`add`'s `sketch`; `made` gives those computed, to keep). `groups` then reads the file one band at a time to find the articles that share a band's
     key (the LSH candidates), and keeps a candidate pair only if its signatures agree on about
     as many bins as a near-duplicate's would (at least the threshold minus ESTIMATE_MARGIN)
     before checking it exactly. Unrelated articles with a few common phrases share a band now
@@ -281,8 +312,10 @@ class NearDuplicates:
     BATCH_TEXTS = 32
     BATCH_CHARS = 1 << 18
 
-    def __init__(self, threshold: float, directory=None):
+    def __init__(self, threshold: float, directory=None, keep: bool = False):
         self.threshold = threshold
+        # With `keep`, the sketch of each article sketched here (not one given), for `made`.
+        self._made: list[tuple[int, bytes]] | None = [] if keep else None
         self.bands, self.rows = bands_for(threshold)
         self._ids = array("q")
         self._signatures = tempfile.TemporaryFile(dir=directory)
@@ -290,7 +323,7 @@ class NearDuplicates:
         self._sample_rows = 0
         self._written = 0  # signature rows written: the position of the next batch's first article
         self._band_weights = _odd_weights(self.rows)
-        self._waiting: list[str] = []
+        self._waiting: list[str | bytes] = []  # texts to sketch, and sketches given, in the order added
         self._waiting_chars = 0
 
     def __enter__(self):
@@ -300,12 +333,24 @@ class NearDuplicates:
         self._signatures.close()
         self._samples.close()
 
-    def add(self, article_id: int, text: str) -> None:
+    def add(self, article_id: int, text: str, sketch: bytes | None = None) -> None:
+        """The article, by its text; or by its `sketch` when one was kept (`kept_sketches`),
+        which its text would give: then the text is not sketched again."""
         self._ids.append(article_id)
-        self._waiting.append(text)
-        self._waiting_chars += len(text)
+        if sketch is not None:
+            self._waiting.append(sketch)
+        else:
+            self._waiting.append(text)
+            self._waiting_chars += len(text)
         if len(self._waiting) >= self.BATCH_TEXTS or self._waiting_chars >= self.BATCH_CHARS:
             self._flush()
+
+    def made(self) -> list[tuple[int, bytes]]:
+        """(article id, sketch) of the articles sketched from their texts since the last call:
+        to keep for the next snapshot (a NearDuplicates made with `keep`)."""
+        self._flush()
+        made, self._made = self._made, []
+        return made
 
     def sketched(self) -> tuple[array, bytes, bytes]:
         """The ids, signatures and containment samples of the articles added so far, for a
@@ -323,8 +368,20 @@ class NearDuplicates:
 
     def _flush(self) -> None:
         batch, self._waiting, self._waiting_chars = self._waiting, [], 0
-        if batch:
+        if not batch:
+            return
+        texts = [i for i, item in enumerate(batch) if isinstance(item, str)]
+        if len(texts) == len(batch) and self._made is None:
             self._write(*sketches(batch))
+            return
+        if texts:
+            made = article_sketches(*sketches([batch[i] for i in texts]))
+            for i, sketch in zip(texts, made, strict=True):
+                batch[i] = sketch
+            if self._made is not None:
+                first = len(self._ids) - len(batch)
+                self._made.extend((self._ids[first + i], batch[i]) for i in texts)
+        self._write(*joined(batch))
 
     def _write(self, sig: np.ndarray, samples: np.ndarray) -> None:
         samples += _U64(self._written)  # the batch's text index, made the article's position

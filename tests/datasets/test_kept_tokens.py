@@ -118,7 +118,7 @@ def test_a_snapshot_whose_tokens_cannot_be_kept_is_made_all_the_same(corpus, adm
         raise error
 
     monkeypatch.setattr(kept_module.bulk, "insert", fails)
-    caplog.set_level("INFO", "annotator.datasets.kept")
+    caplog.set_level("INFO", "annotator.bulk")
     snapshot = build(corpus, admin_user, scope="gold", formats=["conll"])
     assert snapshot.status == "ready", snapshot.error
     assert not ArticleTokens.objects.exists()
