@@ -6,8 +6,9 @@
 `bench.build_steps` times the build's steps; this times the parts of the first one, `_select`
 (`annotator.datasets.build`), in one build of the benchmark project as `bench.export` builds it
 (every analyst's submitted work): reading the records (`selected_records`: the queries and
-assembling the dicts), their JSONL lines, the MinHash sketches (`NearDuplicates.add`), the
-splitting units and primary topics, and the progress saves. CPU is this thread's own
+assembling the dicts), their JSONL lines, the MinHash sketches (`NearDuplicates._flush`, which
+sketches the texts a batch at a time), reading and keeping the articles' kept sketches
+(`KeptSketches.read` and `save`), the splitting units and primary topics, and the progress saves. CPU is this thread's own
 (`thread_time`); "PostgreSQL CPU" is the server process serving this connection, for the whole
 build, read from /proc (the database must run on this machine).
 """
@@ -76,7 +77,9 @@ def main() -> None:
     totals = defaultdict(lambda: [0.0, 0.0])
     build.selected_records = _timed_iterator(totals, "records", build.selected_records)
     build.jsonl.line = _timed(totals, "json_line", build.jsonl.line)
-    build.NearDuplicates.add = _timed(totals, "minhash", build.NearDuplicates.add)
+    build.NearDuplicates._flush = _timed(totals, "minhash", build.NearDuplicates._flush)
+    build.KeptSketches.read = _timed(totals, "kept_sketches_read", build.KeptSketches.read)
+    build.KeptSketches.save = staticmethod(_timed(totals, "kept_sketches_save", build.KeptSketches.save))
     build.Units.add = _timed(totals, "units", build.Units.add)
     build.record_primary_topic = _timed(totals, "primary_topic", build.record_primary_topic)
     build.Progress.step = _timed(totals, "progress", build.Progress.step)
