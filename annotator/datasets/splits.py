@@ -269,9 +269,10 @@ def bands_for(threshold: float, num_perm: int = NUM_PERM) -> tuple[int, int]:
 class NearDuplicates:
     """Groups near-duplicate articles, keeping 8 bytes per article in memory.
 
-    Each article's signature goes to a temporary file (1 KB each, on disk, never the texts), computed
-    a small batch of texts at a time (numpy works on a batch at once), or given as the article's
-    sketch an earlier snapshot kept (`add`'s `sketch`; `made` gives those computed, to keep). `groups` then reads the file one band at a time to find the articles that share a band's
+    Each article's signature goes to a temporary file (1 KB each, on disk, never the texts),
+    computed a small batch of texts at a time (numpy works on a batch at once), or given as the
+    article's sketch an earlier snapshot kept (`add`'s `sketch`; `made` gives those computed, to
+    keep). `groups` then reads the file one band at a time to find the articles that share a band's
     key (the LSH candidates), and keeps a candidate pair only if its signatures agree on about
     as many bins as a near-duplicate's would (at least the threshold minus ESTIMATE_MARGIN)
     before checking it exactly. Unrelated articles with a few common phrases share a band now
@@ -347,7 +348,9 @@ class NearDuplicates:
 
     def made(self) -> list[tuple[int, bytes]]:
         """(article id, sketch) of the articles sketched from their texts since the last call:
-        to keep for the next snapshot (a NearDuplicates made with `keep`)."""
+        to keep for the next snapshot (none unless this NearDuplicates was made with `keep`)."""
+        if self._made is None:
+            return []
         self._flush()
         made, self._made = self._made, []
         return made

@@ -64,6 +64,11 @@ def test_near_duplicates_given_kept_sketches_group_as_from_the_texts(monkeypatch
         again = near.made()
         assert near.groups(load) == expected
     assert again == [(i, made[i]) for n, i in enumerate(texts) if not n % 2]
+    with NearDuplicates(0.8) as near:  # one that keeps nothing still takes the sketches given
+        for n, (i, text) in enumerate(texts.items()):
+            near.add(i, "unrelated words" if n % 2 else text, made[i] if n % 2 else None)
+        assert near.made() == []
+        assert near.groups(load) == expected
 
 
 @pytest.mark.django_db
