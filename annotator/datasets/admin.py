@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from annotator.admin import ReadOnlyAdmin
 
-from .models import ArticleTokens, Snapshot, SnapshotFile, SnapshotShard
+from .models import ArticleSketch, ArticleTokens, Snapshot, SnapshotFile, SnapshotShard
 
 
 class SnapshotFileInline(admin.TabularInline):
@@ -51,3 +51,11 @@ class ArticleTokensAdmin(ReadOnlyAdmin):
 
     list_display = ["article", "tokenizer"]
     fields = readonly_fields = ["article", "tokenizer"]
+
+
+@admin.register(ArticleSketch)
+class ArticleSketchAdmin(ReadOnlyAdmin):
+    """An article's near-duplicate sketch kept for the next snapshot (`kept_sketches.py`), and its version."""
+
+    list_display = ["article", "version"]
+    fields = readonly_fields = ["article", "version"]

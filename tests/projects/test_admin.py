@@ -8,6 +8,8 @@ from django.urls import reverse
 from annotator.api.services import token_create
 from annotator.corpus.models import ImportJob
 from annotator.datasets.kept import keep_tokens
+from annotator.datasets.kept_sketches import KeptSketches
+from annotator.datasets.splits import NearDuplicates
 from annotator.datasets.models import Snapshot, SnapshotFile, SnapshotShard
 from annotator.labelling.models import Annotation, Relation, Span, Stance
 from annotator.labelling.services import annotation_submit
@@ -55,6 +57,9 @@ def labelled(project, analyst):
     )
     SnapshotShard.objects.create(snapshot=snapshot, number=1)
     keep_tokens([article.pk])
+    with NearDuplicates(0.8, keep=True) as near:
+        near.add(article.pk, article.text)
+        KeptSketches.save(near.made())
     ImportJob.objects.create(project=project, created_by=analyst)
     token_create(user=analyst, name="crawler")
     suggestions_compute(article=article)
