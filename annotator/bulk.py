@@ -92,10 +92,11 @@ def insert(model: type[models.Model], fields: list[str], rows: list[tuple], *, r
 
 
 def keep(model: type[models.Model], fields: list[str], rows: list[tuple], what: str) -> None:
-    """Rows of a cache (the first field its key) in place of any kept for the same keys, in one
+    """Rows of a per-article cache that snapshots keep for the next (kept tokens, kept sketches;
+    the first field is the article, the key) in place of any kept for the same articles, in one
     transaction (`insert`). A cache is never worth failing the work that fills it: if the rows
-    cannot be written (another task kept the same keys at the same moment, say), it is logged
-    and the caller goes on without."""
+    cannot be written (another task kept the same articles' at the same moment, say), it is
+    logged as `what` and the caller goes on without."""
     if not rows:
         return
     try:
