@@ -9,13 +9,21 @@ No Django here: counting is plain Python over the records, which the build reads
 spool as it writes the files.
 """
 
-from annotator.agreement.metrics import Coding, SpanMark, Tally
+from collections import Counter
+from operator import itemgetter
+
+from annotator.agreement.metrics import Coding, Tally
 
 from .splits import SPLITS, primary_topic
 
 
 def record_primary_topic(record: dict, schema: dict) -> str:
     return primary_topic((a["topics"] for a in record["annotations"]), schema["topics"])
+
+
+# A span as the agreement measures see it: (label, start, end), the fields of a `SpanMark`.
+_span_mark = itemgetter("label", "start", "end")
+_label = itemgetter("label")
 
 
 def codings(record: dict) -> dict[str, Coding]:
@@ -26,7 +34,7 @@ def codings(record: dict) -> dict[str, Coding]:
             analyst=annotation["annotator"],
             topics=frozenset(annotation["topics"]),
             stances=annotation["stance"],
-            spans=tuple(SpanMark(s["label"], s["start"], s["end"]) for s in annotation["spans"]),
+            spans=tuple(map(_span_mark, annotation["spans"])),
         )
         for annotation in record["annotations"]
     }
@@ -76,8 +84,8 @@ class SplitTally:
         for annotation in record["annotations"]:
             counts["examples"] += 1
             counts["spans"] += len(annotation["spans"])
-            for span in annotation["spans"]:
-                counts["labels"][span["label"]] = counts["labels"].get(span["label"], 0) + 1
+            for label, n in Counter(map(_label, annotation["spans"])).items():
+                counts["labels"][label] = counts["labels"].get(label, 0) + n
             for relation in annotation.get("relations", ()):
                 counts["relations"][relation["type"]] = counts["relations"].get(relation["type"], 0) + 1
             for topic in annotation["topics"]:

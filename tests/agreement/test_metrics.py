@@ -1,5 +1,7 @@
 """Agreement measures against values worked out by hand (the arithmetic is in the comments)."""
 
+from collections import Counter
+
 import pytest
 
 from annotator.agreement.metrics import (
@@ -157,6 +159,51 @@ def test_overlap_prefers_the_identical_span_so_it_never_counts_fewer_than_exact(
     assert overlap_matches(first, second) == 2
 
 
+def greedy_overlaps(first, second) -> int:
+    """The overlap matching as its definition reads: every intersecting same-label pair a
+    candidate, longest intersection first, then smallest union, each span used once."""
+    candidates = sorted(
+        (-(min(a[2], b[2]) - max(a[1], b[1])), max(a[2], b[2]) - min(a[1], b[1]), a[1], a[2], b[1], b[2], i, j)
+        for i, a in enumerate(first)
+        for j, b in enumerate(second)
+        if a[0] == b[0] and b[1] < a[2] and a[1] < b[2]
+    )
+    used_first, used_second = set(), set()
+    for *_, i, j in candidates:
+        if i not in used_first and j not in used_second:
+            used_first.add(i)
+            used_second.add(j)
+    return len(used_first)
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_span_matches_count_as_the_definition_does(seed):
+    # `span_matches` matches the identical pairs first and compares only the spans near each
+    # other: on nested, overlapping, duplicated spans of two labels, in any order, it counts
+    # what the all-pairs greedy matching counts. Plain tuples are spans too (a card makes those).
+    import random
+
+    from annotator.agreement.metrics import span_matches
+
+    rng = random.Random(seed)
+
+    def spans():
+        made = []
+        for _ in range(rng.randint(0, 12)):
+            start = rng.randint(0, 60)
+            made.append(SpanMark(rng.choice(LABELS), start, start + rng.choice([1, 2, 3, 5, 8, 30])))
+        made += rng.sample(made, min(len(made), rng.randint(0, 2)))  # duplicates
+        rng.shuffle(made)
+        return made
+
+    first, second = spans(), spans()
+    if seed % 2:
+        second += rng.sample(first, len(first) // 2)  # some spans both analysts marked
+    exact = sum((Counter(first) & Counter(second)).values())
+    assert span_matches(first, second) == (exact, greedy_overlaps(first, second))
+    assert span_matches([tuple(s) for s in first], [tuple(s) for s in second]) == span_matches(first, second)
+
+
 def test_f1_without_spans_is_undefined():
     assert f1(0, 0) == Figure(None, 0, NO_SPANS)
 
@@ -294,7 +341,8 @@ def test_alpha_from_distinct_units_equals_krippendorff_on_the_raw_data(seed):
 
     rng = random.Random(seed)
     coders, values = ["A", "B", "C"], ["x", "y", "z"]
-    data = [{c: rng.choice(values) for c in coders if rng.random() < 0.8} for _ in range(300)]
+    # Coders in any order: a unit is its multiset of values, however its coders came.
+    data = [{c: rng.choice(values) for c in rng.sample(coders, 3) if rng.random() < 0.8} for _ in range(300)]
     table = np.array([[unit.get(c, np.nan) for unit in data] for c in coders], dtype=object)
     reliability = np.vectorize(lambda v: np.nan if v is np.nan else values.index(v), otypes=[float])(table)
     expected = krippendorff.alpha(reliability_data=reliability, level_of_measurement="nominal")
