@@ -376,8 +376,8 @@ def test_tokens_are_spacys_whatever_its_cache_holds():
             tokens = tokenize(text, language)
             plain = fresh_nlp(language).make_doc(text)
             assert [(t.text, t.whitespace_) for t in tokens.doc] == [(t.text, t.whitespace_) for t in plain]
-            assert tokens.starts == [t.idx for t in plain]
-            assert tokens.ends == [t.idx + len(t) for t in plain]
+            assert tokens.starts.tolist() == [t.idx for t in plain]
+            assert tokens.ends.tolist() == [t.idx + len(t) for t in plain]
 
 
 def test_the_pipeline_is_replaced_when_its_cache_is_full_and_the_tokens_stay_the_same(monkeypatch):

@@ -70,7 +70,7 @@ class Words:
         self.written = written = ~is_space  # a mask of the tokens that are words
         # words_before[t]: how many words come before token t (t up to the number of tokens): the
         # words of tokens [start, end) are words[words_before[start]:words_before[end]].
-        self.words_before = numpy.concatenate([[0], numpy.cumsum(written)]).tolist()
+        self.words_before = memoryview(numpy.concatenate([[0], numpy.cumsum(written)]))  # a view, as `Tokens.starts`
         spaces = numpy.flatnonzero(is_space).tolist()
         self.breaks = [i for i in spaces if "\n" in text[tokens.starts[i] : tokens.ends[i]]]
         self.lengths = tokens.lengths[written]  # "_" for whitespace keeps a word's length
