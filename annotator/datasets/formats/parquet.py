@@ -200,14 +200,12 @@ def arrow_words(pa, words):
     its UTF-8 text: no Python string a word. A token with whitespace inside (a tokenizer special
     case), which `Words.words` writes with "_", takes the words' strings instead."""
     tokens = words.tokens
-    text = tokens.text
-    # Code point offsets -> UTF-8 byte offsets: a code point takes 1 to 4 bytes.
-    points = numpy.frombuffer(text.encode("utf-32-le"), numpy.uint32)
-    widths = 1 + (points >= 0x80).astype(numpy.int64) + (points >= 0x800) + (points >= 0x10000)
-    byte_at = numpy.concatenate([[0], numpy.cumsum(widths)])
+    data = tokens.text.encode()
+    # Code point offsets -> UTF-8 byte offsets: the byte each code point starts at (any but a
+    # continuation byte, 10xxxxxx), and the end.
+    byte_at = numpy.append(numpy.flatnonzero((numpy.frombuffer(data, numpy.uint8) & 0xC0) != 0x80), len(data))
     first = tokens.start_array[words.written]
     starts, lengths = byte_at[first], byte_at[first + words.lengths] - byte_at[first]
-    data = text.encode()
     offsets = numpy.concatenate([[0], numpy.cumsum(lengths)])
     # Each word's bytes, one after the other: byte i of the result is byte i + (its word's start
     # in the text - its start in the result) of the text.
