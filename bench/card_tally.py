@@ -16,10 +16,10 @@ turn for a before/after.
 
 import argparse
 import gc
-import os
-import sys
 import time
 from pathlib import Path
+
+from bench.common import setup_code
 
 
 def main() -> None:
@@ -28,14 +28,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--code", type=Path, help="a checkout whose annotator package to time (default: this one)")
     args = parser.parse_args()
-    if args.code:
-        sys.path.insert(0, str(args.code.resolve()))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotator.settings")
-    os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-" + "x" * 40)
-    os.environ.setdefault("HTTPS", "0")
-    import django
-
-    django.setup()
+    setup_code(args.code)
     import orjson
 
     import annotator

@@ -27,10 +27,11 @@ import argparse
 import functools
 import importlib
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.common import setup_code
 
 FORMATS = ("conll", "parquet", "spacy")
 MODULES = {"conll": "conll", "parquet": "parquet", "spacy": "spacy_docbin"}
@@ -184,14 +185,7 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true", help="a new tokenizer (empty cache) for each run")
     parser.add_argument("--code", type=Path, help="a checkout whose annotator package to time (default: this one)")
     args = parser.parse_args()
-    if args.code:
-        sys.path.insert(0, str(args.code.resolve()))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotator.settings")
-    os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-" + "x" * 40)
-    os.environ.setdefault("HTTPS", "0")
-    import django
-
-    django.setup()
+    setup_code(args.code)
     import annotator
 
     lines = records(args.articles)
