@@ -78,7 +78,8 @@ def test_a_large_upload_becomes_a_job_whose_page_shows_progress_then_the_result(
     page, project, admin_user, settings, tmp_path
 ):
     """Two JSONL files over the inline size: the browser goes to the job's page, which polls while a
-    worker (django-tasks-db's, run here in the test) imports them, then lists the articles."""
+    worker (django-tasks-db's, run here in the test) imports them, then lists the articles; a poll
+    that fails says only that the page is behind."""
     from django_tasks_db.management.commands.db_worker import Worker
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -102,6 +103,18 @@ def test_a_large_upload_becomes_a_job_whose_page_shows_progress_then_the_result(
     assert page.get_by_label("Waiting for a worker").is_visible()
     assert page.locator("#import-job").get_attribute("data-status") == "queued"
     assert Article.objects.count() == 0
+
+    # While the server cannot be reached the poll fails: the status bar says the page is behind,
+    # not that a change was lost, and the notice goes once a poll gets through again.
+    polls = re.compile(rf".*/p/{project.id}/import/jobs/[0-9a-f-]+/$")
+    # The browser's line for each aborted request, and htmx's own for its failure events.
+    page.expected_errors += ["ERR_INTERNET_DISCONNECTED", "htmx:sendError", "htmx:afterRequest"]
+    page.route(polls, lambda route: route.abort("internetdisconnected"))
+    status = page.locator("#save-status")
+    status.get_by_text("The server cannot be reached. This part of the page is not up to date; nothing is lost.").wait_for()
+    assert "not saved" not in status.inner_text()
+    page.unroute(polls)
+    status.wait_for(state="hidden")
 
     worker = Worker(queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
                     max_tasks=None, worker_id="browser-test", excluded_queue_names=[])

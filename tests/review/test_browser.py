@@ -262,7 +262,8 @@ def test_decisions_beside_an_arabic_seed_with_the_keyboard(page, people):
 
 
 def test_n_past_the_last_group_loaded_loads_the_next_page_of_groups(page, people, monkeypatch):
-    """A huge article's side panel holds a page of span groups; N goes on into the next page."""
+    """A huge article's side panel holds a page of span groups; N goes on into the next page, and P
+    from the first goes round to the last of all."""
     from annotator.review import views
 
     # One start a page (the page reads three spans' starts, two of them the first group's).
@@ -301,3 +302,12 @@ def test_n_past_the_last_group_loaded_loads_the_next_page_of_groups(page, people
     page.locator(f'#article-text mark[data-group="{keys[-1]}"]').first.click()
     page.locator(f"#group-{keys[-1]}").wait_for()
     assert page.locator("#group-picker").input_value() == keys[-1]
+
+    # P from the first disagreement goes round to the article's last, not the last loaded.
+    page.reload()
+    assert page.locator("#group-picker option").count() == 1
+    page.locator("body").focus()
+    page.keyboard.press("Shift+P")
+    page.locator(f"#group-{keys[-1]}").wait_for()
+    assert page.locator("#group-picker").input_value() == keys[-1]
+    assert page.locator("#groups-more button").count() == 0

@@ -83,16 +83,21 @@
     for (const key of Array.from(problems.keys())) retry(key);
   }
 
+  const CHANGE_LOST = "Your change is not saved.";
+  const VIEW_STALE = "This part of the page is not up to date; nothing is lost.";
+
   // What a failed response means for the person whose change it was (`outcome`: what it means for
   // them, when what failed was not a change). The app explains a refusal in a plain-text body; an
   // HTML body is an error page (Django's own 404, say), never shown as text.
-  function describe(status, body, type, outcome = "Your change is not saved.") {
+  function describe(status, body, type, outcome = CHANGE_LOST) {
     if (status === 0) return { message: `The server cannot be reached. ${outcome}`, retry: true };
     if (status === 401) return { message: `Your session has expired. ${outcome}`, retry: true, login: true };
     if (status === 403) return { message: `The server refused this (permission or expired form). ${outcome}`, retry: true, login: true };
     if (status === 400 || status === 404 || status === 409 || status === 422) {
       const said = type && type.startsWith("text/plain") && body;
-      const fallback = status === 404 ? "What you changed is no longer there (deleted in another tab?)." : "The change was refused.";
+      const fallback = status !== 404 ? "The change was refused."
+        : outcome === CHANGE_LOST ? "What you changed is no longer there (deleted in another tab?)."
+        : "This is no longer there (deleted in another tab?).";
       return { message: (said || fallback).slice(0, 300), retry: false };
     }
     return { message: `The server failed (${status}). ${outcome}`, retry: true };
@@ -113,7 +118,9 @@
     const status = event.type === "htmx:sendError" ? 0 : xhr.status;
     const trigger = detail.requestConfig && detail.requestConfig.triggeringEvent;
     const key = htmxKey(detail);
-    const what = describe(status, xhr && xhr.responseText, xhr && xhr.getResponseHeader("Content-Type"));
+    // A GET (a page of a list, a progress poll) changes nothing: only what the page shows is behind.
+    const outcome = detail.requestConfig && detail.requestConfig.verb === "get" ? VIEW_STALE : CHANGE_LOST;
+    const what = describe(status, xhr && xhr.responseText, xhr && xhr.getResponseHeader("Content-Type"), outcome);
     report(key, what.message, {
       login: what.login,
       retry: what.retry && (() => htmx.trigger(elt, trigger ? trigger.type : "submit")),

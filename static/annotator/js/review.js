@@ -154,9 +154,11 @@
     const all = groups();
     const at = all.findIndex((detail) => detail.dataset.group === openGroup);
     // A huge article's groups load a page at a time: past the last disagreement loaded, N loads
-    // the next page (and steps again) before it goes round to the first.
+    // the next page (and steps again) before it goes round to the first; P, going round from the
+    // first disagreement, loads the pages left so that it lands on the article's last.
     const more = document.querySelector("#groups-more button");
-    if (step > 0 && more && !all.slice(at + 1).some((detail) => detail.classList.contains("disagree"))) {
+    const ahead = step > 0 ? all.slice(at + 1) : all.slice(0, Math.max(at, 0));
+    if (more && !ahead.some((detail) => detail.classList.contains("disagree"))) {
       htmx.ajax("GET", more.getAttribute("hx-get"), { source: more, swap: "none" }).then(() => stepDisagreement(step));
       return;
     }
