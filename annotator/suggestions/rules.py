@@ -117,6 +117,8 @@ def quotes(text: str) -> list[Proposal]:
             words = len(_WORD.findall(inside))
             if end <= start or (not inside[0].islower() and _NAMED_WORK.search(text, line_start, open_at)):
                 pass  # a book's, a plan's or an agency's name: Lavrov's book “Russia and the World”
+            elif _spelled_initials(inside):
+                pass  # a channel's or an agency's initials, in any sentence: “سي أن أن” (CNN)
             elif words >= MIN_QUOTE_WORDS:
                 # Longer quotes are more surely quotations than titles or scare quotes.
                 score = min(1.0, 0.5 + 0.05 * words)
@@ -134,8 +136,20 @@ def quotes(text: str) -> list[Proposal]:
 _NAMED_WORK = regex.compile(
     r"(?:\b(?:book|novel|film|documentary|article|report|plan|programme|program|operation|initiative|newspaper|"
     r"magazine|agency|channel|network|station|titled|entitled)|(?<!\p{Arabic})(?:كتاب|رواية|فيلم|صحيفة|مجلة|وكالة|قناة|شبكة|"
-    r"إذاعة|خطة|عملية|مبادرة|برنامج|بعنوان))[ \t]*$"
+    r"إذاعة|خطة|عملية|مبادرة|برنامج|بعنوان|طراز))[ \t]*$"
 )
+# The names of Latin letters as Arabic writes them: quoted words that are all such names spell
+# initials, a name (“سي أن أن”: CNN, “بي بي سي”: BBC, “إف بي آي”: FBI), not something said.
+_ARABIC_LETTER_NAMES = frozenset(
+    "إيه أيه إي بي سي دي إف جي إتش آي أي جاي كي إل إم إن أن أو كيو آر إس تي يو في دبليو إكس واي زد".split()
+)
+
+
+def _spelled_initials(quoted: str) -> bool:
+    words = _WORD.findall(quoted)
+    return bool(words) and all(word in _ARABIC_LETTER_NAMES for word in words)
+
+
 # A one-word quote is proposed only as the word a speaker calls something: “called the accusations
 # “groundless””, “described the talks as “useful””; elsewhere one capitalised or quoted word is
 # mostly a name (the “Tas” agency).

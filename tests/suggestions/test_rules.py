@@ -239,6 +239,14 @@ class TestSpeakersNamedInTheSentence:
         # A network's name in marks (the demo's Arabic seed: شبكة “سي أن أن”, CNN).
         assert quoted("نقلت شبكة “سي أن أن” الأميركية عن مسؤولين أن روسيا بدأت الانسحاب.") == []
         assert quoted("The network “Fox News Channel” aired the interview.") == []
+        # Initials spelled in Arabic letters' names name a channel or an agency wherever they stand
+        # (the seed's “سي أن أن” twice more, without the noun before them), and an aircraft's
+        # model after طراز is a name; a quote that holds initials among its words stays a quote.
+        assert quoted("بحسب المصادر التي نقلت عنها “سي أن أن”.") == []
+        assert quoted("إقرأ أيضاً: “بي بي سي”: روسيا تنسحب من سوريا") == []
+        assert quoted("وقال إن “إف بي آي” لم يتصل به.") == []
+        assert quoted("يبدو أنهما من طراز “أنتونوف أيه.أن-124”.") == []
+        assert quoted("وقال لافروف إن “سي أن أن تكذب على العالم”.") == ["سي أن أن تكذب على العالم"]
 
     def test_arabic_names_objects_and_titles(self):
         assert [s.text for s in rules.speakers("فيما نفت هيئة الأركان الأوكرانية ذلك.")] == ["هيئة الأركان الأوكرانية"]
