@@ -5,7 +5,7 @@ the worker. They keep a transaction or a slow step open for a long time, yet a w
 midway (SIGKILL, out of memory, a host that goes away) never records the end: its row would stay
 `running` for ever. So while a task runs, a thread of its own stamps the row's `heartbeat_at` on
 its own connection every few seconds (`Heartbeat`), and stops the task once recovery has given
-the row up. `recover_lost` (run by each worker as it starts, and by `manage.py
+the row up. `recover_lost` (run by each worker as it starts and while idle, and by `manage.py
 recover_snapshots`) fails visibly every row whose heartbeat is older than `stale_after`, and
 every queued row that old which no task will ever take. A snapshot's shard tasks share their
 snapshot's row but have a heartbeat each: a shard that lost its worker is queued again rather

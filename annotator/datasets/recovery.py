@@ -3,8 +3,8 @@ a shard whose worker stopped: queued again.
 
 A queued or running snapshot whose build's heartbeat (`build.snapshot_heartbeat`) stopped has no
 worker any more: it is marked failed with `STOPPED` as its error, which the datasets page shows,
-and its partial files are removed. A worker runs this as it starts (`manage.py run_worker`,
-`annotator.datasets.worker`).
+and its partial files are removed. A worker runs this as it starts, and once a minute while
+idle (`manage.py run_worker`, `annotator.datasets.worker`).
 
 A snapshot built by shard tasks (`build.shard`: each selects its shard's records, then writes
 them) is judged by its shards instead, each with a heartbeat of its own (`build.shard_heartbeat`),

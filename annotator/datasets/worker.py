@@ -11,9 +11,12 @@ three things it lacks.
   sleeping, so it starts within milliseconds rather than up to `--interval` later. It still looks
   every `--interval` seconds, for tasks due later (`run_after`) and in case a notification is
   lost with its connection. On SQLite there is no NOTIFY: it looks every `--interval`.
-- **It recovers first.** Snapshots, import jobs and model training runs whose worker stopped (killed, host lost) are
-  failed visibly before it takes any task (`annotator.datasets.recovery`, `corpus.jobs`), as
-  `recover_snapshots` does; a snapshot's shard whose worker stopped is queued again instead.
+- **It recovers first, and again while idle.** Snapshots, import jobs and model training runs
+  whose worker stopped (killed, host lost) are failed visibly before it takes any task
+  (`annotator.datasets.recovery`, `corpus.jobs`), as `recover_snapshots` does; a snapshot's shard
+  whose worker stopped is queued again instead. An idle worker looks again once every
+  `stale_after` (a minute), so that work left by a host that is gone for good, or by a worker on
+  another machine that is not restarted, does not stay "running" until some worker starts.
 """
 
 import logging
@@ -33,6 +36,7 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 
 from annotator.corpus.jobs import import_jobs_recover
 from annotator.database import RETRY_SECONDS, UNAVAILABLE, wait_for_database
+from annotator.heartbeat import default_stale_after
 from annotator.training.tasks import models_recover
 
 from .recovery import snapshots_recover
@@ -60,6 +64,7 @@ class Worker(db_worker.Worker):
         self.listener: psycopg.Connection | None = None
         self.in_hand: DBTaskResult | None = None
         self.outage_ended = float("-inf")
+        self.recovered_at: float | None = None
 
     def run(self) -> None:
         logger.info("Starting worker worker_id=%s queues=%s", self.worker_id, ",".join(self.queue_names))
@@ -71,16 +76,13 @@ class Worker(db_worker.Worker):
             self.stop_listening()
 
     def loop(self) -> None:
-        recovered = False
         while self.running:
             try:
                 if self.in_hand is not None:
                     self.put_back()
-                if not recovered:
-                    snapshots_recover(wait=True)
-                    import_jobs_recover(wait=True)
-                    models_recover(wait=True)
-                    recovered = True
+                if self.recovered_at is None:
+                    # Right after a crash its tasks' heartbeats are seconds old: wait for them to go stale.
+                    self.recover(wait=True)
                 if not self.step():
                     return
             except UNAVAILABLE as error:
@@ -107,8 +109,17 @@ class Worker(db_worker.Worker):
             logger.info("Run maximum tasks (%d) on worker=%s - exiting gracefully.", self._run_tasks, self.worker_id)
             return False
         if task_result is None and self.running:
+            if time.monotonic() - self.recovered_at >= default_stale_after().total_seconds():
+                self.recover(wait=False)
             self.wait_for_task()
         return True
+
+    def recover(self, *, wait: bool) -> None:
+        """Fail visibly, or queue again, what a stopped worker left running (see the module's doc)."""
+        snapshots_recover(wait=wait)
+        import_jobs_recover(wait=wait)
+        models_recover(wait=wait)
+        self.recovered_at = time.monotonic()
 
     def claim(self) -> DBTaskResult | None:
         """The next ready task, marked as this worker's (as db_worker takes it)."""

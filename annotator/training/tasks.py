@@ -4,7 +4,7 @@
 running) in one statement, so a task run twice trains once; a thread stamps the row's heartbeat
 and progress (`annotator.heartbeat`); the model file is written under a temporary name and
 renamed, and the row turns ready in one transaction at the end. A run that recovery gave up
-(`models_recover`, run by each worker as it starts) keeps nothing. Older versions' files are
+(`models_recover`, run by each worker as it starts and while idle) keeps nothing. Older versions' files are
 deleted by the policy of `services.model_files_prune` once they are no longer used.
 """
 

@@ -1,8 +1,8 @@
 """`manage.py recover_snapshots [--stale-after SECONDS] [--no-wait]`
 
-`manage.py run_worker` runs it as it starts; this command is for a worker started otherwise
-(`db_worker`), and for the quick start, which fails at once (`--stale-after 0 --no-wait`) the
-snapshots whose worker stopped with the last `make run`.
+`manage.py run_worker` runs it as it starts and while idle; this command is for a worker started
+otherwise (`db_worker`), and for the quick start, which fails at once (`--stale-after 0
+--no-wait`) the snapshots whose worker stopped with the last `make run`.
 
 Snapshots left `running` or `queued` by a worker that stopped (killed, out of memory, host lost)
 are marked failed with "the worker stopped while building this snapshot; make it again", which
