@@ -114,10 +114,11 @@ def quotes(text: str) -> list[Proposal]:
             while end > start and text[end - 1] in ",،":
                 end -= 1
             inside = text[start:end]
-            words = len(_WORD.findall(inside))
+            found = _WORD.findall(inside)
+            words = len(found)
             if end <= start or (not inside[0].islower() and _NAMED_WORK.search(text, line_start, open_at)):
                 pass  # a book's, a plan's or an agency's name: Lavrov's book “Russia and the World”
-            elif _spelled_initials(inside):
+            elif found and all(word in _ARABIC_LETTER_NAMES for word in found):
                 pass  # a channel's or an agency's initials, in any sentence: “سي أن أن” (CNN)
             elif words >= MIN_QUOTE_WORDS:
                 # Longer quotes are more surely quotations than titles or scare quotes.
@@ -143,11 +144,6 @@ _NAMED_WORK = regex.compile(
 _ARABIC_LETTER_NAMES = frozenset(
     "إيه أيه إي بي سي دي إف جي إتش آي أي جاي كي إل إم إن أن أو كيو آر إس تي يو في دبليو إكس واي زد".split()
 )
-
-
-def _spelled_initials(quoted: str) -> bool:
-    words = _WORD.findall(quoted)
-    return bool(words) and all(word in _ARABIC_LETTER_NAMES for word in words)
 
 
 # A one-word quote is proposed only as the word a speaker calls something: “called the accusations
